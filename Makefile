@@ -1,0 +1,49 @@
+# moesim — build, demo and test.
+#
+#   make demo   build (release) and run the main job on the bundled trace
+#   make test   build and run the test suite
+#
+# Both install the system libraries they need (libsqlite3-dev, libzstd-dev, pkg-config)
+# when they are missing and we are root or have sudo.
+
+SWIFT ?= swift
+SHARED ?= ../shared/traces
+MOESIM = .build/release/moesim
+DEMO_TRACE = traces/demo.sqlite
+APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
+
+.PHONY: demo test build release deps bench demo-trace clean
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \
+	    echo "missing packages:$$missing — install them (apt-get install$$missing)"; exit 1; fi; \
+	  echo "installing$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product moesim
+
+demo: release
+	$(MOESIM) trace info $(DEMO_TRACE)
+	$(MOESIM) trace stats $(DEMO_TRACE)
+
+test: deps
+	$(SWIFT) test --parallel
+
+# Regenerates the bundled demo trace from the real ESFT trace in ../shared.
+demo-trace: release
+	$(MOESIM) trace import --format esft $(SHARED)/esft-deepseek-v2-lite -o .build/esft.sqlite
+	$(MOESIM) trace synth --model deepseek-v2-lite --like .build/esft.sqlite --sequences 24 --prefill 64 --decode 192 --seed 7 -o $(DEMO_TRACE)
+
+bench: deps
+	cd Benchmarks && $(SWIFT) run -c release TraceStoreBenchmarks
+
+clean:
+	rm -rf .build

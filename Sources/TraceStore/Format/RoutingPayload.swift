@@ -1,0 +1,148 @@
+/// Why a chunk's payload is unusable; the reader adds the file and the chunk.
+public struct PayloadError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong, as a sentence fragment.
+    public var problem: String
+    public var description: String { problem }
+    init(_ problem: String) { self.problem = problem }
+}
+
+/// The columnar routing payload of one chunk (traces/FORMAT.md, "routing payload", layout 1).
+///
+///     "MSR1" | flags u8 | layers u16 | top_k u16 | tokens u32 | runs u32
+///     runs × (sequence u32, first_token u32, tokens u32)
+///     tokens × phase u8
+///     layers × tokens × top_k ids, layer-major; one byte each (≤ 256 experts) or a
+///     low-byte plane then a high-byte plane; ascending sets are gap-coded
+///     (first id, then id[r] − id[r−1] − 1)
+///
+/// Columns of one layer sit together because a layer's ids repeat far more than a
+/// token's ids across layers do; that and gap coding are what zstd compresses well.
+enum RoutingPayload {
+    static let flagAscending: UInt8 = 1
+    static let flagWideIDs: UInt8 = 2
+
+    /// Serialises `chunk`; the ids must already be ascending per token-layer when `chunk.idsAscending`.
+    static func encode(_ chunk: RoutingChunk, experts: Int) -> [UInt8] {
+        var out = ByteWriter()
+        let wide = experts > 256
+        out.magic("MSR1")
+        out.u8((chunk.idsAscending ? flagAscending : 0) | (wide ? flagWideIDs : 0))
+        out.u16(chunk.layers)
+        out.u16(chunk.topK)
+        out.u32(chunk.tokenCount)
+        out.u32(chunk.runs.count)
+        for run in chunk.runs {
+            out.u32(run.sequence)
+            out.u32(run.firstToken)
+            out.u32(run.tokens)
+        }
+        out.bytes.append(contentsOf: chunk.phases)
+        let values = chunk.idsAscending ? gaps(chunk.ids, topK: chunk.topK) : chunk.ids
+        appendPlanes(values, wide: wide, to: &out.bytes)
+        return out.bytes
+    }
+
+    /// Decodes `bytes` into `chunk`, checking every field against the trace's shape.
+    static func decode(
+        _ bytes: UnsafeRawBufferPointer, index: Int, experts: Int, maxTokens: Int, into chunk: inout RoutingChunk
+    ) throws {
+        var reader = ByteReader(bytes)
+        do {
+            guard reader.matches("MSR1") else { throw PayloadError("routing payload does not start with 'MSR1'") }
+            let flags = try reader.u8()
+            guard flags & ~(flagAscending | flagWideIDs) == 0 else { throw PayloadError("routing payload has unknown flags \(flags)") }
+            let wide = flags & flagWideIDs != 0
+            guard wide == (experts > 256) else { throw PayloadError("routing payload id width disagrees with \(experts) experts") }
+            let layers = try reader.u16(), topK = try reader.u16()
+            guard layers == chunk.layers, topK == chunk.topK else {
+                throw PayloadError("routing payload is \(layers) layers × top-\(topK), the trace \(chunk.layers) × top-\(chunk.topK)")
+            }
+            let tokens = try reader.u32(), runCount = try reader.u32()
+            guard tokens >= 1, tokens <= maxTokens else { throw PayloadError("routing payload holds \(tokens) tokens (1…\(maxTokens) allowed)") }
+            guard runCount >= 1, runCount <= tokens else { throw PayloadError("routing payload has \(runCount) sequence runs for \(tokens) tokens") }
+            chunk.reset(index: index, tokenCount: tokens, withWeights: false)
+            chunk.idsAscending = flags & flagAscending != 0
+            var covered = 0
+            for _ in 0..<runCount {
+                let run = SequenceRun(sequence: try reader.u32(), firstToken: try reader.u32(), tokens: try reader.u32())
+                guard run.tokens >= 1 else { throw PayloadError("routing payload has an empty sequence run") }
+                covered += run.tokens
+                chunk.runs.append(run)
+            }
+            guard covered == tokens else { throw PayloadError("routing payload runs cover \(covered) of \(tokens) tokens") }
+            let phases = try reader.take(tokens)
+            guard !phases.contains(where: { $0 > 1 }) else { throw PayloadError("routing payload has a phase other than 0 or 1") }
+            chunk.phases.append(contentsOf: phases)
+            let count = layers * tokens * topK
+            guard reader.remaining == count * (wide ? 2 : 1) else {
+                throw PayloadError("routing payload has \(reader.remaining) id bytes where \(count * (wide ? 2 : 1)) were expected")
+            }
+            let planes = try reader.take(reader.remaining)
+            try readPlanes(planes, count: count, wide: wide, into: &chunk.ids)
+            try validate(&chunk.ids, topK: topK, experts: experts, ascending: chunk.idsAscending)
+        } catch is ByteReader.ShortRead {
+            throw PayloadError("routing payload is truncated")
+        } catch let error as PayloadError {
+            throw error
+        } catch {
+            throw PayloadError("routing payload: \(error)")
+        }
+    }
+
+    /// Gap-codes each run of `topK` ascending ids.
+    static func gaps(_ ids: [UInt16], topK: Int) -> [UInt16] {
+        var out = ids
+        var i = 0
+        while i < ids.count {
+            for r in stride(from: topK - 1, to: 0, by: -1) { out[i + r] = ids[i + r] &- ids[i + r - 1] &- 1 }
+            i += topK
+        }
+        return out
+    }
+
+    static func appendPlanes(_ values: [UInt16], wide: Bool, to bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + values.count * (wide ? 2 : 1))
+        for value in values { bytes.append(UInt8(truncatingIfNeeded: value)) }
+        if wide { for value in values { bytes.append(UInt8(truncatingIfNeeded: value >> 8)) } }
+    }
+
+    static func readPlanes(_ planes: UnsafeRawBufferPointer, count: Int, wide: Bool, into values: inout [UInt16]) throws {
+        values.withUnsafeMutableBufferPointer { out in
+            if wide {
+                for i in 0..<count { out[i] = UInt16(planes[i]) | UInt16(planes[count + i]) << 8 }
+            } else {
+                for i in 0..<count { out[i] = UInt16(planes[i]) }
+            }
+        }
+    }
+
+    /// Undoes gap coding in place and checks range and distinctness.
+    static func validate(_ ids: inout [UInt16], topK: Int, experts: Int, ascending: Bool) throws {
+        let limit = UInt32(experts)
+        var bad: Int? = nil
+        ids.withUnsafeMutableBufferPointer { ids in
+            var i = 0
+            while i < ids.count {
+                if ascending {
+                    var id = UInt32(ids[i])
+                    if id >= limit { bad = i; return }
+                    for r in 1..<max(topK, 1) {
+                        id += UInt32(ids[i + r]) + 1
+                        if id >= limit { bad = i; return }
+                        ids[i + r] = UInt16(id)
+                    }
+                } else {
+                    for r in 0..<topK {
+                        let id = ids[i + r]
+                        if UInt32(id) >= limit { bad = i; return }
+                        for q in 0..<r where ids[i + q] == id { bad = i; return }
+                    }
+                }
+                i += topK
+            }
+        }
+        if let bad {
+            throw PayloadError("routing payload has an expert id out of 0..<\(experts) or repeated within one token's top-\(topK) (value index \(bad))")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+/// The gate-weight payload of one chunk (traces/FORMAT.md, "weight payload", layout 1).
+///
+///     "MSW1" | layers u16 | top_k u16 | tokens u32
+///     high-byte plane, then low-byte plane, of layers × tokens × top_k fp16 weights,
+///     indexed as the routing payload's ids
+///
+/// Splitting the planes puts the slowly varying sign/exponent bytes together, which
+/// compresses markedly better than interleaved fp16 (measured on ESFT, Benchmarks/RESULTS.md).
+enum WeightPayload {
+    static func encode(_ chunk: RoutingChunk) -> [UInt8] {
+        var out = ByteWriter()
+        out.magic("MSW1")
+        out.u16(chunk.layers)
+        out.u16(chunk.topK)
+        out.u32(chunk.tokenCount)
+        out.bytes.reserveCapacity(out.bytes.count + chunk.weightBits.count * 2)
+        for bits in chunk.weightBits { out.bytes.append(UInt8(truncatingIfNeeded: bits >> 8)) }
+        for bits in chunk.weightBits { out.bytes.append(UInt8(truncatingIfNeeded: bits)) }
+        return out.bytes
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, into chunk: inout RoutingChunk) throws {
+        var reader = ByteReader(bytes)
+        do {
+            guard reader.matches("MSW1") else { throw PayloadError("weight payload does not start with 'MSW1'") }
+            let layers = try reader.u16(), topK = try reader.u16(), tokens = try reader.u32()
+            guard layers == chunk.layers, topK == chunk.topK, tokens == chunk.tokenCount else {
+                throw PayloadError("weight payload is \(layers) × \(tokens) × \(topK), the routing \(chunk.layers) × \(chunk.tokenCount) × \(chunk.topK)")
+            }
+            let count = layers * tokens * topK
+            guard reader.remaining == 2 * count else {
+                throw PayloadError("weight payload has \(reader.remaining) bytes where \(2 * count) were expected")
+            }
+            let planes = try reader.take(2 * count)
+            chunk.weightBits.removeAll(keepingCapacity: true)
+            chunk.weightBits.append(contentsOf: repeatElement(0, count: count))
+            chunk.weightBits.withUnsafeMutableBufferPointer { out in
+                for i in 0..<count { out[i] = UInt16(planes[i]) << 8 | UInt16(planes[count + i]) }
+            }
+        } catch is ByteReader.ShortRead {
+            throw PayloadError("weight payload is truncated")
+        } catch let error as PayloadError {
+            throw error
+        } catch {
+            throw PayloadError("weight payload: \(error)")
+        }
+    }
+}

@@ -1,0 +1,194 @@
+import Foundation
+
+/// moesim's generic long format (traces/FORMAT.md, "Generic long format"): one row per
+/// routed expert with columns `sequence, token, phase, layer, rank, expert, weight`, as
+/// CSV (a header row names the columns, in any order; `weight` may be empty or absent) or
+/// as JSON Lines (one object per row with those keys). It is what `trace export` writes
+/// and what any engine can emit.
+///
+/// Rows of one sequence must be contiguous; within a sequence they may come in any
+/// order. The shape comes from `--model`, else from the data (layers and top-k from the
+/// largest layer and rank, experts from `--experts` or the largest id). Two passes: the
+/// first fixes the shape, the second writes; memory is one sequence.
+struct LongFormatImporter: RoutingImporter {
+    enum Syntax { case csv, jsonl }
+
+    let inputs: [String]
+    let options: ImportOptions
+    let syntax: Syntax
+
+    static let columns = ["sequence", "token", "phase", "layer", "rank", "expert", "weight"]
+
+    struct Row {
+        var sequence: String
+        var token: Int
+        var phase: Phase
+        var layer: Int
+        var rank: Int
+        var expert: Int
+        var weight: Double?
+    }
+
+    /// Calls `body` with every row of every input, in order.
+    func forEachRow(_ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
+        for file in inputs {
+            let reader = try LineReader(path: file)
+            var columnIndex: [String: Int]?
+            var rows = 0
+            while let text = try reader.nextLine({ TextFields.utf8($0) }) {
+                let place = "line \(reader.lineNumber)"
+                guard let text else {
+                    throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
+                }
+                if text.allSatisfy(\.isWhitespace) { continue }
+                let row: Row
+                switch syntax {
+                case .csv:
+                    let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard let index = columnIndex else {
+                        var index: [String: Int] = [:]
+                        for (i, name) in fields.enumerated() { index[name] = i }
+                        let missing = Self.columns.dropLast().filter { index[$0] == nil }
+                        guard missing.isEmpty else {
+                            throw TraceStoreError(file: file, place: place, problem: "is a header without the column(s) \(missing.joined(separator: ", "))",
+                                                  fix: "The first line names the columns: \(Self.columns.joined(separator: ",")) (weight optional).")
+                        }
+                        columnIndex = index
+                        continue
+                    }
+                    guard fields.count >= index.count else {
+                        throw TraceStoreError(file: file, place: place, problem: "has \(fields.count) fields where the header has \(index.count)",
+                                              fix: "Each row needs a value for every column (weight may be empty).")
+                    }
+                    row = try parse(fields: { index[$0].map { fields[$0] } }, file: file, place: place)
+                case .jsonl:
+                    guard let object = try JSONInput.parse(Data(text.utf8), file: file, place: place) as? [String: Any] else {
+                        throw TraceStoreError(file: file, place: place, problem: "is not a JSON object", fix: "Each line is one object with keys \(Self.columns.joined(separator: ", ")).")
+                    }
+                    row = try parse(fields: { key in
+                        switch object[key] {
+                        case nil, is NSNull: return nil
+                        case let text as String: return text
+                        case let number as NSNumber: return number.stringValue
+                        case let other?: return "\(other)"
+                        }
+                    }, file: file, place: place)
+                }
+                rows += 1
+                try body(row, file, reader.lineNumber)
+            }
+            guard rows > 0 else { throw TraceStoreError(file: file, problem: "holds no routing rows", fix: "Check the file and --format.") }
+        }
+    }
+
+    private func parse(fields: (String) -> String?, file: String, place: String) throws -> Row {
+        func number(_ key: String) throws -> Int {
+            guard let text = fields(key), let value = Int(text), value >= 0 else {
+                throw TraceStoreError(file: file, place: place, problem: "has '\(fields(key) ?? "")' for \(key), not a non-negative integer",
+                                      fix: "Columns token, layer, rank and expert hold integers.")
+            }
+            return value
+        }
+        guard let sequence = fields("sequence"), !sequence.isEmpty else {
+            throw TraceStoreError(file: file, place: place, problem: "has no sequence", fix: "Every row names its sequence.")
+        }
+        guard let phaseText = fields("phase"), let phase = Phase(text: Substring(phaseText)) else {
+            throw TraceStoreError(file: file, place: place, problem: "has phase '\(fields("phase") ?? "")'", fix: "Phase is prefill or decode (or 0 or 1).")
+        }
+        var weight: Double?
+        if let text = fields("weight"), !text.isEmpty {
+            guard let value = Double(text), value.isFinite else {
+                throw TraceStoreError(file: file, place: place, problem: "has weight '\(text)', not a number", fix: "Leave weight empty where it is unknown.")
+            }
+            weight = value
+        }
+        return Row(sequence: sequence, token: try number("token"), phase: phase, layer: try number("layer"),
+                   rank: try number("rank"), expert: try number("expert"), weight: weight)
+    }
+
+    func prepare() throws -> TraceMetadata {
+        var maxLayer = 0, maxRank = 0, maxExpert = 0
+        var withWeights = 0, withoutWeights = 0
+        try forEachRow { row, _, _ in
+            maxLayer = max(maxLayer, row.layer)
+            maxRank = max(maxRank, row.rank)
+            maxExpert = max(maxExpert, row.expert)
+            if row.weight == nil { withoutWeights += 1 } else { withWeights += 1 }
+        }
+        guard withWeights == 0 || withoutWeights == 0 else {
+            throw TraceStoreError(file: inputs.joined(separator: ", "), problem: "gives weights on \(withWeights) rows and none on \(withoutWeights)",
+                                  fix: "Give a weight on every row or on none.")
+        }
+        var notes = "Imported from moesim's generic long format (\(syntax == .csv ? "CSV" : "JSON Lines"))."
+        let shape: ModelShape
+        if let preset = options.model {
+            shape = preset.shape()
+            guard maxLayer < shape.layers, maxRank < shape.topK, maxExpert < shape.experts else {
+                throw TraceStoreError(file: inputs.joined(separator: ", "),
+                                      problem: "uses layer \(maxLayer), rank \(maxRank), expert \(maxExpert), beyond \(preset.name)'s \(shape.layers) layers × top-\(shape.topK) × \(shape.experts) experts",
+                                      fix: "Pass the right --model, or leave it out to take the shape from the data.")
+            }
+        } else {
+            let experts = options.experts ?? (maxExpert + 1)
+            guard maxExpert < experts else {
+                throw TraceStoreError(file: inputs.joined(separator: ", "), problem: "routes to expert \(maxExpert) but --experts is \(experts)", fix: "Raise --experts.")
+            }
+            if options.experts == nil { notes += " Experts per layer (\(experts)) inferred from the largest id; pass --experts or --model to set it." }
+            shape = ModelShape(name: "unknown", layers: maxLayer + 1, experts: experts, topK: maxRank + 1)
+        }
+        return TraceMetadata(shape: shape, hasWeights: withWeights > 0, synthetic: false,
+                             source: inputs.map(lastComponent).joined(separator: ", "), notes: notes, importer: syntax == .csv ? "csv" : "jsonl")
+    }
+
+    func read(into sink: TraceSink) throws {
+        let metadata = try prepare()
+        let shape = metadata.shape
+        var current: String?
+        var currentFile = ""
+        var tokens: [Int: TokenAssembly] = [:]
+        var finished = Set<String>()
+        func flush() throws {
+            guard let name = current else { return }
+            sink.beginSequence(name: name)
+            for index in tokens.keys.sorted() {
+                let token = tokens[index]!
+                if let missing = token.missingLayer() {
+                    guard options.lenient else {
+                        throw TraceStoreError(file: currentFile, place: "sequence \(name), token \(index)",
+                                              problem: "has no complete routing for layer \(missing) (\(token.slotsFilled(missing)) of \(shape.topK) ranks)",
+                                              fix: "Add the missing rows, or pass --lenient to skip such tokens.")
+                    }
+                    sink.skip("with missing layers")
+                    continue
+                }
+                try sink.append(phase: token.phase, ids: token.ids, weights: metadata.hasWeights ? token.weights : nil,
+                                file: currentFile, place: "sequence \(name), token \(index)")
+            }
+            finished.insert(name)
+            tokens.removeAll(keepingCapacity: true)
+        }
+        try forEachRow { row, file, line in
+            if row.sequence != current {
+                try flush()
+                guard !finished.contains(row.sequence) else {
+                    throw TraceStoreError(file: file, place: "line \(line)", problem: "continues sequence '\(row.sequence)' after other sequences",
+                                          fix: "Sort the rows so that each sequence's rows are together.")
+                }
+                current = row.sequence
+                currentFile = file
+            }
+            var token = tokens[row.token] ?? TokenAssembly(layers: shape.layers, topK: shape.topK)
+            if tokens[row.token] == nil { token.phase = row.phase }
+            guard token.phase == row.phase else {
+                throw TraceStoreError(file: file, place: "line \(line)", problem: "gives token \(row.token) of '\(row.sequence)' phase \(row.phase) where earlier rows said \(token.phase)",
+                                      fix: "All rows of a token share its phase.")
+            }
+            guard token.set(layer: row.layer, slot: row.rank, expert: UInt16(row.expert), weight: Float(row.weight ?? 0)) else {
+                throw TraceStoreError(file: file, place: "line \(line)", problem: "repeats layer \(row.layer), rank \(row.rank) of token \(row.token) in '\(row.sequence)'",
+                                      fix: "Remove the duplicate row.")
+            }
+            tokens[row.token] = token
+        }
+        try flush()
+    }
+}

@@ -1,0 +1,43 @@
+/// A published MoE model's shape, with the source of its numbers.
+///
+/// Expert parameter counts follow the FFN form: SwiGLU experts (gate, up and down
+/// projections) hold 3 × hidden × intermediate weights; Switch Transformer's ReLU
+/// experts (wi, wo) hold 2 × hidden × intermediate. Biases and norms are ignored.
+public struct ModelPreset: Sendable, Equatable {
+    /// The preset's name as given to `--model` (lower case).
+    public var name: String
+    /// The model's published name.
+    public var displayName: String
+    /// All transformer layers (dense and MoE).
+    public var totalLayers: Int
+    /// The layer numbers (0-based) that hold MoE blocks.
+    public var moeLayers: [Int]
+    /// Routed experts per MoE layer.
+    public var experts: Int
+    /// Routed experts per token per layer.
+    public var topK: Int
+    /// Always-active shared experts per MoE layer.
+    public var sharedExperts: Int
+    /// Model (residual) width.
+    public var hiddenSize: Int
+    /// Width of one routed expert's FFN.
+    public var expertIntermediateSize: Int
+    /// Weight matrices per expert: 3 for SwiGLU, 2 for a plain two-layer FFN.
+    public var matricesPerExpert: Int
+    /// Where the numbers come from.
+    public var source: String
+
+    /// Parameters of one routed expert.
+    public var expertParameters: Int { matricesPerExpert * hiddenSize * expertIntermediateSize }
+
+    /// Bytes of one routed expert stored as `dtype`.
+    public func expertBytes(_ dtype: ExpertDType) -> Int { dtype.bytes(parameters: expertParameters) }
+
+    /// The trace shape of this model with experts stored as `dtype`.
+    public func shape(dtype: ExpertDType = .bf16) -> ModelShape {
+        ModelShape(
+            name: name, layers: moeLayers.count, experts: experts, topK: topK, sharedExperts: sharedExperts,
+            hiddenSize: hiddenSize, expertIntermediateSize: expertIntermediateSize, modelLayers: moeLayers,
+            expertBytes: Array(repeating: expertBytes(dtype), count: moeLayers.count), expertDType: dtype.rawValue)
+    }
+}

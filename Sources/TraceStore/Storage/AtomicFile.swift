@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes that appear under their final name only when complete: the data goes to
+/// `NAME.partial`, is flushed to disk, then renamed over `NAME` (rename(2) is atomic
+/// within a file system). A process killed mid-write leaves at most the `.partial` file.
+public enum AtomicFile {
+    /// The temporary path used while `path` is being written.
+    public static func temporaryPath(for path: String) -> String { path + ".partial" }
+
+    /// Flushes `temporary` to disk and renames it to `path`, then flushes the folder entry.
+    public static func commit(_ temporary: String, to path: String) throws {
+        let fd = open(temporary, O_RDONLY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            remove(temporary)
+            throw TraceStoreError(file: path, problem: "cannot move the finished file into place (\(reason))",
+                                  fix: "Check that the output folder exists and is writable.")
+        }
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let dirfd = open(folder.isEmpty ? "/" : folder, O_RDONLY)
+        if dirfd >= 0 {
+            fsync(dirfd)
+            close(dirfd)
+        }
+    }
+
+    /// Removes `path` if it exists.
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Whether a file exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// Size of the file at `path` in bytes, or nil.
+    public static func size(_ path: String) -> Int? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
+}

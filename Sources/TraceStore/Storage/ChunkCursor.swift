@@ -1,0 +1,106 @@
+/// Streams a trace's chunks in order, decoding each into caller-owned buffers.
+///
+/// Memory: one compressed blob (SQLite's), one decompressed payload and the decoded
+/// chunk, all reused; O(chunk tokens × layers × top-k), independent of trace length.
+public final class ChunkCursor {
+    private let reader: TraceReader
+    private let rows: SQLiteStatement
+    private let predictionRows: SQLiteStatement?
+    private let decompressor = ZstdDecompressor()
+    private var payload: [UInt8] = []
+    private var expectedIndex = 0
+    private var tokensSeen = 0
+    /// Recorded predictions of the current chunk, one per requested lookahead.
+    public private(set) var predictions: [PredictionChunk]
+
+    init(reader: TraceReader, lookaheads: [Int]) throws {
+        self.reader = reader
+        rows = try reader.database.prepare("SELECT id, tokens, routing, weights FROM chunks ORDER BY id")
+        predictionRows = lookaheads.isEmpty ? nil : try reader.database.prepare("SELECT data FROM predictions WHERE chunk = ? AND lookahead = ?")
+        let meta = reader.metadata
+        predictions = lookaheads.map { PredictionChunk(layers: meta.shape.layers, lookahead: $0, width: meta.predictionWidth) }
+    }
+
+    /// A chunk buffer shaped for this trace, to pass to ``next(into:)``.
+    public func makeChunk() -> RoutingChunk {
+        RoutingChunk(layers: reader.metadata.shape.layers, topK: reader.metadata.shape.topK)
+    }
+
+    /// Decodes the next chunk into `chunk`; false after the last one.
+    ///
+    /// Throws a ``TraceStoreError`` naming the file and the chunk when a payload is
+    /// damaged or the file holds fewer chunks or tokens than its metadata says.
+    public func next(into chunk: inout RoutingChunk) throws -> Bool {
+        let meta = reader.metadata
+        guard try rows.step() else {
+            guard expectedIndex == meta.chunks, tokensSeen == meta.tokens else {
+                throw reader.corrupt("table 'chunks'", "ends after \(expectedIndex) chunks and \(tokensSeen) tokens; the metadata says \(meta.chunks) and \(meta.tokens)")
+            }
+            return false
+        }
+        let index = rows.int(0)
+        let place = "chunk \(index)"
+        guard index == expectedIndex else {
+            throw reader.corrupt("chunk \(expectedIndex)", "is missing (the next chunk is \(index))")
+        }
+        let tokens = rows.int(1)
+        let shape = meta.shape
+        let maxTokens = max(meta.chunkTokens, 1)
+        let routingLimit = 17 + 12 * maxTokens + maxTokens + 2 * shape.layers * maxTokens * shape.topK
+        try inflate(column: 2, limit: routingLimit, place: place)
+        do {
+            try payload.withUnsafeBytes { bytes in
+                try RoutingPayload.decode(bytes, index: index, experts: shape.experts, maxTokens: maxTokens, into: &chunk)
+            }
+        } catch let error as PayloadError {
+            throw reader.corrupt(place, error.problem)
+        }
+        guard chunk.tokenCount == tokens else {
+            throw reader.corrupt(place, "holds \(chunk.tokenCount) tokens but its row says \(tokens)")
+        }
+        if meta.hasWeights {
+            guard !rows.isNull(3) else { throw reader.corrupt(place, "has no weights though the trace has weights") }
+            try inflate(column: 3, limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
+            do {
+                try payload.withUnsafeBytes { bytes in try WeightPayload.decode(bytes, into: &chunk) }
+            } catch let error as PayloadError {
+                throw reader.corrupt(place, error.problem)
+            }
+        }
+        if let predictionRows {
+            for i in predictions.indices {
+                predictionRows.reset()
+                try predictionRows.bind(1, index)
+                try predictionRows.bind(2, predictions[i].lookahead)
+                guard try predictionRows.step() else {
+                    throw reader.corrupt(place, "has no predictions at lookahead \(predictions[i].lookahead)")
+                }
+                try inflate(statement: predictionRows, column: 0, limit: 15 + 2 * shape.layers * tokens * predictions[i].width, place: place)
+                do {
+                    try payload.withUnsafeBytes { bytes in
+                        try PredictionPayload.decode(bytes, experts: shape.experts, tokens: tokens, into: &predictions[i])
+                    }
+                } catch let error as PayloadError {
+                    throw reader.corrupt(place, error.problem)
+                }
+            }
+        }
+        expectedIndex += 1
+        tokensSeen += tokens
+        return true
+    }
+
+    private func inflate(column: Int32, limit: Int, place: String) throws {
+        try inflate(statement: rows, column: column, limit: limit, place: place)
+    }
+
+    private func inflate(statement: SQLiteStatement, column: Int32, limit: Int, place: String) throws {
+        do {
+            try statement.withBlob(column) { frame in
+                try decompressor.decompress(frame, into: &payload, limit: limit)
+            }
+        } catch let failure as ZstdDecompressor.Failure {
+            throw reader.corrupt(place, "its \(column == 3 ? "weight" : column == 2 ? "routing" : "prediction") blob \(failure)")
+        }
+    }
+}

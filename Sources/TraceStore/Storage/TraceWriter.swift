@@ -1,0 +1,283 @@
+/// Writes a trace file atomically (see ``AtomicFile``): sequences and their tokens are
+/// appended in order, routing is cut into chunks of at most `chunkTokens` tokens,
+/// compressed column by column, and the file appears under its name only after
+/// ``finish()``. Memory is one chunk, whatever the trace's length.
+///
+/// Tokens are canonicalised on the way in: where weights are given, each layer's k ids
+/// are sorted ascending with their weights beside them (rank order is recovered from
+/// the weights); without weights the given order is kept as the rank order.
+public final class TraceWriter {
+    /// Settings that do not belong in the metadata.
+    public struct Options: Sendable {
+        /// Largest number of tokens per chunk (the unit of compression and of reading).
+        public var chunkTokens: Int = 4096
+        /// zstd level for the payloads.
+        public var compressionLevel: Int32 = 19
+
+        /// Default options.
+        public init(chunkTokens: Int = 4096, compressionLevel: Int32 = 19) {
+            self.chunkTokens = chunkTokens
+            self.compressionLevel = compressionLevel
+        }
+    }
+
+    /// Why a token was refused; importers add the file and the place.
+    public struct InvalidToken: Error, CustomStringConvertible {
+        /// What is wrong.
+        public var problem: String
+        public var description: String { problem }
+    }
+
+    /// The path the trace appears under when finished.
+    public let path: String
+    private let temporaryPath: String
+    private var metadata: TraceMetadata
+    private let options: Options
+    private let database: SQLiteDatabase
+    private let insertChunk: SQLiteStatement
+    private let insertPrediction: SQLiteStatement
+    private let compressor: ZstdCompressor
+
+    private var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
+    private var chunk: RoutingChunk
+    private var predictionChunks: [PredictionChunk]
+    /// Token-major staging of the current chunk's ids and weights (transposed at flush).
+    private var stagedIDs: [UInt16] = []
+    private var stagedWeights: [UInt16] = []
+    private var stagedPredictions: [[UInt16]]
+    private var stagedPhases: [UInt8] = []
+    private var stagedRuns: [SequenceRun] = []
+    private var openSequence: Int?
+    private var finished = false
+    private var scratchOrder: [Int] = []
+
+    /// Starts a trace at `path` for `metadata` (its totals are filled in as tokens arrive).
+    public init(path: String, metadata: TraceMetadata, options: Options = Options()) throws {
+        try metadata.shape.validate(file: path)
+        precondition(options.chunkTokens >= 1)
+        self.path = path
+        self.metadata = metadata
+        self.options = options
+        temporaryPath = AtomicFile.temporaryPath(for: path)
+        AtomicFile.remove(temporaryPath)
+        database = try SQLiteDatabase(path: temporaryPath, mode: .readWriteCreate)
+        do {
+            try database.execute("PRAGMA page_size = \(TraceSchema.pageSize); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            try database.execute(TraceSchema.create)
+            try database.execute("BEGIN")
+            insertChunk = try database.prepare("INSERT INTO chunks (id, first_sequence, tokens, routing, weights) VALUES (?, ?, ?, ?, ?)")
+            insertPrediction = try database.prepare("INSERT INTO predictions (chunk, lookahead, width, data) VALUES (?, ?, ?, ?)")
+        } catch {
+            AtomicFile.remove(temporaryPath)
+            throw error
+        }
+        compressor = ZstdCompressor(level: options.compressionLevel)
+        chunk = RoutingChunk(layers: metadata.shape.layers, topK: metadata.shape.topK)
+        predictionChunks = metadata.predictionLookaheads.map {
+            PredictionChunk(layers: metadata.shape.layers, lookahead: $0, width: metadata.predictionWidth)
+        }
+        stagedPredictions = Array(repeating: [], count: metadata.predictionLookaheads.count)
+    }
+
+    deinit {
+        if !finished { AtomicFile.remove(temporaryPath) }
+    }
+
+    /// Opens a new sequence named `name`; the previous one is closed. Returns its id.
+    @discardableResult
+    public func beginSequence(name: String) -> Int {
+        sequenceRows.append((name, 0, 0, metadata.chunks))
+        openSequence = sequenceRows.count - 1
+        return sequenceRows.count - 1
+    }
+
+    /// Appends one token of the open sequence.
+    ///
+    /// - Parameters:
+    ///   - ids: layers × top-k expert ids, layer by layer (`ids[l × k + r]`).
+    ///   - weights: the matching gate weights, or nil when the trace has none.
+    ///   - predictions: per recorded lookahead (in `metadata.predictionLookaheads` order),
+    ///     layers × width predicted ids by target layer; target layers below the lookahead are ignored.
+    public func appendToken(
+        phase: Phase, ids: [UInt16], weights: [Float]? = nil, predictions: [[UInt16]] = []
+    ) throws {
+        guard let sequence = openSequence else { preconditionFailure("appendToken before beginSequence") }
+        let shape = metadata.shape
+        let k = shape.topK
+        guard ids.count == shape.layers * k else {
+            throw InvalidToken(problem: "has \(ids.count) expert ids where \(shape.layers) layers × top-\(k) = \(shape.layers * k) were expected")
+        }
+        guard (weights != nil) == metadata.hasWeights else {
+            throw InvalidToken(problem: metadata.hasWeights ? "has no gate weights though earlier tokens had" : "has gate weights though earlier tokens had none")
+        }
+        if let weights, weights.count != ids.count {
+            throw InvalidToken(problem: "has \(weights.count) gate weights for \(ids.count) expert ids")
+        }
+        guard predictions.count == predictionChunks.count else {
+            throw InvalidToken(problem: "has predictions for \(predictions.count) lookaheads where \(predictionChunks.count) were declared")
+        }
+        for layer in 0..<shape.layers {
+            for r in 0..<k {
+                let id = ids[layer * k + r]
+                guard Int(id) < shape.experts else {
+                    throw InvalidToken(problem: "routes layer \(layer) to expert \(id), outside 0..<\(shape.experts)")
+                }
+                for q in 0..<r where ids[layer * k + q] == id {
+                    throw InvalidToken(problem: "routes layer \(layer) to expert \(id) twice in one top-\(k)")
+                }
+                if let weights, !weights[layer * k + r].isFinite {
+                    throw InvalidToken(problem: "has a gate weight that is not a finite number at layer \(layer)")
+                }
+            }
+        }
+        if let weights {
+            for layer in 0..<shape.layers {
+                let base = layer * k
+                scratchOrder.removeAll(keepingCapacity: true)
+                scratchOrder.append(contentsOf: 0..<k)
+                scratchOrder.sort { ids[base + $0] < ids[base + $1] }
+                for r in scratchOrder {
+                    stagedIDs.append(ids[base + r])
+                    stagedWeights.append(Float16(weights[base + r]).bitPattern)
+                }
+            }
+        } else {
+            stagedIDs.append(contentsOf: ids)
+        }
+        for (i, predicted) in predictions.enumerated() {
+            let width = metadata.predictionWidth
+            guard predicted.count == shape.layers * width, !predicted.contains(where: { Int($0) >= shape.experts }) else {
+                throw InvalidToken(problem: "has a prediction set at lookahead \(metadata.predictionLookaheads[i]) that is not \(shape.layers) × \(width) ids below \(shape.experts)")
+            }
+            let lookahead = metadata.predictionLookaheads[i]
+            for target in lookahead..<max(lookahead, shape.layers) where Set(predicted[target * width..<(target + 1) * width]).count != width {
+                throw InvalidToken(problem: "repeats an expert in its prediction for layer \(target) at lookahead \(lookahead)")
+            }
+            stagedPredictions[i].append(contentsOf: predicted)
+        }
+        stagedPhases.append(phase.rawValue)
+        if phase == .prefill { sequenceRows[sequence].prefill += 1 } else { sequenceRows[sequence].decode += 1 }
+        let index = sequenceRows[sequence].prefill + sequenceRows[sequence].decode - 1
+        if let last = stagedRuns.last, last.sequence == sequence {
+            stagedRuns[stagedRuns.count - 1].tokens += 1
+        } else {
+            stagedRuns.append(SequenceRun(sequence: sequence, firstToken: index, tokens: 1))
+        }
+        metadata.tokens += 1
+        if phase == .prefill { metadata.prefillTokens += 1 } else { metadata.decodeTokens += 1 }
+        if stagedPhases.count == options.chunkTokens { try flush() }
+    }
+
+    /// Completes the file: writes the last chunk, the sequences and the metadata, then
+    /// moves it under its name. Returns the final metadata.
+    @discardableResult
+    public func finish() throws -> TraceMetadata {
+        try flush()
+        guard metadata.tokens > 0 else {
+            throw TraceStoreError(file: path, problem: "no tokens were read, so there is no trace to write",
+                                  fix: "Check that the inputs are non-empty and in the format given to --format.")
+        }
+        metadata.sequences = sequenceRows.count
+        let insertMeta = try database.prepare("INSERT INTO meta (key, value) VALUES (?, ?)")
+        for (key, value) in metadata.keyValues() {
+            try insertMeta.bind(1, key)
+            try insertMeta.bind(2, value)
+            try insertMeta.run()
+        }
+        let insertLayer = try database.prepare("INSERT INTO layers (layer, model_layer, expert_bytes, dense_bytes) VALUES (?, ?, ?, ?)")
+        let shape = metadata.shape
+        for layer in 0..<shape.layers {
+            try insertLayer.bind(1, layer)
+            try insertLayer.bind(2, shape.modelLayers[layer])
+            if let bytes = shape.expertBytes?[layer] { try insertLayer.bind(3, bytes) } else { try insertLayer.bindNull(3) }
+            if let bytes = shape.denseBytes?[layer] { try insertLayer.bind(4, bytes) } else { try insertLayer.bindNull(4) }
+            try insertLayer.run()
+        }
+        let insertSequence = try database.prepare(
+            "INSERT INTO sequences (id, name, prefill_tokens, decode_tokens, first_chunk) VALUES (?, ?, ?, ?, ?)")
+        for (id, row) in sequenceRows.enumerated() {
+            try insertSequence.bind(1, id)
+            try insertSequence.bind(2, row.name)
+            try insertSequence.bind(3, row.prefill)
+            try insertSequence.bind(4, row.decode)
+            try insertSequence.bind(5, row.firstChunk)
+            try insertSequence.run()
+        }
+        try database.execute("COMMIT")
+        finished = true
+        try AtomicFile.commit(temporaryPath, to: path)
+        return metadata
+    }
+
+    /// Appends a sentence to the trace's notes (e.g. what `--lenient` skipped).
+    public func addNote(_ sentence: String) {
+        metadata.notes = metadata.notes.isEmpty ? sentence : metadata.notes + " " + sentence
+    }
+
+    /// Abandons the trace: the temporary file is removed and nothing appears under `path`.
+    public func discard() {
+        finished = true
+        AtomicFile.remove(temporaryPath)
+    }
+
+    private func flush() throws {
+        let tokens = stagedPhases.count
+        guard tokens > 0 else { return }
+        let shape = metadata.shape
+        let k = shape.topK
+        chunk.reset(index: metadata.chunks, tokenCount: tokens, withWeights: metadata.hasWeights)
+        chunk.idsAscending = metadata.hasWeights
+        chunk.phases.append(contentsOf: stagedPhases)
+        chunk.runs.append(contentsOf: stagedRuns)
+        let perToken = shape.layers * k
+        for t in 0..<tokens {
+            for layer in 0..<shape.layers {
+                let from = t * perToken + layer * k
+                let to = (layer * tokens + t) * k
+                for r in 0..<k {
+                    chunk.ids[to + r] = stagedIDs[from + r]
+                    if metadata.hasWeights { chunk.weightBits[to + r] = stagedWeights[from + r] }
+                }
+            }
+        }
+        let routing = compressor.compress(RoutingPayload.encode(chunk, experts: shape.experts))
+        try insertChunk.bind(1, chunk.index)
+        try insertChunk.bind(2, stagedRuns[0].sequence)
+        try insertChunk.bind(3, tokens)
+        try insertChunk.bind(4, routing)
+        if metadata.hasWeights {
+            try insertChunk.bind(5, compressor.compress(WeightPayload.encode(chunk)))
+        } else {
+            try insertChunk.bindNull(5)
+        }
+        try insertChunk.run()
+        try flushPredictions(tokens: tokens)
+        metadata.chunks += 1
+        metadata.chunkTokens = max(metadata.chunkTokens, tokens)
+        stagedIDs.removeAll(keepingCapacity: true)
+        stagedWeights.removeAll(keepingCapacity: true)
+        stagedPhases.removeAll(keepingCapacity: true)
+        stagedRuns.removeAll(keepingCapacity: true)
+    }
+
+    private func flushPredictions(tokens: Int) throws {
+        let shape = metadata.shape
+        let width = metadata.predictionWidth
+        for i in predictionChunks.indices {
+            let lookahead = predictionChunks[i].lookahead
+            predictionChunks[i].reset(tokenCount: tokens)
+            for t in 0..<tokens {
+                for target in lookahead..<max(lookahead, shape.layers) {
+                    let from = (t * shape.layers + target) * width
+                    predictionChunks[i].set(token: t, targetLayer: target, ids: stagedPredictions[i][from..<from + width])
+                }
+            }
+            try insertPrediction.bind(1, metadata.chunks)
+            try insertPrediction.bind(2, lookahead)
+            try insertPrediction.bind(3, width)
+            try insertPrediction.bind(4, compressor.compress(PredictionPayload.encode(predictionChunks[i], experts: shape.experts)))
+            try insertPrediction.run()
+            stagedPredictions[i].removeAll(keepingCapacity: true)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import TraceStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `moesim` command line: a thin layer over the library modules.
+@main
+struct Moesim: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moesim",
+        abstract: "Trace-driven simulator and policy lab for MoE inference with experts offloaded to CPU memory.",
+        version: MoesimVersion.current,
+        subcommands: [TraceCommand.self, ModelsCommand.self]
+    )
+
+    /// Runs the command; every user-facing failure exits with status 2 and one clear
+    /// message (argument errors included), help and version with 0.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as TraceStoreError {
+            printError("error: \(error)")
+            Glibc.exit(2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            printError(fullMessage(for: error))
+            Glibc.exit(2)
+        }
+    }
+}
+
+/// Writes `message` and a newline to standard error.
+func printError(_ message: String) {
+    let line = message + "\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
