@@ -1,0 +1,101 @@
+/// Synthetic routing resampled from a real trace by a block bootstrap (Künsch, "The
+/// jackknife and the bootstrap for general stationary observations", Ann. Statist.
+/// 1989): each synthetic sequence is stitched from runs of consecutive reference
+/// tokens, jumping to a random reference token with probability `jump` per token (runs
+/// of 1/jump tokens on average), and every layer's expert ids are relabelled by a
+/// seeded permutation.
+///
+/// Whole tokens are copied, so per-layer popularity (up to relabelling), cross-layer
+/// affinity and gate weights keep the reference's values; token-to-token reuse keeps
+/// them except at jumps (about `jump` × the reference's excess reuse is lost). The
+/// relabelling keeps every statistic `trace stats` reports while making the trace a
+/// different one. Prompt and generated tokens are drawn from reference tokens of the
+/// same phase where the reference has both.
+///
+/// Memory: the reference's first ``maxReferenceTokens`` tokens are held (2 bytes per
+/// id, 2 per weight).
+struct BlockBootstrapRouting: SyntheticRouting {
+    static let maxReferenceTokens = 200_000
+    let shape: ModelShape
+    let seed: UInt64
+    let jump: Double
+    let hasWeights: Bool
+    let origin: String
+    let shapes: [SequenceShape]
+    private let ids: [UInt16]
+    private let weightBits: [UInt16]
+    private let sequenceOf: [Int32]
+    private let phaseOf: [Phase]
+    private let startsByPhase: [[Int32]]
+    private let permutation: [[UInt16]]
+
+    init(reference: TraceReader, shape: ModelShape, seed: UInt64, jump: Double, shapes override: [SequenceShape]?) throws {
+        self.shape = shape
+        self.seed = seed
+        self.jump = jump
+        hasWeights = reference.metadata.hasWeights
+        var ids: [UInt16] = [], weightBits: [UInt16] = [], sequenceOf: [Int32] = [], phaseOf: [Phase] = []
+        var shapes: [SequenceShape] = []
+        var lastSequence = -1
+        let limit = Self.maxReferenceTokens
+        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeights in
+            guard sequenceOf.count < limit else { return }
+            ids.append(contentsOf: tokenIDs)
+            for weight in tokenWeights { weightBits.append(Float16(weight).bitPattern) }
+            sequenceOf.append(Int32(sequence))
+            phaseOf.append(phase)
+            if sequence != lastSequence {
+                shapes.append(SequenceShape(prefill: 0, decode: 0))
+                lastSequence = sequence
+            }
+            if phase == .prefill { shapes[shapes.count - 1].prefill += 1 } else { shapes[shapes.count - 1].decode += 1 }
+        }
+        self.ids = ids
+        self.weightBits = weightBits
+        self.sequenceOf = sequenceOf
+        self.phaseOf = phaseOf
+        self.shapes = override ?? shapes
+        startsByPhase = Phase.allCases.map { phase in phaseOf.indices.filter { phaseOf[$0] == phase }.map(Int32.init) }
+        var random = SplitMix64(seed: seed, stream: "synth.relabel")
+        permutation = (0..<shape.layers).map { _ in Array(0..<UInt16(shape.experts)).shuffled(using: &random) }
+        let held = reference.metadata.tokens > limit ? "its first \(limit) of \(reference.metadata.tokens) tokens" : "all \(reference.metadata.tokens) tokens"
+        origin = "block bootstrap of the \(reference.metadata.provenanceLabel) trace \(reference.path) (\(held); runs of \(Int((1 / jump).rounded())) tokens on average; expert ids relabelled per layer by a seeded permutation); reference source: \(reference.metadata.source)"
+    }
+
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float]) throws -> Void) rethrows {
+        let perToken = shape.layers * shape.topK
+        var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
+        var stitching = SplitMix64(seed: seed, stream: "synth.stitching")
+        var tokenIDs = [UInt16](repeating: 0, count: perToken)
+        var tokenWeights = [Float](repeating: 0, count: hasWeights ? perToken : 0)
+        var produced = 0
+        var sequence = 0
+        while produced < count {
+            let template = shapes[sequencing.int(below: shapes.count)]
+            let length = min(max(1, template.tokens), count - produced)
+            var source = -1
+            for position in 0..<length {
+                let phase: Phase = position < template.prefill ? .prefill : .decode
+                let next = source + 1
+                let continues = source >= 0 && next < sequenceOf.count && sequenceOf[next] == sequenceOf[source]
+                    && (phaseOf[next] == phase || startsByPhase[Int(phase.rawValue)].isEmpty)
+                if continues && stitching.uniform() >= jump {
+                    source = next
+                } else {
+                    let pool = startsByPhase[Int(phase.rawValue)].isEmpty ? startsByPhase[1 - Int(phase.rawValue)] : startsByPhase[Int(phase.rawValue)]
+                    source = Int(pool[stitching.int(below: pool.count)])
+                }
+                for l in 0..<shape.layers {
+                    for r in 0..<shape.topK {
+                        let i = l * shape.topK + r
+                        tokenIDs[i] = permutation[l][Int(ids[source * perToken + i])]
+                        if hasWeights { tokenWeights[i] = Float(Float16(bitPattern: weightBits[source * perToken + i])) }
+                    }
+                }
+                try body(sequence, phase, tokenIDs, tokenWeights)
+                produced += 1
+            }
+            sequence += 1
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Synthetic routing from simple parameters, for when no reference trace is given:
+/// each layer's experts are drawn without repeats from a Zipf(1) popularity over a
+/// seeded permutation of the experts; then each of a token's k slots is, with
+/// probability `reuse`, replaced by one of the previous token's experts at that layer.
+/// Layers are independent (no cross-layer affinity). Gate weights are a flat
+/// Dirichlet(1) draw over the top-k, sorted in descending order.
+struct ParametricRouting: SyntheticRouting {
+    let shape: ModelShape
+    let seed: UInt64
+    let reuse: Double
+    let shapes: [SequenceShape]
+    let hasWeights = true
+    var origin: String {
+        "parametric generator (Zipf(1) popularity per layer, reuse probability \(reuse), no cross-layer affinity, Dirichlet(1) top-k weights; no reference trace)"
+    }
+    private let cumulativePopularity: [[Double]]
+
+    init(shape: ModelShape, seed: UInt64, reuse: Double = 0.3, shapes: [SequenceShape]) {
+        self.shape = shape
+        self.seed = seed
+        self.reuse = reuse
+        self.shapes = shapes
+        var random = SplitMix64(seed: seed, stream: "synth.popularity")
+        cumulativePopularity = (0..<shape.layers).map { _ in
+            let order = Array(0..<shape.experts).shuffled(using: &random)
+            var weights = [Double](repeating: 0, count: shape.experts)
+            for (rank, expert) in order.enumerated() { weights[expert] = 1 / Double(rank + 1) }
+            var total = 0.0
+            return weights.map { total += $0; return total }
+        }
+    }
+
+    /// Draws an index from cumulative weights (binary search).
+    static func draw(_ cdf: [Double], _ random: inout SplitMix64) -> Int {
+        let target = random.uniform() * (cdf.last ?? 0)
+        var low = 0, high = cdf.count - 1
+        while low < high {
+            let mid = (low + high) / 2
+            if cdf[mid] > target { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float]) throws -> Void) rethrows {
+        let k = shape.topK, experts = shape.experts, layers = shape.layers
+        var routing = SplitMix64(seed: seed, stream: "synth.routing")
+        var weighting = SplitMix64(seed: seed, stream: "synth.weights")
+        var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
+        var ids = [UInt16](repeating: 0, count: layers * k)
+        var previous = ids
+        var weights = [Float](repeating: 0, count: layers * k)
+        var chosen = [Bool](repeating: false, count: experts)
+        var produced = 0, sequence = 0
+        while produced < count {
+            let template = shapes[sequencing.int(below: shapes.count)]
+            let length = min(max(1, template.tokens), count - produced)
+            for position in 0..<length {
+                for l in 0..<layers {
+                    let base = l * k
+                    for r in 0..<k {
+                        var pick = Self.draw(cumulativePopularity[l], &routing)
+                        if position > 0, routing.uniform() < reuse {
+                            let candidate = Int(previous[base + routing.int(below: k)])
+                            if !chosen[candidate] { pick = candidate }
+                        }
+                        while chosen[pick] { pick = Self.draw(cumulativePopularity[l], &routing) }
+                        chosen[pick] = true
+                        ids[base + r] = UInt16(pick)
+                    }
+                    for r in 0..<k { chosen[Int(ids[base + r])] = false }
+                    var draws = (0..<k).map { _ in Float(-log(1 - weighting.uniform())) }
+                    let total = draws.reduce(0, +)
+                    draws.sort(by: >)
+                    for r in 0..<k { weights[base + r] = draws[r] / total }
+                }
+                try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights)
+                previous = ids
+                produced += 1
+            }
+            sequence += 1
+        }
+    }
+}

@@ -1,0 +1,16 @@
+/// A source of synthetic routing: tokens in order, grouped in sequences.
+protocol SyntheticRouting {
+    /// Whether the tokens carry gate weights.
+    var hasWeights: Bool { get }
+    /// One line for the trace's notes: how the routing was made.
+    var origin: String { get }
+    /// Generates `count` tokens, handing each to `body` (sequence id, phase, layers × top-k ids layer-major, weights or empty).
+    func generate(tokens count: Int, _ body: (_ sequence: Int, _ phase: Phase, _ ids: [UInt16], _ weights: [Float]) throws -> Void) rethrows
+}
+
+/// Per-sequence prompt and generated token counts to cycle through.
+struct SequenceShape: Equatable {
+    var prefill: Int
+    var decode: Int
+    var tokens: Int { prefill + decode }
+}
