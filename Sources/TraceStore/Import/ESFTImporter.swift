@@ -72,7 +72,7 @@ struct ESFTImporter: RoutingImporter {
                 var ended = 0
                 for (layer, reader) in readers.enumerated() {
                     let read: Void? = try reader.nextLine { line in
-                        try parse(line, file: reader.path, lineNumber: reader.lineNumber + 1, k: k, ids: &ids[layer], weights: &weights[layer])
+                        try parse(line, file: reader.path, lineNumber: reader.lineNumber, k: k, ids: &ids[layer], weights: &weights[layer])
                     }
                     if read == nil { ended += 1 }
                 }

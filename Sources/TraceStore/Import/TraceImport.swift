@@ -61,6 +61,7 @@ protocol RoutingImporter {
 /// atomically — on any error nothing is left under `output`.
 public enum TraceImport {
     /// Runs the import.
+    @discardableResult
     public static func run(format: ImportFormat, inputs: [String], output: String, options: ImportOptions) throws -> ImportResult {
         guard !inputs.isEmpty else {
             throw TraceStoreError(file: output, problem: "no input files were given", fix: "Name the source files or folders after --format.")

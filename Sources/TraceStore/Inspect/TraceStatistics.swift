@@ -52,6 +52,13 @@ public struct WorkingSet: Codable, Equatable, Sendable {
     /// Mean bytes of those experts (nil when the trace has no expert sizes).
     public var bytes: Double?
 
+    /// A working-set figure.
+    public init(tokens: Int, experts: Double, bytes: Double?) {
+        self.tokens = tokens
+        self.experts = experts
+        self.bytes = bytes
+    }
+
     /// Encodes every key, `bytes` as null when unknown.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)

@@ -59,7 +59,10 @@ struct BlockBootstrapRouting: SyntheticRouting {
         var random = SplitMix64(seed: seed, stream: "synth.relabel")
         permutation = (0..<shape.layers).map { _ in Array(0..<UInt16(shape.experts)).shuffled(using: &random) }
         let held = reference.metadata.tokens > limit ? "its first \(limit) of \(reference.metadata.tokens) tokens" : "all \(reference.metadata.tokens) tokens"
-        origin = "block bootstrap of the \(reference.metadata.provenanceLabel) trace \(reference.path) (\(held); runs of \(Int((1 / jump).rounded())) tokens on average; expert ids relabelled per layer by a seeded permutation); reference source: \(reference.metadata.source)"
+        let missing = Phase.allCases.filter { phase in !phaseOf.contains(phase) }
+        let substitution = missing.count == 1 && (override ?? shapes).contains(where: { missing[0] == .decode ? $0.decode > 0 : $0.prefill > 0 })
+            ? "; the reference has no \(missing[0]) tokens, so \(missing[0]) tokens are resampled from its \(missing[0] == .decode ? Phase.prefill : Phase.decode) tokens" : ""
+        origin = "block bootstrap of the \(reference.metadata.provenanceLabel) trace \(reference.path) (\(held); runs of \(Int((1 / jump).rounded())) tokens on average; expert ids relabelled per layer by a seeded permutation); reference source: \(reference.metadata.source)\(substitution)"
     }
 
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float]) throws -> Void) rethrows {

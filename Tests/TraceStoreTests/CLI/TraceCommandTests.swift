@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import TraceStore
+
+/// The `moesim` binary: exit status, messages, JSON keys and files left behind.
+@Suite("moesim trace commands")
+struct TraceCommandTests {
+    @Test("trace info --json carries the documented stable keys")
+    func infoJSON() throws {
+        let result = try CLI.run(["trace", "info", Fixtures.root + "/traces/demo.sqlite", "--json"])
+        #expect(result.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        for key in ["tokens", "sequences", "layers", "experts", "top_k", "has_weights", "synthetic", "bytes_per_decision", "bytes_per_decision_ids",
+                    "prefill_tokens", "decode_tokens", "file_bytes", "source", "license", "provenance"] {
+            #expect(object[key] != nil, "missing key \(key)")
+        }
+        #expect(object["synthetic"] as? Bool == true)
+        #expect(object["provenance"] as? String == "synthetic")
+    }
+
+    @Test("the bundled demo trace is synthetic, under 2 MB, and says so in text output")
+    func demoTrace() throws {
+        let size = try FileManager.default.attributesOfItem(atPath: Fixtures.root + "/traces/demo.sqlite")[.size] as! Int
+        #expect(size < 2_000_000)
+        let result = try CLI.run(["trace", "stats", Fixtures.root + "/traces/demo.sqlite"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("[SYNTHETIC]"))
+    }
+
+    @Test("bad input exits with status 2, names the file, and leaves no output", arguments: [
+        ["trace", "info", "/nonexistent/t.sqlite"],
+        ["trace", "import", "--format", "esft", "/nonexistent", "-o", "OUT"],
+        ["trace", "import", "--format", "route-csv", "EMPTY", "-o", "OUT"],
+        ["trace", "import", "--format", "csv", "EMPTY", "-o", "OUT", "--model", "no-such-model"],
+        ["trace", "import", "--format", "yaml", "EMPTY", "-o", "OUT"],
+        ["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "0", "-o", "OUT"],
+    ])
+    func badInput(arguments: [String]) throws {
+        let folder = Fixtures.temporaryFolder()
+        let empty = Fixtures.write("", to: "empty.csv", in: folder)
+        let output = folder + "/out.sqlite"
+        let result = try CLI.run(arguments.map { $0 == "OUT" ? output : $0 == "EMPTY" ? empty : $0 })
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(!result.stderr.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test("an unknown model's error lists the valid names")
+    func unknownModel() throws {
+        let result = try CLI.run(["trace", "synth", "--model", "gpt-5", "--tokens", "10", "-o", Fixtures.temporaryFolder() + "/x.sqlite"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("unknown model 'gpt-5'"))
+        #expect(result.stderr.contains("mixtral-8x7b"))
+    }
+
+    @Test("moesim models lists every preset")
+    func models() throws {
+        let result = try CLI.run(["models"])
+        #expect(result.status == 0)
+        for preset in ModelPreset.all { #expect(result.stdout.contains(preset.name)) }
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+
+/// Runs the built `moesim` binary, for tests of exit status, messages and files left behind.
+enum CLI {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `moesim` executable next to the test bundle (swift test builds it: the test target depends on it).
+    static let executable: String = {
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [bundle, bundle.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("moesim").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        for configuration in ["debug", "release"] {
+            let path = Fixtures.root + "/.build/\(configuration)/moesim"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return Fixtures.root + "/.build/debug/moesim"
+    }()
+
+    /// Runs `moesim` with `arguments` and waits for it.
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
