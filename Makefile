@@ -43,7 +43,7 @@ demo-trace: release
 	$(MOESIM) trace synth --model deepseek-v2-lite --like .build/esft.sqlite --tokens 6144 --prefill 64 --decode 192 --seed 7 -o $(DEMO_TRACE)
 
 bench: deps
-	cd Benchmarks && $(SWIFT) run -c release TraceStoreBenchmarks
+	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
 
 clean:
 	rm -rf .build
