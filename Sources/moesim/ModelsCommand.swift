@@ -11,19 +11,14 @@ struct ModelsCommand: ParsableCommand {
         print("name              layers  MoE  experts  top-k  shared  hidden  expert-ffn  bf16/expert  fp8/expert  mxfp4/expert")
         for preset in ModelPreset.all {
             let columns = [
-                preset.name.padding(17), String(preset.totalLayers).leftPadding(6), String(preset.moeLayers.count).leftPadding(4),
-                String(preset.experts).leftPadding(8), String(preset.topK).leftPadding(6), String(preset.sharedExperts).leftPadding(7),
-                String(preset.hiddenSize).leftPadding(7), String(preset.expertIntermediateSize).leftPadding(11),
-                Format.bytes(preset.expertBytes(.bf16)).leftPadding(12), Format.bytes(preset.expertBytes(.fp8)).leftPadding(11),
-                Format.bytes(preset.expertBytes(.mxfp4)).leftPadding(13),
+                preset.name.rightPadded(17), String(preset.totalLayers).leftPadded(6), String(preset.moeLayers.count).leftPadded(4),
+                String(preset.experts).leftPadded(8), String(preset.topK).leftPadded(6), String(preset.sharedExperts).leftPadded(7),
+                String(preset.hiddenSize).leftPadded(7), String(preset.expertIntermediateSize).leftPadded(11),
+                Format.bytes(preset.expertBytes(.bf16)).leftPadded(12), Format.bytes(preset.expertBytes(.fp8)).leftPadded(11),
+                Format.bytes(preset.expertBytes(.mxfp4)).leftPadded(13),
             ]
             print(columns.joined(separator: " "))
             if sources { print("    source: \(preset.source)") }
         }
     }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
-    func leftPadding(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

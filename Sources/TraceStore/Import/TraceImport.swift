@@ -95,8 +95,7 @@ public enum TraceImport {
         }
     }
 
-    /// The shape to use when `options.model` may override a default preset; checks the
-    /// preset agrees with what the source itself says.
+    /// `options.model` when given, else the format's default preset `name`.
     static func preset(_ options: ImportOptions, default name: String) -> ModelPreset {
         options.model ?? ModelPreset.named(name)!
     }

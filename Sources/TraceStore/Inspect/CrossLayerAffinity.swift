@@ -46,7 +46,7 @@ struct CrossLayerAffinity {
 
     /// Scores one token (layers × top-k ids, layer-major).
     mutating func add(_ ids: UnsafeBufferPointer<UInt16>) {
-        let k = counts.topK, experts = counts.experts
+        let k = counts.topK
         for l in 0..<max(0, counts.layers - 1) {
             distribution(layer: l, given: ids[l * k..<(l + 1) * k], into: &scores)
             let predicted = Self.topIndices(scores, k, &order)
@@ -55,7 +55,6 @@ struct CrossLayerAffinity {
                 if predicted.contains(truth) { hits[l] += 1 }
                 if popularTop[l + 1][truth] { popularityHits[l] += 1 }
             }
-            _ = experts
         }
         tokens += 1
     }

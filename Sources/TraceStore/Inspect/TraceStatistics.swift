@@ -181,7 +181,3 @@ public struct TraceStatistics: Codable, Equatable, Sendable {
         return lines.joined(separator: "\n")
     }
 }
-
-extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
-}

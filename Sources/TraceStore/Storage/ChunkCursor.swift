@@ -47,7 +47,7 @@ public final class ChunkCursor {
         let shape = meta.shape
         let maxTokens = max(meta.chunkTokens, 1)
         let routingLimit = 17 + 12 * maxTokens + maxTokens + 2 * shape.layers * maxTokens * shape.topK
-        try inflate(column: 2, limit: routingLimit, place: place)
+        try inflate(rows, column: 2, what: "routing", limit: routingLimit, place: place)
         do {
             try payload.withUnsafeBytes { bytes in
                 try RoutingPayload.decode(bytes, index: index, experts: shape.experts, maxTokens: maxTokens, into: &chunk)
@@ -60,7 +60,7 @@ public final class ChunkCursor {
         }
         if meta.hasWeights {
             guard !rows.isNull(3) else { throw reader.corrupt(place, "has no weights though the trace has weights") }
-            try inflate(column: 3, limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
+            try inflate(rows, column: 3, what: "weight", limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
             do {
                 try payload.withUnsafeBytes { bytes in try WeightPayload.decode(bytes, into: &chunk) }
             } catch let error as PayloadError {
@@ -75,7 +75,7 @@ public final class ChunkCursor {
                 guard try predictionRows.step() else {
                     throw reader.corrupt(place, "has no predictions at lookahead \(predictions[i].lookahead)")
                 }
-                try inflate(statement: predictionRows, column: 0, limit: 15 + 2 * shape.layers * tokens * predictions[i].width, place: place)
+                try inflate(predictionRows, column: 0, what: "prediction", limit: 15 + 2 * shape.layers * tokens * predictions[i].width, place: place)
                 do {
                     try payload.withUnsafeBytes { bytes in
                         try PredictionPayload.decode(bytes, experts: shape.experts, tokens: tokens, into: &predictions[i])
@@ -90,17 +90,13 @@ public final class ChunkCursor {
         return true
     }
 
-    private func inflate(column: Int32, limit: Int, place: String) throws {
-        try inflate(statement: rows, column: column, limit: limit, place: place)
-    }
-
-    private func inflate(statement: SQLiteStatement, column: Int32, limit: Int, place: String) throws {
+    private func inflate(_ statement: SQLiteStatement, column: Int32, what: String, limit: Int, place: String) throws {
         do {
             try statement.withBlob(column) { frame in
                 try decompressor.decompress(frame, into: &payload, limit: limit)
             }
         } catch let failure as ZstdDecompressor.Failure {
-            throw reader.corrupt(place, "its \(column == 3 ? "weight" : column == 2 ? "routing" : "prediction") blob \(failure)")
+            throw reader.corrupt(place, "its \(what) blob \(failure)")
         }
     }
 }
