@@ -151,18 +151,8 @@ struct LongFormatImporter: RoutingImporter {
             guard let name = current else { return }
             sink.beginSequence(name: name)
             for index in tokens.keys.sorted() {
-                let token = tokens[index]!
-                if let missing = token.missingLayer() {
-                    guard options.lenient else {
-                        throw TraceStoreError(file: currentFile, place: "sequence \(name), token \(index)",
-                                              problem: "has no complete routing for layer \(missing) (\(token.slotsFilled(missing)) of \(shape.topK) ranks)",
-                                              fix: "Add the missing rows, or pass --lenient to skip such tokens.")
-                    }
-                    sink.skip("with missing layers")
-                    continue
-                }
-                try sink.append(phase: token.phase, ids: token.ids, weights: metadata.hasWeights ? token.weights : nil,
-                                file: currentFile, place: "sequence \(name), token \(index)")
+                try sink.append(tokens[index]!, withWeights: metadata.hasWeights, lenient: options.lenient, file: currentFile,
+                                place: "sequence \(name), token \(index)")
             }
             finished.insert(name)
             tokens.removeAll(keepingCapacity: true)

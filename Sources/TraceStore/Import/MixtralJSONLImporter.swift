@@ -81,17 +81,9 @@ struct MixtralJSONLImporter: RoutingImporter {
                 let tokens = sequences.removeValue(forKey: key)!
                 sink.beginSequence(name: "\(key.dataset)/\(key.problem)")
                 for index in tokens.keys.sorted() {
-                    let assembly = tokens[index]!
-                    if let missing = assembly.missingLayer() {
-                        guard options.lenient else {
-                            throw TraceStoreError(file: file, place: "problem \(key.problem), token \(index)",
-                                                  problem: "has no routing for layer \(missing)",
-                                                  fix: "Pass --lenient to skip tokens that lack layers (the count is reported and kept in the notes).")
-                        }
-                        sink.skip("with missing layers")
-                        continue
-                    }
-                    try sink.append(phase: phase, ids: assembly.ids, weights: assembly.weights, file: file, place: "problem \(key.problem), token \(index)")
+                    var assembly = tokens[index]!
+                    assembly.phase = phase
+                    try sink.append(assembly, withWeights: true, lenient: options.lenient, file: file, place: "problem \(key.problem), token \(index)")
                 }
             }
         }

@@ -136,18 +136,9 @@ struct RouteCSVImporter: RoutingImporter {
                 sink.beginSequence(name: "\(lastComponent(file)) turn \(turn)")
                 for step in tokens.keys.sorted() {
                     let token = tokens[step]!
-                    if let missing = token.missingLayer() {
-                        guard options.lenient else {
-                            let why = token.phase == .prefill && missing == layers - 1 && token.slotsFilled(missing) == 0
-                                ? " (llama.cpp computes the last layer for the last prompt token only)" : ""
-                            throw TraceStoreError(file: file, place: "turn \(turn), step \(step)",
-                                                  problem: "has no complete routing for layer \(missing) (\(token.slotsFilled(missing)) of \(k) slots)\(why)",
-                                                  fix: "Pass --lenient to skip such tokens (the count is reported and kept in the trace's notes).")
-                        }
-                        sink.skip("with missing layers")
-                        continue
-                    }
-                    try sink.append(phase: token.phase, ids: token.ids, weights: token.weights, file: file, place: "turn \(turn), step \(step)")
+                    let why = token.phase == .prefill && token.missingLayer() == layers - 1 && token.slotsFilled(layers - 1) == 0
+                        ? " (llama.cpp computes the last layer for the last prompt token only)" : ""
+                    try sink.append(token, withWeights: true, lenient: options.lenient, file: file, place: "turn \(turn), step \(step)", why: why)
                 }
                 tokens.removeAll(keepingCapacity: true)
             }
@@ -197,44 +188,5 @@ struct RouteCSVImporter: RoutingImporter {
             }
             try flush()
         }
-    }
-}
-
-/// Collects one token's routing from rows that arrive in any order.
-struct TokenAssembly {
-    let layers: Int
-    let topK: Int
-    var ids: [UInt16]
-    var weights: [Float]
-    var filled: [Bool]
-    var phase: Phase = .prefill
-
-    init(layers: Int, topK: Int) {
-        self.layers = layers
-        self.topK = topK
-        ids = Array(repeating: 0, count: layers * topK)
-        weights = Array(repeating: 0, count: layers * topK)
-        filled = Array(repeating: false, count: layers * topK)
-    }
-
-    /// Records one slot; false when it was already filled.
-    mutating func set(layer: Int, slot: Int, expert: UInt16, weight: Float) -> Bool {
-        let index = layer * topK + slot
-        guard !filled[index] else { return false }
-        filled[index] = true
-        ids[index] = expert
-        weights[index] = weight
-        return true
-    }
-
-    /// The first layer without all of its slots, or nil.
-    func missingLayer() -> Int? {
-        (0..<layers).first { layer in (0..<topK).contains { !filled[layer * topK + $0] } }
-    }
-
-    func slotsFilled(_ layer: Int) -> Int { (0..<topK).filter { filled[layer * topK + $0] }.count }
-
-    mutating func clear() {
-        for i in filled.indices { filled[i] = false }
     }
 }

@@ -29,6 +29,21 @@ public final class TraceSink {
         }
     }
 
+    /// Appends an assembled token; one that lacks a layer is skipped and counted under
+    /// `lenient`, else fails naming `place` (`why` may explain the gap).
+    func append(_ token: TokenAssembly, withWeights: Bool, lenient: Bool, file: String, place: String, why: String = "") throws {
+        if let missing = token.missingLayer() {
+            guard lenient else {
+                throw TraceStoreError(file: file, place: place,
+                                      problem: "has no complete routing for layer \(missing) (\(token.slotsFilled(missing)) of \(token.topK) slots)\(why)",
+                                      fix: "Add the missing rows, or pass --lenient to skip such tokens (the count is reported and kept in the trace's notes).")
+            }
+            skip("with missing layers")
+            return
+        }
+        try append(phase: token.phase, ids: token.ids, weights: withWeights ? token.weights : nil, file: file, place: place)
+    }
+
     /// Records a skipped token under `reason`.
     func skip(_ reason: String) {
         skipped[reason, default: 0] += 1

@@ -106,7 +106,7 @@ struct RealTraceImportTests {
         let error = #expect(throws: TraceStoreError.self) {
             try TraceImport.run(format: .mixtralJSONL, inputs: files, output: folder + "/m.sqlite", options: ImportOptions())
         }
-        #expect(error?.problem.contains("has no routing for layer") == true)
+        #expect(error?.problem.contains("has no complete routing for layer") == true)
         let result = try TraceImport.run(format: .mixtralJSONL, inputs: files, output: folder + "/m.sqlite", options: ImportOptions(lenient: true))
         // 247 + 338 (token, problem) pairs in the two files, of which 3 + 5 lack layers.
         #expect(result.skipped["with missing layers"] == 8)
