@@ -5,15 +5,20 @@ import PackageDescription
 /// with experts offloaded to CPU memory. Layers (DESIGN.md §4), each importing only
 /// those below it:
 ///
-///     moesim (CLI)  →  TraceStore  →  CSQLite, CZstd
+///     moesim (CLI)  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd
+///                                           ↘  TOML
 let package = Package(
     name: "moesim",
     products: [
         .executable(name: "moesim", targets: ["moesim"]),
         .library(name: "TraceStore", targets: ["TraceStore"]),
+        .library(name: "OffloadSim", targets: ["OffloadSim"]),
+        .library(name: "Policies", targets: ["Policies"]),
+        .library(name: "TOML", targets: ["TOML"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -30,16 +35,37 @@ let package = Package(
             name: "TraceStore",
             dependencies: ["CSQLite", "CZstd"]
         ),
+        .target(name: "TOML"),
+        .target(
+            name: "OffloadSim",
+            dependencies: [
+                "TraceStore", "TOML",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .target(
+            name: "Policies",
+            dependencies: ["OffloadSim", "TraceStore"]
+        ),
         .executableTarget(
             name: "moesim",
             dependencies: [
-                "TraceStore",
+                "TraceStore", "OffloadSim", "Policies", "TOML",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "TraceStoreTests",
             dependencies: ["TraceStore", "moesim"]
+        ),
+        .testTarget(
+            name: "TOMLTests",
+            dependencies: ["TOML"]
+        ),
+        .testTarget(
+            name: "OffloadSimTests",
+            dependencies: ["OffloadSim", "Policies", "TraceStore", "moesim"]
         ),
     ]
 )

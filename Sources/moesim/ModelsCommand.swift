@@ -18,7 +18,10 @@ struct ModelsCommand: ParsableCommand {
                 Format.bytes(preset.expertBytes(.mxfp4)).leftPadded(13),
             ]
             print(columns.joined(separator: " "))
-            if sources { print("    source: \(preset.source)") }
+            if sources {
+                print("    source: \(preset.source)")
+                print("    attention: \(preset.attentionParameters) parameters/layer, \(preset.kvCacheBytesPerToken) B KV/token/layer (\(preset.attentionSource))")
+            }
         }
     }
 }

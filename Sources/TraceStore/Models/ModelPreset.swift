@@ -26,9 +26,28 @@ public struct ModelPreset: Sendable, Equatable {
     public var matricesPerExpert: Int
     /// Where the numbers come from.
     public var source: String
+    /// Weights of one layer's attention block (q, k, v and o projections; MLA's low-rank
+    /// projections for DeepSeek-V2), in parameters. Derivation in ``attentionSource``.
+    public var attentionParameters: Int = 0
+    /// bf16 KV-cache bytes one token adds per layer (K and V; MLA's compressed latent).
+    public var kvCacheBytesPerToken: Int = 0
+    /// Width of the attention queries (heads × head dimension), for the score FLOPs.
+    public var queryWidth: Int = 0
+    /// The config keys behind the attention numbers.
+    public var attentionSource: String = ""
 
     /// Parameters of one routed expert.
     public var expertParameters: Int { matricesPerExpert * hiddenSize * expertIntermediateSize }
+
+    /// Returns the preset with its attention numbers set.
+    func withAttention(parameters: Int, kvBytesPerToken: Int, queryWidth: Int, source: String) -> ModelPreset {
+        var copy = self
+        copy.attentionParameters = parameters
+        copy.kvCacheBytesPerToken = kvBytesPerToken
+        copy.queryWidth = queryWidth
+        copy.attentionSource = source
+        return copy
+    }
 
     /// Bytes of one routed expert stored as `dtype`.
     public func expertBytes(_ dtype: ExpertDType) -> Int { dtype.bytes(parameters: expertParameters) }

@@ -32,6 +32,24 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes `text` to `path` atomically (via `path.partial`), replacing any file there.
+    public static func write(_ text: String, to path: String) throws {
+        let temporary = temporaryPath(for: path)
+        guard let file = fopen(temporary, "w") else {
+            throw TraceStoreError(file: path, problem: "cannot be written (\(String(cString: strerror(errno))))",
+                                  fix: "Check that the output folder exists and is writable.")
+        }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBufferPointer { fwrite($0.baseAddress, 1, $0.count, file) }
+        let closed = fclose(file)
+        guard written == bytes.count, closed == 0 else {
+            remove(temporary)
+            throw TraceStoreError(file: path, problem: "could not be written in full (disk full?)",
+                                  fix: "Free space or choose another output path.")
+        }
+        try commit(temporary, to: path)
+    }
+
     /// Removes `path` if it exists.
     public static func remove(_ path: String) {
         unlink(path)

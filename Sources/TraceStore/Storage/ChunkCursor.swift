@@ -10,12 +10,16 @@ public final class ChunkCursor {
     private var payload: [UInt8] = []
     private var expectedIndex = 0
     private var tokensSeen = 0
+    private let startChunk: Int
     /// Recorded predictions of the current chunk, one per requested lookahead.
     public private(set) var predictions: [PredictionChunk]
 
-    init(reader: TraceReader, lookaheads: [Int]) throws {
+    init(reader: TraceReader, lookaheads: [Int], startChunk: Int = 0) throws {
         self.reader = reader
-        rows = try reader.database.prepare("SELECT id, tokens, routing, weights FROM chunks ORDER BY id")
+        self.startChunk = startChunk
+        expectedIndex = startChunk
+        rows = try reader.database.prepare("SELECT id, tokens, routing, weights FROM chunks WHERE id >= ? ORDER BY id")
+        try rows.bind(1, startChunk)
         predictionRows = lookaheads.isEmpty ? nil : try reader.database.prepare("SELECT data FROM predictions WHERE chunk = ? AND lookahead = ?")
         let meta = reader.metadata
         predictions = lookaheads.map { PredictionChunk(layers: meta.shape.layers, lookahead: $0, width: meta.predictionWidth) }
@@ -33,7 +37,7 @@ public final class ChunkCursor {
     public func next(into chunk: inout RoutingChunk) throws -> Bool {
         let meta = reader.metadata
         guard try rows.step() else {
-            guard expectedIndex == meta.chunks, tokensSeen == meta.tokens else {
+            guard expectedIndex == meta.chunks, startChunk > 0 || tokensSeen == meta.tokens else {
                 throw reader.corrupt("table 'chunks'", "ends after \(expectedIndex) chunks and \(tokensSeen) tokens; the metadata says \(meta.chunks) and \(meta.tokens)")
             }
             return false

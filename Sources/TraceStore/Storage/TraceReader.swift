@@ -64,6 +64,16 @@ public final class TraceReader {
         return try ChunkCursor(reader: self, lookaheads: lookaheads)
     }
 
+    /// A cursor that starts at chunk `index` (a sequence's `firstChunk`), for readers that
+    /// follow several sequences at once; the totals check at the end covers chunk count only.
+    public func chunks(from index: Int) throws -> ChunkCursor {
+        guard index >= 0, index <= metadata.chunks else {
+            throw TraceStoreError(file: path, problem: "has no chunk \(index) (it has \(metadata.chunks))",
+                                  fix: "Pass a chunk index from the sequences table.")
+        }
+        return try ChunkCursor(reader: self, lookaheads: [], startChunk: index)
+    }
+
     /// Compressed bytes of the routing ids, the weights and the predictions, summed over chunks.
     public func payloadBytes() throws -> (routing: Int, weights: Int, predictions: Int) {
         let sums = try database.prepare("SELECT COALESCE(SUM(length(routing)), 0), COALESCE(SUM(length(weights)), 0) FROM chunks")

@@ -1,0 +1,33 @@
+/// Which resident expert the ``ExpertCache`` gives up when it needs room.
+public enum EvictionPolicy: String, Sendable, CaseIterable {
+    /// Least recently used.
+    case lru
+    /// Least frequently used since insertion, ties by least recent use.
+    case lfu
+    /// First in, first out; hits do not refresh.
+    case fifo
+    /// S3-FIFO: a small probationary FIFO, a main FIFO with lazy reinsertion and a ghost
+    /// list (Yang et al., "FIFO queues are all you need for cache eviction", SOSP 2023).
+    case s3fifo
+    /// Belady's offline optimum (farthest next use; Belady, IBM Systems Journal 1966), from
+    /// a pre-pass over the trace. Optimal for hit count with equal-sized experts and demand fetching.
+    case belady
+    /// A static hot set, chosen from the trace's per-expert use counts to fill the budget,
+    /// pinned for the whole run; other experts stream through the staging buffers.
+    case pinned
+
+    /// One line for `--help` and reports.
+    public var summary: String {
+        switch self {
+        case .lru: "least recently used"
+        case .lfu: "least frequently used (ties: least recent)"
+        case .fifo: "first in, first out"
+        case .s3fifo: "S3-FIFO (SOSP 2023): small + main FIFO with ghost list"
+        case .belady: "Belady's offline optimum (needs the future: a pre-pass over the trace)"
+        case .pinned: "static hot set from the trace's use counts, never evicted"
+        }
+    }
+
+    /// Whether the policy needs a pre-pass over the trace before the run.
+    public var needsPrepass: Bool { self == .belady || self == .pinned }
+}

@@ -1,0 +1,210 @@
+import HeapModule
+
+/// Where an expert's weights are, as the cache sees them.
+public enum ExpertResidency: UInt8, Sendable {
+    /// In host memory only.
+    case absent = 0
+    /// A slot is reserved and a copy is filling it.
+    case filling = 1
+    /// On the GPU, usable.
+    case resident = 2
+}
+
+/// GPU memory for routed experts (DESIGN.md §3), in bytes: experts of different layers
+/// may differ in size. Global (one budget) or partitioned per layer (budget / layers
+/// each). A slot being filled is reserved and an expert the caller locks (those needed
+/// by the layer being computed) is never evicted; when no room can be made, ``reserve``
+/// says so and the caller streams the expert through a staging buffer instead.
+///
+/// Experts are keyed `layer × experts + expert`. LRU, LFU, FIFO and Belady keep one
+/// priority per resident expert in a min-heap with lazy invalidation: O(log n) per
+/// access and per eviction, amortised; S3-FIFO keeps its queues (``S3FIFOQueues``);
+/// `pinned` admits only its hot set and never evicts.
+public struct ExpertCache: Sendable {
+    private struct Entry: Comparable {
+        var priority: UInt64
+        var key: Int32
+        static func < (a: Entry, b: Entry) -> Bool { a.priority != b.priority ? a.priority < b.priority : a.key < b.key }
+    }
+
+    /// The eviction rule.
+    public let eviction: EvictionPolicy
+    /// Budget in bytes (all partitions together).
+    public let capacityBytes: Int
+    /// Whether each layer has its own budget of `capacityBytes / layers`.
+    public let partitioned: Bool
+    private let experts: Int
+    private let layerBytes: [Int]
+    private var residency: [ExpertResidency]
+    private var locks: [UInt16]
+    private var priority: [UInt64]
+    private var useCount: [UInt32]
+    private var usedBytes: [Int]
+    private var lockedBytes: [Int]
+    private var heaps: [Heap<Entry>]
+    private var s3: [S3FIFOQueues]
+    private var hotSet: [Bool]
+    private var clock: UInt64 = 0
+    private var residentCount = 0
+
+    /// A cache of `capacityBytes` over `expertBytes.count` layers of `experts` experts each.
+    /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``.
+    public init(capacityBytes: Int, expertBytes: [Int], experts: Int, eviction: EvictionPolicy,
+                partitioned: Bool = false, hotSet: [Int] = []) {
+        self.capacityBytes = capacityBytes
+        self.eviction = eviction
+        self.partitioned = partitioned
+        self.experts = experts
+        layerBytes = expertBytes
+        let keys = expertBytes.count * experts
+        let partitions = partitioned ? expertBytes.count : 1
+        residency = Array(repeating: .absent, count: keys)
+        locks = Array(repeating: 0, count: keys)
+        priority = Array(repeating: 0, count: keys)
+        useCount = Array(repeating: 0, count: keys)
+        usedBytes = Array(repeating: 0, count: partitions)
+        lockedBytes = Array(repeating: 0, count: partitions)
+        heaps = Array(repeating: Heap(), count: eviction == .s3fifo || eviction == .pinned ? 0 : partitions)
+        let share = capacityBytes / partitions
+        s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
+        var hot = Array(repeating: false, count: keys)
+        for key in hotSet { hot[key] = true }
+        self.hotSet = hot
+    }
+
+    /// Bytes of the experts of `key`'s layer.
+    public func bytes(ofKey key: Int) -> Int { layerBytes[key / experts] }
+    /// Experts per layer.
+    public var expertsPerLayer: Int { experts }
+    /// Bytes of one expert of `layer`.
+    public func expertBytesOfLayer(_ layer: Int) -> Int { layerBytes[layer] }
+    /// Whether `key` is absent, being filled, or resident.
+    public func residency(of key: Int) -> ExpertResidency { residency[key] }
+    /// Bytes held (resident and filling), all partitions.
+    public var bytesInUse: Int { usedBytes.reduce(0, +) }
+    /// Experts resident or filling.
+    public var entries: Int { residentCount }
+
+    /// Records a use of a cached `key` (a hit); `nextUse` is the logical time of its next
+    /// use, read by Belady only.
+    public mutating func touch(_ key: Int, nextUse: UInt64 = 0) {
+        clock += 1
+        useCount[key] &+= 1
+        switch eviction {
+        case .s3fifo: s3[partition(key)].hit(key)
+        case .pinned, .fifo: break
+        case .lru, .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        }
+    }
+
+    /// Locks `key` against eviction (reference-counted); call ``unlock(_:)`` as often.
+    public mutating func lock(_ key: Int) {
+        if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] += bytes(ofKey: key) }
+        locks[key] += 1
+    }
+
+    /// Releases one ``lock(_:)``.
+    public mutating func unlock(_ key: Int) {
+        locks[key] -= 1
+        if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+    }
+
+    /// Reserves a slot for `key` (absent), evicting unlocked resident experts the rule picks
+    /// and `mayEvict` allows; the evicted keys are appended to `evicted`. Returns false,
+    /// when the room cannot be made (or, for `pinned`, when `key` is not
+    /// in the hot set).
+    public mutating func reserve(_ key: Int, nextUse: UInt64 = 0, evicted: inout [Int],
+                                 mayEvict: (Int) -> Bool = { _ in true }) -> Bool {
+        precondition(residency[key] == .absent)
+        let size = bytes(ofKey: key)
+        let part = partition(key)
+        let budget = capacityBytes / usedBytes.count
+        if eviction == .pinned {
+            guard hotSet[key], usedBytes[part] + size <= budget else { return false }
+        } else {
+            guard size <= budget - lockedBytes[part] else { return false }
+            while usedBytes[part] + size > budget {
+                guard let victim = chooseVictim(partition: part, mayEvict: mayEvict) else { return false }
+                drop(victim)
+                evicted.append(victim)
+            }
+        }
+        clock += 1
+        useCount[key] = 1
+        residency[key] = .filling
+        residentCount += 1
+        usedBytes[part] += size
+        lockedBytes[part] += size
+        switch eviction {
+        case .s3fifo: s3[part].insert(key, bytes: size)
+        case .pinned: break
+        case .fifo, .lru, .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        }
+        return true
+    }
+
+    /// Marks a reserved slot's copy as finished: the expert is resident.
+    public mutating func fill(_ key: Int) {
+        precondition(residency[key] == .filling)
+        residency[key] = .resident
+        if locks[key] == 0 { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+    }
+
+    /// Gives up a reserved or resident slot without the eviction rule (a cancelled prefetch).
+    public mutating func remove(_ key: Int) {
+        guard residency[key] != .absent else { return }
+        if residency[key] == .filling || locks[key] > 0 { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+        if eviction == .s3fifo { s3[partition(key)].remove(key, bytes: bytes(ofKey: key)) }
+        drop(key)
+    }
+
+    // MARK: Rules
+
+    private func partition(_ key: Int) -> Int { partitioned ? key / experts : 0 }
+
+    private func isLocked(_ key: Int) -> Bool { locks[key] > 0 || residency[key] != .resident }
+
+    private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
+        let value: UInt64
+        switch eviction {
+        case .lru: value = clock
+        case .fifo: value = clock
+        case .lfu: value = UInt64(min(useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
+        case .belady: value = UInt64.max - nextUse
+        case .s3fifo, .pinned: return
+        }
+        priority[key] = value
+        let part = partition(key)
+        heaps[part].insert(Entry(priority: value, key: Int32(key)))
+        if heaps[part].count > 4 * residentCount + 64 { compact(part) }
+    }
+
+    private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {
+        if eviction == .s3fifo {
+            let (sizes, experts, residency, locks) = (layerBytes, self.experts, self.residency, self.locks)
+            return s3[part].evict(bytes: { sizes[$0 / experts] },
+                                  locked: { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) })
+        }
+        var passedOver: [Entry] = []
+        defer { for entry in passedOver { heaps[part].insert(entry) } }
+        while let top = heaps[part].popMin() {
+            let key = Int(top.key)
+            guard residency[key] != .absent, priority[key] == top.priority else { continue }
+            if isLocked(key) || !mayEvict(key) { passedOver.append(top); continue }
+            return key
+        }
+        return nil
+    }
+
+    private mutating func drop(_ key: Int) {
+        let part = partition(key)
+        residency[key] = .absent
+        usedBytes[part] -= bytes(ofKey: key)
+        residentCount -= 1
+    }
+
+    private mutating func compact(_ part: Int) {
+        let valid = heaps[part].unordered.filter { residency[Int($0.key)] != .absent && priority[Int($0.key)] == $0.priority }
+        heaps[part] = Heap(valid)
+    }
+}

@@ -1,0 +1,56 @@
+/// Time of the GPU's compute-stream operations (DESIGN.md §3): per layer the attention
+/// block with its router, the always-resident shared experts, and each routed expert.
+///
+/// Each operation is a roofline, `launch × kernels + max(bytes / HBM, FLOPs / peak)`,
+/// with the profile's achievable fractions of datasheet bandwidth and peak (Williams,
+/// Waterman and Patterson, "Roofline", CACM 2009). A calibrated expert table in the
+/// hardware profile replaces the routed-expert roofline for its model. All results are
+/// whole nanoseconds, rounded up; every call is O(1) (O(log n) with a table).
+public struct GPUCompute: Sendable {
+    /// The model being served.
+    public let model: ModelCost
+    /// The GPU.
+    public let profile: HardwareProfile
+    private let bytesPerNs: Double
+    private let flopsPerNs: Double
+    private let expertTable: CalibrationTable?
+
+    /// The cost model of `model` on `profile`.
+    public init(model: ModelCost, profile: HardwareProfile) {
+        self.model = model
+        self.profile = profile
+        bytesPerNs = profile.hbmGBps * profile.memoryEfficiency
+        flopsPerNs = profile.peakTFLOPS * 1_000 * profile.computeEfficiency
+        expertTable = profile.expertCalibration[model.name]
+    }
+
+    /// Whether routed-expert times come from a measured table rather than the roofline.
+    public var usesCalibratedExperts: Bool { expertTable != nil }
+
+    /// Attention and router of one layer for a step of `tokens` tokens that read
+    /// `kvTokens` cached tokens and compute `scorePairs` query-key pairs, ns.
+    public func attentionNanoseconds(tokens: Int, kvTokens: Int, scorePairs: Int) -> Nanoseconds {
+        let bytes = Double(model.attentionBytes) + Double(kvTokens) * Double(model.kvBytesPerToken)
+        let flops = 2 * Double(model.attentionParameters) * Double(tokens) + 4 * Double(scorePairs) * Double(model.queryWidth)
+        return roofline(bytes: bytes, flops: flops, kernels: profile.kernelsPerAttention)
+    }
+
+    /// One routed expert of `layer` applied to `tokens` tokens, ns.
+    public func expertNanoseconds(layer: Int, tokens: Int) -> Nanoseconds {
+        if let expertTable { return Units.roundUp(expertTable.time(tokens: tokens)) }
+        let flops = 2 * Double(model.expertParameters) * Double(tokens)
+        return roofline(bytes: Double(model.expertBytes[layer]), flops: flops, kernels: profile.kernelsPerExpert)
+    }
+
+    /// All shared experts of a layer applied to `tokens` tokens, ns (0 without shared experts).
+    public func sharedExpertsNanoseconds(tokens: Int) -> Nanoseconds {
+        guard model.sharedExperts > 0 else { return 0 }
+        let flops = 2 * Double(model.sharedExpertBytes / 2) * Double(tokens) * Double(model.sharedExperts)
+        return roofline(bytes: Double(model.sharedExpertBytes * model.sharedExperts), flops: flops,
+                        kernels: profile.kernelsPerExpert)
+    }
+
+    private func roofline(bytes: Double, flops: Double, kernels: Int) -> Nanoseconds {
+        Nanoseconds(kernels) * profile.launchOverheadNs + Units.roundUp(max(bytes / bytesPerNs, flops / flopsPerNs))
+    }
+}

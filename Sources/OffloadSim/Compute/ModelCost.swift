@@ -1,0 +1,97 @@
+import TraceStore
+
+/// What the compute and bus models need to know about the model being served: expert
+/// sizes per MoE layer (as they cross the bus), the FLOPs behind them, and the attention
+/// block's weights and KV-cache traffic.
+///
+/// Built by ``resolve(shape:preset:)`` from a trace's shape and, where one matches, a
+/// ``ModelPreset``; every number that had to be estimated is listed in ``assumptions``.
+public struct ModelCost: Sendable, Equatable {
+    /// The model's name (preset or trace label).
+    public var name: String
+    /// MoE layers.
+    public var layers: Int
+    /// Routed experts per layer.
+    public var experts: Int
+    /// Bytes of one routed expert at each MoE layer, as copied and read from HBM.
+    public var expertBytes: [Int]
+    /// Parameters of one routed expert (FLOPs = 2 × parameters × tokens).
+    public var expertParameters: Int
+    /// Always-resident shared experts per layer.
+    public var sharedExperts: Int
+    /// Bytes of one shared expert (resident on the GPU).
+    public var sharedExpertBytes: Int
+    /// Parameters of one layer's attention block plus router.
+    public var attentionParameters: Int
+    /// Bytes of one layer's attention and router weights (resident on the GPU).
+    public var attentionBytes: Int
+    /// KV-cache bytes read per context token per layer.
+    public var kvBytesPerToken: Int
+    /// Query width (heads × head dimension), for the attention-score FLOPs.
+    public var queryWidth: Int
+    /// Numbers that were estimated rather than read from a preset or the trace.
+    public var assumptions: [String]
+
+    /// Creates a cost description from explicit numbers (tests, custom models).
+    public init(name: String, layers: Int, experts: Int, expertBytes: [Int], expertParameters: Int,
+                sharedExperts: Int = 0, sharedExpertBytes: Int = 0, attentionParameters: Int, attentionBytes: Int,
+                kvBytesPerToken: Int, queryWidth: Int, assumptions: [String] = []) {
+        self.name = name
+        self.layers = layers
+        self.experts = experts
+        self.expertBytes = expertBytes
+        self.expertParameters = expertParameters
+        self.sharedExperts = sharedExperts
+        self.sharedExpertBytes = sharedExpertBytes
+        self.attentionParameters = attentionParameters
+        self.attentionBytes = attentionBytes
+        self.kvBytesPerToken = kvBytesPerToken
+        self.queryWidth = queryWidth
+        self.assumptions = assumptions
+    }
+
+    /// Combines a trace's shape with a preset: expert bytes come from the trace where it
+    /// carries them (e.g. the route CSVs' quantised sizes), else from the preset in bf16;
+    /// FLOPs and attention come from the preset; without a preset they are estimated from
+    /// the hidden size (attention ≈ 4 × hidden², bf16), and the estimate is listed.
+    public static func resolve(shape: ModelShape, preset: ModelPreset?) throws -> ModelCost {
+        var assumptions: [String] = []
+        let bytes: [Int]
+        if let traced = shape.expertBytes {
+            bytes = traced
+        } else if let preset {
+            bytes = Array(repeating: preset.expertBytes(.bf16), count: shape.layers)
+        } else {
+            throw TraceStoreError(file: "--model", problem: "the trace does not give expert sizes and no model was named",
+                                  fix: "Pass --model with a preset (see `moesim models`).")
+        }
+        let hidden = preset?.hiddenSize ?? shape.hiddenSize
+        let params: Int
+        if let preset {
+            params = preset.expertParameters
+        } else if let hidden, let width = shape.expertIntermediateSize {
+            params = 3 * hidden * width
+            assumptions.append("expert FLOPs from a SwiGLU expert of \(hidden)×\(width)")
+        } else {
+            params = bytes.max()! / 2
+            assumptions.append("expert FLOPs from its bytes as bf16")
+        }
+        let router = (hidden ?? 0) * shape.experts
+        var attention = (preset?.attentionParameters ?? 0) + router
+        var kv = preset?.kvCacheBytesPerToken ?? 0
+        var width = preset?.queryWidth ?? 0
+        if preset == nil || preset?.attentionParameters == 0 {
+            let h = hidden ?? 4096
+            attention = 4 * h * h + router
+            kv = 2 * h * 2
+            width = h
+            assumptions.append("attention estimated as 4 × hidden² weights (hidden \(h)) with full-width bf16 KV")
+        }
+        let attentionBytes = shape.denseBytes.map { $0.max() ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? attention * 2
+        return ModelCost(
+            name: shape.name, layers: shape.layers, experts: shape.experts, expertBytes: bytes, expertParameters: params,
+            sharedExperts: shape.sharedExperts, sharedExpertBytes: (preset?.expertParameters ?? params) * 2,
+            attentionParameters: attention, attentionBytes: attentionBytes, kvBytesPerToken: kv, queryWidth: width,
+            assumptions: assumptions)
+    }
+}

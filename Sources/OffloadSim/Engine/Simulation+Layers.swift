@@ -1,0 +1,178 @@
+import TraceStore
+
+extension Simulation {
+    func beginLayer(_ index: Int) {
+        layer = index
+        let ns = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+        startCompute(.attention, ns)
+    }
+
+    func startCompute(_ op: ComputeOp, _ ns: Nanoseconds) {
+        computeOp = op
+        computeStart = now
+        metrics.computeNs += ns
+        metrics.layers[layer].computeNs += ns
+        queue.schedule(at: now + ns, phase: .compute)
+    }
+
+    func computeFinished() {
+        if timeline.isRecording(step: step.index) { timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now) }
+        switch computeOp {
+        case .attention: routerFinished()
+        case .shared: startNextExpert()
+        case .expert(let position): expertFinished(position)
+        case .idle: preconditionFailure("compute finished with no operation running")
+        }
+    }
+
+    /// The router has picked the layer's experts: look each up once, lock it, and fetch misses.
+    func routerFinished() {
+        let range = step.range(layer: layer)
+        let count = range.count
+        let decode = step.phase == .decode
+        let base = layer * cache.expertsPerLayer
+        ready.removeAll(keepingCapacity: true)
+        staged.removeAll(keepingCapacity: true)
+        executionOrder.removeAll(keepingCapacity: true)
+        for position in 0..<count {
+            let key = base + Int(step.experts[range.lowerBound + position])
+            positionOfKey[key] = Int32(position)
+            executionOrder.append(position)
+            cache.lock(key)
+            let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
+            lookupIndex += 1
+            metrics.layers[layer].lookups += 1
+            if decode { metrics.layers[layer].decodeLookups += 1 }
+            unusedPrefetch[key] = false
+            switch cache.residency(of: key) {
+            case .resident:
+                metrics.layers[layer].hits += 1
+                if decode { metrics.layers[layer].decodeHits += 1 }
+                cache.touch(key, nextUse: next)
+                ready.append(true)
+                staged.append(false)
+            case .filling:
+                cache.touch(key, nextUse: next)
+                bus.promote(copyOfKey[key], now: now, queue: &queue)
+                ready.append(false)
+                staged.append(false)
+            case .absent:
+                ready.append(false)
+                let bytes = cache.bytes(ofKey: key)
+                metrics.demandBytes += bytes
+                metrics.layers[layer].demandBytes += bytes
+                if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
+                    staged.append(false)
+                    copyOfKey[key] = bus.submit(bytes: bytes, priority: .demand, tag: Int32(key), now: now, queue: &queue)
+                } else {
+                    staged.append(true)
+                    metrics.stagedExperts += 1
+                    stagingQueue.append(position)
+                }
+            }
+        }
+        cursor = 0
+        issueStagingCopies()
+        policy.routed(layer: layer, in: self)
+        let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
+        if shared > 0 { startCompute(.shared, shared) } else { startNextExpert() }
+    }
+
+    func issueStagingCopies() {
+        while stagingFree > 0, let position = stagingQueue.popFirst() {
+            stagingFree -= 1
+            let bytes = compute.model.expertBytes[layer]
+            _ = bus.submit(bytes: bytes, priority: .demand, tag: -Int32(position) - 1, now: now, queue: &queue)
+        }
+    }
+
+    func startNextExpert() {
+        guard cursor < executionOrder.count else { return layerFinished() }
+        let position = executionOrder[cursor]
+        if ready[position] {
+            let tokens = Int(step.expertTokens[step.layerStart[layer] + position])
+            startCompute(.expert(position), compute.expertNanoseconds(layer: layer, tokens: tokens))
+        } else {
+            computeOp = .idle
+            waitingOn = position
+            stallStart = now
+        }
+    }
+
+    func copyFinished(_ done: CopyCompletion) {
+        let key: Int? = done.tag >= 0 ? Int(done.tag) : nil
+        let position: Int
+        if let key {
+            copyOfKey[key] = -1
+            cache.fill(key)
+            position = Int(positionOfKey[key])
+        } else {
+            position = -Int(done.tag) - 1
+        }
+        if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
+        if position >= 0 && position < ready.count { ready[position] = true }
+        policy.copyFinished(done, key: key, in: self)
+        if position >= 0 && position == waitingOn {
+            waitingOn = -1
+            let stalled = now - stallStart
+            metrics.stallNs += stalled
+            metrics.layers[layer].stallNs += stalled
+            if step.phase == .decode { metrics.decodeStallNs += stalled }
+            startNextExpert()
+        }
+    }
+
+    func expertFinished(_ position: Int) {
+        if staged[position] {
+            stagingFree += 1
+            issueStagingCopies()
+        }
+        cursor += 1
+        startNextExpert()
+    }
+
+    func layerFinished() {
+        computeOp = .idle
+        let range = step.range(layer: layer)
+        let base = layer * cache.expertsPerLayer
+        for index in range {
+            let key = base + Int(step.experts[index])
+            positionOfKey[key] = -1
+            cache.unlock(key)
+        }
+        if layer + 1 < step.layerStart.count - 1 { return beginLayer(layer + 1) }
+        stepFinished()
+    }
+
+    func stepFinished() {
+        stepDone = true
+        let duration = now - stepStart
+        metrics.steps += 1
+        metrics.tokens += step.tokens
+        metrics.decisions += step.decisions
+        metrics.makespanNs = now
+        if step.phase == .decode {
+            metrics.decodeSteps += 1
+            metrics.decodeNs += duration
+        } else {
+            metrics.prefillSteps += 1
+        }
+        for sequence in step.firstTokens {
+            metrics.ttft.record(now - (admittedAt[sequence] ?? stepStart))
+            lastTokenAt[sequence] = now
+            metrics.outputTokens += 1
+        }
+        if step.phase == .decode {
+            for entry in step.sequences where !step.firstTokens.contains(entry.id) {
+                metrics.tpot.record(now - (lastTokenAt[entry.id] ?? stepStart))
+                lastTokenAt[entry.id] = now
+                metrics.outputTokens += 1
+            }
+        }
+        for sequence in step.finished {
+            admittedAt[sequence] = nil
+            lastTokenAt[sequence] = nil
+        }
+        if timeline.isRecording(step: step.index) { timeline.recordStep(step, start: stepStart, end: now) }
+    }
+}

@@ -1,0 +1,160 @@
+import DequeModule
+import TraceStore
+
+/// The discrete-event simulator of one GPU serving an MoE model with experts offloaded
+/// to host memory (DESIGN.md §3): one compute stream, a ``PCIeBus``, an ``ExpertCache``
+/// and a policy, driven by steps formed from a trace.
+///
+/// A step walks the layers: attention and router (``GPUCompute``), then the layer's
+/// experts in ascending id order, each computed once resident; shared experts run right
+/// after the router. Misses are copied on demand as soon as the router has run, into a
+/// cache slot, or through one of the staging buffers when the cache has no room (or
+/// there is no cache: the double buffer). The policy's hooks may add prefetches.
+///
+/// Simulated time is integer nanoseconds and events are ordered by (time, phase,
+/// sequence), so a run is deterministic. Per routed decision the work is O(1) plus
+/// O(log n) per event; memory is O(layers × experts + batch × chunk), independent of the
+/// trace's length (Belady's next-use table excepted: O(lookups)).
+public final class Simulation<Policy: OffloadPolicy> {
+    /// The compute cost model.
+    public let compute: GPUCompute
+    /// The policy.
+    public let policy: Policy
+    /// Run options.
+    public let options: SimulationOptions
+    /// The bus.
+    public internal(set) var bus: PCIeBus
+    /// The expert cache.
+    public internal(set) var cache: ExpertCache
+    /// Current simulated time, ns.
+    public internal(set) var now: Nanoseconds = 0
+    /// The step being simulated.
+    public internal(set) var step = Step()
+    /// The layer being computed.
+    public internal(set) var layer = 0
+    /// Figures so far.
+    public internal(set) var metrics: SimulationMetrics
+    /// Operations recorded for the timeline (first `timelineSteps` steps).
+    public internal(set) var timeline: TimelineRecorder
+
+    var queue = EventQueue()
+    var stepStart: Nanoseconds = 0
+    var stepDone = false
+    // The current layer's experts: positions into step's per-layer range.
+    var ready: [Bool] = []
+    var staged: [Bool] = []
+    var executionOrder: [Int] = []
+    var cursor = 0
+    var stagingQueue = Deque<Int>()
+    var stagingFree: Int
+    var waitingOn = -1
+    var stallStart: Nanoseconds = 0
+    var computeOp = ComputeOp.idle
+    var computeStart: Nanoseconds = 0
+    // Per cache key: its position in the current layer (-1 if not), its copy in flight, and
+    // whether it was prefetched and not used yet.
+    var positionOfKey: [Int32]
+    var copyOfKey: [Int32]
+    var unusedPrefetch: [Bool]
+    var evicted: [Int] = []
+    var nextUse: [UInt32]
+    var lookupIndex = 0
+    var admittedAt: [Int: Nanoseconds] = [:]
+    var lastTokenAt: [Int: Nanoseconds] = [:]
+
+    enum ComputeOp: Equatable { case idle, attention, shared, expert(Int) }
+
+    /// A simulator for `model` on `profile` under `policy`.
+    ///
+    /// - Parameters:
+    ///   - nextUse: for Belady, the logical time of each lookup's next use, in lookup order
+    ///     (from ``TracePrepass``); empty otherwise.
+    ///   - hotSet: for the pinned rule, the cache keys to keep.
+    public init(model: ModelCost, profile: HardwareProfile, policy: Policy, options: SimulationOptions,
+                nextUse: [UInt32] = [], hotSet: [Int] = []) {
+        compute = GPUCompute(model: model, profile: profile)
+        self.policy = policy
+        self.options = options
+        bus = PCIeBus(links: [profile.link])
+        cache = ExpertCache(capacityBytes: options.cacheBytes, expertBytes: model.expertBytes, experts: model.experts,
+                            eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet)
+        metrics = SimulationMetrics(layers: model.layers)
+        timeline = TimelineRecorder(stepLimit: options.timelineSteps)
+        stagingFree = options.stagingBuffers
+        let keys = model.layers * model.experts
+        positionOfKey = Array(repeating: -1, count: keys)
+        copyOfKey = Array(repeating: -1, count: keys)
+        unusedPrefetch = Array(repeating: false, count: keys)
+        self.nextUse = nextUse
+    }
+
+    /// Runs every step `former` produces and returns the metrics.
+    public func run<Source: RoutingSource>(_ former: inout BatchFormer<Source>) throws -> SimulationMetrics {
+        while try former.next(into: &step) { simulateStep() }
+        metrics.busBusyNs = bus.busyNanoseconds(now: now)
+        return metrics
+    }
+
+    /// Simulates the step held in ``step``, from ``now`` until its last layer finishes.
+    func simulateStep() {
+        stepStart = now
+        stepDone = false
+        for sequence in step.admitted { admittedAt[sequence] = now }
+        policy.stepStarted(in: self)
+        beginLayer(0)
+        while !stepDone, let event = queue.popNext() {
+            now = event.time
+            switch event.phase {
+            case .copy:
+                if let done = bus.handle(event, now: now, queue: &queue) { copyFinished(done) }
+            case .compute:
+                computeFinished()
+            case .step:
+                break
+            }
+        }
+        precondition(stepDone, "the event queue ran dry before step \(step.index) finished")
+    }
+
+    /// Prefetches expert `expert` of `layer` into the cache at prefetch priority. Returns
+    /// false when it is already resident or on its way, or no slot can be made.
+    @discardableResult
+    public func prefetch(layer: Int, expert: Int) -> Bool {
+        let key = layer * cache.expertsPerLayer + expert
+        guard cache.residency(of: key) == .absent, reserveSlot(key, nextUse: UInt64.max - 1) else { return false }
+        let bytes = cache.bytes(ofKey: key)
+        unusedPrefetch[key] = true
+        metrics.prefetchBytes += bytes
+        metrics.layers[layer].prefetchBytes += bytes
+        copyOfKey[key] = bus.submit(bytes: bytes, priority: .prefetch, tag: Int32(key), now: now, queue: &queue)
+        return true
+    }
+
+    /// Cancels a queued prefetch of `key`, freeing its slot; false when it already started.
+    @discardableResult
+    public func cancelPrefetch(key: Int) -> Bool {
+        let copy = copyOfKey[key]
+        guard copy >= 0, positionOfKey[key] < 0, let moved = bus.cancel(copy) else { return false }
+        copyOfKey[key] = -1
+        metrics.wastedBytes += cache.bytes(ofKey: key)
+        metrics.prefetchBytes -= cache.bytes(ofKey: key) - moved
+        unusedPrefetch[key] = false
+        cache.remove(key)
+        return true
+    }
+
+    func reserveSlot(_ key: Int, nextUse: UInt64) -> Bool {
+        evicted.removeAll(keepingCapacity: true)
+        let granted = cache.reserve(key, nextUse: nextUse, evicted: &evicted) { [unowned self] victim in
+            policy.mayEvict(victim, in: self)
+        }
+        for victim in evicted {
+            metrics.evictions += 1
+            if unusedPrefetch[victim] {
+                unusedPrefetch[victim] = false
+                metrics.wastedBytes += cache.bytes(ofKey: victim)
+            }
+        }
+        return granted
+    }
+}

@@ -1,0 +1,24 @@
+/// How the engine is set up for a run, apart from the model, hardware and policy.
+public struct SimulationOptions: Sendable, Equatable {
+    /// Expert cache budget in bytes; 0 runs without a cache, double-buffered (every expert
+    /// streams through the staging buffers, as the seed paper's engine does).
+    public var cacheBytes: Int
+    /// Eviction rule of the cache.
+    public var eviction: EvictionPolicy
+    /// Whether each layer gets `cacheBytes / layers` of its own.
+    public var partitioned: Bool
+    /// Staging buffers (each one expert) for experts that get no cache slot; outside the budget.
+    public var stagingBuffers: Int
+    /// Steps whose operations the timeline records (0: none).
+    public var timelineSteps: Int
+
+    /// Creates options.
+    public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
+                stagingBuffers: Int = 2, timelineSteps: Int = 0) {
+        self.cacheBytes = cacheBytes
+        self.eviction = eviction
+        self.partitioned = partitioned
+        self.stagingBuffers = stagingBuffers
+        self.timelineSteps = timelineSteps
+    }
+}

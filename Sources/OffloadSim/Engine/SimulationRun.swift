@@ -1,0 +1,50 @@
+/// One simulation from a routing source to metrics: the pre-passes the eviction rule
+/// needs, the engine, and the step former, set up consistently. Sweeps and the CLI both
+/// run simulations through it.
+public struct SimulationRun<Source: RoutingSource> {
+    /// Where the routing comes from.
+    public var source: Source
+    /// The model's costs.
+    public var model: ModelCost
+    /// The hardware.
+    public var profile: HardwareProfile
+    /// Engine options.
+    public var options: SimulationOptions
+    /// Sequences per batch.
+    public var batchSize: Int
+    /// Replay prompt tokens one per step.
+    public var prefillAsDecode: Bool
+
+    /// Describes a run.
+    public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
+                batchSize: Int = 1, prefillAsDecode: Bool = false) {
+        self.source = source
+        self.model = model
+        self.profile = profile
+        self.options = options
+        self.batchSize = batchSize
+        self.prefillAsDecode = prefillAsDecode
+    }
+
+    /// Runs it under `policy`; returns the metrics and the recorded timeline.
+    public func run<Policy: OffloadPolicy>(policy: Policy) throws -> (metrics: SimulationMetrics, timeline: TimelineRecorder) {
+        var nextUse: [UInt32] = []
+        var hotSet: [Int] = []
+        if options.cacheBytes > 0 && options.eviction == .belady {
+            var former = makeFormer()
+            nextUse = try TracePrepass.nextUses(&former, experts: model.experts)
+        }
+        if options.cacheBytes > 0 && options.eviction == .pinned {
+            var former = makeFormer()
+            hotSet = try TracePrepass.hotSet(&former, model: model, capacityBytes: options.cacheBytes, partitioned: options.partitioned)
+        }
+        let simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
+        var former = makeFormer()
+        let metrics = try simulation.run(&former)
+        return (metrics, simulation.timeline)
+    }
+
+    private func makeFormer() -> BatchFormer<Source> {
+        BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode)
+    }
+}

@@ -1,0 +1,51 @@
+/// Offline knowledge some runs need before they start, from one pass over the same
+/// steps the run will see: Belady's next-use times and the per-expert use counts that
+/// choose a pinned hot set.
+public enum TracePrepass {
+    /// For each expert lookup of the run, in the engine's order (step, layer, ascending
+    /// expert), the index of the next lookup of the same expert (`UInt32.max` for none).
+    /// O(lookups) time and 4 bytes per lookup.
+    public static func nextUses<Source: RoutingSource>(_ former: inout BatchFormer<Source>, experts: Int) throws -> [UInt32] {
+        var keys: [UInt32] = []
+        var step = Step()
+        while try former.next(into: &step) {
+            for layer in 0..<(step.layerStart.count - 1) {
+                for index in step.range(layer: layer) { keys.append(UInt32(layer * experts + Int(step.experts[index]))) }
+            }
+        }
+        guard keys.count < Int(UInt32.max) else { preconditionFailure("more than 2^32 lookups for Belady") }
+        var next = [UInt32](repeating: .max, count: keys.count)
+        var seen = [UInt32: UInt32]()
+        for index in stride(from: keys.count - 1, through: 0, by: -1) {
+            if let later = seen[keys[index]] { next[index] = later }
+            seen[keys[index]] = UInt32(index)
+        }
+        return next
+    }
+
+    /// The hot set for the pinned rule: experts by descending lookup count (ties by key),
+    /// taken while they fit `capacityBytes` (per layer when `partitioned`).
+    public static func hotSet<Source: RoutingSource>(_ former: inout BatchFormer<Source>, model: ModelCost,
+                                                     capacityBytes: Int, partitioned: Bool) throws -> [Int] {
+        var counts = [Int](repeating: 0, count: model.layers * model.experts)
+        var step = Step()
+        while try former.next(into: &step) {
+            for layer in 0..<model.layers {
+                for index in step.range(layer: layer) { counts[layer * model.experts + Int(step.experts[index])] += 1 }
+            }
+        }
+        let ranked = counts.indices.filter { counts[$0] > 0 }.sorted { counts[$0] != counts[$1] ? counts[$0] > counts[$1] : $0 < $1 }
+        var used = [Int](repeating: 0, count: partitioned ? model.layers : 1)
+        let budget = capacityBytes / used.count
+        var chosen: [Int] = []
+        for key in ranked {
+            let part = partitioned ? key / model.experts : 0
+            let bytes = model.expertBytes[key / model.experts]
+            if used[part] + bytes <= budget {
+                used[part] += bytes
+                chosen.append(key)
+            }
+        }
+        return chosen
+    }
+}

@@ -1,0 +1,118 @@
+import TOML
+
+extension HardwareProfile {
+    /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables).
+    public static let tomlKeys = [
+        "name", "display_name", "source", "calibrated_on",
+        "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
+        "gpu.launch_overhead_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
+        "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
+        "calibration.expert_ffn.*",
+    ]
+
+    /// Reads a profile from TOML text; `file` names it in errors, which give the line and the fix.
+    public init(toml text: String, file: String) throws {
+        func fail(_ line: Int, _ problem: String) -> ProfileError { ProfileError(file: file, line: line, problem: problem) }
+        let document: TOMLDocument
+        do {
+            document = try TOMLDocument(parsing: text)
+            try document.rejectUnknownKeys(allowed: Self.tomlKeys)
+        } catch let error as TOMLError {
+            throw fail(error.line, error.message)
+        }
+        func required<T>(_ key: String, _ read: (String) throws -> T?) throws -> T {
+            do {
+                guard let value = try read(key) else { throw fail(0, "is missing the key '\(key)'") }
+                return value
+            } catch let error as TOMLError { throw fail(error.line, error.message) }
+        }
+        func optional<T>(_ key: String, _ read: (String) throws -> T?) throws -> T? {
+            do { return try read(key) } catch let error as TOMLError { throw fail(error.line, error.message) }
+        }
+        func positive(_ key: String, _ value: Double) throws -> Double {
+            guard value > 0, value.isFinite else { throw fail(document[key]?.line ?? 0, "'\(key)' must be positive, not \(value)") }
+            return value
+        }
+        var tables: [String: CalibrationTable] = [:]
+        let prefix = "calibration.expert_ffn."
+        for key in document.keys(under: "calibration.expert_ffn") where key.hasSuffix(".tokens") {
+            let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
+            let tokens = try required(key, document.numbers).map { Int($0) }
+            let nanoseconds = try required(prefix + model + ".ns", document.numbers)
+            guard let table = CalibrationTable(tokens: tokens, nanoseconds: nanoseconds) else {
+                throw fail(document[key]!.line, "calibration table '\(model)' needs ascending token counts and as many non-negative times")
+            }
+            tables[model] = table
+        }
+        let engines = try optional("bus.copy_engines", document.integer) ?? 1
+        let chunk = try optional("bus.chunk_bytes", document.integer) ?? 0
+        guard engines >= 1, chunk >= 0 else {
+            throw fail(document["bus.copy_engines"]?.line ?? document["bus.chunk_bytes"]?.line ?? 0, "'bus.copy_engines' must be ≥ 1 and 'bus.chunk_bytes' ≥ 0")
+        }
+        let latency = try required("bus.latency_ns", document.number)
+        guard latency >= 0 else { throw fail(document["bus.latency_ns"]!.line, "'bus.latency_ns' must not be negative") }
+        self.init(
+            name: try required("name", document.string), displayName: try required("display_name", document.string),
+            source: try optional("source", document.string) ?? "", calibratedOn: try optional("calibrated_on", document.string),
+            hbmGBps: try positive("gpu.hbm_gbps", required("gpu.hbm_gbps", document.number)),
+            peakTFLOPS: try positive("gpu.peak_tflops", required("gpu.peak_tflops", document.number)),
+            memoryGiB: try optional("gpu.memory_gib", document.number) ?? 0,
+            memoryEfficiency: try positive("gpu.memory_efficiency", optional("gpu.memory_efficiency", document.number) ?? 0.8),
+            computeEfficiency: try positive("gpu.compute_efficiency", optional("gpu.compute_efficiency", document.number) ?? 0.7),
+            launchOverheadNs: Nanoseconds(try optional("gpu.launch_overhead_ns", document.number) ?? 5_000),
+            kernelsPerAttention: try optional("gpu.kernels_per_attention", document.integer) ?? 8,
+            kernelsPerExpert: try optional("gpu.kernels_per_expert", document.integer) ?? 4,
+            link: BusLink(gbps: try positive("bus.h2d_gbps", required("bus.h2d_gbps", document.number)),
+                          latencyNs: Nanoseconds(latency), copyEngines: engines, chunkBytes: chunk),
+            expertCalibration: tables)
+    }
+
+    /// The profile as a TOML file a user can edit and load with `--hardware FILE`.
+    public var tomlText: String {
+        var lines = [
+            "# moesim hardware profile (load with --hardware PATH; see `moesim hardware`)",
+            "name = \(TOMLValue.quoted(name))",
+            "display_name = \(TOMLValue.quoted(displayName))",
+            "source = \(TOMLValue.quoted(source))",
+        ]
+        if let calibratedOn { lines.append("calibrated_on = \(TOMLValue.quoted(calibratedOn))") }
+        lines += [
+            "", "[gpu]",
+            "hbm_gbps = \(TOMLValue.float(hbmGBps))            # datasheet memory bandwidth, GB/s",
+            "peak_tflops = \(TOMLValue.float(peakTFLOPS))       # dense bf16 tensor peak, TFLOP/s",
+            "memory_gib = \(TOMLValue.float(memoryGiB))",
+            "memory_efficiency = \(TOMLValue.float(memoryEfficiency))   # achieved share of hbm_gbps",
+            "compute_efficiency = \(TOMLValue.float(computeEfficiency))  # achieved share of peak_tflops",
+            "launch_overhead_ns = \(launchOverheadNs)  # per kernel",
+            "kernels_per_attention = \(kernelsPerAttention)",
+            "kernels_per_expert = \(kernelsPerExpert)",
+            "", "[bus]",
+            "h2d_gbps = \(TOMLValue.float(link.gbps))         # sustained pinned host-to-device, GB/s (1 GB = 10^9 B)",
+            "latency_ns = \(link.latencyNs)          # fixed cost per copy (per chunk when chunked)",
+            "copy_engines = \(link.copyEngines)             # concurrent copies; they share h2d_gbps",
+            "chunk_bytes = \(link.chunkBytes)              # 0: whole copies; else demand copies overtake prefetches at chunk boundaries",
+        ]
+        for model in expertCalibration.keys.sorted() {
+            let table = expertCalibration[model]!
+            lines += ["", "[calibration.expert_ffn.\(model)]",
+                      "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
+                      "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A hardware profile file that cannot be used: the file, the line (0 when the problem is
+/// a missing key) and what is wrong.
+public struct ProfileError: Error, Sendable, CustomStringConvertible {
+    /// The profile's path.
+    public var file: String
+    /// 1-based line, or 0.
+    public var line: Int
+    /// What is wrong.
+    public var problem: String
+
+    public var description: String {
+        "\(file)\(line > 0 ? ":\(line)" : ""): \(problem). Fix the file (start from `moesim hardware --export NAME`)."
+    }
+}

@@ -1,0 +1,63 @@
+/// A GPU and its host link as the simulator models them, with the source of each
+/// number: either a preset (datasheet figures and stated assumptions) or a profile
+/// calibrated on a real GPU by `moesim gpu calibrate`.
+///
+/// Profiles are TOML files (``init(toml:file:)``, ``tomlText``); `moesim hardware
+/// --export NAME` writes a preset as a file to copy and edit.
+public struct HardwareProfile: Sendable, Equatable {
+    /// Short name, as given to `--hardware`.
+    public var name: String
+    /// The GPU's product name.
+    public var displayName: String
+    /// Where the numbers come from.
+    public var source: String
+    /// For a calibrated profile: the GPU, driver and date it was measured on; nil for presets.
+    public var calibratedOn: String?
+    /// Datasheet memory bandwidth, GB/s.
+    public var hbmGBps: Double
+    /// Datasheet dense bf16 tensor throughput, TFLOP/s.
+    public var peakTFLOPS: Double
+    /// GPU memory, GiB.
+    public var memoryGiB: Double
+    /// Fraction of `hbmGBps` a weight-streaming kernel achieves.
+    public var memoryEfficiency: Double
+    /// Fraction of `peakTFLOPS` a GEMM achieves.
+    public var computeEfficiency: Double
+    /// Host-side cost of launching one kernel, ns.
+    public var launchOverheadNs: Nanoseconds
+    /// Kernels per layer for attention, norms and router.
+    public var kernelsPerAttention: Int
+    /// Kernels per expert (gate/up projection, activation, down projection, weighted add).
+    public var kernelsPerExpert: Int
+    /// The host-to-device link.
+    public var link: BusLink
+    /// Measured routed-expert time against tokens, per model preset name.
+    public var expertCalibration: [String: CalibrationTable]
+
+    /// Creates a profile.
+    public init(name: String, displayName: String, source: String, calibratedOn: String? = nil,
+                hbmGBps: Double, peakTFLOPS: Double, memoryGiB: Double, memoryEfficiency: Double = 0.8,
+                computeEfficiency: Double = 0.7, launchOverheadNs: Nanoseconds = 5_000, kernelsPerAttention: Int = 8,
+                kernelsPerExpert: Int = 4, link: BusLink, expertCalibration: [String: CalibrationTable] = [:]) {
+        self.name = name
+        self.displayName = displayName
+        self.source = source
+        self.calibratedOn = calibratedOn
+        self.hbmGBps = hbmGBps
+        self.peakTFLOPS = peakTFLOPS
+        self.memoryGiB = memoryGiB
+        self.memoryEfficiency = memoryEfficiency
+        self.computeEfficiency = computeEfficiency
+        self.launchOverheadNs = launchOverheadNs
+        self.kernelsPerAttention = kernelsPerAttention
+        self.kernelsPerExpert = kernelsPerExpert
+        self.link = link
+        self.expertCalibration = expertCalibration
+    }
+
+    /// How every output names the profile: "preset rtx-a6000" or "calibrated on …".
+    public var label: String {
+        if let calibratedOn { return "\(name) (calibrated on \(calibratedOn))" }
+        return "\(name) (preset: \(displayName), datasheet figures)"
+    }
+}

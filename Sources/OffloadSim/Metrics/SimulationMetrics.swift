@@ -1,0 +1,80 @@
+/// Every figure a run produces, defined once here and used by the simulator, the
+/// reports and (later) the CUDA backend's replay.
+///
+/// Definitions:
+/// - **TPOT** (time per output token): for each generated token after a sequence's
+///   first, the time since that sequence's previous token; mean, p50, p99 over tokens.
+/// - **TTFT**: from a sequence's admission into the batch (the trace has no arrival
+///   times) to the end of the step that produces its first token.
+/// - **tokens/s**: output tokens (first tokens and generated tokens) over the makespan.
+/// - **stall share**: time the compute stream waits for copies, over the makespan
+///   (`decode_stall_share`: over decode steps' time only).
+/// - **bus busy share**: time at least one copy engine is occupied, over the makespan.
+/// - **bytes moved**: demand + prefetch bytes submitted to the bus; **wasted**: prefetched
+///   bytes of experts evicted or cancelled before their first use.
+/// - **hit rate**: one lookup per distinct expert per layer per step; a hit finds the
+///   expert resident (an expert still being prefetched is a miss); decode-only too.
+public struct SimulationMetrics: Sendable {
+    /// Simulated time from the first step's start to the last step's end, ns.
+    public internal(set) var makespanNs: Nanoseconds = 0
+    /// Steps run.
+    public internal(set) var steps = 0
+    /// Prefill steps.
+    public internal(set) var prefillSteps = 0
+    /// Decode steps.
+    public internal(set) var decodeSteps = 0
+    /// Tokens processed (prompt and generated).
+    public internal(set) var tokens = 0
+    /// Output tokens (first tokens and later generated tokens).
+    public internal(set) var outputTokens = 0
+    /// Routed decisions replayed (tokens × layers × top-k).
+    public internal(set) var decisions = 0
+    /// Time per output token samples.
+    public internal(set) var tpot = LatencyHistogram()
+    /// Time to first token samples.
+    public internal(set) var ttft = LatencyHistogram()
+    /// Compute-stream time waiting on copies, ns.
+    public internal(set) var stallNs: Nanoseconds = 0
+    /// Stall time within decode steps, ns.
+    public internal(set) var decodeStallNs: Nanoseconds = 0
+    /// Time spent in decode steps, ns.
+    public internal(set) var decodeNs: Nanoseconds = 0
+    /// Compute-stream busy time, ns.
+    public internal(set) var computeNs: Nanoseconds = 0
+    /// Time at least one copy engine was occupied, ns.
+    public internal(set) var busBusyNs: Nanoseconds = 0
+    /// Bytes copied on demand.
+    public internal(set) var demandBytes = 0
+    /// Bytes prefetched.
+    public internal(set) var prefetchBytes = 0
+    /// Prefetched bytes evicted or cancelled before use.
+    public internal(set) var wastedBytes = 0
+    /// Experts streamed through a staging buffer (no cache slot).
+    public internal(set) var stagedExperts = 0
+    /// Experts evicted from the cache.
+    public internal(set) var evictions = 0
+    /// Per-layer figures.
+    public internal(set) var layers: [LayerMetrics]
+
+    init(layers: Int) { self.layers = Array(repeating: LayerMetrics(), count: layers) }
+
+    /// Expert lookups, all layers.
+    public var lookups: Int { layers.reduce(0) { $0 + $1.lookups } }
+    /// Hits over lookups.
+    public var hitRate: Double { ratio(layers.reduce(0) { $0 + $1.hits }, lookups) }
+    /// Hits over lookups in decode steps.
+    public var decodeHitRate: Double { ratio(layers.reduce(0) { $0 + $1.decodeHits }, layers.reduce(0) { $0 + $1.decodeLookups }) }
+    /// Demand and prefetch bytes.
+    public var bytesMoved: Int { demandBytes + prefetchBytes }
+    /// Stall time over makespan.
+    public var stallShare: Double { ratio(stallNs, makespanNs) }
+    /// Stall time over decode time.
+    public var decodeStallShare: Double { ratio(decodeStallNs, decodeNs) }
+    /// Bus busy time over makespan.
+    public var busBusyShare: Double { ratio(busBusyNs, makespanNs) }
+    /// Output tokens per second of makespan.
+    public var tokensPerSecond: Double { makespanNs == 0 ? 0 : Double(outputTokens) / (Double(makespanNs) / 1e9) }
+
+    private func ratio(_ a: Int, _ b: Int) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+    private func ratio(_ a: Nanoseconds, _ b: Nanoseconds) -> Double { b == 0 ? 0 : Double(a) / Double(b) }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import TraceStore
+
+extension SimulationReport {
+    /// A readable summary: what was assumed (trace, hardware, policy, predictor) first,
+    /// then the headline metrics and the busiest layers.
+    public var text: String {
+        let m = metrics
+        func ms(_ ns: Double?) -> String { ns.map { String(format: "%.3f ms", $0 / 1e6) } ?? "n/a" }
+        func pct(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
+        let cache = run.cacheBytes == 0 ? "none (double-buffered streaming)" : "\(Format.bytes(run.cacheBytes)), \(run.eviction)"
+        var lines = [
+            "trace      \(run.trace)  [\(run.traceKind.uppercased())]",
+            "model      \(run.model)",
+            "hardware   \(run.hardware)",
+            "policy     \(run.policy) (predictor: \(run.predictor)); cache \(cache); batch \(run.batch)\(run.prefillAsDecode ? "; prompt tokens replayed one per step" : "")",
+        ]
+        for note in run.notes { lines.append("note       \(note)") }
+        lines += [
+            "",
+            "steps      \(m.steps) (\(m.prefillSteps) prefill, \(m.decodeSteps) decode); \(m.tokens) tokens, \(m.decisions) routed decisions",
+            "TPOT       mean \(ms(m.tpot.mean)), p50 \(ms(m.tpot.quantile(0.5))), p99 \(ms(m.tpot.quantile(0.99)))",
+            "TTFT       mean \(ms(m.ttft.mean)), p99 \(ms(m.ttft.quantile(0.99)))",
+            "throughput \(String(format: "%.2f", m.tokensPerSecond)) output tokens/s over \(ms(Double(m.makespanNs)))",
+            "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))",
+            "bus        busy \(pct(m.busBusyShare)); moved \(Format.bytes(m.bytesMoved)) (demand \(Format.bytes(m.demandBytes)), prefetch \(Format.bytes(m.prefetchBytes)), wasted \(Format.bytes(m.wastedBytes)))",
+            "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
+        ]
+        let worst = m.layers.indices.sorted { m.layers[$0].stallNs != m.layers[$1].stallNs ? m.layers[$0].stallNs > m.layers[$1].stallNs : $0 < $1 }.prefix(3)
+        if m.stallNs > 0 {
+            lines.append("most stall " + worst.map { "layer \($0): \(ms(Double(m.layers[$0].stallNs))) (hit rate \(pct(m.layers[$0].hitRate)))" }.joined(separator: "; "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,141 @@
+import TraceStore
+
+/// Forms steps from a trace's sequences by continuous batching (Orca, OSDI 2022; vLLM's
+/// default schedule): up to `batchSize` sequences run at once; whenever a slot frees, the
+/// next sequence in trace order is admitted; a step whose admitted sequences still have
+/// prompt tokens is a prefill step (all those prompts at once, prefill first), otherwise
+/// a decode step (one token of every running sequence). The trace has no arrival times:
+/// all sequences are waiting from the start.
+///
+/// Memory: each batch slot streams its sequence through its own cursor, so memory is
+/// O(batchSize × chunk), independent of trace length. A slot moves on to a later sequence
+/// by reading forward when it lies in the next chunk and by re-opening a cursor otherwise.
+public struct BatchFormer<Source: RoutingSource> {
+    private struct Reader {
+        var cursor: Source.Cursor
+        var chunk: RoutingChunk
+        var loaded = false
+    }
+
+    private struct Running {
+        var sequence: Int
+        var position = 0
+        var runEnd = 0
+        var remaining: Int
+        var consumed = 0
+        var producedFirst = false
+    }
+
+    /// Sequences per batch.
+    public let batchSize: Int
+    /// Replays prompt tokens one per step, as if they were generated (for prefill-only traces).
+    public let prefillAsDecode: Bool
+    private let source: Source
+    private var assembler: StepAssembler
+    private var readers: [Reader?]
+    private var running: [Running?]
+    private var nextSequence = 0
+    private var stepIndex = 0
+
+    /// A former over `source` with `batchSize` slots.
+    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false) {
+        precondition(batchSize >= 1)
+        self.source = source
+        self.batchSize = batchSize
+        self.prefillAsDecode = prefillAsDecode
+        assembler = StepAssembler(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK)
+        readers = Array(repeating: nil, count: batchSize)
+        running = Array(repeating: nil, count: batchSize)
+    }
+
+    /// Fills `step` with the next step; false when every sequence has finished.
+    public mutating func next(into step: inout Step) throws -> Bool {
+        assembler.begin(&step, index: stepIndex, phase: .decode)
+        for slot in 0..<batchSize where running[slot] == nil {
+            guard try admit(into: slot) else { break }
+            step.admitted.append(running[slot]!.sequence)
+        }
+        let prefilling = (0..<batchSize).filter { slot in running[slot].map { _ in nextPhase(slot) == .prefill } ?? false }
+        let active = (0..<batchSize).filter { running[$0] != nil }
+        guard !active.isEmpty else { return false }
+        step.phase = prefilling.isEmpty ? .decode : .prefill
+        for slot in prefilling.isEmpty ? active : prefilling {
+            let before = running[slot]!.consumed
+            var taken = 0
+            repeat {
+                assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, into: &step)
+                taken += 1
+                try advance(slot)
+            } while step.phase == .prefill && running[slot]!.remaining > 0 && nextPhase(slot) == .prefill
+            let sequence = running[slot]!.sequence
+            step.sequences.append((sequence, taken))
+            step.kvTokens += before + taken
+            step.scorePairs += taken * before + taken * (taken + 1) / 2
+            if !running[slot]!.producedFirst {
+                running[slot]!.producedFirst = true
+                step.firstTokens.append(sequence)
+            }
+            if running[slot]!.remaining == 0 {
+                step.finished.append(sequence)
+                running[slot] = nil
+            }
+        }
+        assembler.finish(&step, weighted: source.hasWeights)
+        stepIndex += 1
+        return true
+    }
+
+    private func nextPhase(_ slot: Int) -> Phase {
+        prefillAsDecode ? .decode : readers[slot]!.chunk.phase(token: running[slot]!.position)
+    }
+
+    private mutating func admit(into slot: Int) throws -> Bool {
+        let sequences = source.sequences
+        while nextSequence < sequences.count && sequences[nextSequence].tokens == 0 { nextSequence += 1 }
+        guard nextSequence < sequences.count else { return false }
+        let info = sequences[nextSequence]
+        nextSequence += 1
+        var reader: Reader
+        if let current = readers[slot], current.loaded, current.chunk.index <= info.firstChunk,
+           current.chunk.index + 1 >= info.firstChunk {
+            reader = current
+        } else {
+            let cursor = try source.cursor(fromChunk: info.firstChunk)
+            reader = Reader(cursor: cursor, chunk: cursor.makeChunk())
+        }
+        while !reader.loaded || reader.chunk.index < info.firstChunk {
+            guard try reader.cursor.next(into: &reader.chunk) else { throw missing(info.id) }
+            reader.loaded = true
+        }
+        var position = 0
+        guard let run = reader.chunk.runs.first(where: { run in
+            if run.sequence == info.id { return true }
+            position += run.tokens
+            return false
+        }), run.firstToken == 0 else { throw missing(info.id) }
+        readers[slot] = reader
+        running[slot] = Running(sequence: info.id, position: position, runEnd: position + run.tokens, remaining: info.tokens)
+        return true
+    }
+
+    private mutating func advance(_ slot: Int) throws {
+        running[slot]!.position += 1
+        running[slot]!.consumed += 1
+        running[slot]!.remaining -= 1
+        guard running[slot]!.remaining > 0, running[slot]!.position == running[slot]!.runEnd else { return }
+        var reader = readers[slot]!
+        readers[slot] = nil
+        defer { readers[slot] = reader }
+        guard try reader.cursor.next(into: &reader.chunk),
+              let run = reader.chunk.runs.first, run.sequence == running[slot]!.sequence
+        else { throw missing(running[slot]!.sequence) }
+        running[slot]!.position = 0
+        running[slot]!.runEnd = run.tokens
+    }
+
+    private func missing(_ sequence: Int) -> TraceStoreError {
+        TraceStoreError(file: "trace", place: "sequence \(sequence)",
+                        problem: "its tokens are not where the sequences table says",
+                        fix: "The trace is damaged; re-create it with `moesim trace import`.")
+    }
+}

@@ -1,0 +1,26 @@
+import TraceStore
+
+/// A forward-only stream of routing chunks (``RoutingChunk``), as the engine consumes them.
+public protocol RoutingCursor {
+    /// A chunk buffer shaped for this stream.
+    func makeChunk() -> RoutingChunk
+    /// Decodes the next chunk into `chunk`; false after the last.
+    mutating func next(into chunk: inout RoutingChunk) throws -> Bool
+}
+
+/// Routing records and the sequences they belong to, from which batches are formed.
+///
+/// The engine never opens files: a trace reader (``TraceReader``) is one source; the
+/// source owns any I/O and its errors.
+public protocol RoutingSource {
+    /// The cursor type this source hands out.
+    associatedtype Cursor: RoutingCursor
+    /// The model shape the ids refer to.
+    var shape: ModelShape { get }
+    /// Whether gate weights are present.
+    var hasWeights: Bool { get }
+    /// The sequences, in trace order.
+    var sequences: [SequenceInfo] { get }
+    /// A cursor positioned at chunk `index` (a sequence's ``SequenceInfo/firstChunk``).
+    func cursor(fromChunk index: Int) throws -> Cursor
+}

@@ -1,0 +1,48 @@
+import TraceStore
+
+/// One forward pass of the batch through every MoE layer (DESIGN.md §3): either the
+/// prompts of newly admitted sequences (prefill) or one generated token of each running
+/// sequence (decode).
+///
+/// Per layer it holds the distinct experts the step's tokens were routed to, in
+/// ascending id order, with how many tokens each got and their summed gate weight; and
+/// per token the raw routing, for policies that look at tokens. Buffers are reused from
+/// step to step.
+public struct Step: Sendable {
+    /// 0-based step number.
+    public internal(set) var index = 0
+    /// Prefill or decode.
+    public internal(set) var phase = Phase.decode
+    /// Tokens in the step.
+    public internal(set) var tokens = 0
+    /// KV-cache tokens the step's attention reads (context lengths summed over its sequences).
+    public internal(set) var kvTokens = 0
+    /// Query-key pairs the step's attention computes.
+    public internal(set) var scorePairs = 0
+    /// Sequences in the step, with the tokens each contributes.
+    public internal(set) var sequences: [(id: Int, tokens: Int)] = []
+    /// Sequences admitted to the batch at this step.
+    public internal(set) var admitted: [Int] = []
+    /// Sequences whose first output token this step produces.
+    public internal(set) var firstTokens: [Int] = []
+    /// Sequences that finish with this step.
+    public internal(set) var finished: [Int] = []
+    /// Start of each layer's run in the per-expert arrays (count layers + 1).
+    public internal(set) var layerStart: [Int] = []
+    /// Distinct experts per layer, ascending within a layer.
+    public internal(set) var experts: [UInt16] = []
+    /// Tokens routed to each of `experts`.
+    public internal(set) var expertTokens: [Int32] = []
+    /// Summed gate weight of those tokens (NaN where the trace has no weights).
+    public internal(set) var expertGateMass: [Float] = []
+    /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`.
+    public internal(set) var tokenExperts: [UInt16] = []
+    /// Routed decisions in the step (tokens × layers × top-k).
+    public var decisions: Int { tokenExperts.count }
+
+    /// An empty step.
+    public init() {}
+
+    /// The experts of `layer` as a range into ``experts``.
+    @inlinable public func range(layer: Int) -> Range<Int> { layerStart[layer]..<layerStart[layer + 1] }
+}

@@ -1,0 +1,88 @@
+import TraceStore
+
+/// Builds a ``Step`` from tokens taken out of routing chunks: counts, per layer, the
+/// tokens and gate mass each expert receives, and lists each layer's distinct experts
+/// in ascending order.
+///
+/// Adding a token is O(layers × top-k); finishing a step is O(distinct experts × log)
+/// for the per-layer sort. Memory is O(layers × experts) plus the step's tokens.
+struct StepAssembler {
+    let layers: Int
+    let experts: Int
+    let topK: Int
+    private var counts: [Int32]
+    private var mass: [Float]
+    private var touched: [[UInt16]]
+
+    init(layers: Int, experts: Int, topK: Int) {
+        self.layers = layers
+        self.experts = experts
+        self.topK = topK
+        counts = Array(repeating: 0, count: layers * experts)
+        mass = Array(repeating: 0, count: layers * experts)
+        touched = Array(repeating: [], count: layers)
+    }
+
+    /// Starts `step` afresh.
+    func begin(_ step: inout Step, index: Int, phase: Phase) {
+        step.index = index
+        step.phase = phase
+        step.tokens = 0
+        step.kvTokens = 0
+        step.scorePairs = 0
+        step.sequences.removeAll(keepingCapacity: true)
+        step.admitted.removeAll(keepingCapacity: true)
+        step.firstTokens.removeAll(keepingCapacity: true)
+        step.finished.removeAll(keepingCapacity: true)
+        step.tokenExperts.removeAll(keepingCapacity: true)
+    }
+
+    /// Adds token `token` of `chunk` to the step.
+    mutating func add(token: Int, of chunk: RoutingChunk, into step: inout Step) {
+        let weighted = chunk.hasWeights
+        chunk.ids.withUnsafeBufferPointer { ids in
+            chunk.weightBits.withUnsafeBufferPointer { weights in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    mass.withUnsafeMutableBufferPointer { mass in
+                        for layer in 0..<layers {
+                            let start = (layer * chunk.tokenCount + token) * topK
+                            let base = layer * experts
+                            for slot in start..<start + topK {
+                                let expert = ids[slot]
+                                let key = base + Int(expert)
+                                if counts[key] == 0 { touched[layer].append(expert) }
+                                counts[key] += 1
+                                if weighted { mass[key] += Float(Float16(bitPattern: weights[slot])) }
+                                step.tokenExperts.append(expert)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        step.tokens += 1
+    }
+
+    /// Writes the per-layer expert lists into `step` and clears the counters.
+    mutating func finish(_ step: inout Step, weighted: Bool) {
+        step.layerStart.removeAll(keepingCapacity: true)
+        step.experts.removeAll(keepingCapacity: true)
+        step.expertTokens.removeAll(keepingCapacity: true)
+        step.expertGateMass.removeAll(keepingCapacity: true)
+        for layer in 0..<layers {
+            step.layerStart.append(step.experts.count)
+            touched[layer].sort()
+            let base = layer * experts
+            for expert in touched[layer] {
+                let key = base + Int(expert)
+                step.experts.append(expert)
+                step.expertTokens.append(counts[key])
+                step.expertGateMass.append(weighted ? mass[key] : .nan)
+                counts[key] = 0
+                mass[key] = 0
+            }
+            touched[layer].removeAll(keepingCapacity: true)
+        }
+        step.layerStart.append(step.experts.count)
+    }
+}

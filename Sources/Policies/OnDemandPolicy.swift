@@ -1,0 +1,14 @@
+import OffloadSim
+
+/// On-demand loading, the baseline of every offloading paper (DESIGN.md §1): each routed
+/// expert is fetched when the router picks it; nothing is prefetched. With a cache,
+/// resident experts are reused under the cache's eviction rule; without one, experts
+/// stream through a double buffer (two staging slots: one computing while the next
+/// loads). All of that is the engine's demand path, so the policy adds no hooks.
+public final class OnDemandPolicy: OffloadPolicy {
+    /// "on-demand".
+    public let name = "on-demand"
+
+    /// The policy.
+    public init() {}
+}

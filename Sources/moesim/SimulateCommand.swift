@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import OffloadSim
+import Policies
+import TraceStore
+
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a trace through the bus, compute and cache model under a policy.",
+        discussion: """
+            Prints which trace (real or synthetic), hardware profile and policy the figures assume. \
+            Without --cache-mib/--cache-gb there is no expert cache: experts stream through a double buffer.
+            """)
+
+    @Option(help: "The trace file.")
+    var trace: String
+
+    @Option(help: "Model preset (see `moesim models`); optional when the trace carries its shape and expert sizes.")
+    var model: String?
+
+    @Option(help: "Hardware preset (see `moesim hardware`) or a profile file (.toml).")
+    var hardware = "rtx-a6000"
+
+    @Option(help: "Policy: \(PolicyCatalog.names.joined(separator: ", ")).")
+    var policy = "on-demand"
+
+    @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB.")
+    var cacheMiB: Double?
+
+    @Option(name: .customLong("cache-gb"), help: "Expert cache budget in GB (10^9 bytes).")
+    var cacheGB: Double?
+
+    @Option(help: "Eviction rule: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var eviction = "lru"
+
+    @Flag(help: "Give each layer its own share of the cache budget.")
+    var partitioned = false
+
+    @Option(help: "Sequences per batch (continuous batching).")
+    var batch = 1
+
+    @Flag(help: "Replay prompt tokens one per step, as decode (for prefill-only traces such as ESFT).")
+    var prefillAsDecode = false
+
+    @Option(help: "Staging buffers for experts without a cache slot.")
+    var stagingBuffers = 2
+
+    @Flag(help: "Print JSON with stable keys.")
+    var json = false
+
+    @Option(help: "Write the first steps' compute and copy streams as Chrome/Perfetto trace-event JSON.")
+    var timeline: String?
+
+    @Option(help: "Steps the timeline records.")
+    var timelineSteps = 4
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
+        guard stagingBuffers >= 1 else { throw ValidationError("--staging-buffers must be at least 1.") }
+        guard cacheMiB == nil || cacheGB == nil else { throw ValidationError("Give --cache-mib or --cache-gb, not both.") }
+        if let size = cacheMiB ?? cacheGB, !(size > 0) {
+            throw ValidationError("The cache size must be positive (leave it out to run without a cache).")
+        }
+        guard timelineSteps >= 1 else { throw ValidationError("--timeline-steps must be at least 1.") }
+    }
+
+    func run() throws {
+        let reader = try TraceReader(path: trace)
+        let setup = try SimulationSetup(trace: reader, model: model, hardware: hardware, policy: policy,
+                                        cacheBytes: cacheBytes, eviction: eviction, partitioned: partitioned,
+                                        batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers,
+                                        timelineSteps: timeline == nil ? 0 : timelineSteps)
+        let (report, recorder) = try setup.run()
+        if let timeline {
+            try AtomicFile.write(recorder.json(title: "moesim \(report.run.policy) on \(trace) (\(report.run.traceKind)), \(report.run.hardware)"), to: timeline)
+        }
+        print(json ? try JSONOutput.encode(report) : report.text)
+    }
+
+    private var cacheBytes: Int {
+        if let cacheMiB { return Int((cacheMiB * Double(Units.mebibyte)).rounded()) }
+        if let cacheGB { return Int((cacheGB * 1e9).rounded()) }
+        return 0
+    }
+}

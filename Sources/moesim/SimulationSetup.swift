@@ -1,0 +1,106 @@
+import Foundation
+import OffloadSim
+import Policies
+import TraceStore
+
+/// Resolves the CLI's names (model, hardware, policy, eviction) against a trace into a
+/// run, with the checks and notes `simulate` promises.
+struct SimulationSetup {
+    let reader: TraceReader
+    let cost: ModelCost
+    let profile: HardwareProfile
+    let policy: String
+    let options: SimulationOptions
+    let batch: Int
+    let prefillAsDecode: Bool
+    let notes: [String]
+
+    init(trace reader: TraceReader, model: String?, hardware: String, policy: String, cacheBytes: Int, eviction: String,
+         partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, timelineSteps: Int) throws {
+        self.reader = reader
+        let shape = reader.metadata.shape
+        var notes: [String] = []
+        let preset: ModelPreset?
+        if let model {
+            let named = try ModelPreset.require(model)
+            guard named.moeLayers.count == shape.layers, named.experts == shape.experts else {
+                throw TraceStoreError(
+                    file: reader.path, place: "model shape",
+                    problem: "has \(shape.layers) MoE layers × \(shape.experts) experts, but \(named.name) has \(named.moeLayers.count) × \(named.experts)",
+                    fix: "Pass the model the trace was recorded on, or leave --model out to use the trace's own shape.")
+            }
+            preset = named
+        } else {
+            preset = ModelPreset.named(shape.name)
+        }
+        let nativeTopK = shape.nativeTopK ?? preset?.topK
+        if let nativeTopK, nativeTopK != shape.topK {
+            notes.append("the trace was recorded with top-k \(shape.topK) where the model's native top-k is \(nativeTopK); simulated as recorded")
+        }
+        var cost = try ModelCost.resolve(shape: shape, preset: preset)
+        if preset == nil { cost.assumptions.insert("no preset named '\(shape.name)': expert sizes from the trace", at: 0) }
+        notes += cost.assumptions
+        if shape.expertBytes != nil, let dtype = shape.expertDType {
+            notes.append("expert sizes from the trace (\(dtype))")
+        }
+        self.cost = cost
+        profile = try Self.profile(hardware)
+        guard PolicyCatalog.names.contains(policy) else {
+            throw TraceStoreError(file: "--policy", problem: "unknown policy '\(policy)'",
+                                  fix: "Valid policies: \(PolicyCatalog.names.joined(separator: ", ")).")
+        }
+        self.policy = policy
+        guard let rule = EvictionPolicy(rawValue: eviction.lowercased()) else {
+            throw TraceStoreError(file: "--eviction", problem: "unknown eviction rule '\(eviction)'",
+                                  fix: "Valid rules: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        if cacheBytes > 0 {
+            let smallest = cost.expertBytes.min()!
+            let share = partitioned ? cacheBytes / shape.layers : cacheBytes
+            guard share >= smallest else {
+                throw TraceStoreError(
+                    file: "--cache-mib", problem: "a cache of \(Format.bytes(cacheBytes))\(partitioned ? " split over \(shape.layers) layers" : "") holds less than one expert (\(Format.bytes(smallest)))",
+                    fix: "Give at least \(Format.bytes(partitioned ? smallest * shape.layers : smallest)), or leave the cache out.")
+            }
+        }
+        options = SimulationOptions(cacheBytes: cacheBytes, eviction: rule, partitioned: partitioned,
+                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps)
+        self.batch = batch
+        self.prefillAsDecode = prefillAsDecode
+        if !prefillAsDecode && reader.metadata.decodeTokens == 0 {
+            notes.append("the trace has no decode tokens: TPOT is undefined; --prefill-as-decode replays prompt tokens one per step")
+        }
+        self.notes = notes
+    }
+
+    /// A preset by name, or a profile file when `name` is a path.
+    static func profile(_ name: String) throws -> HardwareProfile {
+        if let preset = HardwareProfile.preset(named: name) { return preset }
+        if name.hasSuffix(".toml") || name.contains("/") {
+            guard let data = FileManager.default.contents(atPath: name) else {
+                throw TraceStoreError(file: name, problem: "cannot be read", fix: "Check the path, or start from `moesim hardware --export NAME`.")
+            }
+            do {
+                return try HardwareProfile(toml: String(decoding: data, as: UTF8.self), file: name)
+            } catch let error as ProfileError {
+                throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
+                                      fix: "Fix the file (start from `moesim hardware --export NAME`).")
+            }
+        }
+        throw TraceStoreError(file: "--hardware", problem: "unknown hardware '\(name)'",
+                              fix: "Valid presets: \(HardwareProfile.presets.map(\.name).joined(separator: ", ")); or give a profile file (.toml).")
+    }
+
+    func run() throws -> (SimulationReport, TimelineRecorder) {
+        let run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
+                                prefillAsDecode: prefillAsDecode)
+        let result = try PolicyCatalog.run(named: policy, run)
+        let meta = reader.metadata
+        let description = RunDescription(
+            trace: reader.path, traceKind: meta.provenanceLabel, traceSource: meta.source, model: cost.name,
+            hardware: profile.label, policy: result.policyName, predictor: result.predictorName,
+            cacheBytes: options.cacheBytes, eviction: options.cacheBytes > 0 ? options.eviction.rawValue : "none",
+            batch: batch, prefillAsDecode: prefillAsDecode, notes: notes)
+        return (SimulationReport(run: description, metrics: result.metrics), result.timeline)
+    }
+}
