@@ -12,7 +12,7 @@ MOESIM = .build/release/moesim
 DEMO_TRACE = traces/demo.sqlite
 APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
 
-.PHONY: demo test build release deps bench demo-trace clean
+.PHONY: demo test build release deps bench demo-trace hardware-files clean
 
 deps:
 	@missing=""; \
@@ -32,7 +32,17 @@ release: deps
 
 demo: release
 	$(MOESIM) trace info $(DEMO_TRACE)
-	$(MOESIM) trace stats $(DEMO_TRACE)
+	@echo
+	@echo "== on-demand, no cache (double-buffered streaming)"
+	$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --policy on-demand
+	@echo
+	@echo "== on-demand, 2 GiB LRU expert cache"
+	$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --policy on-demand --cache-mib 2048 --eviction lru
+	@echo
+	@echo "== comparison"
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --json > .build/demo-nocache.json
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 2048 --json > .build/demo-cache.json
+	@$(MOESIM) table .build/demo-nocache.json .build/demo-cache.json
 
 test: deps
 	$(SWIFT) test --parallel
@@ -41,6 +51,11 @@ test: deps
 demo-trace: release
 	$(MOESIM) trace import --format esft $(SHARED)/esft-deepseek-v2-lite -o .build/esft.sqlite
 	$(MOESIM) trace synth --model deepseek-v2-lite --like .build/esft.sqlite --tokens 6144 --prefill 64 --decode 192 --seed 7 -o $(DEMO_TRACE)
+
+# Rewrites hardware/*.toml from the built-in presets (a test checks they agree).
+hardware-files: release
+	for name in $$($(MOESIM) hardware | tail -n +2 | cut -d' ' -f1); do \
+	  $(MOESIM) hardware --export $$name > hardware/$$name.toml; done
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

@@ -1,0 +1,142 @@
+import OffloadSim
+import Testing
+import TraceStore
+
+/// Replays an access stream through a cache of `capacity` equal-sized experts the way the
+/// engine does (lock, look up, reserve and fill on a miss, unlock) and returns which
+/// accesses (1-based) hit.
+func hits(_ stream: [Int], capacity: Int, eviction: EvictionPolicy, nextUse: [UInt64] = [], hotSet: [Int] = []) -> [Int] {
+    var cache = ExpertCache(capacityBytes: capacity, expertBytes: [1], experts: 64, eviction: eviction, hotSet: hotSet)
+    var evicted: [Int] = []
+    var result: [Int] = []
+    for (index, key) in stream.enumerated() {
+        let next = index < nextUse.count ? nextUse[index] : 0
+        cache.lock(key)
+        if cache.residency(of: key) == .resident {
+            cache.touch(key, nextUse: next)
+            result.append(index + 1)
+        } else if cache.reserve(key, nextUse: next, evicted: &evicted) {
+            cache.fill(key)
+        }
+        cache.unlock(key)
+    }
+    return result
+}
+
+@Suite("Expert cache")
+struct ExpertCacheTests {
+    // A A A B C D B E B A with room for three experts (A=0 … E=4); the hits worked out by hand.
+    static let stream = [0, 0, 0, 1, 2, 3, 1, 4, 1, 0]
+
+    @Test("LRU hits the accesses worked out by hand")
+    func lru() { #expect(hits(Self.stream, capacity: 3, eviction: .lru) == [2, 3, 7, 9]) }
+
+    @Test("FIFO does not refresh on a hit, so B is evicted before its third use")
+    func fifo() { #expect(hits(Self.stream, capacity: 3, eviction: .fifo) == [2, 3, 7]) }
+
+    @Test("LFU keeps A (used three times) through the misses and hits it at the end")
+    func lfu() { #expect(hits(Self.stream, capacity: 3, eviction: .lfu) == [2, 3, 9, 10]) }
+
+    @Test("Belady evicts the expert used farthest in the future")
+    func belady() {
+        // Next use (1-based access index) of each access; never = UInt64.max - 1.
+        let never = UInt64.max - 1
+        let next: [UInt64] = [2, 3, 10, 7, never, never, 9, never, never, never]
+        #expect(hits(Self.stream, capacity: 3, eviction: .belady, nextUse: next) == [2, 3, 7, 9, 10])
+    }
+
+    @Test("the pinned rule admits only its hot set and never evicts")
+    func pinned() {
+        // Hot set {A, B}: C, D, E stream; A and B hit after their first use.
+        #expect(hits(Self.stream, capacity: 3, eviction: .pinned, hotSet: [0, 1]) == [2, 3, 7, 9, 10])
+        #expect(hits([2, 2, 2], capacity: 3, eviction: .pinned, hotSet: [0, 1]) == [])
+    }
+
+    @Test("S3-FIFO keeps a re-used expert through a scan of one-time experts that flushes it from FIFO")
+    func s3fifoResistsScans() {
+        // H (key 0) is used twice, then every other access is H among a scan of new keys.
+        var stream = [0, 0]
+        for key in 1...40 { stream += [key, 0] }
+        let s3 = hits(stream, capacity: 10, eviction: .s3fifo)
+        let fifo = hits(stream, capacity: 10, eviction: .fifo)
+        #expect(s3.count == 41)
+        #expect(fifo.count < s3.count)
+    }
+
+    @Test("an expert locked by the current layer is never evicted; reserve fails instead")
+    func lockedNeverEvicted() {
+        var cache = ExpertCache(capacityBytes: 2, expertBytes: [1], experts: 8, eviction: .lru)
+        var evicted: [Int] = []
+        for key in [0, 1] {
+            cache.lock(key)
+            #expect(cache.reserve(key, evicted: &evicted))
+            cache.fill(key)
+        }
+        cache.lock(2)
+        #expect(!cache.reserve(2, evicted: &evicted))
+        #expect(evicted.isEmpty)
+        cache.unlock(0)
+        #expect(cache.reserve(2, evicted: &evicted))
+        #expect(evicted == [0])
+    }
+
+    @Test("a slot being filled is reserved and cannot be evicted")
+    func fillingReserved() {
+        var cache = ExpertCache(capacityBytes: 1, expertBytes: [1], experts: 8, eviction: .lru)
+        var evicted: [Int] = []
+        #expect(cache.reserve(0, evicted: &evicted))
+        #expect(cache.residency(of: 0) == .filling)
+        #expect(!cache.reserve(1, evicted: &evicted))
+        cache.fill(0)
+        #expect(cache.reserve(1, evicted: &evicted))
+        #expect(evicted == [0])
+    }
+
+    @Test("experts of different sizes use their own layer's bytes")
+    func variableSizes() {
+        var cache = ExpertCache(capacityBytes: 5, expertBytes: [1, 3], experts: 4, eviction: .lru)
+        var evicted: [Int] = []
+        for key in [0, 1, 4] {
+            #expect(cache.reserve(key, evicted: &evicted))
+            cache.fill(key)
+        }
+        #expect(cache.bytesInUse == 5)
+        #expect(cache.reserve(5, evicted: &evicted))   // another 3-byte expert of layer 1: evicts 0, 1 and 4 in LRU order until it fits
+        #expect(evicted == [0, 1, 4])
+        #expect(cache.bytesInUse == 3)
+    }
+
+    @Test("a partitioned cache gives each layer its own budget")
+    func partitioned() {
+        var cache = ExpertCache(capacityBytes: 4, expertBytes: [1, 1], experts: 4, eviction: .lru, partitioned: true)
+        var evicted: [Int] = []
+        for key in [0, 1, 2] {
+            _ = cache.reserve(key, evicted: &evicted)
+            cache.fill(key)
+        }
+        #expect(evicted == [0])   // layer 0's budget is 2 experts
+        #expect(cache.reserve(4, evicted: &evicted) && cache.reserve(5, evicted: &evicted))
+        #expect(evicted == [0])   // layer 1 has its own 2
+    }
+
+    @Test("Belady is never beaten by an online rule on random streams", arguments: 0..<40)
+    func beladyBound(seed: Int) {
+        var random = SplitMix64(seed: UInt64(seed), stream: "belady-property")
+        let keys = 6 + random.int(below: 20)
+        let stream = (0..<300).map { _ in
+            // Skewed: half the accesses go to the first quarter of the keys.
+            random.uniform() < 0.5 ? random.int(below: max(keys / 4, 1)) : random.int(below: keys)
+        }
+        var nextUse = [UInt64](repeating: UInt64.max - 1, count: stream.count)
+        var seen: [Int: Int] = [:]
+        for index in stream.indices.reversed() {
+            if let later = seen[stream[index]] { nextUse[index] = UInt64(later) }
+            seen[stream[index]] = index
+        }
+        let capacity = 2 + random.int(below: 6)
+        let optimum = hits(stream, capacity: capacity, eviction: .belady, nextUse: nextUse).count
+        for rule in [EvictionPolicy.lru, .lfu, .fifo, .s3fifo] {
+            #expect(hits(stream, capacity: capacity, eviction: rule).count <= optimum, "\(rule) beat Belady")
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import OffloadSim
+import Testing
+import TraceStore
+
+@Suite("GPU compute")
+struct GPUComputeTests {
+    /// 1,000 GB/s and 100 TFLOP/s at full efficiency, 1 µs per kernel launch, 3 kernels per expert.
+    static let profile = HardwareProfile(
+        name: "roof", displayName: "roofline test GPU", source: "test", hbmGBps: 1_000, peakTFLOPS: 100, memoryGiB: 80,
+        memoryEfficiency: 1, computeEfficiency: 1, launchOverheadNs: 1_000, kernelsPerAttention: 2, kernelsPerExpert: 3,
+        link: BusLink(gbps: 25, latencyNs: 0))
+    static let model = ModelCost(name: "m", layers: 1, experts: 4, expertBytes: [2_000_000], expertParameters: 1_000_000,
+                                 attentionParameters: 10_000_000, attentionBytes: 20_000_000, kvBytesPerToken: 1_000, queryWidth: 1_000)
+
+    @Test("a routed expert is launch + max(bytes / HBM, FLOPs / peak)", arguments: [
+        (1, 5_000),            // memory-bound: 2 MB / 1,000 B/ns = 2,000 ns (FLOPs: 2 M / 100,000 per ns = 20 ns) + 3 µs
+        (1_000, 23_000),       // compute-bound: 2 G FLOPs / 100,000 per ns = 20,000 ns + 3 µs
+    ])
+    func expertRoofline(tokens: Int, expected: Int64) {
+        let compute = GPUCompute(model: Self.model, profile: Self.profile)
+        #expect(compute.expertNanoseconds(layer: 0, tokens: tokens) == expected)
+    }
+
+    @Test("attention reads its weights and the KV cache and pays its launches")
+    func attention() {
+        let compute = GPUCompute(model: Self.model, profile: Self.profile)
+        // 20 MB weights + 4,000 context tokens × 1,000 B = 24 MB → 24,000 ns; FLOPs 2 × 10 M × 4 + 4 × 4,000 × 1,000 = 96 M → 960 ns.
+        #expect(compute.attentionNanoseconds(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == 26_000)
+    }
+
+    @Test("a calibrated table replaces the roofline for its model, interpolating between points")
+    func calibratedTable() {
+        var profile = Self.profile
+        profile.expertCalibration["m"] = CalibrationTable(tokens: [1, 8], nanoseconds: [100, 800])
+        let compute = GPUCompute(model: Self.model, profile: profile)
+        #expect(compute.usesCalibratedExperts)
+        #expect(compute.expertNanoseconds(layer: 0, tokens: 4) == 400)
+        #expect(compute.expertNanoseconds(layer: 0, tokens: 16) == 1_600)
+        #expect(compute.expertNanoseconds(layer: 0, tokens: 1) == 100)
+    }
+
+    @Test("a table with descending token counts is refused")
+    func badTable() {
+        #expect(CalibrationTable(tokens: [8, 1], nanoseconds: [1, 2]) == nil)
+        #expect(CalibrationTable(tokens: [1, 2], nanoseconds: [1]) == nil)
+    }
+
+    @Test("Qwen3-30B-A3B's bf16 expert is 9.44 MB and the preset supplies its attention")
+    func presetCosts() throws {
+        let preset = try #require(ModelPreset.named("qwen3-30b-a3b"))
+        let cost = try ModelCost.resolve(shape: preset.shape(), preset: preset)
+        #expect(cost.expertBytes[0] == 9_437_184)
+        #expect(cost.attentionParameters == 18_874_368 + 2048 * 128)
+        #expect(cost.assumptions.isEmpty)
+    }
+}

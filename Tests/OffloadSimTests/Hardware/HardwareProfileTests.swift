@@ -1,0 +1,59 @@
+import Foundation
+import OffloadSim
+import Testing
+
+@Suite("Hardware profiles")
+struct HardwareProfileTests {
+    @Test("every preset survives a round trip through its TOML file", arguments: HardwareProfile.presets.map(\.name))
+    func roundTrip(name: String) throws {
+        let preset = try #require(HardwareProfile.preset(named: name))
+        let parsed = try HardwareProfile(toml: preset.tomlText, file: "\(name).toml")
+        #expect(parsed == preset)
+    }
+
+    @Test("the files in hardware/ are the presets as `moesim hardware --export` writes them", arguments: HardwareProfile.presets.map(\.name))
+    func checkedInFiles(name: String) throws {
+        let path = SimFixtures.root + "/hardware/\(name).toml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == HardwareProfile.preset(named: name)!.tomlText, "run `make hardware-files` to regenerate \(path)")
+    }
+
+    @Test("PCIe 4.0 x16 presets assume 25.2 GB/s effective host-to-device bandwidth")
+    func pcie4() {
+        #expect(HardwareProfile.preset(named: "rtx-a6000")?.link.gbps == 25.2)
+        #expect(HardwareProfile.preset(named: "t4")?.link.gbps == 12.6)
+        #expect(HardwareProfile.preset(named: "h100-sxm")?.link.gbps == 50.4)
+    }
+
+    @Test("an unknown key is refused with its line and the valid keys")
+    func unknownKey() {
+        let text = HardwareProfile.presets[0].tomlText.replacingOccurrences(of: "[bus]\n", with: "[bus]\nbandwith_gbps = 3\n")
+        let line = text.components(separatedBy: "\n").firstIndex(of: "bandwith_gbps = 3")! + 1
+        #expect {
+            _ = try HardwareProfile(toml: text, file: "p.toml")
+        } throws: { error in
+            let failure = error as? ProfileError
+            return failure?.line == line && failure!.problem.contains("unknown key 'bus.bandwith_gbps'") && failure!.problem.contains("bus.h2d_gbps")
+        }
+    }
+
+    @Test("a non-positive bandwidth is refused with its line")
+    func nonPositiveBandwidth() {
+        let text = HardwareProfile.presets[0].tomlText.replacingOccurrences(of: "h2d_gbps = 25.2", with: "h2d_gbps = 0")
+        #expect {
+            _ = try HardwareProfile(toml: text, file: "p.toml")
+        } throws: { error in
+            (error as? ProfileError)?.problem.contains("'bus.h2d_gbps' must be positive") == true && (error as? ProfileError)?.line ?? 0 > 0
+        }
+    }
+
+    @Test("a calibrated profile is labelled with the GPU it was measured on")
+    func calibratedLabel() throws {
+        var profile = HardwareProfile.presets[0]
+        profile.calibratedOn = "NVIDIA H100 80GB HBM3, driver 550.54, 2026-11-22"
+        profile.expertCalibration["qwen3-30b-a3b"] = CalibrationTable(tokens: [1, 2], nanoseconds: [10_000, 11_000])
+        let parsed = try HardwareProfile(toml: profile.tomlText, file: "h100.toml")
+        #expect(parsed == profile)
+        #expect(parsed.label.contains("calibrated on NVIDIA H100"))
+    }
+}

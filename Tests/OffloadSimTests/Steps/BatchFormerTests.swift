@@ -1,0 +1,71 @@
+import OffloadSim
+import Testing
+import TraceStore
+
+@Suite("Batch former")
+struct BatchFormerTests {
+    /// Sequences of 2+2, 1+1 and 1+3 prompt+generated tokens; 2 layers × 4 experts, top-2.
+    static func sequences() -> [[SimFixtures.Token]] {
+        func tokens(_ prefill: Int, _ decode: Int, offset: Int) -> [SimFixtures.Token] {
+            (0..<(prefill + decode)).map { t in
+                let a = UInt16((t + offset) % 4)
+                return (t < prefill ? .prefill : .decode, [a, (a + 1) % 4, a, (a + 2) % 4])
+            }
+        }
+        return [tokens(2, 2, offset: 0), tokens(1, 1, offset: 1), tokens(1, 3, offset: 2)]
+    }
+
+    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false) throws -> [Step] {
+        let reader = try SimFixtures.trace(sequences(), layers: 2, experts: 4, topK: 2, chunkTokens: chunkTokens)
+        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode)
+        var step = Step()
+        var all: [Step] = []
+        while try former.next(into: &step) { all.append(step) }
+        return all
+    }
+
+    @Test("continuous batching of two slots: prompts first, a freed slot admits the next sequence")
+    func continuousBatching() throws {
+        let steps = try Self.steps(batch: 2, chunkTokens: 4096)
+        #expect(steps.map(\.phase) == [.prefill, .decode, .prefill, .decode, .decode, .decode])
+        #expect(steps.map(\.tokens) == [3, 2, 1, 2, 1, 1])
+        #expect(steps.map(\.admitted) == [[0, 1], [], [2], [], [], []])
+        #expect(steps.map(\.finished) == [[], [1], [], [0], [], [2]])
+        #expect(steps.map(\.firstTokens) == [[0, 1], [], [2], [], [], []])
+    }
+
+    @Test("small chunks that split sequences give the same steps")
+    func chunkBoundaries() throws {
+        let whole = try Self.steps(batch: 2, chunkTokens: 4096)
+        let split = try Self.steps(batch: 2, chunkTokens: 3)
+        #expect(whole.map(\.experts) == split.map(\.experts))
+        #expect(whole.map(\.expertTokens) == split.map(\.expertTokens))
+        #expect(whole.map(\.tokenExperts) == split.map(\.tokenExperts))
+    }
+
+    @Test("a step lists each layer's distinct experts in ascending order with their token counts")
+    func perLayerExperts() throws {
+        let first = try #require(try Self.steps(batch: 2, chunkTokens: 4096).first)
+        // Tokens: s0 t0 → layer 0 {0,1}, layer 1 {0,2}; s0 t1 → {1,2}, {1,3}; s1 t0 → {1,2}, {1,3}.
+        #expect(Array(first.experts[first.range(layer: 0)]) == [0, 1, 2])
+        #expect(Array(first.expertTokens[first.range(layer: 0)]) == [1, 3, 2])
+        #expect(Array(first.experts[first.range(layer: 1)]) == [0, 1, 2, 3])
+        #expect(Array(first.expertTokens[first.range(layer: 1)]) == [1, 2, 1, 2])
+        #expect(first.decisions == 3 * 2 * 2)
+    }
+
+    @Test("attention work counts context tokens and query-key pairs")
+    func attentionWork() throws {
+        let steps = try Self.steps(batch: 1, chunkTokens: 4096)
+        // s0: prefill of 2 (pairs 1 + 2), then decodes at context 3 and 4.
+        #expect(steps.prefix(3).map(\.scorePairs) == [3, 3, 4])
+        #expect(steps.prefix(3).map(\.kvTokens) == [2, 3, 4])
+    }
+
+    @Test("replaying prompt tokens as decode gives one step per token")
+    func prefillAsDecode() throws {
+        let steps = try Self.steps(batch: 1, chunkTokens: 4096, prefillAsDecode: true)
+        #expect(steps.count == 4 + 2 + 4)
+        #expect(steps.allSatisfy { $0.phase == .decode && $0.tokens == 1 })
+    }
+}
