@@ -55,9 +55,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "TraceStoreTests",
-            dependencies: ["TraceStore", "moesim"]
+            dependencies: ["TraceStore", "TestSupport", "moesim"]
         ),
         .testTarget(
             name: "TOMLTests",
@@ -65,7 +69,7 @@ let package = Package(
         ),
         .testTarget(
             name: "OffloadSimTests",
-            dependencies: ["OffloadSim", "Policies", "TraceStore", "moesim"]
+            dependencies: ["OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"]
         ),
     ]
 )

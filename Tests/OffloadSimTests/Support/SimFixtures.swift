@@ -1,31 +1,19 @@
 import Foundation
 import OffloadSim
 import Policies
+import TestSupport
 import TraceStore
 
 /// Hand-built traces, hardware and models for engine tests whose numbers are worked out by hand.
 enum SimFixtures {
     /// The repository root.
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static let root = Repository.root
 
-    /// `../shared/traces` beside the repository, when present (tests that need it skip, saying so).
-    static let shared: String? = {
-        let path = URL(fileURLWithPath: root).deletingLastPathComponent().appendingPathComponent("shared/traces").path
-        if FileManager.default.fileExists(atPath: path) { return path }
-        print("skipping: ../shared/traces is not present beside the repository")
-        return nil
-    }()
+    /// `../shared/traces` beside the repository, or nil after saying that the test skips.
+    static var shared: String? { Repository.requireShared() }
 
     /// A fresh temporary folder.
-    static func temporaryFolder() -> String {
-        let path = NSTemporaryDirectory() + "moesim-sim-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temporaryFolder() -> String { Repository.temporaryFolder() }
 
     /// One token: its phase and its layers × top-k ids, layer by layer.
     typealias Token = (phase: Phase, ids: [UInt16])

@@ -1,34 +1,21 @@
 import Foundation
+import TestSupport
 import Testing
 import TraceStore
 
 /// Paths, temporary folders and small generated traces shared by the tests.
 enum Fixtures {
-    /// The repository root (three levels above this file).
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<4 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    /// The repository root.
+    static let root = Repository.root
 
     /// `../shared/traces` beside the repository, when present.
-    static let shared: String? = {
-        let path = URL(fileURLWithPath: root).deletingLastPathComponent().appendingPathComponent("shared/traces").path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }()
+    static let shared = Repository.sharedTraces
 
     /// Whether the real traces are present (tests that need them skip, saying so, when not).
-    static var hasShared: Bool {
-        if shared == nil { print("skipping: ../shared/traces is not present beside the repository") }
-        return shared != nil
-    }
+    static var hasShared: Bool { Repository.requireShared() != nil }
 
     /// A fresh temporary folder.
-    static func temporaryFolder() -> String {
-        let path = NSTemporaryDirectory() + "moesim-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
+    static func temporaryFolder() -> String { Repository.temporaryFolder() }
 
     /// Writes `text` to `name` in `folder` and returns the path.
     @discardableResult

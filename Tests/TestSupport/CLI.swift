@@ -1,29 +1,30 @@
 import Foundation
 
 /// Runs the built `moesim` binary, for tests of exit status, messages and files left behind.
-enum CLI {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+public enum CLI {
+    /// Exit status and captured output.
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// The `moesim` executable next to the test bundle (swift test builds it: the test target depends on it).
-    static let executable: String = {
+    public static let executable: String = {
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for candidate in [bundle, bundle.deletingLastPathComponent()] {
             let path = candidate.appendingPathComponent("moesim").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
         for configuration in ["debug", "release"] {
-            let path = Fixtures.root + "/.build/\(configuration)/moesim"
+            let path = Repository.root + "/.build/\(configuration)/moesim"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        return Fixtures.root + "/.build/debug/moesim"
+        return Repository.root + "/.build/debug/moesim"
     }()
 
     /// Runs `moesim` with `arguments` and waits for it.
-    static func run(_ arguments: [String]) throws -> Result {
+    public static func run(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
