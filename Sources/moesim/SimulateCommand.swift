@@ -19,6 +19,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Model preset (see `moesim models`); optional when the trace carries its shape and expert sizes.")
     var model: String?
 
+    @Option(help: "Size experts as the model preset stored in this type (bf16, fp8, mxfp4) instead of the trace's sizes.")
+    var expertDtype: String?
+
     @Option(help: "Hardware preset (see `moesim hardware`) or a profile file (.toml).")
     var hardware = "rtx-a6000"
 
@@ -67,7 +70,7 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let reader = try TraceReader(path: trace)
-        let setup = try SimulationSetup(trace: reader, model: model, hardware: hardware, policy: policy,
+        let setup = try SimulationSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                         cacheBytes: cacheBytes, eviction: eviction, partitioned: partitioned,
                                         batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers,
                                         timelineSteps: timeline == nil ? 0 : timelineSteps)

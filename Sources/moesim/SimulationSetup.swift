@@ -15,7 +15,7 @@ struct SimulationSetup {
     let prefillAsDecode: Bool
     let notes: [String]
 
-    init(trace reader: TraceReader, model: String?, hardware: String, policy: String, cacheBytes: Int, eviction: String,
+    init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int, eviction: String,
          partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, timelineSteps: Int) throws {
         self.reader = reader
         let shape = reader.metadata.shape
@@ -37,10 +37,18 @@ struct SimulationSetup {
         if let nativeTopK, nativeTopK != shape.topK {
             notes.append("the trace was recorded with top-k \(shape.topK) where the model's native top-k is \(nativeTopK); simulated as recorded")
         }
-        var cost = try ModelCost.resolve(shape: shape, preset: preset)
+        var dtype: ExpertDType?
+        if let expertDType {
+            guard let parsed = ExpertDType(rawValue: expertDType.lowercased()) else {
+                throw TraceStoreError(file: "--expert-dtype", problem: "unknown type '\(expertDType)'",
+                                      fix: "Valid types: \(ExpertDType.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            dtype = parsed
+        }
+        var cost = try ModelCost.resolve(shape: shape, preset: preset, dtype: dtype)
         if preset == nil { cost.assumptions.insert("no preset named '\(shape.name)': expert sizes from the trace", at: 0) }
         notes += cost.assumptions
-        if shape.expertBytes != nil, let dtype = shape.expertDType {
+        if dtype == nil, shape.expertBytes != nil, let dtype = shape.expertDType {
             notes.append("expert sizes from the trace (\(dtype))")
         }
         self.cost = cost

@@ -193,6 +193,12 @@ public struct PCIeBus: Sendable {
     private mutating func recomputeRates(now: Nanoseconds, queue: inout EventQueue) {
         lastUpdate = now
         guard !flows.isEmpty else { return }
+        if ports.count == 1 {
+            // One GPU: the active transfers split its link equally.
+            let rate = ports[0].link.gbps / Double(flows.count)
+            for id in flows { reschedule(id, rate: rate, now: now, queue: &queue) }
+            return
+        }
         var perPort = [Int](repeating: 0, count: ports.count)
         for id in flows { perPort[copies[Int(id)].port] += 1 }
         var portRate = ports.indices.map { perPort[$0] > 0 ? ports[$0].link.gbps / Double(perPort[$0]) : 0 }
@@ -211,13 +217,15 @@ public struct PCIeBus: Sendable {
                 }
             }
         }
-        for id in flows {
-            let rate = portRate[copies[Int(id)].port]
-            guard rate != copies[Int(id)].rate else { continue }
-            copies[Int(id)].rate = rate
-            copies[Int(id)].epoch &+= 1
-            let finish = now + Units.roundUp(copies[Int(id)].pieceRemaining / rate)
-            queue.schedule(at: finish, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
-        }
+        for id in flows { reschedule(id, rate: portRate[copies[Int(id)].port], now: now, queue: &queue) }
+    }
+
+    /// Gives transfer `id` its new rate and schedules its end; the old end event goes stale.
+    private mutating func reschedule(_ id: Int32, rate: Double, now: Nanoseconds, queue: inout EventQueue) {
+        guard rate != copies[Int(id)].rate else { return }
+        copies[Int(id)].rate = rate
+        copies[Int(id)].epoch &+= 1
+        let finish = now + Units.roundUp(copies[Int(id)].pieceRemaining / rate)
+        queue.schedule(at: finish, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
     }
 }

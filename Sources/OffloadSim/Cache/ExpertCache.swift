@@ -16,10 +16,10 @@ public enum ExpertResidency: UInt8, Sendable {
 /// by the layer being computed) is never evicted; when no room can be made, ``reserve``
 /// says so and the caller streams the expert through a staging buffer instead.
 ///
-/// Experts are keyed `layer × experts + expert`. LRU, LFU, FIFO and Belady keep one
-/// priority per resident expert in a min-heap with lazy invalidation: O(log n) per
-/// access and per eviction, amortised; S3-FIFO keeps its queues (``S3FIFOQueues``);
-/// `pinned` admits only its hot set and never evicts.
+/// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
+/// (``RecencyList``): O(1) per access and eviction. LFU and Belady keep one priority per
+/// resident expert in a min-heap with lazy invalidation: O(log n) amortised. S3-FIFO
+/// keeps its queues (``S3FIFOQueues``); `pinned` admits only its hot set and never evicts.
 public struct ExpertCache: Sendable {
     private struct Entry: Comparable {
         var priority: UInt64
@@ -43,6 +43,7 @@ public struct ExpertCache: Sendable {
     private var lockedBytes: [Int]
     private var heaps: [Heap<Entry>]
     private var s3: [S3FIFOQueues]
+    private var recency: RecencyList
     private var hotSet: [Bool]
     private var clock: UInt64 = 0
     private var residentCount = 0
@@ -64,7 +65,8 @@ public struct ExpertCache: Sendable {
         useCount = Array(repeating: 0, count: keys)
         usedBytes = Array(repeating: 0, count: partitions)
         lockedBytes = Array(repeating: 0, count: partitions)
-        heaps = Array(repeating: Heap(), count: eviction == .s3fifo || eviction == .pinned ? 0 : partitions)
+        heaps = Array(repeating: Heap(), count: eviction == .lfu || eviction == .belady ? partitions : 0)
+        recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
         s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
         var hot = Array(repeating: false, count: keys)
@@ -93,7 +95,8 @@ public struct ExpertCache: Sendable {
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
         case .pinned, .fifo: break
-        case .lru, .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        case .lru: recency.append(key, partition: partition(key))
+        case .lfu, .belady: reprioritise(key, nextUse: nextUse)
         }
     }
 
@@ -138,7 +141,8 @@ public struct ExpertCache: Sendable {
         switch eviction {
         case .s3fifo: s3[part].insert(key, bytes: size)
         case .pinned: break
-        case .fifo, .lru, .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        case .fifo, .lru: recency.append(key, partition: part)
+        case .lfu, .belady: reprioritise(key, nextUse: nextUse)
         }
         return true
     }
@@ -167,11 +171,9 @@ public struct ExpertCache: Sendable {
     private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
         let value: UInt64
         switch eviction {
-        case .lru: value = clock
-        case .fifo: value = clock
         case .lfu: value = UInt64(min(useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
         case .belady: value = UInt64.max - nextUse
-        case .s3fifo, .pinned: return
+        case .lru, .fifo, .s3fifo, .pinned: return
         }
         priority[key] = value
         let part = partition(key)
@@ -184,6 +186,10 @@ public struct ExpertCache: Sendable {
             let (sizes, experts, residency, locks) = (layerBytes, self.experts, self.residency, self.locks)
             return s3[part].evict(bytes: { sizes[$0 / experts] },
                                   locked: { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) })
+        }
+        if eviction == .lru || eviction == .fifo {
+            let (residency, locks) = (self.residency, self.locks)
+            return recency.oldest(partition: part) { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
         }
         var passedOver: [Entry] = []
         defer { for entry in passedOver { heaps[part].insert(entry) } }
@@ -198,6 +204,7 @@ public struct ExpertCache: Sendable {
 
     private mutating func drop(_ key: Int) {
         let part = partition(key)
+        if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
         residency[key] = .absent
         usedBytes[part] -= bytes(ofKey: key)
         residentCount -= 1

@@ -54,10 +54,19 @@ public struct ModelCost: Sendable, Equatable {
     /// carries them (e.g. the route CSVs' quantised sizes), else from the preset in bf16;
     /// FLOPs and attention come from the preset; without a preset they are estimated from
     /// the hidden size (attention ≈ 4 × hidden², bf16), and the estimate is listed.
-    public static func resolve(shape: ModelShape, preset: ModelPreset?) throws -> ModelCost {
+    ///
+    /// `dtype` overrides the trace's sizes with the preset's experts stored in that type.
+    public static func resolve(shape: ModelShape, preset: ModelPreset?, dtype: ExpertDType? = nil) throws -> ModelCost {
         var assumptions: [String] = []
         let bytes: [Int]
-        if let traced = shape.expertBytes {
+        if let dtype {
+            guard let preset else {
+                throw TraceStoreError(file: "--expert-dtype", problem: "needs a model preset to size \(dtype.rawValue) experts",
+                                      fix: "Pass --model with a preset (see `moesim models`).")
+            }
+            bytes = Array(repeating: preset.expertBytes(dtype), count: shape.layers)
+            assumptions.append("expert sizes: \(preset.name) in \(dtype.rawValue) (\(bytes[0]) B), not the trace's")
+        } else if let traced = shape.expertBytes {
             bytes = traced
         } else if let preset {
             bytes = Array(repeating: preset.expertBytes(.bf16), count: shape.layers)

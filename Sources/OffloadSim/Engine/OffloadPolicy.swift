@@ -5,26 +5,28 @@
 /// ``Simulation/prefetch(layer:expert:)``, or keeping its prefetches from eviction.
 ///
 /// Policies are classes so that they can keep state (a predictor's tables); the engine
-/// is generic over the policy type, so hook calls are static, not through an existential.
+/// is generic over the policy type, so hook calls are static, not through an existential,
+/// and hooks get the engine `inout` to issue prefetches.
 public protocol OffloadPolicy: AnyObject {
     /// Name as reports print it ("on-demand").
     var name: String { get }
     /// The predictor the policy assumes ("none", "oracle", "parametric r=0.9", …).
     var predictorName: String { get }
     /// A step is about to begin; ``Simulation/step`` holds it.
-    func stepStarted(in sim: Simulation<Self>)
+    func stepStarted(in sim: inout Simulation<Self>)
     /// Layer `layer`'s router has run and its demand copies are queued.
-    func routed(layer: Int, in sim: Simulation<Self>)
+    func routed(layer: Int, in sim: inout Simulation<Self>)
     /// A copy finished; `key` is the cache key it filled (nil for a staging copy).
-    func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: Simulation<Self>)
-    /// Whether the cache may evict `key` now (the rule has chosen it).
-    func mayEvict(_ key: Int, in sim: Simulation<Self>) -> Bool
+    func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>)
+    /// Whether the cache may evict `key` now (the rule has chosen it); the policy answers
+    /// from its own state, e.g. the experts it prefetched for layers still to come.
+    func mayEvict(_ key: Int) -> Bool
 }
 
 extension OffloadPolicy {
     public var predictorName: String { "none" }
-    public func stepStarted(in sim: Simulation<Self>) {}
-    public func routed(layer: Int, in sim: Simulation<Self>) {}
-    public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: Simulation<Self>) {}
-    public func mayEvict(_ key: Int, in sim: Simulation<Self>) -> Bool { true }
+    public func stepStarted(in sim: inout Simulation<Self>) {}
+    public func routed(layer: Int, in sim: inout Simulation<Self>) {}
+    public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>) {}
+    public func mayEvict(_ key: Int) -> Bool { true }
 }

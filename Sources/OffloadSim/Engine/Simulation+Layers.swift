@@ -1,13 +1,13 @@
 import TraceStore
 
 extension Simulation {
-    func beginLayer(_ index: Int) {
+    mutating func beginLayer(_ index: Int) {
         layer = index
         let ns = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
         startCompute(.attention, ns)
     }
 
-    func startCompute(_ op: ComputeOp, _ ns: Nanoseconds) {
+    mutating func startCompute(_ op: ComputeOp, _ ns: Nanoseconds) {
         computeOp = op
         computeStart = now
         metrics.computeNs += ns
@@ -15,7 +15,7 @@ extension Simulation {
         queue.schedule(at: now + ns, phase: .compute)
     }
 
-    func computeFinished() {
+    mutating func computeFinished() {
         if timeline.isRecording(step: step.index) { timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now) }
         switch computeOp {
         case .attention: routerFinished()
@@ -26,7 +26,7 @@ extension Simulation {
     }
 
     /// The router has picked the layer's experts: look each up once, lock it, and fetch misses.
-    func routerFinished() {
+    mutating func routerFinished() {
         let range = step.range(layer: layer)
         let count = range.count
         let decode = step.phase == .decode
@@ -73,12 +73,13 @@ extension Simulation {
         }
         cursor = 0
         issueStagingCopies()
-        policy.routed(layer: layer, in: self)
+        let policy = self.policy
+        policy.routed(layer: layer, in: &self)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
         if shared > 0 { startCompute(.shared, shared) } else { startNextExpert() }
     }
 
-    func issueStagingCopies() {
+    mutating func issueStagingCopies() {
         while stagingFree > 0, let position = stagingQueue.popFirst() {
             stagingFree -= 1
             let bytes = compute.model.expertBytes[layer]
@@ -86,7 +87,7 @@ extension Simulation {
         }
     }
 
-    func startNextExpert() {
+    mutating func startNextExpert() {
         guard cursor < executionOrder.count else { return layerFinished() }
         let position = executionOrder[cursor]
         if ready[position] {
@@ -99,7 +100,7 @@ extension Simulation {
         }
     }
 
-    func copyFinished(_ done: CopyCompletion) {
+    mutating func copyFinished(_ done: CopyCompletion) {
         let key: Int? = done.tag >= 0 ? Int(done.tag) : nil
         let position: Int
         if let key {
@@ -111,7 +112,8 @@ extension Simulation {
         }
         if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
         if position >= 0 && position < ready.count { ready[position] = true }
-        policy.copyFinished(done, key: key, in: self)
+        let policy = self.policy
+        policy.copyFinished(done, key: key, in: &self)
         if position >= 0 && position == waitingOn {
             waitingOn = -1
             let stalled = now - stallStart
@@ -122,7 +124,7 @@ extension Simulation {
         }
     }
 
-    func expertFinished(_ position: Int) {
+    mutating func expertFinished(_ position: Int) {
         if staged[position] {
             stagingFree += 1
             issueStagingCopies()
@@ -131,7 +133,7 @@ extension Simulation {
         startNextExpert()
     }
 
-    func layerFinished() {
+    mutating func layerFinished() {
         computeOp = .idle
         let range = step.range(layer: layer)
         let base = layer * cache.expertsPerLayer
@@ -144,7 +146,7 @@ extension Simulation {
         stepFinished()
     }
 
-    func stepFinished() {
+    mutating func stepFinished() {
         stepDone = true
         let duration = now - stepStart
         metrics.steps += 1

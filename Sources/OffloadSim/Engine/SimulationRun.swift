@@ -38,7 +38,7 @@ public struct SimulationRun<Source: RoutingSource> {
             var former = makeFormer()
             hotSet = try TracePrepass.hotSet(&former, model: model, capacityBytes: options.cacheBytes, partitioned: options.partitioned)
         }
-        let simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
+        var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
         var former = makeFormer()
         let metrics = try simulation.run(&former)
         return (metrics, simulation.timeline)
