@@ -25,5 +25,16 @@ let package = Package(
             path: "Benchmarks/TraceStoreBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "SimulationBenchmarks",
+            dependencies: [
+                .product(name: "TraceStore", package: moesimPackage),
+                .product(name: "OffloadSim", package: moesimPackage),
+                .product(name: "Policies", package: moesimPackage),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/SimulationBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -49,12 +49,16 @@ public struct PCIeBus: Sendable {
     private var lastUpdate: Nanoseconds = 0
     /// Bandwidth of a link the ports share, GB/s; nil when each port has its own.
     public let upstreamGBps: Double?
+    /// One port with one engine and no shared upstream: a transfer always has the whole
+    /// link, so its end is known when its latency starts and one event covers both.
+    private let exclusive: Bool
 
     /// A bus with one port per link in `links`, optionally behind a shared upstream link.
     public init(links: [BusLink], upstreamGBps: Double? = nil) {
         precondition(!links.isEmpty && links.allSatisfy { $0.gbps > 0 && $0.copyEngines > 0 && $0.latencyNs >= 0 })
         ports = links.map { Port(link: $0) }
         self.upstreamGBps = upstreamGBps
+        exclusive = links.count == 1 && links[0].copyEngines == 1 && upstreamGBps == nil
         copies.reserveCapacity(64)
     }
 
@@ -166,9 +170,16 @@ public struct PCIeBus: Sendable {
         let piece = link.chunkBytes > 0 ? min(link.chunkBytes, remaining) : remaining
         copies[Int(id)].unstartedBytes -= piece
         copies[Int(id)].pieceRemaining = Double(piece)
+        copies[Int(id)].epoch &+= 1
+        if exclusive {
+            copies[Int(id)].rate = link.gbps
+            copies[Int(id)].state = .transferring
+            let finish = now + link.latencyNs + Units.transferNanoseconds(bytes: piece, gbps: link.gbps)
+            queue.schedule(at: finish, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
+            return
+        }
         copies[Int(id)].rate = 0
         copies[Int(id)].state = .latency
-        copies[Int(id)].epoch &+= 1
         queue.schedule(at: now + link.latencyNs, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
     }
 

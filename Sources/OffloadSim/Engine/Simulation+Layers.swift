@@ -34,6 +34,9 @@ extension Simulation {
         ready.removeAll(keepingCapacity: true)
         staged.removeAll(keepingCapacity: true)
         executionOrder.removeAll(keepingCapacity: true)
+        var hits = 0
+        var demandBytes = 0
+        var staging = 0
         for position in 0..<count {
             let key = base + Int(step.experts[range.lowerBound + position])
             positionOfKey[key] = Int32(position)
@@ -41,13 +44,10 @@ extension Simulation {
             cache.lock(key)
             let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
             lookupIndex += 1
-            metrics.layers[layer].lookups += 1
-            if decode { metrics.layers[layer].decodeLookups += 1 }
             unusedPrefetch[key] = false
             switch cache.residency(of: key) {
             case .resident:
-                metrics.layers[layer].hits += 1
-                if decode { metrics.layers[layer].decodeHits += 1 }
+                hits += 1
                 cache.touch(key, nextUse: next)
                 ready.append(true)
                 staged.append(false)
@@ -59,18 +59,26 @@ extension Simulation {
             case .absent:
                 ready.append(false)
                 let bytes = cache.bytes(ofKey: key)
-                metrics.demandBytes += bytes
-                metrics.layers[layer].demandBytes += bytes
+                demandBytes += bytes
                 if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
                     staged.append(false)
                     copyOfKey[key] = bus.submit(bytes: bytes, priority: .demand, tag: Int32(key), now: now, queue: &queue)
                 } else {
                     staged.append(true)
-                    metrics.stagedExperts += 1
+                    staging += 1
                     stagingQueue.append(position)
                 }
             }
         }
+        metrics.layers[layer].lookups += count
+        metrics.layers[layer].hits += hits
+        if decode {
+            metrics.layers[layer].decodeLookups += count
+            metrics.layers[layer].decodeHits += hits
+        }
+        metrics.demandBytes += demandBytes
+        metrics.layers[layer].demandBytes += demandBytes
+        metrics.stagedExperts += staging
         cursor = 0
         issueStagingCopies()
         let policy = self.policy
@@ -87,12 +95,20 @@ extension Simulation {
         }
     }
 
+    /// A routed expert's time at the current layer, from the table made at start-up for
+    /// the token counts decode steps use.
+    func expertNanoseconds(tokens: Int) -> Nanoseconds {
+        let width = Self.tabulatedTokens
+        if tokens <= width { return expertTimes[layer * width + tokens - 1] }
+        return compute.expertNanoseconds(layer: layer, tokens: tokens)
+    }
+
     mutating func startNextExpert() {
         guard cursor < executionOrder.count else { return layerFinished() }
         let position = executionOrder[cursor]
         if ready[position] {
             let tokens = Int(step.expertTokens[step.layerStart[layer] + position])
-            startCompute(.expert(position), compute.expertNanoseconds(layer: layer, tokens: tokens))
+            startCompute(.expert(position), expertNanoseconds(tokens: tokens))
         } else {
             computeOp = .idle
             waitingOn = position

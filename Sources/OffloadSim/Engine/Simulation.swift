@@ -61,6 +61,8 @@ public struct Simulation<Policy: OffloadPolicy> {
     var evicted: [Int] = []
     var nextUse: [UInt32]
     var lookupIndex = 0
+    var expertTimes: [Nanoseconds]
+    static var tabulatedTokens: Int { 16 }
     var admittedAt: [Int: Nanoseconds] = [:]
     var lastTokenAt: [Int: Nanoseconds] = [:]
 
@@ -88,6 +90,10 @@ public struct Simulation<Policy: OffloadPolicy> {
         copyOfKey = Array(repeating: -1, count: keys)
         unusedPrefetch = Array(repeating: false, count: keys)
         self.nextUse = nextUse
+        let compute = self.compute
+        expertTimes = (0..<model.layers).flatMap { layer in
+            (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }
+        }
     }
 
     /// Runs every step `former` produces and returns the metrics.
