@@ -33,16 +33,16 @@ release: deps
 demo: release
 	$(MOESIM) trace info $(DEMO_TRACE)
 	@echo
-	@echo "== on-demand, no cache (double-buffered streaming)"
+	@echo "== on-demand without a cache (double-buffered streaming) on the RTX A6000 preset"
 	$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --policy on-demand
 	@echo
-	@echo "== on-demand, 2 GiB LRU expert cache"
-	$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --policy on-demand --cache-mib 2048 --eviction lru
-	@echo
-	@echo "== comparison"
-	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --json > .build/demo-nocache.json
-	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 2048 --json > .build/demo-cache.json
-	@$(MOESIM) table .build/demo-nocache.json .build/demo-cache.json
+	@echo "== on-demand with and without an expert cache (2 GiB is below one token's 2.5 GiB cycle of all layers: the LRU cliff)"
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --json > .build/demo-1.json
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 2048 --eviction lru --json > .build/demo-2.json
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192 --eviction lru --json > .build/demo-3.json
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192 --eviction s3fifo --json > .build/demo-4.json
+	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192 --eviction belady --json > .build/demo-5.json
+	$(MOESIM) table .build/demo-1.json .build/demo-2.json .build/demo-3.json .build/demo-4.json .build/demo-5.json
 
 test: deps
 	$(SWIFT) test --parallel
