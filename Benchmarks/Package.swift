@@ -16,9 +16,15 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .target(
+            name: "BenchmarkData",
+            dependencies: [.product(name: "TraceStore", package: moesimPackage)],
+            path: "Benchmarks/BenchmarkData"
+        ),
         .executableTarget(
             name: "TraceStoreBenchmarks",
             dependencies: [
+                "BenchmarkData",
                 .product(name: "TraceStore", package: moesimPackage),
                 .product(name: "Benchmark", package: "benchmark"),
             ],
@@ -28,6 +34,7 @@ let package = Package(
         .executableTarget(
             name: "SimulationBenchmarks",
             dependencies: [
+                "BenchmarkData",
                 .product(name: "TraceStore", package: moesimPackage),
                 .product(name: "OffloadSim", package: moesimPackage),
                 .product(name: "Policies", package: moesimPackage),

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkData
 import Foundation
 import OffloadSim
 import Policies
@@ -9,27 +10,12 @@ import TraceStore
 /// memory that does not grow with trace length (ESFT against a 1M-token synthetic trace).
 /// Each benchmark prints its decisions per second.
 let benchmarks: @Sendable () -> Void = {
-    let shared = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/traces").path
-    let scratch = NSTemporaryDirectory() + "moesim-bench"
-    try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    let esft = scratch + "/esft.sqlite"
-    let synthetic = scratch + "/synthetic-1m.sqlite"
-    guard FileManager.default.fileExists(atPath: shared + "/esft-deepseek-v2-lite") else {
-        print("skipping: \(shared) is not present")
-        return
-    }
+    let (esft, synthetic) = (BenchmarkData.esft, BenchmarkData.synthetic)
+    guard BenchmarkData.available else { return }
 
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .peakMemoryResident, .throughput], timeUnits: .milliseconds,
         maxDuration: .seconds(60), maxIterations: 5)
-
-    func prepare() throws {
-        if !FileManager.default.fileExists(atPath: esft) {
-            try TraceImport.run(format: .esft, inputs: [shared + "/esft-deepseek-v2-lite"], output: esft, options: ImportOptions())
-        }
-    }
 
     /// Simulates `path` under on-demand with a 4 GiB LRU cache on the A6000 preset; returns decisions.
     func simulate(_ path: String, prefillAsDecode: Bool) throws -> Int {
@@ -48,24 +34,19 @@ let benchmarks: @Sendable () -> Void = {
         print("\(label): \(decisions) decisions in \(String(format: "%.3f", seconds)) s = \(String(format: "%.1f", Double(decisions) / seconds / 1e6)) M decisions/s")
     }
 
-    Benchmark("ESFT on-demand + 4 GiB LRU, batch 1, prompts as prefill steps (5.19 M decisions)", configuration: .init(setup: prepare)) { benchmark in
+    Benchmark("ESFT on-demand + 4 GiB LRU, batch 1, prompts as prefill steps (5.19 M decisions)", configuration: .init(setup: BenchmarkData.ensureESFT)) { benchmark in
         for _ in benchmark.scaledIterations {
             try measured("ESFT prefill steps") { try simulate(esft, prefillAsDecode: false) }
         }
     }
 
-    Benchmark("ESFT on-demand + 4 GiB LRU, batch 1, one token per step (5.19 M decisions)", configuration: .init(setup: prepare)) { benchmark in
+    Benchmark("ESFT on-demand + 4 GiB LRU, batch 1, one token per step (5.19 M decisions)", configuration: .init(setup: BenchmarkData.ensureESFT)) { benchmark in
         for _ in benchmark.scaledIterations {
             try measured("ESFT token steps") { try simulate(esft, prefillAsDecode: true) }
         }
     }
 
-    Benchmark("Synthetic 1M-token on-demand + 4 GiB LRU, batch 1 (156 M decisions)", configuration: .init(maxIterations: 2, setup: {
-        try prepare()
-        if !FileManager.default.fileExists(atPath: synthetic) {
-            try TraceSynthesis.run(.init(model: ModelPreset.named("deepseek-v2-lite"), tokens: 1_000_000, seed: 1, like: esft), output: synthetic)
-        }
-    })) { benchmark in
+    Benchmark("Synthetic 1M-token on-demand + 4 GiB LRU, batch 1 (156 M decisions)", configuration: .init(maxIterations: 2, setup: BenchmarkData.ensureSynthetic)) { benchmark in
         for _ in benchmark.scaledIterations {
             try measured("1M-token synthetic") { try simulate(synthetic, prefillAsDecode: false) }
         }

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkData
 import Foundation
 import TraceStore
 
@@ -6,17 +7,8 @@ import TraceStore
 /// streaming read of it under 0.5 s, and memory that does not grow with trace length
 /// (a 1M-token synthetic trace read with the same peak as ESFT).
 let benchmarks: @Sendable () -> Void = {
-    let shared = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/traces").path
-    let scratch = NSTemporaryDirectory() + "moesim-bench"
-    try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-    let esft = scratch + "/esft.sqlite"
-    let synthetic = scratch + "/synthetic-1m.sqlite"
-    guard FileManager.default.fileExists(atPath: shared + "/esft-deepseek-v2-lite") else {
-        print("skipping: \(shared) is not present")
-        return
-    }
+    let (esft, synthetic) = (BenchmarkData.esft, BenchmarkData.synthetic)
+    guard BenchmarkData.available else { return }
 
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .peakMemoryResident, .throughput], timeUnits: .milliseconds,
@@ -24,25 +16,17 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("ESFT import (33,279 tokens × 26 layers × top-6, with weights)", configuration: .init(maxIterations: 3)) { benchmark in
         for _ in benchmark.scaledIterations {
-            try TraceImport.run(format: .esft, inputs: [shared + "/esft-deepseek-v2-lite"], output: esft, options: ImportOptions())
+            try BenchmarkData.importESFT()
         }
     }
 
-    Benchmark("ESFT streaming read (5.19 M decisions)", configuration: .init(setup: {
-        if !FileManager.default.fileExists(atPath: esft) {
-            try TraceImport.run(format: .esft, inputs: [shared + "/esft-deepseek-v2-lite"], output: esft, options: ImportOptions())
-        }
-    })) { benchmark in
+    Benchmark("ESFT streaming read (5.19 M decisions)", configuration: .init(setup: BenchmarkData.ensureESFT)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try readAll(esft))
         }
     }
 
-    Benchmark("Synthetic 1M-token streaming read (156 M decisions)", configuration: .init(maxIterations: 2, setup: {
-        if !FileManager.default.fileExists(atPath: synthetic) {
-            try TraceSynthesis.run(.init(model: ModelPreset.named("deepseek-v2-lite"), tokens: 1_000_000, seed: 1, like: esft), output: synthetic)
-        }
-    })) { benchmark in
+    Benchmark("Synthetic 1M-token streaming read (156 M decisions)", configuration: .init(maxIterations: 2, setup: BenchmarkData.ensureSynthetic)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try readAll(synthetic))
         }
