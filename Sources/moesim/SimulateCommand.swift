@@ -49,6 +49,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Staging buffers for experts without a cache slot.")
     var stagingBuffers = 2
 
+    @Option(help: "Seed of the run's random streams (predictors, arrivals); the same seed gives the same output.")
+    var seed: UInt64 = 1
+
     @Flag(help: "Print JSON with stable keys.")
     var json = false
 
@@ -72,7 +75,7 @@ struct SimulateCommand: ParsableCommand {
         let reader = try TraceReader(path: trace)
         let setup = try SimulationSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                         cacheBytes: cacheBytes, eviction: eviction, partitioned: partitioned,
-                                        batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers,
+                                        batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
                                         timelineSteps: timeline == nil ? 0 : timelineSteps)
         let (report, recorder) = try setup.run()
         if let timeline {

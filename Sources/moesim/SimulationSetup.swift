@@ -16,7 +16,7 @@ struct SimulationSetup {
     let notes: [String]
 
     init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int, eviction: String,
-         partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, timelineSteps: Int) throws {
+         partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int) throws {
         self.reader = reader
         let shape = reader.metadata.shape
         var notes: [String] = []
@@ -72,7 +72,7 @@ struct SimulationSetup {
             }
         }
         options = SimulationOptions(cacheBytes: cacheBytes, eviction: rule, partitioned: partitioned,
-                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps)
+                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps, seed: seed)
         self.batch = batch
         self.prefillAsDecode = prefillAsDecode
         if !prefillAsDecode && reader.metadata.decodeTokens == 0 {

@@ -125,6 +125,13 @@ public struct Simulation<Policy: OffloadPolicy> {
         precondition(stepDone, "the event queue ran dry before step \(step.index) finished")
     }
 
+    /// The random stream of the component called `component`: each component (a
+    /// predictor, an arrival process) draws from its own stream, derived from the run's
+    /// seed and the name, so that adding draws to one never shifts another's.
+    public func randomStream(_ component: String) -> SplitMix64 {
+        SplitMix64(seed: options.seed, stream: component)
+    }
+
     /// Prefetches expert `expert` of `layer` into the cache at prefetch priority. Returns
     /// false when it is already resident or on its way, or no slot can be made.
     @discardableResult

@@ -11,14 +11,17 @@ public struct SimulationOptions: Sendable, Equatable {
     public var stagingBuffers: Int
     /// Steps whose operations the timeline records (0: none).
     public var timelineSteps: Int
+    /// Seed of every random stream in the run (see ``Simulation/randomStream(_:)``).
+    public var seed: UInt64
 
     /// Creates options.
     public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
-                stagingBuffers: Int = 2, timelineSteps: Int = 0) {
+                stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1) {
         self.cacheBytes = cacheBytes
         self.eviction = eviction
         self.partitioned = partitioned
         self.stagingBuffers = stagingBuffers
         self.timelineSteps = timelineSteps
+        self.seed = seed
     }
 }

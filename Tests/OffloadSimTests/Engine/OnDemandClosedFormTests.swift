@@ -1,5 +1,6 @@
 import OffloadSim
 import Testing
+import Policies
 import TraceStore
 
 /// A hand-built trace: 2 layers × 4 experts, top-2, one sequence of 1 prompt token and 3
@@ -84,5 +85,21 @@ struct OnDemandClosedFormTests {
         #expect(metrics.ttft.count == 2 && metrics.ttft.mean == 183_000)
         #expect(metrics.tpot.count == 3 && metrics.tpot.mean == 183_000)
         #expect(metrics.outputTokens == 5)
+    }
+}
+
+@Suite("Random streams")
+struct RandomStreamTests {
+    @Test("each component's stream depends on the seed and its name only")
+    func streamsAreIndependent() {
+        let model = SimFixtures.model(layers: 2, experts: 4)
+        let a = Simulation(model: model, profile: SimFixtures.profile(), policy: OnDemandPolicy(), options: SimulationOptions(seed: 7))
+        let b = Simulation(model: model, profile: SimFixtures.profile(), policy: OnDemandPolicy(), options: SimulationOptions(seed: 7))
+        var first = a.randomStream("predictor")
+        var again = b.randomStream("predictor")
+        var other = a.randomStream("arrivals")
+        let draws = (0..<4).map { _ in first.next() }
+        #expect(draws == (0..<4).map { _ in again.next() })
+        #expect(draws != (0..<4).map { _ in other.next() })
     }
 }
