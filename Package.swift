@@ -68,6 +68,10 @@ let package = Package(
             dependencies: ["TOML"]
         ),
         .testTarget(
+            name: "PoliciesTests",
+            dependencies: ["Policies", "OffloadSim", "TraceStore", "TestSupport"]
+        ),
+        .testTarget(
             name: "OffloadSimTests",
             dependencies: ["OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"]
         ),

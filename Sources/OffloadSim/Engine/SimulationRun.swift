@@ -14,16 +14,19 @@ public struct SimulationRun<Source: RoutingSource> {
     public var batchSize: Int
     /// Replay prompt tokens one per step.
     public var prefillAsDecode: Bool
+    /// Which sequences run (nil: all); a learned predictor's runs use its test split.
+    public var sequenceMask: [Bool]?
 
     /// Describes a run.
     public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
-                batchSize: Int = 1, prefillAsDecode: Bool = false) {
+                batchSize: Int = 1, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil) {
         self.source = source
         self.model = model
         self.profile = profile
         self.options = options
         self.batchSize = batchSize
         self.prefillAsDecode = prefillAsDecode
+        self.sequenceMask = sequenceMask
     }
 
     /// Runs it under `policy`; returns the metrics and the recorded timeline.
@@ -44,7 +47,8 @@ public struct SimulationRun<Source: RoutingSource> {
         return (metrics, simulation.timeline)
     }
 
-    private func makeFormer() -> BatchFormer<Source> {
-        BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode)
+    /// A step former over this run's sequences.
+    public func makeFormer() -> BatchFormer<Source> {
+        BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask)
     }
 }

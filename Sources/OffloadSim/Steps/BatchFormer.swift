@@ -30,6 +30,8 @@ public struct BatchFormer<Source: RoutingSource> {
     public let batchSize: Int
     /// Replays prompt tokens one per step, as if they were generated (for prefill-only traces).
     public let prefillAsDecode: Bool
+    /// Which sequences to run (by id); nil runs all. Held-out evaluation runs the test split.
+    public let sequenceMask: [Bool]?
     private let source: Source
     private var assembler: StepAssembler
     private var readers: [Reader?]
@@ -38,8 +40,10 @@ public struct BatchFormer<Source: RoutingSource> {
     private var stepIndex = 0
 
     /// A former over `source` with `batchSize` slots.
-    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false) {
+    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil) {
         precondition(batchSize >= 1)
+        precondition(sequenceMask == nil || sequenceMask!.count == source.sequences.count)
+        self.sequenceMask = sequenceMask
         self.source = source
         self.batchSize = batchSize
         self.prefillAsDecode = prefillAsDecode
@@ -63,7 +67,7 @@ public struct BatchFormer<Source: RoutingSource> {
             let before = running[slot]!.consumed
             var taken = 0
             repeat {
-                assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, into: &step)
+                assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
                 taken += 1
                 try advance(slot)
             } while step.phase == .prefill && running[slot]!.remaining > 0 && nextPhase(slot) == .prefill
@@ -91,7 +95,10 @@ public struct BatchFormer<Source: RoutingSource> {
 
     private mutating func admit(into slot: Int) throws -> Bool {
         let sequences = source.sequences
-        while nextSequence < sequences.count && sequences[nextSequence].tokens == 0 { nextSequence += 1 }
+        while nextSequence < sequences.count
+            && (sequences[nextSequence].tokens == 0 || sequenceMask.map { !$0[nextSequence] } ?? false) {
+            nextSequence += 1
+        }
         guard nextSequence < sequences.count else { return false }
         let info = sequences[nextSequence]
         nextSequence += 1

@@ -35,6 +35,8 @@ public struct Step: Sendable {
     public internal(set) var expertTokens: [Int32] = []
     /// Summed gate weight of those tokens (NaN where the trace has no weights).
     public internal(set) var expertGateMass: [Float] = []
+    /// The sequence of each token, in step order.
+    public internal(set) var tokenSequences: [Int] = []
     /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`.
     public internal(set) var tokenExperts: [UInt16] = []
     /// Routed decisions in the step (tokens × layers × top-k).

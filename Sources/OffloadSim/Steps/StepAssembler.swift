@@ -35,10 +35,12 @@ struct StepAssembler {
         step.firstTokens.removeAll(keepingCapacity: true)
         step.finished.removeAll(keepingCapacity: true)
         step.tokenExperts.removeAll(keepingCapacity: true)
+        step.tokenSequences.removeAll(keepingCapacity: true)
     }
 
-    /// Adds token `token` of `chunk` to the step.
-    mutating func add(token: Int, of chunk: RoutingChunk, into step: inout Step) {
+    /// Adds token `token` of `chunk`, of sequence `sequence`, to the step.
+    mutating func add(token: Int, of chunk: RoutingChunk, sequence: Int, into step: inout Step) {
+        step.tokenSequences.append(sequence)
         let weighted = chunk.hasWeights
         chunk.ids.withUnsafeBufferPointer { ids in
             chunk.weightBits.withUnsafeBufferPointer { weights in
