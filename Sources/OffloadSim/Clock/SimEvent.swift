@@ -1,17 +1,20 @@
 /// The order in which events due at the same nanosecond are handled.
 ///
 /// Completions come first, so that a resource freed at time t is free for anything
-/// that starts at t: a copy's latency or transfer ending (`copy`) before a compute op
-/// ending (`compute`), and both before the next step is admitted (`step`). Within a
+/// that starts at t: a copy's latency or transfer ending (`copy`), then a CPU expert
+/// ending (`cpu`), then a compute op ending (`compute`), all before the next step is
+/// admitted (`step`). Within a
 /// phase, events run in the order they were scheduled (the queue's sequence number).
 /// `EventQueueTests` pins this order.
 public enum EventPhase: UInt8, Sendable, Comparable {
     /// A bus copy's latency or transfer finished.
     case copy = 0
+    /// An expert computed on the host CPU finished.
+    case cpu = 1
     /// A compute-stream operation finished.
-    case compute = 1
+    case compute = 2
     /// A new step begins.
-    case step = 2
+    case step = 3
 
     public static func < (lhs: EventPhase, rhs: EventPhase) -> Bool { lhs.rawValue < rhs.rawValue }
 }

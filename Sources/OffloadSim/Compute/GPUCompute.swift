@@ -50,6 +50,14 @@ public struct GPUCompute: Sendable {
                         kernels: profile.kernelsPerExpert)
     }
 
+    /// One routed expert of `layer` computed on the host CPU from host memory for `tokens`
+    /// tokens, ns: the profile's per-call overhead plus a roofline over host bandwidth and FLOPs.
+    public func cpuExpertNanoseconds(layer: Int, tokens: Int) -> Nanoseconds {
+        let flops = 2 * Double(model.expertParameters) * Double(tokens)
+        return profile.hostExpertOverheadNs
+            + Units.roundUp(max(Double(model.expertBytes[layer]) / profile.hostMemoryGBps, flops / (profile.hostTFLOPS * 1_000)))
+    }
+
     private func roofline(bytes: Double, flops: Double, kernels: Int) -> Nanoseconds {
         Nanoseconds(kernels) * profile.launchOverheadNs + Units.roundUp(max(bytes / bytesPerNs, flops / flopsPerNs))
     }

@@ -12,8 +12,18 @@ public protocol OffloadPolicy: AnyObject {
     var name: String { get }
     /// The predictor the policy assumes ("none", "oracle", "parametric r=0.9", …).
     var predictorName: String { get }
+    /// What happens to a needed expert that is not resident.
+    var missHandling: MissHandling { get }
+    /// The order in which a layer's experts run.
+    var expertOrder: ExpertOrder { get }
+    /// Whether every expert is resident from the start (no offloading: the compute floor).
+    var preloadsAllExperts: Bool { get }
     /// A step is about to begin; ``Simulation/step`` holds it.
     func stepStarted(in sim: inout Simulation<Self>)
+    /// Layer `layer`'s router has run; ``Simulation/layerExperts`` holds what it chose and
+    /// the policy may replace it (``Simulation/substituteLayer(experts:tokens:exactMass:totalMass:)``)
+    /// before anything is looked up.
+    func planLayer(_ layer: Int, in sim: inout Simulation<Self>)
     /// Layer `layer`'s router has run and its demand copies are queued.
     func routed(layer: Int, in sim: inout Simulation<Self>)
     /// A copy finished; `key` is the cache key it filled (nil for a staging copy).
@@ -25,6 +35,10 @@ public protocol OffloadPolicy: AnyObject {
 
 extension OffloadPolicy {
     public var predictorName: String { "none" }
+    public var missHandling: MissHandling { .fetch }
+    public var expertOrder: ExpertOrder { .ascendingID }
+    public var preloadsAllExperts: Bool { false }
+    public func planLayer(_ layer: Int, in sim: inout Simulation<Self>) {}
     public func stepStarted(in sim: inout Simulation<Self>) {}
     public func routed(layer: Int, in sim: inout Simulation<Self>) {}
     public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>) {}

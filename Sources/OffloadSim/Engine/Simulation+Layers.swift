@@ -25,72 +25,13 @@ extension Simulation {
         }
     }
 
-    /// The router has picked the layer's experts: look each up once, lock it, and fetch misses.
-    mutating func routerFinished() {
-        let range = step.range(layer: layer)
-        let count = range.count
-        let decode = step.phase == .decode
-        let base = layer * cache.expertsPerLayer
-        ready.removeAll(keepingCapacity: true)
-        staged.removeAll(keepingCapacity: true)
-        executionOrder.removeAll(keepingCapacity: true)
-        var hits = 0
-        var demandBytes = 0
-        var staging = 0
-        for position in 0..<count {
-            let key = base + Int(step.experts[range.lowerBound + position])
-            positionOfKey[key] = Int32(position)
-            executionOrder.append(position)
-            cache.lock(key)
-            let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
-            lookupIndex += 1
-            unusedPrefetch[key] = false
-            switch cache.residency(of: key) {
-            case .resident:
-                hits += 1
-                cache.touch(key, nextUse: next)
-                ready.append(true)
-                staged.append(false)
-            case .filling:
-                cache.touch(key, nextUse: next)
-                bus.promote(copyOfKey[key], now: now, queue: &queue)
-                ready.append(false)
-                staged.append(false)
-            case .absent:
-                ready.append(false)
-                let bytes = cache.bytes(ofKey: key)
-                demandBytes += bytes
-                if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
-                    staged.append(false)
-                    copyOfKey[key] = bus.submit(bytes: bytes, priority: .demand, tag: Int32(key), now: now, queue: &queue)
-                } else {
-                    staged.append(true)
-                    staging += 1
-                    stagingQueue.append(position)
-                }
-            }
-        }
-        metrics.layers[layer].lookups += count
-        metrics.layers[layer].hits += hits
-        if decode {
-            metrics.layers[layer].decodeLookups += count
-            metrics.layers[layer].decodeHits += hits
-        }
-        metrics.demandBytes += demandBytes
-        metrics.layers[layer].demandBytes += demandBytes
-        metrics.stagedExperts += staging
-        cursor = 0
-        issueStagingCopies()
-        let policy = self.policy
-        policy.routed(layer: layer, in: &self)
-        let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
-        if shared > 0 { startCompute(.shared, shared) } else { startNextExpert() }
-    }
-
     mutating func issueStagingCopies() {
         while stagingFree > 0, let position = stagingQueue.popFirst() {
             stagingFree -= 1
-            let bytes = compute.model.expertBytes[layer]
+            var bytes = compute.model.expertBytes[layer]
+            if case .lowPrecision(_, let ratio) = policy.missHandling, lowPrecision[position] {
+                bytes = Int((Double(bytes) * ratio).rounded(.up))
+            }
             _ = bus.submit(bytes: bytes, priority: .demand, tag: -Int32(position) - 1, now: now, queue: &queue)
         }
     }
@@ -107,8 +48,8 @@ extension Simulation {
         guard cursor < executionOrder.count else { return layerFinished() }
         let position = executionOrder[cursor]
         if ready[position] {
-            let tokens = Int(step.expertTokens[step.layerStart[layer] + position])
-            startCompute(.expert(position), expertNanoseconds(tokens: tokens))
+            let tokens = Int(layerTokens[position])
+            startCompute(.expert(position), onCPU[position] ? 0 : expertNanoseconds(tokens: tokens))
         } else {
             computeOp = .idle
             waitingOn = position
@@ -151,10 +92,9 @@ extension Simulation {
 
     mutating func layerFinished() {
         computeOp = .idle
-        let range = step.range(layer: layer)
         let base = layer * cache.expertsPerLayer
-        for index in range {
-            let key = base + Int(step.experts[index])
+        for expert in layerExperts {
+            let key = base + Int(expert)
             positionOfKey[key] = -1
             cache.unlock(key)
         }

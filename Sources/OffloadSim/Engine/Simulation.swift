@@ -43,8 +43,16 @@ public struct Simulation<Policy: OffloadPolicy> {
     var stepStart: Nanoseconds = 0
     var stepDone = false
     // The current layer's experts: positions into step's per-layer range.
+    /// The experts the current layer runs (the router's choice unless the policy substituted).
+    public internal(set) var layerExperts: [UInt16] = []
+    /// Tokens routed to each of ``layerExperts``.
+    public internal(set) var layerTokens: [Int32] = []
+    var substituted = false
     var ready: [Bool] = []
     var staged: [Bool] = []
+    var onCPU: [Bool] = []
+    var lowPrecision: [Bool] = []
+    var cpuFree: Nanoseconds = 0
     var executionOrder: [Int] = []
     var cursor = 0
     var stagingQueue = Deque<Int>()
@@ -90,6 +98,15 @@ public struct Simulation<Policy: OffloadPolicy> {
         copyOfKey = Array(repeating: -1, count: keys)
         unusedPrefetch = Array(repeating: false, count: keys)
         self.nextUse = nextUse
+        if policy.preloadsAllExperts {
+            cache = ExpertCache(capacityBytes: model.expertBytes.reduce(0, +) * model.experts, expertBytes: model.expertBytes,
+                                experts: model.experts, eviction: .pinned, hotSet: Array(0..<keys))
+            var none: [Int] = []
+            for key in 0..<keys {
+                _ = cache.reserve(key, evicted: &none)
+                cache.fill(key)
+            }
+        }
         let compute = self.compute
         expertTimes = (0..<model.layers).flatMap { layer in
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }
@@ -116,6 +133,8 @@ public struct Simulation<Policy: OffloadPolicy> {
             switch event.phase {
             case .copy:
                 if let done = bus.handle(event, now: now, queue: &queue) { copyFinished(done) }
+            case .cpu:
+                cpuFinished(Int(event.payload))
             case .compute:
                 computeFinished()
             case .step:

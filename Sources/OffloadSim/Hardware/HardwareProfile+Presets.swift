@@ -5,9 +5,11 @@ extension HardwareProfile {
     /// rate, the typical share pinned `cudaMemcpyAsync` reaches (DESIGN.md §1 quotes ~25
     /// GB/s for PCIe 4.0 x16); per-copy latency 5 µs and per-kernel launch 5 µs (PyTorch
     /// eager dispatch plus `cudaLaunchKernel`); kernels reach 80% of datasheet memory
-    /// bandwidth and 70% of dense bf16 peak. Calibrate (`moesim gpu calibrate`) to replace them.
+    /// bandwidth and 70% of dense bf16 peak. The host CPU (for CPU expert execution) is a
+    /// generic two-socket server: 100 GB/s achieved memory bandwidth, 2 TFLOP/s bf16, 20 µs
+    /// per expert call. Calibrate (`moesim gpu calibrate`) to replace them.
     public static let presetAssumptions =
-        "effective H2D = 80% of theoretical per-direction link rate; copy latency 5 µs; launch 5 µs/kernel; 80% of datasheet HBM bandwidth, 70% of dense bf16 peak"
+        "effective H2D = 80% of theoretical per-direction link rate; copy latency 5 µs; launch 5 µs/kernel; 80% of datasheet HBM bandwidth, 70% of dense bf16 peak; host CPU 100 GB/s, 2 TFLOP/s, 20 µs per CPU expert"
 
     /// The built-in profiles, in the order `moesim hardware` lists them.
     public static let presets: [HardwareProfile] = [

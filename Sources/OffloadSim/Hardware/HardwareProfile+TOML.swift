@@ -7,6 +7,7 @@ extension HardwareProfile {
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
         "gpu.launch_overhead_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
+        "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
         "calibration.expert_ffn.*",
     ]
 
@@ -64,6 +65,9 @@ extension HardwareProfile {
             kernelsPerExpert: try optional("gpu.kernels_per_expert", document.integer) ?? 4,
             link: BusLink(gbps: try positive("bus.h2d_gbps", required("bus.h2d_gbps", document.number)),
                           latencyNs: Nanoseconds(latency), copyEngines: engines, chunkBytes: chunk),
+            hostMemoryGBps: try positive("host.memory_gbps", optional("host.memory_gbps", document.number) ?? 100),
+            hostTFLOPS: try positive("host.tflops", optional("host.tflops", document.number) ?? 2),
+            hostExpertOverheadNs: Nanoseconds(try optional("host.expert_overhead_ns", document.number) ?? 20_000),
             expertCalibration: tables)
     }
 
@@ -91,6 +95,10 @@ extension HardwareProfile {
             "latency_ns = \(link.latencyNs)          # fixed cost per copy (per chunk when chunked)",
             "copy_engines = \(link.copyEngines)             # concurrent copies; they share h2d_gbps",
             "chunk_bytes = \(link.chunkBytes)              # 0: whole copies; else demand copies overtake prefetches at chunk boundaries",
+            "", "[host]                        # the CPU, for policies that compute experts there (fiddler)",
+            "memory_gbps = \(TOMLValue.float(hostMemoryGBps))",
+            "tflops = \(TOMLValue.float(hostTFLOPS))",
+            "expert_overhead_ns = \(hostExpertOverheadNs)",
         ]
         for model in expertCalibration.keys.sorted() {
             let table = expertCalibration[model]!

@@ -31,6 +31,12 @@ public struct HardwareProfile: Sendable, Equatable {
     public var kernelsPerExpert: Int
     /// The host-to-device link.
     public var link: BusLink
+    /// Host memory bandwidth a CPU expert kernel reaches, GB/s (for CPU expert execution).
+    public var hostMemoryGBps: Double
+    /// Host CPU bf16 throughput, TFLOP/s.
+    public var hostTFLOPS: Double
+    /// Fixed cost per expert computed on the CPU (dispatch, activations over PCIe and back), ns.
+    public var hostExpertOverheadNs: Nanoseconds
     /// Measured routed-expert time against tokens, per model preset name.
     public var expertCalibration: [String: CalibrationTable]
 
@@ -38,7 +44,8 @@ public struct HardwareProfile: Sendable, Equatable {
     public init(name: String, displayName: String, source: String, calibratedOn: String? = nil,
                 hbmGBps: Double, peakTFLOPS: Double, memoryGiB: Double, memoryEfficiency: Double = 0.8,
                 computeEfficiency: Double = 0.7, launchOverheadNs: Nanoseconds = 5_000, kernelsPerAttention: Int = 8,
-                kernelsPerExpert: Int = 4, link: BusLink, expertCalibration: [String: CalibrationTable] = [:]) {
+                kernelsPerExpert: Int = 4, link: BusLink, hostMemoryGBps: Double = 100, hostTFLOPS: Double = 2,
+                hostExpertOverheadNs: Nanoseconds = 20_000, expertCalibration: [String: CalibrationTable] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -52,6 +59,9 @@ public struct HardwareProfile: Sendable, Equatable {
         self.kernelsPerAttention = kernelsPerAttention
         self.kernelsPerExpert = kernelsPerExpert
         self.link = link
+        self.hostMemoryGBps = hostMemoryGBps
+        self.hostTFLOPS = hostTFLOPS
+        self.hostExpertOverheadNs = hostExpertOverheadNs
         self.expertCalibration = expertCalibration
     }
 

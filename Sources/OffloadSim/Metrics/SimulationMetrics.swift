@@ -14,6 +14,8 @@
 ///   bytes of experts evicted or cancelled before their first use.
 /// - **hit rate**: one lookup per distinct expert per layer per step; a hit finds the
 ///   expert resident (an expert still being prefetched is a miss); decode-only too.
+/// - **routing fidelity**: share of the true gate weight (routed decisions where the trace
+///   has no weights) computed with the true experts; below 1 only under speculation.
 public struct SimulationMetrics: Sendable {
     /// Simulated time from the first step's start to the last step's end, ns.
     public internal(set) var makespanNs: Nanoseconds = 0
@@ -53,6 +55,16 @@ public struct SimulationMetrics: Sendable {
     public internal(set) var stagedExperts = 0
     /// Experts evicted from the cache.
     public internal(set) var evictions = 0
+    /// Gate weight computed with the true experts.
+    public internal(set) var exactGateMass = 0.0
+    /// All routed gate weight.
+    public internal(set) var totalGateMass = 0.0
+    /// Experts computed on the host CPU.
+    public internal(set) var cpuExperts = 0
+    /// Host CPU busy time, ns.
+    public internal(set) var cpuNs: Nanoseconds = 0
+    /// Experts fetched as low-precision copies.
+    public internal(set) var lowPrecisionExperts = 0
     /// Per-layer figures.
     public internal(set) var layers: [LayerMetrics]
 
@@ -72,6 +84,8 @@ public struct SimulationMetrics: Sendable {
     public var decodeStallShare: Double { ratio(decodeStallNs, decodeNs) }
     /// Bus busy time over makespan.
     public var busBusyShare: Double { ratio(busBusyNs, makespanNs) }
+    /// Exact over total gate weight (1 when nothing was substituted).
+    public var routingFidelity: Double { totalGateMass == 0 ? 1 : exactGateMass / totalGateMass }
     /// Output tokens per second of makespan.
     public var tokensPerSecond: Double { makespanNs == 0 ? 0 : Double(outputTokens) / (Double(makespanNs) / 1e9) }
 

@@ -1,0 +1,154 @@
+import TraceStore
+
+extension Simulation {
+    /// The router has picked the layer's experts: let the policy plan the layer, look each
+    /// planned expert up once, lock it, and handle the misses.
+    mutating func routerFinished() {
+        let range = step.range(layer: layer)
+        layerExperts.removeAll(keepingCapacity: true)
+        layerTokens.removeAll(keepingCapacity: true)
+        layerExperts.append(contentsOf: step.experts[range])
+        layerTokens.append(contentsOf: step.expertTokens[range])
+        substituted = false
+        let policy = self.policy
+        policy.planLayer(layer, in: &self)
+        if !substituted {
+            let mass = routedMass(range)
+            metrics.exactGateMass += mass
+            metrics.totalGateMass += mass
+        }
+        lookUpLayer()
+        cursor = 0
+        issueStagingCopies()
+        if policy.expertOrder == .residentFirst {
+            executionOrder = executionOrder.filter { ready[$0] } + executionOrder.filter { !ready[$0] && !staged[$0] }
+                + executionOrder.filter { !ready[$0] && staged[$0] }
+        }
+        policy.routed(layer: layer, in: &self)
+        let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
+        if shared > 0 { startCompute(.shared, shared) } else { startNextExpert() }
+    }
+
+    /// Replaces the experts the current layer runs (speculative execution); `exactMass` of
+    /// the step's `totalMass` of gate weight is computed with the true experts (count each
+    /// routed decision as 1 when the trace has no weights). Call from ``OffloadPolicy/planLayer(_:in:)``.
+    public mutating func substituteLayer(experts: [UInt16], tokens: [Int32], exactMass: Double, totalMass: Double) {
+        precondition(experts.count == tokens.count && !experts.isEmpty)
+        layerExperts = experts
+        layerTokens = tokens
+        substituted = true
+        metrics.exactGateMass += exactMass
+        metrics.totalGateMass += totalMass
+    }
+
+    /// Gate weight routed at `range` of the step's experts (decisions where there are no weights).
+    func routedMass(_ range: Range<Int>) -> Double {
+        var mass = 0.0
+        for index in range {
+            let weight = step.expertGateMass[index]
+            mass += weight.isNaN ? Double(step.expertTokens[index]) : Double(weight)
+        }
+        return mass
+    }
+
+    private mutating func lookUpLayer() {
+        let count = layerExperts.count
+        let decode = step.phase == .decode
+        let base = layer * cache.expertsPerLayer
+        ready.removeAll(keepingCapacity: true)
+        staged.removeAll(keepingCapacity: true)
+        onCPU.removeAll(keepingCapacity: true)
+        lowPrecision.removeAll(keepingCapacity: true)
+        executionOrder.removeAll(keepingCapacity: true)
+        var hits = 0
+        var demandBytes = 0
+        var staging = 0
+        let handling = policy.missHandling
+        for position in 0..<count {
+            let key = base + Int(layerExperts[position])
+            positionOfKey[key] = Int32(position)
+            executionOrder.append(position)
+            cache.lock(key)
+            let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
+            lookupIndex += 1
+            unusedPrefetch[key] = false
+            var (isReady, isStaged, isOnCPU, isLow) = (false, false, false, false)
+            switch cache.residency(of: key) {
+            case .resident:
+                hits += 1
+                cache.touch(key, nextUse: next)
+                isReady = true
+            case .filling:
+                cache.touch(key, nextUse: next)
+                bus.promote(copyOfKey[key], now: now, queue: &queue)
+            case .absent:
+                let bytes = cache.bytes(ofKey: key)
+                switch handling {
+                case .computeOnCPU:
+                    isOnCPU = true
+                    startOnCPU(position)
+                case .lowPrecision(let threshold, let ratio) where meanWeight(position) < threshold:
+                    isLow = true
+                    isStaged = true
+                    staging += 1
+                    demandBytes += Int((Double(bytes) * ratio).rounded(.up))
+                    stagingQueue.append(position)
+                    metrics.lowPrecisionExperts += 1
+                default:
+                    demandBytes += bytes
+                    if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
+                        copyOfKey[key] = bus.submit(bytes: bytes, priority: .demand, tag: Int32(key), now: now, queue: &queue)
+                    } else {
+                        isStaged = true
+                        staging += 1
+                        stagingQueue.append(position)
+                    }
+                }
+            }
+            ready.append(isReady)
+            staged.append(isStaged)
+            onCPU.append(isOnCPU)
+            lowPrecision.append(isLow)
+        }
+        metrics.layers[layer].lookups += count
+        metrics.layers[layer].hits += hits
+        if decode {
+            metrics.layers[layer].decodeLookups += count
+            metrics.layers[layer].decodeHits += hits
+        }
+        metrics.demandBytes += demandBytes
+        metrics.layers[layer].demandBytes += demandBytes
+        metrics.stagedExperts += staging
+    }
+
+    /// Mean gate weight of the tokens routed to planned expert `position` (1 without weights).
+    private func meanWeight(_ position: Int) -> Float {
+        let range = step.range(layer: layer)
+        guard let index = range.first(where: { step.experts[$0] == layerExperts[position] }) else { return 1 }
+        let mass = step.expertGateMass[index]
+        return mass.isNaN ? 1 : mass / Float(step.expertTokens[index])
+    }
+
+    /// Queues planned expert `position` on the host CPU, after the CPU's earlier work.
+    private mutating func startOnCPU(_ position: Int) {
+        let start = max(now, cpuFree)
+        let ns = compute.cpuExpertNanoseconds(layer: layer, tokens: Int(layerTokens[position]))
+        cpuFree = start + ns
+        metrics.cpuExperts += 1
+        metrics.cpuNs += ns
+        queue.schedule(at: cpuFree, phase: .cpu, payload: Int32(position))
+    }
+
+    /// A CPU expert finished: its result is ready for the GPU to merge.
+    mutating func cpuFinished(_ position: Int) {
+        ready[position] = true
+        if position == waitingOn {
+            waitingOn = -1
+            let stalled = now - stallStart
+            metrics.stallNs += stalled
+            metrics.layers[layer].stallNs += stalled
+            if step.phase == .decode { metrics.decodeStallNs += stalled }
+            startNextExpert()
+        }
+    }
+}
