@@ -12,7 +12,7 @@ MOESIM = .build/release/moesim
 DEMO_TRACE = traces/demo.sqlite
 APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
 
-.PHONY: demo test build release deps bench demo-trace hardware-files clean
+.PHONY: demo test build release deps bench demo-trace hardware-files policy-files clean
 
 deps:
 	@missing=""; \
@@ -56,6 +56,11 @@ demo-trace: release
 hardware-files: release
 	for name in $$($(MOESIM) hardware | tail -n +2 | cut -d' ' -f1); do \
 	  $(MOESIM) hardware --export $$name > hardware/$$name.toml; done
+
+# Rewrites policies/*.toml from the named policies (a test checks they agree).
+policy-files: release
+	for name in $$($(MOESIM) policies | tail -n +2 | cut -d' ' -f1); do \
+	  $(MOESIM) policies --export $$name > policies/$$name.toml; done
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

@@ -1,12 +1,34 @@
 import OffloadSim
+import TraceStore
 
-/// The policies the command line can name, and a way to run one by name while keeping
-/// the engine specialised to the concrete policy type.
+/// Runs named policies (``PolicySpec``) by building the mechanism a spec names, with its
+/// predictor trained on the trace's training split, while keeping the engine specialised
+/// to the concrete policy type.
 public enum PolicyCatalog {
-    /// Policy names, as `--policy` takes them.
-    public static let names = ["on-demand"]
+    /// Names of the built-in policies, as `--policy` takes them.
+    public static var names: [String] { PolicySpec.builtIns.map(\.name) }
 
-    /// What a run by name returns.
+    /// What the command line may override in a spec.
+    public struct Overrides: Sendable {
+        /// Cache budget in bytes (nil: the spec's).
+        public var cacheBytes: Int?
+        /// Eviction rule (nil: the spec's, else LRU).
+        public var eviction: EvictionPolicy?
+        /// Share of sequences held out when a predictor learns.
+        public var testFraction: Double
+        /// Run on this split's test sequences whatever the policy (for comparisons); nil: only learned predictors restrict the run.
+        public var split: SequenceSplit?
+
+        /// Overrides.
+        public init(cacheBytes: Int? = nil, eviction: EvictionPolicy? = nil, testFraction: Double = 0.3, split: SequenceSplit? = nil) {
+            self.cacheBytes = cacheBytes
+            self.eviction = eviction
+            self.testFraction = testFraction
+            self.split = split
+        }
+    }
+
+    /// What a run returns.
     public struct Result {
         /// The policy's name.
         public var policyName: String
@@ -16,18 +38,72 @@ public enum PolicyCatalog {
         public var metrics: SimulationMetrics
         /// The recorded timeline.
         public var timeline: TimelineRecorder
+        /// The cache the run used, bytes.
+        public var cacheBytes: Int
+        /// Its eviction rule ("none" without cache).
+        public var eviction: String
+        /// What the run decided on the user's behalf.
+        public var notes: [String]
+        /// The trained predictor's split, when one was used.
+        public var split: SequenceSplit?
     }
 
-    /// Runs `run` under the policy called `name` (one of ``names``).
-    public static func run<Source: RoutingSource>(named name: String, _ run: SimulationRun<Source>) throws -> Result {
-        switch name {
-        case "on-demand": return try execute(OnDemandPolicy(), run)
-        default: preconditionFailure("unknown policy \(name); check against PolicyCatalog.names first")
+    /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
+    public static func run<Source: RoutingSource>(_ spec: PolicySpec, _ base: SimulationRun<Source>, overrides: Overrides) throws -> Result {
+        var run = base
+        var notes: [String] = []
+        let model = run.model
+        let largest = model.expertBytes.max()!
+        let topK = run.source.shape.topK
+        let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
+        var cacheBytes = overrides.cacheBytes ?? spec.cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }
+            ?? spec.cacheExpertsPerLayer.map { $0 * largest * model.layers } ?? 0
+        if cacheBytes == 0 && spec.mechanism.usesPredictor {
+            cacheBytes = (spec.lookahead + 1) * width * largest
+            notes.append("no cache given: a prefetch buffer of \((spec.lookahead + 1) * width) experts (\(Format.bytes(cacheBytes)))")
         }
-    }
+        run.options.cacheBytes = spec.mechanism == .allResident ? 0 : cacheBytes
+        run.options.eviction = overrides.eviction ?? spec.eviction ?? .lru
+        run.options.partitioned = run.options.partitioned || spec.partitioned
+        if let chunk = spec.chunkBytes { run.profile.link.chunkBytes = chunk }
+        if let split = overrides.split { run.sequenceMask = split.test }
 
-    private static func execute<Policy: OffloadPolicy, Source: RoutingSource>(_ policy: Policy, _ run: SimulationRun<Source>) throws -> Result {
-        let (metrics, timeline) = try run.run(policy: policy)
-        return Result(policyName: policy.name, predictorName: policy.predictorName, metrics: metrics, timeline: timeline)
+        var predictor: ExpertPredictor?
+        var split = overrides.split
+        if spec.mechanism.usesPredictor, let name = spec.predictor {
+            let settings = PredictorCatalog.Settings(recall: spec.recall ?? 0.9, lookaheads: [spec.lookahead], seed: run.options.seed,
+                                                     testFraction: overrides.testFraction)
+            let prepared = try PredictorCatalog.prepare(name, source: run.source, settings: settings)
+            predictor = prepared.predictor
+            if let learned = prepared.split {
+                split = learned
+                run.sequenceMask = learned.test
+                notes.append("\(name) learned on \(learned.test.count - learned.testCount) training sequences; runs on the \(learned.testCount) held-out ones")
+            }
+        }
+        let shape = run.source.shape
+        func execute<Policy: OffloadPolicy>(_ policy: Policy) throws -> Result {
+            let (metrics, timeline) = try run.run(policy: policy)
+            return Result(policyName: spec.name, predictorName: policy.predictorName, metrics: metrics, timeline: timeline,
+                          cacheBytes: run.options.cacheBytes,
+                          eviction: run.options.cacheBytes > 0 ? run.options.eviction.rawValue : "none", notes: notes, split: split)
+        }
+        switch spec.mechanism {
+        case .onDemand:
+            return try execute(OnDemandPolicy(name: spec.name))
+        case .prefetch:
+            return try execute(CrossLayerPrefetchPolicy(name: spec.name, predictor: predictor!, lookahead: spec.lookahead, width: width,
+                                                        layers: shape.layers, experts: shape.experts, order: spec.order))
+        case .speculative:
+            return try execute(SpeculativeExecutionPolicy(name: spec.name, predictor: predictor!, width: width, exactLayers: Set(spec.exactLayers),
+                                                          layers: shape.layers, experts: shape.experts, topK: topK))
+        case .cpuFallback:
+            return try execute(CPUFallbackPolicy(name: spec.name))
+        case .lowPrecision:
+            if !base.source.hasWeights { notes.append("the trace has no gate weights: every miss is fetched in full") }
+            return try execute(LowPrecisionFetchPolicy(name: spec.name, belowWeight: Float(spec.lowPrecisionBelow), byteRatio: spec.lowPrecisionRatio))
+        case .allResident:
+            return try execute(AllResidentPolicy())
+        }
     }
 }

@@ -25,7 +25,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Hardware preset (see `moesim hardware`) or a profile file (.toml).")
     var hardware = "rtx-a6000"
 
-    @Option(help: "Policy: \(PolicyCatalog.names.joined(separator: ", ")).")
+    @Option(help: "Policy: \(PolicyCatalog.names.joined(separator: ", ")) (see `moesim policies`), or a policy file (.toml).")
     var policy = "on-demand"
 
     @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB.")
@@ -34,8 +34,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("cache-gb"), help: "Expert cache budget in GB (10^9 bytes).")
     var cacheGB: Double?
 
-    @Option(help: "Eviction rule: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var eviction = "lru"
+    @Option(help: "Eviction rule: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the policy's, else lru).")
+    var eviction: String?
 
     @Flag(help: "Give each layer its own share of the cache budget.")
     var partitioned = false
@@ -84,9 +84,9 @@ struct SimulateCommand: ParsableCommand {
         print(json ? try JSONOutput.encode(report) : report.text)
     }
 
-    private var cacheBytes: Int {
+    private var cacheBytes: Int? {
         if let cacheMiB { return Int((cacheMiB * Double(Units.mebibyte)).rounded()) }
         if let cacheGB { return Int((cacheGB * 1e9).rounded()) }
-        return 0
+        return nil
     }
 }

@@ -9,13 +9,14 @@ struct SimulationSetup {
     let reader: TraceReader
     let cost: ModelCost
     let profile: HardwareProfile
-    let policy: String
+    let policy: PolicySpec
+    var overrides: PolicyCatalog.Overrides
     let options: SimulationOptions
     let batch: Int
     let prefillAsDecode: Bool
     let notes: [String]
 
-    init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int, eviction: String,
+    init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int?, eviction: String?,
          partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int) throws {
         self.reader = reader
         let shape = reader.metadata.shape
@@ -53,16 +54,16 @@ struct SimulationSetup {
         }
         self.cost = cost
         profile = try Self.profile(hardware)
-        guard PolicyCatalog.names.contains(policy) else {
-            throw TraceStoreError(file: "--policy", problem: "unknown policy '\(policy)'",
-                                  fix: "Valid policies: \(PolicyCatalog.names.joined(separator: ", ")).")
+        self.policy = try Self.policy(policy)
+        var rule: EvictionPolicy?
+        if let eviction {
+            guard let parsed = EvictionPolicy(rawValue: eviction.lowercased()) else {
+                throw TraceStoreError(file: "--eviction", problem: "unknown eviction rule '\(eviction)'",
+                                      fix: "Valid rules: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            rule = parsed
         }
-        self.policy = policy
-        guard let rule = EvictionPolicy(rawValue: eviction.lowercased()) else {
-            throw TraceStoreError(file: "--eviction", problem: "unknown eviction rule '\(eviction)'",
-                                  fix: "Valid rules: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
-        }
-        if cacheBytes > 0 {
+        if let cacheBytes {
             let smallest = cost.expertBytes.min()!
             let share = partitioned ? cacheBytes / shape.layers : cacheBytes
             guard share >= smallest else {
@@ -71,7 +72,8 @@ struct SimulationSetup {
                     fix: "Give at least \(Format.bytes(partitioned ? smallest * shape.layers : smallest)), or leave the cache out.")
             }
         }
-        options = SimulationOptions(cacheBytes: cacheBytes, eviction: rule, partitioned: partitioned,
+        overrides = PolicyCatalog.Overrides(cacheBytes: cacheBytes, eviction: rule)
+        options = SimulationOptions(cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned,
                                     stagingBuffers: stagingBuffers, timelineSteps: timelineSteps, seed: seed)
         self.batch = batch
         self.prefillAsDecode = prefillAsDecode
@@ -79,6 +81,24 @@ struct SimulationSetup {
             notes.append("the trace has no decode tokens: TPOT is undefined; --prefill-as-decode replays prompt tokens one per step")
         }
         self.notes = notes
+    }
+
+    /// A built-in policy by name, or a policy file when `name` is a path.
+    static func policy(_ name: String) throws -> PolicySpec {
+        if let spec = PolicySpec.builtIn(named: name) { return spec }
+        if name.hasSuffix(".toml") || name.contains("/") {
+            guard let data = FileManager.default.contents(atPath: name) else {
+                throw TraceStoreError(file: name, problem: "cannot be read", fix: "Check the path, or start from `moesim policies --export NAME`.")
+            }
+            do {
+                return try PolicySpec(toml: String(decoding: data, as: UTF8.self), file: name)
+            } catch let error as PolicyFileError {
+                throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
+                                      fix: "Fix the file (start from `moesim policies --export NAME`).")
+            }
+        }
+        throw TraceStoreError(file: "--policy", problem: "unknown policy '\(name)'",
+                              fix: "Valid policies: \(PolicyCatalog.names.joined(separator: ", ")); or give a policy file (.toml).")
     }
 
     /// A preset by name, or a profile file when `name` is a path.
@@ -102,13 +122,13 @@ struct SimulationSetup {
     func run() throws -> (SimulationReport, TimelineRecorder) {
         let run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
                                 prefillAsDecode: prefillAsDecode)
-        let result = try PolicyCatalog.run(named: policy, run)
+        let result = try PolicyCatalog.run(policy, run, overrides: overrides)
         let meta = reader.metadata
         let description = RunDescription(
             trace: reader.path, traceKind: meta.provenanceLabel, traceSource: meta.source, model: cost.name,
             hardware: profile.label, policy: result.policyName, predictor: result.predictorName,
-            cacheBytes: options.cacheBytes, eviction: options.cacheBytes > 0 ? options.eviction.rawValue : "none",
-            batch: batch, prefillAsDecode: prefillAsDecode, notes: notes)
+            cacheBytes: result.cacheBytes, eviction: result.eviction,
+            batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
         return (SimulationReport(run: description, metrics: result.metrics), result.timeline)
     }
 }

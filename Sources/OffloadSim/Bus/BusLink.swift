@@ -7,8 +7,9 @@ public struct BusLink: Sendable, Equatable {
     public var latencyNs: Nanoseconds
     /// Copies that may be in flight at once; concurrent copies share `gbps` fairly.
     public var copyEngines: Int
-    /// When positive, copies move in chunks of this many bytes, each paying `latencyNs`, so
-    /// that a demand copy can take the engine from a prefetch at a chunk boundary. 0: whole copies.
+    /// When positive, prefetches move in chunks of this many bytes, each paying `latencyNs`,
+    /// so that a demand copy can take the engine from a prefetch at a chunk boundary
+    /// (demand copies always move whole). 0: whole copies.
     public var chunkBytes: Int
 
     /// Creates a link description.

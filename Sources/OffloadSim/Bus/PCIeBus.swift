@@ -167,7 +167,10 @@ public struct PCIeBus: Sendable {
     private mutating func startPiece(_ id: Int32, now: Nanoseconds, queue: inout EventQueue) {
         let link = ports[copies[Int(id)].port].link
         let remaining = copies[Int(id)].unstartedBytes
-        let piece = link.chunkBytes > 0 ? min(link.chunkBytes, remaining) : remaining
+        // Only prefetches are chunked: a demand copy moves whole, and a prefetch promoted to
+        // demand moves the rest whole.
+        let chunked = link.chunkBytes > 0 && copies[Int(id)].priority == .prefetch
+        let piece = chunked ? min(link.chunkBytes, remaining) : remaining
         copies[Int(id)].unstartedBytes -= piece
         copies[Int(id)].pieceRemaining = Double(piece)
         copies[Int(id)].epoch &+= 1

@@ -13,7 +13,8 @@ public enum EvictionPolicy: String, Sendable, CaseIterable {
     /// a pre-pass over the trace. Optimal for hit count with equal-sized experts and demand fetching.
     case belady
     /// A static hot set, chosen from the trace's per-expert use counts to fill the budget,
-    /// pinned for the whole run; other experts stream through the staging buffers.
+    /// loaded before the run starts and pinned throughout; other experts stream through the
+    /// staging buffers.
     case pinned
 
     /// One line for `--help` and reports.

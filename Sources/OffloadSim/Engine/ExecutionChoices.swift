@@ -6,8 +6,9 @@ public enum MissHandling: Sendable, Equatable {
     /// arXiv 2402.07033); the GPU waits for the result.
     case computeOnCPU
     /// Copy a low-precision version (a `byteRatio` share of the bytes, through a staging
-    /// buffer, not cached) when the expert's mean gate weight in the step is below
-    /// `belowWeight`, as HOBBIT does (Tang et al., arXiv 2411.01433); else fetch it.
+    /// buffer, not cached) when the expert's share of its tokens' top-k gate weight is below
+    /// `belowWeight`, as HOBBIT does (Tang et al., arXiv 2411.01433); else fetch it. The
+    /// gate weight of low-precision experts counts against routing fidelity.
     case lowPrecision(belowWeight: Float, byteRatio: Double)
 }
 

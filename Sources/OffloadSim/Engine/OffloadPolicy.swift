@@ -20,6 +20,8 @@ public protocol OffloadPolicy: AnyObject {
     var preloadsAllExperts: Bool { get }
     /// A step is about to begin; ``Simulation/step`` holds it.
     func stepStarted(in sim: inout Simulation<Self>)
+    /// The step in ``Simulation/step`` has finished.
+    func stepFinished(in sim: inout Simulation<Self>)
     /// Layer `layer`'s router has run; ``Simulation/layerExperts`` holds what it chose and
     /// the policy may replace it (``Simulation/substituteLayer(experts:tokens:exactMass:totalMass:)``)
     /// before anything is looked up.
@@ -39,6 +41,7 @@ extension OffloadPolicy {
     public var expertOrder: ExpertOrder { .ascendingID }
     public var preloadsAllExperts: Bool { false }
     public func planLayer(_ layer: Int, in sim: inout Simulation<Self>) {}
+    public func stepFinished(in sim: inout Simulation<Self>) {}
     public func stepStarted(in sim: inout Simulation<Self>) {}
     public func routed(layer: Int, in sim: inout Simulation<Self>) {}
     public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>) {}

@@ -61,6 +61,7 @@ extension Simulation {
         lowPrecision.removeAll(keepingCapacity: true)
         executionOrder.removeAll(keepingCapacity: true)
         var hits = 0
+        var inFlight = 0
         var demandBytes = 0
         var staging = 0
         let handling = policy.missHandling
@@ -79,6 +80,7 @@ extension Simulation {
                 cache.touch(key, nextUse: next)
                 isReady = true
             case .filling:
+                inFlight += 1
                 cache.touch(key, nextUse: next)
                 bus.promote(copyOfKey[key], now: now, queue: &queue)
             case .absent:
@@ -87,13 +89,14 @@ extension Simulation {
                 case .computeOnCPU:
                     isOnCPU = true
                     startOnCPU(position)
-                case .lowPrecision(let threshold, let ratio) where meanWeight(position) < threshold:
+                case .lowPrecision(let threshold, let ratio) where weightShare(position) < threshold:
                     isLow = true
                     isStaged = true
                     staging += 1
                     demandBytes += Int((Double(bytes) * ratio).rounded(.up))
                     stagingQueue.append(position)
                     metrics.lowPrecisionExperts += 1
+                    metrics.exactGateMass -= routedMass(routedIndex(position).map { $0..<$0 + 1 } ?? 0..<0)
                 default:
                     demandBytes += bytes
                     if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
@@ -119,14 +122,23 @@ extension Simulation {
         metrics.demandBytes += demandBytes
         metrics.layers[layer].demandBytes += demandBytes
         metrics.stagedExperts += staging
+        metrics.inFlightLookups += inFlight
     }
 
-    /// Mean gate weight of the tokens routed to planned expert `position` (1 without weights).
-    private func meanWeight(_ position: Int) -> Float {
-        let range = step.range(layer: layer)
-        guard let index = range.first(where: { step.experts[$0] == layerExperts[position] }) else { return 1 }
+    /// Where planned expert `position` stands among the router's choices, if it was chosen.
+    private func routedIndex(_ position: Int) -> Int? {
+        step.range(layer: layer).first { step.experts[$0] == layerExperts[position] }
+    }
+
+    /// Planned expert `position`'s share of its tokens' top-k gate weight (weights renormalised
+    /// over the top-k, as the expert outputs are mixed): its gate mass over its tokens times
+    /// the layer's mean top-k mass per token. 1 without weights.
+    private func weightShare(_ position: Int) -> Float {
+        guard let index = routedIndex(position) else { return 1 }
         let mass = step.expertGateMass[index]
-        return mass.isNaN ? 1 : mass / Float(step.expertTokens[index])
+        guard !mass.isNaN else { return 1 }
+        let perToken = Float(routedMass(step.range(layer: layer))) / Float(step.tokens)
+        return perToken > 0 ? mass / (Float(step.expertTokens[index]) * perToken) : 1
     }
 
     /// Queues planned expert `position` on the host CPU, after the CPU's earlier work.

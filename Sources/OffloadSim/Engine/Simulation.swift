@@ -107,6 +107,11 @@ public struct Simulation<Policy: OffloadPolicy> {
                 cache.fill(key)
             }
         }
+        if options.cacheBytes > 0 && options.eviction == .pinned {
+            // A static placement is loaded before serving starts: the hot set is resident at time 0.
+            var none: [Int] = []
+            for key in hotSet where cache.reserve(key, evicted: &none) { cache.fill(key) }
+        }
         let compute = self.compute
         expertTimes = (0..<model.layers).flatMap { layer in
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }
@@ -142,6 +147,7 @@ public struct Simulation<Policy: OffloadPolicy> {
             }
         }
         precondition(stepDone, "the event queue ran dry before step \(step.index) finished")
+        policy.stepFinished(in: &self)
     }
 
     /// The random stream of the component called `component`: each component (a

@@ -13,7 +13,8 @@
 /// - **bytes moved**: demand + prefetch bytes submitted to the bus; **wasted**: prefetched
 ///   bytes of experts evicted or cancelled before their first use.
 /// - **hit rate**: one lookup per distinct expert per layer per step; a hit finds the
-///   expert resident (an expert still being prefetched is a miss); decode-only too.
+///   expert resident (an expert still being prefetched is a miss, counted apart as an
+///   in-flight lookup: its copy was already under way); decode-only too.
 /// - **routing fidelity**: share of the true gate weight (routed decisions where the trace
 ///   has no weights) computed with the true experts; below 1 only under speculation.
 public struct SimulationMetrics: Sendable {
@@ -59,6 +60,8 @@ public struct SimulationMetrics: Sendable {
     public internal(set) var exactGateMass = 0.0
     /// All routed gate weight.
     public internal(set) var totalGateMass = 0.0
+    /// Lookups that found their expert's copy already under way (a late prefetch).
+    public internal(set) var inFlightLookups = 0
     /// Experts computed on the host CPU.
     public internal(set) var cpuExperts = 0
     /// Host CPU busy time, ns.
@@ -84,6 +87,8 @@ public struct SimulationMetrics: Sendable {
     public var decodeStallShare: Double { ratio(decodeStallNs, decodeNs) }
     /// Bus busy time over makespan.
     public var busBusyShare: Double { ratio(busBusyNs, makespanNs) }
+    /// In-flight lookups over lookups.
+    public var inFlightRate: Double { ratio(inFlightLookups, lookups) }
     /// Exact over total gate weight (1 when nothing was substituted).
     public var routingFidelity: Double { totalGateMass == 0 ? 1 : exactGateMass / totalGateMass }
     /// Output tokens per second of makespan.

@@ -24,8 +24,11 @@ extension SimulationReport {
             "throughput \(String(format: "%.2f", m.tokensPerSecond)) output tokens/s over \(ms(Double(m.makespanNs)))",
             "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))",
             "bus        busy \(pct(m.busBusyShare)); moved \(Format.bytes(m.bytesMoved)) (demand \(Format.bytes(m.demandBytes)), prefetch \(Format.bytes(m.prefetchBytes)), wasted \(Format.bytes(m.wastedBytes)))",
-            "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
+            "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups, \(pct(m.inFlightRate)) found their copy under way; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
         ]
+        if m.routingFidelity < 1 || m.cpuExperts > 0 || m.lowPrecisionExperts > 0 {
+            lines.append("execution  routing fidelity \(Format.fixed(m.routingFidelity, 4)); \(m.cpuExperts) experts on the CPU (\(ms(Double(m.cpuNs)))); \(m.lowPrecisionExperts) low-precision copies")
+        }
         let worst = m.layers.indices.sorted { m.layers[$0].stallNs != m.layers[$1].stallNs ? m.layers[$0].stallNs > m.layers[$1].stallNs : $0 < $1 }.prefix(3)
         if m.stallNs > 0 {
             lines.append("most stall " + worst.map { "layer \($0): \(ms(Double(m.layers[$0].stallNs))) (hit rate \(pct(m.layers[$0].hitRate)))" }.joined(separator: "; "))

@@ -73,7 +73,7 @@ public struct SimulationReport: Sendable, Encodable {
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
         case makespanMs = "makespan_ms", computeMs = "compute_ms", stagedExperts = "staged_experts", evictions
-        case lookups, layers, fidelity, cpuExperts = "cpu_experts", lowPrecisionExperts = "low_precision_experts"
+        case lookups, layers, fidelity, inFlightRate = "in_flight_rate", cpuExperts = "cpu_experts", lowPrecisionExperts = "low_precision_experts"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -107,6 +107,7 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.evictions, forKey: .evictions)
         try c.encode(m.lookups, forKey: .lookups)
         try c.encode(m.routingFidelity, forKey: .fidelity)
+        try c.encode(m.inFlightRate, forKey: .inFlightRate)
         try c.encode(m.cpuExperts, forKey: .cpuExperts)
         try c.encode(m.lowPrecisionExperts, forKey: .lowPrecisionExperts)
         try c.encode(m.layers, forKey: .layers)

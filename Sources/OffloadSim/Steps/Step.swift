@@ -39,6 +39,8 @@ public struct Step: Sendable {
     public internal(set) var tokenSequences: [Int] = []
     /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`.
     public internal(set) var tokenExperts: [UInt16] = []
+    /// Gate weight of each entry of ``tokenExperts`` (NaN where the trace has no weights).
+    public internal(set) var tokenWeights: [Float] = []
     /// Routed decisions in the step (tokens × layers × top-k).
     public var decisions: Int { tokenExperts.count }
 

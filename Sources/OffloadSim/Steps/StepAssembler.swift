@@ -35,6 +35,7 @@ struct StepAssembler {
         step.firstTokens.removeAll(keepingCapacity: true)
         step.finished.removeAll(keepingCapacity: true)
         step.tokenExperts.removeAll(keepingCapacity: true)
+        step.tokenWeights.removeAll(keepingCapacity: true)
         step.tokenSequences.removeAll(keepingCapacity: true)
     }
 
@@ -54,8 +55,10 @@ struct StepAssembler {
                                 let key = base + Int(expert)
                                 if counts[key] == 0 { touched[layer].append(expert) }
                                 counts[key] += 1
-                                if weighted { mass[key] += Float(Float16(bitPattern: weights[slot])) }
+                                let weight = weighted ? Float(Float16(bitPattern: weights[slot])) : .nan
+                                if weighted { mass[key] += weight }
                                 step.tokenExperts.append(expert)
+                                step.tokenWeights.append(weight)
                             }
                         }
                     }

@@ -76,12 +76,15 @@ struct PCIeBusTests {
         #expect(driver.finish(of: 2) == 5_000_000)
     }
 
-    @Test("each chunk pays the per-copy latency")
+    @Test("each chunk of a prefetch pays the per-copy latency; a demand copy moves whole")
     func chunkLatency() {
         var driver = BusDriver([BusLink(gbps: 1, latencyNs: 1_000, chunkBytes: 1_000_000)])
-        driver.submit(4_000_000, tag: 1)
+        driver.submit(4_000_000, .prefetch, tag: 1)
         driver.run()
         #expect(driver.finish(of: 1) == 4_004_000)
+        driver.submit(4_000_000, .demand, tag: 2)
+        driver.run()
+        #expect(driver.finish(of: 2) == 4_004_000 + 4_001_000)
     }
 
     @Test("two copy engines share the link's bandwidth")

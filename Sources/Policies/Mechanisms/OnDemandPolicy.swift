@@ -6,9 +6,9 @@ import OffloadSim
 /// stream through a double buffer (two staging slots: one computing while the next
 /// loads). All of that is the engine's demand path, so the policy adds no hooks.
 public final class OnDemandPolicy: OffloadPolicy {
-    /// "on-demand".
-    public let name = "on-demand"
+    /// "on-demand", or the name of a policy file built on it.
+    public let name: String
 
     /// The policy.
-    public init() {}
+    public init(name: String = "on-demand") { self.name = name }
 }

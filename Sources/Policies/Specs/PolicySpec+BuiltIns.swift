@@ -1,0 +1,60 @@
+extension PolicySpec {
+    /// The named policies, in the order `moesim policies` lists them; `policies/*.toml` holds
+    /// the same as files (a test keeps them equal).
+    public static let builtIns: [PolicySpec] = {
+        var all: [PolicySpec] = []
+        all.append(PolicySpec(name: "on-demand", description: "fetch each routed expert when the router picks it; optional cache",
+                              paper: "the baseline of the offloading papers (DESIGN.md §1)", mechanism: .onDemand))
+
+        var fate = PolicySpec(name: "cross-layer-gate", description: "after layer l's router, prefetch the experts predicted for layer l+1 (parametric stand-in at Fate's ~97% accuracy); misses fetched exactly",
+                              paper: "Fate, arXiv 2502.12224", mechanism: .prefetch)
+        fate.predictor = "parametric"
+        fate.recall = 0.97
+        all.append(fate)
+
+        var speculation = PolicySpec(name: "default-vector-speculation", description: "execute layer l+1's predicted experts without re-fetching; layers 0-1 exact",
+                                     paper: "arXiv 2603.19289", mechanism: .speculative)
+        speculation.predictor = "parametric"
+        speculation.recall = 0.9
+        speculation.exactLayers = [0, 1]
+        all.append(speculation)
+
+        var mixtral = PolicySpec(name: "mixtral-offloading", description: "per-layer LRU cache plus speculative loading of the next layer's guess",
+                                 paper: "Eliseev & Mazur, arXiv 2312.17238", mechanism: .prefetch)
+        mixtral.predictor = "cross-layer"
+        mixtral.cacheExpertsPerLayer = 4
+        mixtral.eviction = .lru
+        mixtral.partitioned = true
+        all.append(mixtral)
+
+        var fiddler = PolicySpec(name: "fiddler", description: "compute missed experts on the CPU; popular experts pinned on the GPU",
+                                 paper: "Kamahori et al., arXiv 2402.07033", mechanism: .cpuFallback)
+        fiddler.eviction = .pinned
+        all.append(fiddler)
+
+        var hobbit = PolicySpec(name: "hobbit", description: "fetch misses carrying under 10% of their tokens' top-k gate weight as int4 copies; that weight counts as fidelity loss",
+                                paper: "Tang et al., arXiv 2411.01433", mechanism: .lowPrecision)
+        hobbit.eviction = .lru
+        all.append(hobbit)
+
+        var promoe = PolicySpec(name: "promoe", description: "chunked prefetch of predicted experts, demand copies preempt at chunk boundaries, resident experts first",
+                                paper: "Song et al., arXiv 2410.22134", mechanism: .prefetch)
+        promoe.predictor = "cross-layer"
+        promoe.chunkBytes = 1 << 20
+        promoe.order = .residentFirst
+        all.append(promoe)
+
+        all.append(PolicySpec(name: "all-resident", description: "every expert on the GPU: the compute floor, no offloading",
+                              paper: "bound", mechanism: .allResident))
+
+        var oracle = PolicySpec(name: "oracle", description: "Belady cache plus prefetch of the true next-layer experts",
+                                paper: "bound (Belady 1966 + oracle prefetch)", mechanism: .prefetch)
+        oracle.predictor = "oracle"
+        oracle.eviction = .belady
+        all.append(oracle)
+        return all
+    }()
+
+    /// The built-in spec named `name`, or nil.
+    public static func builtIn(named name: String) -> PolicySpec? { builtIns.first { $0.name == name } }
+}

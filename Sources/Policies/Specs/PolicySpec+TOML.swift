@@ -1,0 +1,114 @@
+import OffloadSim
+import TOML
+
+extension PolicySpec {
+    /// Every key a policy file may hold.
+    public static let tomlKeys = [
+        "name", "description", "paper", "mechanism",
+        "predictor.name", "predictor.recall", "predictor.lookahead", "predictor.widen",
+        "cache.mib", "cache.experts_per_layer", "cache.eviction", "cache.partitioned",
+        "execution.order", "execution.exact_layers", "execution.low_precision_below", "execution.low_precision_ratio",
+        "bus.chunk_bytes",
+    ]
+
+    /// Reads a policy file; errors give the line of the bad key and what is valid.
+    public init(toml text: String, file: String) throws {
+        func fail(_ line: Int, _ problem: String) -> PolicyFileError { PolicyFileError(file: file, line: line, problem: problem) }
+        let doc: TOMLDocument
+        do {
+            doc = try TOMLDocument(parsing: text)
+            try doc.rejectUnknownKeys(allowed: Self.tomlKeys)
+        } catch let error as TOMLError {
+            throw fail(error.line, error.message)
+        }
+        func read<T>(_ key: String, _ reader: (String) throws -> T?) throws -> T? {
+            do { return try reader(key) } catch let error as TOMLError { throw fail(error.line, error.message) }
+        }
+        func line(_ key: String) -> Int { doc[key]?.line ?? 0 }
+        func choice<T: RawRepresentable>(_ key: String, _ make: (String) -> T?, valid: [String]) throws -> T? where T.RawValue == String {
+            guard let raw = try read(key, doc.string) else { return nil }
+            guard let value = make(raw) else {
+                throw fail(line(key), "'\(key)' is '\(raw)'; valid: \(valid.joined(separator: ", "))")
+            }
+            return value
+        }
+        guard let name = try read("name", doc.string) else { throw fail(0, "has no 'name'") }
+        guard let mechanism = try choice("mechanism", Mechanism.init(rawValue:), valid: Mechanism.allCases.map(\.rawValue)) else {
+            throw fail(0, "has no 'mechanism' (one of \(Mechanism.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        self.init(name: name, description: try read("description", doc.string) ?? "", paper: try read("paper", doc.string) ?? "",
+                  mechanism: mechanism)
+        predictor = try read("predictor.name", doc.string)
+        if let predictor, !PredictorCatalog.names.contains(predictor) {
+            throw fail(line("predictor.name"), "'predictor.name' is '\(predictor)'; valid: \(PredictorCatalog.names.joined(separator: ", "))")
+        }
+        if mechanism.usesPredictor && predictor == nil {
+            throw fail(0, "mechanism '\(mechanism.rawValue)' needs 'predictor.name'")
+        }
+        recall = try read("predictor.recall", doc.number)
+        if let recall, !(0...1).contains(recall) { throw fail(line("predictor.recall"), "'predictor.recall' must be within 0…1") }
+        lookahead = try read("predictor.lookahead", doc.integer) ?? 1
+        guard lookahead >= 1 else { throw fail(line("predictor.lookahead"), "'predictor.lookahead' must be at least 1") }
+        widen = try read("predictor.widen", doc.number) ?? 1
+        guard widen >= 1 else { throw fail(line("predictor.widen"), "'predictor.widen' must be at least 1") }
+        cacheMiB = try read("cache.mib", doc.number)
+        if let cacheMiB, !(cacheMiB > 0) { throw fail(line("cache.mib"), "'cache.mib' must be positive") }
+        cacheExpertsPerLayer = try read("cache.experts_per_layer", doc.integer)
+        if let count = cacheExpertsPerLayer, count < 1 { throw fail(line("cache.experts_per_layer"), "'cache.experts_per_layer' must be at least 1") }
+        eviction = try choice("cache.eviction", EvictionPolicy.init(rawValue:), valid: EvictionPolicy.allCases.map(\.rawValue))
+        partitioned = try read("cache.partitioned", doc.bool) ?? false
+        order = try choice("execution.order", ExpertOrder.init(rawValue:), valid: ["ascending", "resident-first"]) ?? .ascendingID
+        exactLayers = try (read("execution.exact_layers", doc.numbers) ?? []).map { Int($0) }
+        lowPrecisionBelow = try read("execution.low_precision_below", doc.number) ?? 0.1
+        lowPrecisionRatio = try read("execution.low_precision_ratio", doc.number) ?? 4.25 / 16
+        guard lowPrecisionRatio > 0, lowPrecisionRatio <= 1 else {
+            throw fail(line("execution.low_precision_ratio"), "'execution.low_precision_ratio' must be within (0, 1]")
+        }
+        chunkBytes = try read("bus.chunk_bytes", doc.integer)
+        if let chunkBytes, chunkBytes < 0 { throw fail(line("bus.chunk_bytes"), "'bus.chunk_bytes' must not be negative") }
+    }
+
+    /// The spec as a policy file.
+    public var tomlText: String {
+        var lines = [
+            "# moesim policy (run with --policy \(name), or --policy PATH for an edited copy)",
+            "name = \(TOMLValue.quoted(name))",
+            "description = \(TOMLValue.quoted(description))",
+            "paper = \(TOMLValue.quoted(paper))",
+            "mechanism = \(TOMLValue.quoted(mechanism.rawValue))   # \(Mechanism.allCases.map(\.rawValue).joined(separator: " | "))",
+        ]
+        if let predictor {
+            lines += ["", "[predictor]", "name = \(TOMLValue.quoted(predictor))   # \(PredictorCatalog.names.joined(separator: " | "))"]
+            if let recall { lines.append("recall = \(TOMLValue.float(recall))") }
+            lines += ["lookahead = \(lookahead)", "widen = \(TOMLValue.float(widen))"]
+        }
+        var cache: [String] = []
+        if let cacheMiB { cache.append("mib = \(TOMLValue.float(cacheMiB))") }
+        if let cacheExpertsPerLayer { cache.append("experts_per_layer = \(cacheExpertsPerLayer)") }
+        if let eviction { cache.append("eviction = \(TOMLValue.quoted(eviction.rawValue))") }
+        if partitioned { cache.append("partitioned = true") }
+        if !cache.isEmpty { lines += ["", "[cache]                # --cache-mib on the command line overrides the size"] + cache }
+        var execution: [String] = []
+        if order != .ascendingID { execution.append("order = \(TOMLValue.quoted(order.rawValue))") }
+        if !exactLayers.isEmpty { execution.append("exact_layers = \(TOMLValue.array(exactLayers.map { .integer($0) }))") }
+        if mechanism == .lowPrecision {
+            execution.append("low_precision_below = \(TOMLValue.float(lowPrecisionBelow))")
+            execution.append("low_precision_ratio = \(TOMLValue.float(lowPrecisionRatio))")
+        }
+        if !execution.isEmpty { lines += ["", "[execution]"] + execution }
+        if let chunkBytes { lines += ["", "[bus]", "chunk_bytes = \(chunkBytes)"] }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// A policy file that cannot be used: the file, the line (0 for a missing key), what is wrong.
+public struct PolicyFileError: Error, Sendable, CustomStringConvertible {
+    /// The file.
+    public var file: String
+    /// 1-based line or 0.
+    public var line: Int
+    /// What is wrong.
+    public var problem: String
+
+    public var description: String { "\(file)\(line > 0 ? ":\(line)" : ""): \(problem)" }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import OffloadSim
+import Policies
+import TraceStore
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run several policies on one trace and hardware profile and tabulate them.",
+        discussion: """
+            When any policy's predictor learns from the trace, every policy runs on the same held-out \
+            test sequences, so that the rows are comparable.
+            """)
+
+    @Option(help: "The trace file.")
+    var trace: String
+
+    @Option(help: "Model preset; optional when the trace carries its shape and expert sizes.")
+    var model: String?
+
+    @Option(help: "Hardware preset or profile file.")
+    var hardware = "rtx-a6000"
+
+    @Option(help: "Comma-separated policies (names or files); default: every named policy.")
+    var policies: String?
+
+    @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB for every policy (default: each policy's own).")
+    var cacheMiB: Double?
+
+    @Option(help: "Eviction rule for every policy (default: each policy's own).")
+    var eviction: String?
+
+    @Option(help: "Sequences per batch.")
+    var batch = 1
+
+    @Flag(help: "Replay prompt tokens one per step.")
+    var prefillAsDecode = false
+
+    @Option(help: "Size experts as the preset in this type instead of the trace's sizes.")
+    var expertDtype: String?
+
+    @Option(help: "Seed of the split and the random streams.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print JSON with stable keys.")
+    var json = false
+
+    struct Row: Encodable {
+        var report: SimulationReport
+        var predictorRecall: Double?
+
+        enum CodingKeys: String, CodingKey { case report, predictorRecall = "predictor_recall" }
+    }
+
+    func validate() throws {
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
+        if let cacheMiB, !(cacheMiB > 0) { throw ValidationError("--cache-mib must be positive.") }
+    }
+
+    func run() throws {
+        let reader = try TraceReader(path: trace)
+        let names = policies.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? PolicyCatalog.names
+        let specs = try names.map { try SimulationSetup.policy($0) }
+        let learns = specs.contains { spec in
+            spec.mechanism.usesPredictor && ["popularity", "cross-layer", "activation-matrix"].contains(spec.predictor ?? "")
+        }
+        let split = learns ? SequenceSplit(sequences: reader.sequences.count, seed: seed) : nil
+        var rows: [Row] = []
+        for (index, spec) in specs.enumerated() {
+            let setup = try SimulationSetup(
+                trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: names[index],
+                cacheBytes: cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }, eviction: eviction, partitioned: false,
+                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0)
+            var overridden = setup
+            overridden.overrides.split = split
+            let (report, _) = try overridden.run()
+            rows.append(Row(report: report, predictorRecall: try recall(of: spec, reader: reader, split: split)))
+        }
+        if json {
+            print(try JSONOutput.encode(rows))
+            return
+        }
+        let first = rows.first!.report.run
+        print("trace      \(trace)  [\(first.traceKind.uppercased())]")
+        print("model      \(first.model); hardware \(first.hardware); batch \(batch)")
+        if let split { print("sequences  the \(split.testCount) held-out test sequences (seed \(seed)), for every policy") }
+        print("")
+        print("policy                      predictor             cache             TPOT ms   p99 ms  stall   hit rate  fidelity  moved       recall")
+        for row in rows {
+            let run = row.report.run
+            let m = row.report.metrics
+            let cache = run.cacheBytes == 0 ? "none" : "\(Format.bytes(run.cacheBytes)) \(run.eviction)"
+            let tpot = m.tpot.mean.map { Format.fixed($0 / 1e6, 3) } ?? "n/a"
+            let p99 = m.tpot.quantile(0.99).map { Format.fixed($0 / 1e6, 3) } ?? "n/a"
+            let columns = [
+                run.policy.rightPadded(27), run.predictor.rightPadded(21), cache.rightPadded(17), tpot.leftPadded(8), p99.leftPadded(8),
+                (Format.fixed(m.stallShare * 100, 1) + "%").leftPadded(6), (Format.fixed(m.hitRate * 100, 1) + "%").leftPadded(9),
+                Format.fixed(m.routingFidelity, 3).leftPadded(9), Format.bytes(m.bytesMoved).leftPadded(11),
+                (row.predictorRecall.map { Format.fixed($0, 3) } ?? "—").leftPadded(7),
+            ]
+            print(columns.joined(separator: " "))
+        }
+        let notes = Set(rows.flatMap(\.report.run.notes))
+        for note in notes.sorted() { print("note: \(note)") }
+    }
+
+    /// The recall@(k × widen) of the spec's predictor at its lookahead, on the same test sequences.
+    private func recall(of spec: PolicySpec, reader: TraceReader, split: SequenceSplit?) throws -> Double? {
+        guard spec.mechanism.usesPredictor, let name = spec.predictor else { return nil }
+        let settings = PredictorCatalog.Settings(recall: spec.recall ?? 0.9, lookaheads: [spec.lookahead], seed: seed)
+        let prepared = try PredictorCatalog.prepare(name, source: reader, settings: settings)
+        let test = (prepared.split ?? split)?.test ?? Array(repeating: true, count: reader.sequences.count)
+        let shape = reader.metadata.shape
+        let width = min(shape.experts, Int((Double(shape.topK) * spec.widen).rounded(.up)))
+        return try PredictorEvaluation.run(prepared.predictor, source: reader, test: test, lookahead: spec.lookahead, width: width).recall
+    }
+}
