@@ -65,11 +65,12 @@ extension Simulation {
         var demandBytes = 0
         var staging = 0
         let handling = policy.missHandling
+        // Lock the whole layer first, so that a miss never evicts an expert the layer needs later in its list.
+        for expert in layerExperts { cache.lock(base + Int(expert)) }
         for position in 0..<count {
             let key = base + Int(layerExperts[position])
             positionOfKey[key] = Int32(position)
             executionOrder.append(position)
-            cache.lock(key)
             let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
             lookupIndex += 1
             unusedPrefetch[key] = false

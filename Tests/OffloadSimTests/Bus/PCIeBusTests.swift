@@ -84,7 +84,7 @@ struct PCIeBusTests {
         #expect(driver.finish(of: 1) == 4_004_000)
         driver.submit(4_000_000, .demand, tag: 2)
         driver.run()
-        #expect(driver.finish(of: 2) == 4_004_000 + 4_001_000)
+        #expect(driver.finish(of: 2) == Nanoseconds(8_005_000))
     }
 
     @Test("two copy engines share the link's bandwidth")
