@@ -43,6 +43,9 @@ demo: release
 	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192 --eviction s3fifo --json > .build/demo-4.json
 	@$(MOESIM) simulate --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192 --eviction belady --json > .build/demo-5.json
 	$(MOESIM) table .build/demo-1.json .build/demo-2.json .build/demo-3.json .build/demo-4.json .build/demo-5.json
+	@echo
+	@echo "== every named policy on the same 8 GiB cache (see policies/)"
+	$(MOESIM) compare --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192
 
 test: deps
 	$(SWIFT) test --parallel
