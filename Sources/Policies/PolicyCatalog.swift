@@ -46,6 +46,8 @@ public enum PolicyCatalog {
         public var notes: [String]
         /// The trained predictor's split, when one was used.
         public var split: SequenceSplit?
+        /// Per-GPU figures of an expert-parallel run.
+        public var parallel: ExpertParallelMetrics?
     }
 
     /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
@@ -86,7 +88,8 @@ public enum PolicyCatalog {
             let (metrics, timeline) = try run.run(policy: policy)
             return Result(policyName: spec.name, predictorName: policy.predictorName, metrics: metrics, timeline: timeline,
                           cacheBytes: run.options.cacheBytes,
-                          eviction: run.options.cacheBytes > 0 ? run.options.eviction.rawValue : "none", notes: notes, split: split)
+                          eviction: run.options.cacheBytes > 0 ? run.options.eviction.rawValue : "none", notes: notes, split: split,
+                          parallel: nil)
         }
         switch spec.mechanism {
         case .onDemand:
@@ -104,6 +107,16 @@ public enum PolicyCatalog {
             return try execute(LowPrecisionFetchPolicy(name: spec.name, belowWeight: Float(spec.lowPrecisionBelow), byteRatio: spec.lowPrecisionRatio))
         case .allResident:
             return try execute(AllResidentPolicy())
+        case .expertParallel:
+            let configuration = ExpertParallelConfiguration(gpus: spec.gpus, interconnectGBps: spec.interconnectGBps,
+                                                            replicate: spec.replicate, replicaSlots: spec.replicaSlots)
+            var simulation = ExpertParallelSimulation(model: run.model, profile: run.profile, configuration: configuration)
+            var former = run.makeFormer()
+            let (metrics, parallel) = try simulation.run(&former)
+            notes.append("\(spec.gpus) GPUs of the hardware profile, all experts resident, interconnect \(Format.fixed(spec.interconnectGBps, 0)) GB/s per direction")
+            return Result(policyName: spec.name, predictorName: spec.replicate ? "previous-step load" : "none", metrics: metrics,
+                          timeline: TimelineRecorder(stepLimit: 0), cacheBytes: 0, eviction: "none", notes: notes, split: split,
+                          parallel: parallel)
         }
     }
 }

@@ -129,6 +129,6 @@ struct SimulationSetup {
             hardware: profile.label, policy: result.policyName, predictor: result.predictorName,
             cacheBytes: result.cacheBytes, eviction: result.eviction,
             batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
-        return (SimulationReport(run: description, metrics: result.metrics), result.timeline)
+        return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result.timeline)
     }
 }

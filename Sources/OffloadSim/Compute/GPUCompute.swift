@@ -42,6 +42,19 @@ public struct GPUCompute: Sendable {
         return roofline(bytes: Double(model.expertBytes[layer]), flops: flops, kernels: profile.kernelsPerExpert)
     }
 
+    /// Several experts of `layer` computed by one grouped kernel launch (as expert-parallel
+    /// engines do with grouped GEMMs), each for its number of tokens in `shards`, ns: one
+    /// launch overhead plus each expert's roofline.
+    public func groupedExpertsNanoseconds(layer: Int, shards: [Int]) -> Nanoseconds {
+        guard !shards.isEmpty else { return 0 }
+        let bytes = Double(model.expertBytes[layer])
+        var total = Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs
+        for tokens in shards {
+            total += Units.roundUp(max(bytes / bytesPerNs, 2 * Double(model.expertParameters) * Double(tokens) / flopsPerNs))
+        }
+        return total
+    }
+
     /// All shared experts of a layer applied to `tokens` tokens, ns (0 without shared experts).
     public func sharedExpertsNanoseconds(tokens: Int) -> Nanoseconds {
         guard model.sharedExperts > 0 else { return 0 }

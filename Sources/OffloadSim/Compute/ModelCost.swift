@@ -29,13 +29,15 @@ public struct ModelCost: Sendable, Equatable {
     public var kvBytesPerToken: Int
     /// Query width (heads × head dimension), for the attention-score FLOPs.
     public var queryWidth: Int
+    /// Model (residual) width: a token's activation is `hiddenSize` bf16 values.
+    public var hiddenSize: Int
     /// Numbers that were estimated rather than read from a preset or the trace.
     public var assumptions: [String]
 
     /// Creates a cost description from explicit numbers (tests, custom models).
     public init(name: String, layers: Int, experts: Int, expertBytes: [Int], expertParameters: Int,
                 sharedExperts: Int = 0, sharedExpertBytes: Int = 0, attentionParameters: Int, attentionBytes: Int,
-                kvBytesPerToken: Int, queryWidth: Int, assumptions: [String] = []) {
+                kvBytesPerToken: Int, queryWidth: Int, hiddenSize: Int = 4096, assumptions: [String] = []) {
         self.name = name
         self.layers = layers
         self.experts = experts
@@ -47,6 +49,7 @@ public struct ModelCost: Sendable, Equatable {
         self.attentionBytes = attentionBytes
         self.kvBytesPerToken = kvBytesPerToken
         self.queryWidth = queryWidth
+        self.hiddenSize = hiddenSize
         self.assumptions = assumptions
     }
 
@@ -101,6 +104,6 @@ public struct ModelCost: Sendable, Equatable {
             name: shape.name, layers: shape.layers, experts: shape.experts, expertBytes: bytes, expertParameters: params,
             sharedExperts: shape.sharedExperts, sharedExpertBytes: (preset?.expertParameters ?? params) * 2,
             attentionParameters: attention, attentionBytes: attentionBytes, kvBytesPerToken: kv, queryWidth: width,
-            assumptions: assumptions)
+            hiddenSize: hidden ?? 4096, assumptions: assumptions)
     }
 }

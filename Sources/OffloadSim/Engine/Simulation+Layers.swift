@@ -104,33 +104,7 @@ extension Simulation {
 
     mutating func stepFinished() {
         stepDone = true
-        let duration = now - stepStart
-        metrics.steps += 1
-        metrics.tokens += step.tokens
-        metrics.decisions += step.decisions
-        metrics.makespanNs = now
-        if step.phase == .decode {
-            metrics.decodeSteps += 1
-            metrics.decodeNs += duration
-        } else {
-            metrics.prefillSteps += 1
-        }
-        for sequence in step.firstTokens {
-            metrics.ttft.record(now - (admittedAt[sequence] ?? stepStart))
-            lastTokenAt[sequence] = now
-            metrics.outputTokens += 1
-        }
-        if step.phase == .decode {
-            for entry in step.sequences where !step.firstTokens.contains(entry.id) {
-                metrics.tpot.record(now - (lastTokenAt[entry.id] ?? stepStart))
-                lastTokenAt[entry.id] = now
-                metrics.outputTokens += 1
-            }
-        }
-        for sequence in step.finished {
-            admittedAt[sequence] = nil
-            lastTokenAt[sequence] = nil
-        }
+        latencies.finish(step, start: stepStart, end: now, into: &metrics)
         if timeline.isRecording(step: step.index) { timeline.recordStep(step, start: stepStart, end: now) }
     }
 }

@@ -71,8 +71,7 @@ public struct Simulation<Policy: OffloadPolicy> {
     var lookupIndex = 0
     var expertTimes: [Nanoseconds]
     static var tabulatedTokens: Int { 16 }
-    var admittedAt: [Int: Nanoseconds] = [:]
-    var lastTokenAt: [Int: Nanoseconds] = [:]
+    var latencies = StepLatencyTracker()
 
     enum ComputeOp: Equatable { case idle, attention, shared, expert(Int) }
 
@@ -129,7 +128,7 @@ public struct Simulation<Policy: OffloadPolicy> {
     mutating func simulateStep() {
         stepStart = now
         stepDone = false
-        for sequence in step.admitted { admittedAt[sequence] = now }
+        latencies.begin(step, at: now)
         let policy = self.policy
         policy.stepStarted(in: &self)
         beginLayer(0)

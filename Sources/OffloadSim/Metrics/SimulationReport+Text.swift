@@ -29,6 +29,10 @@ extension SimulationReport {
         if m.routingFidelity < 1 || m.cpuExperts > 0 || m.lowPrecisionExperts > 0 {
             lines.append("execution  routing fidelity \(Format.fixed(m.routingFidelity, 4)); \(m.cpuExperts) experts on the CPU (\(ms(Double(m.cpuNs)))); \(m.lowPrecisionExperts) low-precision copies")
         }
+        if let parallel {
+            lines.append("GPUs       \(parallel.gpus): expert utilisation " + parallel.utilisation.map { Format.fixed($0 * 100, 1) + "%" }.joined(separator: ", ")
+                         + "; \(parallel.replicasMade) replicas copied (\(Format.bytes(parallel.replicationBytes))); all-to-all \(Format.bytes(parallel.allToAllBytes))")
+        }
         let worst = m.layers.indices.sorted { m.layers[$0].stallNs != m.layers[$1].stallNs ? m.layers[$0].stallNs > m.layers[$1].stallNs : $0 < $1 }.prefix(3)
         if m.stallNs > 0 {
             lines.append("most stall " + worst.map { "layer \($0): \(ms(Double(m.layers[$0].stallNs))) (hit rate \(pct(m.layers[$0].hitRate)))" }.joined(separator: "; "))

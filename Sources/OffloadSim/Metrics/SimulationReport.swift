@@ -58,11 +58,14 @@ public struct SimulationReport: Sendable, Encodable {
     public var run: RunDescription
     /// The figures.
     public var metrics: SimulationMetrics
+    /// Per-GPU figures of an expert-parallel run.
+    public var parallel: ExpertParallelMetrics?
 
     /// Pairs a description with metrics.
-    public init(run: RunDescription, metrics: SimulationMetrics) {
+    public init(run: RunDescription, metrics: SimulationMetrics, parallel: ExpertParallelMetrics? = nil) {
         self.run = run
         self.metrics = metrics
+        self.parallel = parallel
     }
 
     enum CodingKeys: String, CodingKey {
@@ -73,7 +76,7 @@ public struct SimulationReport: Sendable, Encodable {
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
         case makespanMs = "makespan_ms", computeMs = "compute_ms", stagedExperts = "staged_experts", evictions
-        case lookups, layers, fidelity, inFlightRate = "in_flight_rate", cpuExperts = "cpu_experts", lowPrecisionExperts = "low_precision_experts"
+        case lookups, layers, fidelity, inFlightRate = "in_flight_rate", parallel = "expert_parallel", cpuExperts = "cpu_experts", lowPrecisionExperts = "low_precision_experts"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -111,5 +114,6 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.cpuExperts, forKey: .cpuExperts)
         try c.encode(m.lowPrecisionExperts, forKey: .lowPrecisionExperts)
         try c.encode(m.layers, forKey: .layers)
+        try c.encodeIfPresent(parallel, forKey: .parallel)
     }
 }

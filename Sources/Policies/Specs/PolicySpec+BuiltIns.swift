@@ -44,6 +44,16 @@ extension PolicySpec {
         promoe.order = .residentFirst
         all.append(promoe)
 
+        var staticEP = PolicySpec(name: "expert-parallel", description: "4 GPUs, experts statically placed (e mod G), all-to-all over NVLink: the baseline for replication",
+                                  paper: "expert parallelism (GShard, arXiv 2006.16668)", mechanism: .expertParallel)
+        staticEP.replicate = false
+        all.append(staticEP)
+
+        var replication = PolicySpec(name: "predictive-replication", description: "4 GPUs; experts predicted (from the previous step's load) to be overloaded are replicated to less-loaded GPUs",
+                                     paper: "arXiv 2605.11537", mechanism: .expertParallel)
+        replication.replicate = true
+        all.append(replication)
+
         all.append(PolicySpec(name: "all-resident", description: "every expert on the GPU: the compute floor, no offloading",
                               paper: "bound", mechanism: .allResident))
 

@@ -9,6 +9,7 @@ extension PolicySpec {
         "cache.mib", "cache.experts_per_layer", "cache.eviction", "cache.partitioned",
         "execution.order", "execution.exact_layers", "execution.low_precision_below", "execution.low_precision_ratio",
         "bus.chunk_bytes",
+        "placement.gpus", "placement.interconnect_gbps", "placement.replicate", "placement.replica_slots",
     ]
 
     /// Reads a policy file; errors give the line of the bad key and what is valid.
@@ -66,6 +67,13 @@ extension PolicySpec {
         }
         chunkBytes = try read("bus.chunk_bytes", doc.integer)
         if let chunkBytes, chunkBytes < 0 { throw fail(line("bus.chunk_bytes"), "'bus.chunk_bytes' must not be negative") }
+        gpus = try read("placement.gpus", doc.integer) ?? 4
+        guard (1...1024).contains(gpus) else { throw fail(line("placement.gpus"), "'placement.gpus' must be 1…1024") }
+        interconnectGBps = try read("placement.interconnect_gbps", doc.number) ?? 450
+        guard interconnectGBps > 0 else { throw fail(line("placement.interconnect_gbps"), "'placement.interconnect_gbps' must be positive") }
+        replicate = try read("placement.replicate", doc.bool) ?? false
+        replicaSlots = try read("placement.replica_slots", doc.integer) ?? 2
+        guard replicaSlots >= 0 else { throw fail(line("placement.replica_slots"), "'placement.replica_slots' must not be negative") }
     }
 
     /// The spec as a policy file.
@@ -97,6 +105,10 @@ extension PolicySpec {
         }
         if !execution.isEmpty { lines += ["", "[execution]"] + execution }
         if let chunkBytes { lines += ["", "[bus]", "chunk_bytes = \(chunkBytes)"] }
+        if mechanism == .expertParallel {
+            lines += ["", "[placement]", "gpus = \(gpus)", "interconnect_gbps = \(TOMLValue.float(interconnectGBps))   # per direction (NVLink 4: 450)",
+                      "replicate = \(replicate)", "replica_slots = \(replicaSlots)   # extra expert copies per GPU per layer"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -18,6 +18,8 @@ public struct PolicySpec: Sendable, Equatable {
         case lowPrecision = "low-precision"
         /// Everything resident (``AllResidentPolicy``).
         case allResident = "all-resident"
+        /// Expert parallelism over several GPUs, optionally with predictive replication (``ExpertParallelSimulation``).
+        case expertParallel = "expert-parallel"
 
         /// Whether the mechanism consults a predictor.
         public var usesPredictor: Bool { self == .prefetch || self == .speculative }
@@ -57,6 +59,14 @@ public struct PolicySpec: Sendable, Equatable {
     public var lowPrecisionRatio: Double = 4.25 / 16
     /// Bus chunk size for this policy's runs (overrides the hardware profile's).
     public var chunkBytes: Int?
+    /// Expert parallelism: GPUs.
+    public var gpus = 4
+    /// Expert parallelism: per-direction interconnect bandwidth, GB/s.
+    public var interconnectGBps = 450.0
+    /// Expert parallelism: replicate predicted overloaded experts.
+    public var replicate = false
+    /// Expert parallelism: extra expert copies per GPU per layer.
+    public var replicaSlots = 2
 
     /// Creates a spec.
     public init(name: String, description: String, paper: String, mechanism: Mechanism) {

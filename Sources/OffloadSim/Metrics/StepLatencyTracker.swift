@@ -1,0 +1,44 @@
+import TraceStore
+
+/// Turns step boundaries into the per-token latencies of ``SimulationMetrics`` (TTFT from
+/// admission, TPOT between a sequence's tokens) and the step counts, the same way for
+/// every engine. Memory: one entry per running sequence.
+struct StepLatencyTracker: Sendable {
+    private var admittedAt: [Int: Nanoseconds] = [:]
+    private var lastTokenAt: [Int: Nanoseconds] = [:]
+
+    /// A step starts at `start`: its admitted sequences start waiting.
+    mutating func begin(_ step: Step, at start: Nanoseconds) {
+        for sequence in step.admitted { admittedAt[sequence] = start }
+    }
+
+    /// A step that began at `start` ended at `end`.
+    mutating func finish(_ step: Step, start: Nanoseconds, end: Nanoseconds, into metrics: inout SimulationMetrics) {
+        metrics.steps += 1
+        metrics.tokens += step.tokens
+        metrics.decisions += step.decisions
+        metrics.makespanNs = end
+        if step.phase == .decode {
+            metrics.decodeSteps += 1
+            metrics.decodeNs += end - start
+        } else {
+            metrics.prefillSteps += 1
+        }
+        for sequence in step.firstTokens {
+            metrics.ttft.record(end - (admittedAt[sequence] ?? start))
+            lastTokenAt[sequence] = end
+            metrics.outputTokens += 1
+        }
+        if step.phase == .decode {
+            for entry in step.sequences where !step.firstTokens.contains(entry.id) {
+                metrics.tpot.record(end - (lastTokenAt[entry.id] ?? start))
+                lastTokenAt[entry.id] = end
+                metrics.outputTokens += 1
+            }
+        }
+        for sequence in step.finished {
+            admittedAt[sequence] = nil
+            lastTokenAt[sequence] = nil
+        }
+    }
+}
