@@ -60,7 +60,14 @@ public enum PolicyCatalog {
         let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
         var cacheBytes = overrides.cacheBytes ?? spec.cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }
             ?? spec.cacheExpertsPerLayer.map { $0 * largest * model.layers } ?? 0
-        if cacheBytes == 0 && spec.mechanism.usesPredictor {
+        if spec.mechanism == .speculativeDecoding {
+            run.decodeTokensPerStep = spec.draftTokens + 1
+        }
+        if cacheBytes == 0 && spec.mechanism == .speculativeDecoding && spec.prefetchDuringDraft {
+            let drafting = Double(spec.draftTokens * spec.draftNanosecondsPerToken) * run.profile.link.gbps
+            cacheBytes = Int(drafting) + 2 * (spec.draftTokens + 1) * topK * largest
+            notes.append("no cache given: a prefetch buffer of \(Format.bytes(cacheBytes)) (what drafting time can fill, plus two layers)")
+        } else if cacheBytes == 0 && spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding {
             cacheBytes = (spec.lookahead + 1) * width * largest
             notes.append("no cache given: a prefetch buffer of \((spec.lookahead + 1) * width) experts (\(Format.bytes(cacheBytes)))")
         }
@@ -107,6 +114,16 @@ public enum PolicyCatalog {
             return try execute(LowPrecisionFetchPolicy(name: spec.name, belowWeight: Float(spec.lowPrecisionBelow), byteRatio: spec.lowPrecisionRatio))
         case .allResident:
             return try execute(AllResidentPolicy())
+        case .speculativeDecoding:
+            let policy = SpeculativeDecodingPolicy(
+                name: spec.name, predictor: predictor!, draftTokens: spec.draftTokens,
+                draftNanosecondsPerToken: Nanoseconds(spec.draftNanosecondsPerToken), acceptance: spec.acceptance,
+                prefetch: spec.prefetchDuringDraft, seed: run.options.seed)
+            var result = try execute(policy)
+            if spec.prefetchDuringDraft && policy.decodeSteps > 0 {
+                result.notes.append("prefetched \(Format.fixed(Double(policy.prefetchedLayers) / Double(policy.decodeSteps), 2)) full layers per step while drafting (latency-model cutoff)")
+            }
+            return result
         case .expertParallel:
             let configuration = ExpertParallelConfiguration(gpus: spec.gpus, interconnectGBps: spec.interconnectGBps,
                                                             replicate: spec.replicate, replicaSlots: spec.replicaSlots)

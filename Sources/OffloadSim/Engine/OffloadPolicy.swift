@@ -18,6 +18,12 @@ public protocol OffloadPolicy: AnyObject {
     var expertOrder: ExpertOrder { get }
     /// Whether every expert is resident from the start (no offloading: the compute floor).
     var preloadsAllExperts: Bool { get }
+    /// Compute time before the step's first layer, ns (a draft model's tokens under
+    /// speculative decoding); the bus keeps working meanwhile. Asked after ``stepStarted(in:)``.
+    func draftNanoseconds(in sim: inout Simulation<Self>) -> Nanoseconds
+    /// Output tokens each sequence of a decode step produces (accepted drafts + 1 under
+    /// speculative decoding). Asked when the step ends.
+    func producedTokens(in sim: inout Simulation<Self>) -> Int
     /// A step is about to begin; ``Simulation/step`` holds it.
     func stepStarted(in sim: inout Simulation<Self>)
     /// The step in ``Simulation/step`` has finished.
@@ -43,6 +49,8 @@ extension OffloadPolicy {
     public func planLayer(_ layer: Int, in sim: inout Simulation<Self>) {}
     public func stepFinished(in sim: inout Simulation<Self>) {}
     public func stepStarted(in sim: inout Simulation<Self>) {}
+    public func draftNanoseconds(in sim: inout Simulation<Self>) -> Nanoseconds { 0 }
+    public func producedTokens(in sim: inout Simulation<Self>) -> Int { 1 }
     public func routed(layer: Int, in sim: inout Simulation<Self>) {}
     public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>) {}
     public func mayEvict(_ key: Int) -> Bool { true }

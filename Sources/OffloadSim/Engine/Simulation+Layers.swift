@@ -11,13 +11,14 @@ extension Simulation {
         computeOp = op
         computeStart = now
         metrics.computeNs += ns
-        metrics.layers[layer].computeNs += ns
+        if op != .draft { metrics.layers[layer].computeNs += ns }
         queue.schedule(at: now + ns, phase: .compute)
     }
 
     mutating func computeFinished() {
         if timeline.isRecording(step: step.index) { timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now) }
         switch computeOp {
+        case .draft: beginLayer(0)
         case .attention: routerFinished()
         case .shared: startNextExpert()
         case .expert(let position): expertFinished(position)
@@ -104,7 +105,9 @@ extension Simulation {
 
     mutating func stepFinished() {
         stepDone = true
-        latencies.finish(step, start: stepStart, end: now, into: &metrics)
+        let policy = self.policy
+        let produced = step.phase == .decode ? policy.producedTokens(in: &self) : 1
+        latencies.finish(step, start: stepStart, end: now, produced: produced, into: &metrics)
         if timeline.isRecording(step: step.index) { timeline.recordStep(step, start: stepStart, end: now) }
     }
 }

@@ -73,7 +73,7 @@ public struct Simulation<Policy: OffloadPolicy> {
     static var tabulatedTokens: Int { 16 }
     var latencies = StepLatencyTracker()
 
-    enum ComputeOp: Equatable { case idle, attention, shared, expert(Int) }
+    enum ComputeOp: Equatable { case idle, draft, attention, shared, expert(Int) }
 
     /// A simulator for `model` on `profile` under `policy`.
     ///
@@ -131,7 +131,8 @@ public struct Simulation<Policy: OffloadPolicy> {
         latencies.begin(step, at: now)
         let policy = self.policy
         policy.stepStarted(in: &self)
-        beginLayer(0)
+        let draft = policy.draftNanoseconds(in: &self)
+        if draft > 0 { startCompute(.draft, draft) } else { beginLayer(0) }
         while !stepDone, let event = queue.popNext() {
             now = event.time
             switch event.phase {

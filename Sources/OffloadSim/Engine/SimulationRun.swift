@@ -16,6 +16,8 @@ public struct SimulationRun<Source: RoutingSource> {
     public var prefillAsDecode: Bool
     /// Which sequences run (nil: all); a learned predictor's runs use its test split.
     public var sequenceMask: [Bool]?
+    /// Generated tokens per sequence per decode step (speculative decoding verifies several).
+    public var decodeTokensPerStep = 1
 
     /// Describes a run.
     public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
@@ -49,6 +51,7 @@ public struct SimulationRun<Source: RoutingSource> {
 
     /// A step former over this run's sequences.
     public func makeFormer() -> BatchFormer<Source> {
-        BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask)
+        BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
+                    decodeTokensPerStep: decodeTokensPerStep)
     }
 }

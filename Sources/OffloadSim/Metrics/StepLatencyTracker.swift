@@ -12,8 +12,9 @@ struct StepLatencyTracker: Sendable {
         for sequence in step.admitted { admittedAt[sequence] = start }
     }
 
-    /// A step that began at `start` ended at `end`.
-    mutating func finish(_ step: Step, start: Nanoseconds, end: Nanoseconds, into metrics: inout SimulationMetrics) {
+    /// A step that began at `start` ended at `end`; each decoding sequence produced `produced`
+    /// tokens (more than one under speculative decoding: each gets an equal share of the gap).
+    mutating func finish(_ step: Step, start: Nanoseconds, end: Nanoseconds, produced: Int = 1, into metrics: inout SimulationMetrics) {
         metrics.steps += 1
         metrics.tokens += step.tokens
         metrics.decisions += step.decisions
@@ -31,9 +32,10 @@ struct StepLatencyTracker: Sendable {
         }
         if step.phase == .decode {
             for entry in step.sequences where !step.firstTokens.contains(entry.id) {
-                metrics.tpot.record(end - (lastTokenAt[entry.id] ?? start))
+                let gap = end - (lastTokenAt[entry.id] ?? start)
+                metrics.tpot.record(gap / Nanoseconds(produced), weight: UInt64(produced))
                 lastTokenAt[entry.id] = end
-                metrics.outputTokens += 1
+                metrics.outputTokens += produced
             }
         }
         for sequence in step.finished {

@@ -32,6 +32,9 @@ public struct BatchFormer<Source: RoutingSource> {
     public let prefillAsDecode: Bool
     /// Which sequences to run (by id); nil runs all. Held-out evaluation runs the test split.
     public let sequenceMask: [Bool]?
+    /// Generated tokens each running sequence contributes to a decode step (more than 1 for
+    /// speculative decoding, where a step verifies the draft tokens together).
+    public let decodeTokensPerStep: Int
     private let source: Source
     private var assembler: StepAssembler
     private var readers: [Reader?]
@@ -40,8 +43,9 @@ public struct BatchFormer<Source: RoutingSource> {
     private var stepIndex = 0
 
     /// A former over `source` with `batchSize` slots.
-    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil) {
-        precondition(batchSize >= 1)
+    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1) {
+        precondition(batchSize >= 1 && decodeTokensPerStep >= 1)
+        self.decodeTokensPerStep = decodeTokensPerStep
         precondition(sequenceMask == nil || sequenceMask!.count == source.sequences.count)
         self.sequenceMask = sequenceMask
         self.source = source
@@ -70,7 +74,8 @@ public struct BatchFormer<Source: RoutingSource> {
                 assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
                 taken += 1
                 try advance(slot)
-            } while step.phase == .prefill && running[slot]!.remaining > 0 && nextPhase(slot) == .prefill
+            } while running[slot]!.remaining > 0
+                && (step.phase == .prefill ? nextPhase(slot) == .prefill : taken < decodeTokensPerStep && nextPhase(slot) == .decode)
             let sequence = running[slot]!.sequence
             step.sequences.append((sequence, taken))
             step.kvTokens += before + taken

@@ -30,6 +30,7 @@ public struct TimelineRecorder: Sendable {
         let name: String
         var arguments = "\"layer\":\(layer),\"step\":\(step.index)"
         switch op {
+        case .draft: name = "draft model"
         case .attention: name = "L\(layer) attention+router"
         case .shared: name = "L\(layer) shared experts"
         case .expert(let position):

@@ -44,6 +44,19 @@ extension PolicySpec {
         promoe.order = .residentFirst
         all.append(promoe)
 
+        var drafting = PolicySpec(name: "speculative-decoding", description: "4 draft tokens (2 ms each, acceptance 0.7) verified as one batch; no prefetch: the baseline for sp-moe",
+                                  paper: "speculative decoding (Leviathan et al., arXiv 2211.17192)", mechanism: .speculativeDecoding)
+        drafting.predictor = "parametric"
+        drafting.recall = 0.9
+        drafting.prefetchDuringDraft = false
+        all.append(drafting)
+
+        var spmoe = PolicySpec(name: "sp-moe", description: "speculative decoding that prefetches the verification's experts while drafting, up to a cutoff layer from a latency model",
+                               paper: "SP-MoE, arXiv 2510.10302", mechanism: .speculativeDecoding)
+        spmoe.predictor = "parametric"
+        spmoe.recall = 0.9
+        all.append(spmoe)
+
         var staticEP = PolicySpec(name: "expert-parallel", description: "4 GPUs, experts statically placed (e mod G), all-to-all over NVLink: the baseline for replication",
                                   paper: "expert parallelism (GShard, arXiv 2006.16668)", mechanism: .expertParallel)
         staticEP.replicate = false

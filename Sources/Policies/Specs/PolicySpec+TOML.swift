@@ -10,6 +10,8 @@ extension PolicySpec {
         "execution.order", "execution.exact_layers", "execution.low_precision_below", "execution.low_precision_ratio",
         "bus.chunk_bytes",
         "placement.gpus", "placement.interconnect_gbps", "placement.replicate", "placement.replica_slots",
+        "speculative_decoding.draft_tokens", "speculative_decoding.draft_ns_per_token", "speculative_decoding.acceptance",
+        "speculative_decoding.prefetch",
     ]
 
     /// Reads a policy file; errors give the line of the bad key and what is valid.
@@ -73,6 +75,18 @@ extension PolicySpec {
         guard interconnectGBps > 0 else { throw fail(line("placement.interconnect_gbps"), "'placement.interconnect_gbps' must be positive") }
         replicate = try read("placement.replicate", doc.bool) ?? false
         replicaSlots = try read("placement.replica_slots", doc.integer) ?? 2
+        draftTokens = try read("speculative_decoding.draft_tokens", doc.integer) ?? 4
+        guard (1...64).contains(draftTokens) else { throw fail(line("speculative_decoding.draft_tokens"), "'speculative_decoding.draft_tokens' must be 1…64") }
+        draftNanosecondsPerToken = Int(try read("speculative_decoding.draft_ns_per_token", doc.number) ?? 2_000_000)
+        guard draftNanosecondsPerToken > 0 else {
+            throw fail(line("speculative_decoding.draft_ns_per_token"), "'speculative_decoding.draft_ns_per_token' must be positive")
+        }
+        acceptance = try read("speculative_decoding.acceptance", doc.number) ?? 0.7
+        guard (0...1).contains(acceptance) else { throw fail(line("speculative_decoding.acceptance"), "'speculative_decoding.acceptance' must be within 0…1") }
+        prefetchDuringDraft = try read("speculative_decoding.prefetch", doc.bool) ?? true
+        if mechanism == .speculativeDecoding, let predictor, !["oracle", "parametric"].contains(predictor) {
+            throw fail(line("predictor.name"), "speculative decoding predicts the verified tokens' experts before any layer has run; use 'oracle' or 'parametric'")
+        }
         guard replicaSlots >= 0 else { throw fail(line("placement.replica_slots"), "'placement.replica_slots' must not be negative") }
     }
 
@@ -105,6 +119,11 @@ extension PolicySpec {
         }
         if !execution.isEmpty { lines += ["", "[execution]"] + execution }
         if let chunkBytes { lines += ["", "[bus]", "chunk_bytes = \(chunkBytes)"] }
+        if mechanism == .speculativeDecoding {
+            lines += ["", "[speculative_decoding]", "draft_tokens = \(draftTokens)",
+                      "draft_ns_per_token = \(draftNanosecondsPerToken)   # draft model time per token",
+                      "acceptance = \(TOMLValue.float(acceptance))", "prefetch = \(prefetchDuringDraft)   # prefetch target experts while drafting (SP-MoE)"]
+        }
         if mechanism == .expertParallel {
             lines += ["", "[placement]", "gpus = \(gpus)", "interconnect_gbps = \(TOMLValue.float(interconnectGBps))   # per direction (NVLink 4: 450)",
                       "replicate = \(replicate)", "replica_slots = \(replicaSlots)   # extra expert copies per GPU per layer"]

@@ -18,11 +18,13 @@ public struct PolicySpec: Sendable, Equatable {
         case lowPrecision = "low-precision"
         /// Everything resident (``AllResidentPolicy``).
         case allResident = "all-resident"
+        /// Speculative decoding with a draft model, optionally prefetching during drafting (``SpeculativeDecodingPolicy``).
+        case speculativeDecoding = "speculative-decoding"
         /// Expert parallelism over several GPUs, optionally with predictive replication (``ExpertParallelSimulation``).
         case expertParallel = "expert-parallel"
 
         /// Whether the mechanism consults a predictor.
-        public var usesPredictor: Bool { self == .prefetch || self == .speculative }
+        public var usesPredictor: Bool { self == .prefetch || self == .speculative || self == .speculativeDecoding }
     }
 
     /// Name, as `--policy` takes it.
@@ -59,6 +61,14 @@ public struct PolicySpec: Sendable, Equatable {
     public var lowPrecisionRatio: Double = 4.25 / 16
     /// Bus chunk size for this policy's runs (overrides the hardware profile's).
     public var chunkBytes: Int?
+    /// Speculative decoding: draft tokens per step.
+    public var draftTokens = 4
+    /// Speculative decoding: draft model time per token, ns.
+    public var draftNanosecondsPerToken: Int = 2_000_000
+    /// Speculative decoding: probability that a draft token is accepted.
+    public var acceptance = 0.7
+    /// Speculative decoding: prefetch the target's experts while drafting (SP-MoE).
+    public var prefetchDuringDraft = true
     /// Expert parallelism: GPUs.
     public var gpus = 4
     /// Expert parallelism: per-direction interconnect bandwidth, GB/s.

@@ -5,9 +5,10 @@ import TraceStore
 
 /// Traces written through the real writer for predictor and policy tests.
 enum PolicyFixtures {
-    /// Writes `sequences` (each a list of tokens' ids, layer by layer) as a decode-only trace.
+    /// Writes `sequences` (each a list of tokens' ids, layer by layer): the first `prompt`
+    /// tokens of each as prefill, the rest in `phase`.
     static func trace(_ sequences: [[[UInt16]]], layers: Int, experts: Int, topK: Int, expertBytes: Int = 1_000_000,
-                      phase: Phase = .decode, weights: [Float]? = nil) throws -> TraceReader {
+                      phase: Phase = .decode, weights: [Float]? = nil, prompt: Int = 0) throws -> TraceReader {
         let path = Repository.temporaryFolder() + "/policy.sqlite"
         let shape = ModelShape(name: "hand", layers: layers, experts: experts, topK: topK,
                                expertBytes: Array(repeating: expertBytes, count: layers))
@@ -15,7 +16,9 @@ enum PolicyFixtures {
         let writer = try TraceWriter(path: path, metadata: meta, options: .init(chunkTokens: 64, compressionLevel: 1))
         for (index, tokens) in sequences.enumerated() {
             writer.beginSequence(name: "s\(index)")
-            for ids in tokens { try writer.appendToken(phase: phase, ids: ids, weights: weights) }
+            for (index, ids) in tokens.enumerated() {
+                try writer.appendToken(phase: index < prompt ? .prefill : phase, ids: ids, weights: weights)
+            }
         }
         _ = try writer.finish()
         return try TraceReader(path: path)
