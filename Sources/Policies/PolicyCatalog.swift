@@ -84,6 +84,7 @@ public enum PolicyCatalog {
                                                      testFraction: overrides.testFraction)
             let prepared = try PredictorCatalog.prepare(name, source: run.source, settings: settings)
             predictor = prepared.predictor
+            if name == "recorded" { run.predictionLookaheads = spec.mechanism == .speculative ? [1] : [spec.lookahead] }
             if let learned = prepared.split {
                 split = learned
                 run.sequenceMask = learned.test

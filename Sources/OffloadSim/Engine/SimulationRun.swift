@@ -18,6 +18,8 @@ public struct SimulationRun<Source: RoutingSource> {
     public var sequenceMask: [Bool]?
     /// Generated tokens per sequence per decode step (speculative decoding verifies several).
     public var decodeTokensPerStep = 1
+    /// Lookaheads whose recorded predictions the steps carry (for the recorded predictor).
+    public var predictionLookaheads: [Int] = []
 
     /// Describes a run.
     public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
@@ -52,6 +54,6 @@ public struct SimulationRun<Source: RoutingSource> {
     /// A step former over this run's sequences.
     public func makeFormer() -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
-                    decodeTokensPerStep: decodeTokensPerStep)
+                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads)
     }
 }

@@ -35,6 +35,8 @@ public struct BatchFormer<Source: RoutingSource> {
     /// Generated tokens each running sequence contributes to a decode step (more than 1 for
     /// speculative decoding, where a step verifies the draft tokens together).
     public let decodeTokensPerStep: Int
+    /// Lookaheads whose recorded predictions steps carry.
+    public let predictionLookaheads: [Int]
     private let source: Source
     private var assembler: StepAssembler
     private var readers: [Reader?]
@@ -43,8 +45,10 @@ public struct BatchFormer<Source: RoutingSource> {
     private var stepIndex = 0
 
     /// A former over `source` with `batchSize` slots.
-    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1) {
+    public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
+                predictionLookaheads: [Int] = []) {
         precondition(batchSize >= 1 && decodeTokensPerStep >= 1)
+        self.predictionLookaheads = predictionLookaheads
         self.decodeTokensPerStep = decodeTokensPerStep
         precondition(sequenceMask == nil || sequenceMask!.count == source.sequences.count)
         self.sequenceMask = sequenceMask
@@ -72,6 +76,9 @@ public struct BatchFormer<Source: RoutingSource> {
             var taken = 0
             repeat {
                 assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
+                if !predictionLookaheads.isEmpty {
+                    assembler.addPredictions(token: running[slot]!.position, from: readers[slot]!.cursor.predictions, into: &step)
+                }
                 taken += 1
                 try advance(slot)
             } while running[slot]!.remaining > 0
@@ -112,7 +119,7 @@ public struct BatchFormer<Source: RoutingSource> {
            current.chunk.index + 1 >= info.firstChunk {
             reader = current
         } else {
-            let cursor = try source.cursor(fromChunk: info.firstChunk)
+            let cursor = try source.cursor(fromChunk: info.firstChunk, predictions: predictionLookaheads)
             reader = Reader(cursor: cursor, chunk: cursor.makeChunk())
         }
         while !reader.loaded || reader.chunk.index < info.firstChunk {
@@ -146,7 +153,7 @@ public struct BatchFormer<Source: RoutingSource> {
     }
 
     private func missing(_ sequence: Int) -> TraceStoreError {
-        TraceStoreError(file: "trace", place: "sequence \(sequence)",
+        TraceStoreError(file: source.sourceName, place: "sequence \(sequence)",
                         problem: "its tokens are not where the sequences table says",
                         fix: "The trace is damaged; re-create it with `moesim trace import`.")
     }

@@ -6,6 +6,8 @@ public protocol RoutingCursor {
     func makeChunk() -> RoutingChunk
     /// Decodes the next chunk into `chunk`; false after the last.
     mutating func next(into chunk: inout RoutingChunk) throws -> Bool
+    /// The current chunk's recorded predictions, one per lookahead the cursor was opened with.
+    var predictions: [PredictionChunk] { get }
 }
 
 /// Routing records and the sequences they belong to, from which batches are formed.
@@ -15,12 +17,17 @@ public protocol RoutingCursor {
 public protocol RoutingSource {
     /// The cursor type this source hands out.
     associatedtype Cursor: RoutingCursor
+    /// How errors name the source (a trace's path).
+    var sourceName: String { get }
     /// The model shape the ids refer to.
     var shape: ModelShape { get }
     /// Whether gate weights are present.
     var hasWeights: Bool { get }
     /// The sequences, in trace order.
     var sequences: [SequenceInfo] { get }
-    /// A cursor positioned at chunk `index` (a sequence's ``SequenceInfo/firstChunk``).
-    func cursor(fromChunk index: Int) throws -> Cursor
+    /// Lookaheads the source has recorded predictions for.
+    var recordedLookaheads: [Int] { get }
+    /// A cursor positioned at chunk `index` (a sequence's ``SequenceInfo/firstChunk``),
+    /// decoding the recorded predictions at `lookaheads` too.
+    func cursor(fromChunk index: Int, predictions lookaheads: [Int]) throws -> Cursor
 }

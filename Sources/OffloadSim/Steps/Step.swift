@@ -41,6 +41,14 @@ public struct Step: Sendable {
     public internal(set) var tokenExperts: [UInt16] = []
     /// Gate weight of each entry of ``tokenExperts`` (NaN where the trace has no weights).
     public internal(set) var tokenWeights: [Float] = []
+    /// Lookaheads whose recorded predictions the step carries.
+    public internal(set) var recordedLookaheads: [Int] = []
+    /// Experts per recorded prediction set.
+    public internal(set) var recordedWidth = 0
+    /// Recorded predictions per lookahead (in ``recordedLookaheads`` order), token-major: the
+    /// set of token t for target layer m starts at `(t × layers + m) × recordedWidth`;
+    /// `UInt16.max` fills target layers below the lookahead.
+    public internal(set) var tokenPredictions: [[UInt16]] = []
     /// Routed decisions in the step (tokens × layers × top-k).
     public var decisions: Int { tokenExperts.count }
 

@@ -37,6 +37,25 @@ struct StepAssembler {
         step.tokenExperts.removeAll(keepingCapacity: true)
         step.tokenWeights.removeAll(keepingCapacity: true)
         step.tokenSequences.removeAll(keepingCapacity: true)
+        for index in step.tokenPredictions.indices { step.tokenPredictions[index].removeAll(keepingCapacity: true) }
+    }
+
+    /// Adds the recorded predictions of token `token` of the current chunk.
+    func addPredictions(token: Int, from predictions: [PredictionChunk], into step: inout Step) {
+        if step.tokenPredictions.count != predictions.count {
+            step.tokenPredictions = Array(repeating: [], count: predictions.count)
+            step.recordedLookaheads = predictions.map(\.lookahead)
+            step.recordedWidth = predictions.first?.width ?? 0
+        }
+        for (index, chunk) in predictions.enumerated() {
+            for layer in 0..<layers {
+                if layer < chunk.lookahead {
+                    step.tokenPredictions[index].append(contentsOf: repeatElement(UInt16.max, count: chunk.width))
+                } else {
+                    step.tokenPredictions[index].append(contentsOf: chunk.predicted(token: token, targetLayer: layer))
+                }
+            }
+        }
     }
 
     /// Adds token `token` of `chunk`, of sequence `sequence`, to the step.

@@ -4,7 +4,7 @@ import TraceStore
 /// Builds predictors by name and trains the learned ones on a trace's training split.
 public enum PredictorCatalog {
     /// Predictor names, as `--predictor` and policy files take them.
-    public static let names = ["oracle", "parametric", "previous-token", "popularity", "cross-layer", "activation-matrix"]
+    public static let names = ["recorded", "oracle", "parametric", "previous-token", "popularity", "cross-layer", "activation-matrix"]
 
     /// What a predictor needs besides its name.
     public struct Settings: Sendable, Equatable {
@@ -44,6 +44,13 @@ public enum PredictorCatalog {
         let shape = PredictorShape(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK)
         let predictor: ExpertPredictor
         switch name {
+        case "recorded":
+            for d in settings.lookaheads where !source.recordedLookaheads.contains(d) {
+                let recorded = source.recordedLookaheads.isEmpty ? "none" : source.recordedLookaheads.map(String.init).joined(separator: ", ")
+                throw TraceStoreError(file: source.sourceName, problem: "has no recorded predictions at lookahead \(d) (it has: \(recorded))",
+                                      fix: "Record the trace with predictions (traces/record), or use another predictor.")
+            }
+            predictor = RecordedPredictor(layers: shape.layers)
         case "oracle": predictor = OraclePredictor(shape: shape)
         case "parametric":
             guard (0...1).contains(settings.recall) else {
@@ -60,7 +67,7 @@ public enum PredictorCatalog {
         guard predictor.isLearned else { return Prepared(predictor: predictor, split: nil, trainedOn: []) }
         let split = SequenceSplit(sequences: source.sequences.count, testFraction: settings.testFraction, seed: settings.seed)
         guard source.sequences.count >= 2 else {
-            throw TraceStoreError(file: "trace", problem: "has one sequence; a learned predictor needs sequences to train on and others to test on",
+            throw TraceStoreError(file: source.sourceName, problem: "has one sequence; a learned predictor needs sequences to train on and others to test on",
                                   fix: "Use a trace with several sequences, or the oracle or parametric predictor.")
         }
         var former = BatchFormer(source: source, batchSize: 1, sequenceMask: split.train)

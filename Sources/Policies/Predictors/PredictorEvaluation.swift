@@ -82,7 +82,8 @@ public struct PredictorEvaluation: Sendable, Encodable {
         var evaluation = PredictorEvaluation(
             predictor: predictor.name, lookahead: lookahead, width: width, testSequences: test.filter { $0 }.count,
             layers: (lookahead..<shape.layers).map { LayerScore(layer: $0) })
-        var former = BatchFormer(source: source, batchSize: 1, sequenceMask: test)
+        let recorded = predictor is RecordedPredictor ? [lookahead] : []
+        var former = BatchFormer(source: source, batchSize: 1, sequenceMask: test, predictionLookaheads: recorded)
         var step = Step()
         var predicted: [UInt16] = []
         while try former.next(into: &step) {

@@ -57,21 +57,27 @@ public final class TraceReader {
 
     /// A cursor over all chunks in order, optionally with the recorded predictions at `lookaheads`.
     public func chunks(predictions lookaheads: [Int] = []) throws -> ChunkCursor {
-        for d in lookaheads where !metadata.predictionLookaheads.contains(d) {
-            throw TraceStoreError(file: path, problem: "has no recorded predictions at lookahead \(d) (it has: \(metadata.predictionLookaheads.map(String.init).joined(separator: ", ")))",
-                                  fix: "Use a lookahead the trace was recorded with, or a learned predictor.")
-        }
+        try checkLookaheads(lookaheads)
         return try ChunkCursor(reader: self, lookaheads: lookaheads)
     }
 
     /// A cursor that starts at chunk `index` (a sequence's `firstChunk`), for readers that
     /// follow several sequences at once; the totals check at the end covers chunk count only.
-    public func chunks(from index: Int) throws -> ChunkCursor {
+    public func chunks(from index: Int, predictions lookaheads: [Int] = []) throws -> ChunkCursor {
         guard index >= 0, index <= metadata.chunks else {
             throw TraceStoreError(file: path, problem: "has no chunk \(index) (it has \(metadata.chunks))",
                                   fix: "Pass a chunk index from the sequences table.")
         }
-        return try ChunkCursor(reader: self, lookaheads: [], startChunk: index)
+        try checkLookaheads(lookaheads)
+        return try ChunkCursor(reader: self, lookaheads: lookaheads, startChunk: index)
+    }
+
+    private func checkLookaheads(_ lookaheads: [Int]) throws {
+        for d in lookaheads where !metadata.predictionLookaheads.contains(d) {
+            let recorded = metadata.predictionLookaheads.isEmpty ? "none" : metadata.predictionLookaheads.map(String.init).joined(separator: ", ")
+            throw TraceStoreError(file: path, problem: "has no recorded predictions at lookahead \(d) (it has: \(recorded))",
+                                  fix: "Use a lookahead the trace was recorded with, or a learned predictor.")
+        }
     }
 
     /// Compressed bytes of the routing ids, the weights and the predictions, summed over chunks.

@@ -19,7 +19,7 @@ struct PolicySpecTests {
     }
 
     @Test("a bad key or value is refused with its line and the valid choices", arguments: [
-        ("name = \"x\"\nmechanism = \"prefetch\"\n[predictor]\nname = \"crystal-ball\"\n", 4, "valid: oracle"),
+        ("name = \"x\"\nmechanism = \"prefetch\"\n[predictor]\nname = \"crystal-ball\"\n", 4, "valid: recorded, oracle"),
         ("name = \"x\"\nmechanism = \"teleport\"\n", 2, "valid: on-demand, prefetch"),
         ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nsize = 3\n", 4, "unknown key 'cache.size'"),
         ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nmib = -1\n", 4, "'cache.mib' must be positive"),
