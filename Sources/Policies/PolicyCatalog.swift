@@ -80,8 +80,8 @@ public enum PolicyCatalog {
         var predictor: ExpertPredictor?
         var split = overrides.split
         if spec.mechanism.usesPredictor, let name = spec.predictor {
-            let settings = PredictorCatalog.Settings(recall: spec.recall ?? 0.9, lookaheads: [spec.lookahead], seed: run.options.seed,
-                                                     testFraction: overrides.testFraction)
+            let settings = PredictorCatalog.Settings(recall: spec.recall ?? 0.9, layerRecall: spec.layerRecall, lookaheads: [spec.lookahead],
+                                                     seed: run.options.seed, testFraction: overrides.testFraction)
             let prepared = try PredictorCatalog.prepare(name, source: run.source, settings: settings)
             predictor = prepared.predictor
             if name == "recorded" { run.predictionLookaheads = spec.mechanism == .speculative ? [1] : [spec.lookahead] }

@@ -5,7 +5,7 @@ extension PolicySpec {
     /// Every key a policy file may hold.
     public static let tomlKeys = [
         "name", "description", "paper", "mechanism",
-        "predictor.name", "predictor.recall", "predictor.lookahead", "predictor.widen",
+        "predictor.name", "predictor.recall", "predictor.layer_recall", "predictor.lookahead", "predictor.widen",
         "cache.mib", "cache.experts_per_layer", "cache.eviction", "cache.partitioned",
         "execution.order", "execution.exact_layers", "execution.low_precision_below", "execution.low_precision_ratio",
         "bus.chunk_bytes",
@@ -50,6 +50,10 @@ extension PolicySpec {
         }
         recall = try read("predictor.recall", doc.number)
         if let recall, !(0...1).contains(recall) { throw fail(line("predictor.recall"), "'predictor.recall' must be within 0…1") }
+        layerRecall = try read("predictor.layer_recall", doc.numbers)
+        if let layerRecall, layerRecall.isEmpty || !layerRecall.allSatisfy({ (0...1).contains($0) }) {
+            throw fail(line("predictor.layer_recall"), "'predictor.layer_recall' must list recalls within 0…1")
+        }
         lookahead = try read("predictor.lookahead", doc.integer) ?? 1
         guard lookahead >= 1 else { throw fail(line("predictor.lookahead"), "'predictor.lookahead' must be at least 1") }
         widen = try read("predictor.widen", doc.number) ?? 1
@@ -102,6 +106,7 @@ extension PolicySpec {
         if let predictor {
             lines += ["", "[predictor]", "name = \(TOMLValue.quoted(predictor))   # \(PredictorCatalog.names.joined(separator: " | "))"]
             if let recall { lines.append("recall = \(TOMLValue.float(recall))") }
+            if let layerRecall { lines.append("layer_recall = \(TOMLValue.array(layerRecall.map { .float($0) }))   # per target layer") }
             lines += ["lookahead = \(lookahead)", "widen = \(TOMLValue.float(widen))"]
         }
         var cache: [String] = []

@@ -39,6 +39,8 @@ public struct PolicySpec: Sendable, Equatable {
     public var predictor: String?
     /// Recall of the parametric predictor.
     public var recall: Double?
+    /// Per target layer recall of the parametric predictor (the last value covers deeper layers).
+    public var layerRecall: [Double]?
     /// Layers ahead the prediction is made.
     public var lookahead: Int = 1
     /// Experts predicted per token: k × widen.

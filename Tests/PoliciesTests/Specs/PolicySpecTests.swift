@@ -34,3 +34,20 @@ struct PolicySpecTests {
         }
     }
 }
+
+@Suite("Policy files compose")
+struct PolicyCompositionTests {
+    @Test("a user's file composes a mechanism with a per-layer recall without Swift")
+    func perLayerRecall() throws {
+        let text = """
+            name = "exact-early-layers"
+            mechanism = "speculative"
+            [predictor]
+            name = "parametric"
+            layer_recall = [1.0, 1.0, 0.8]
+            """
+        let spec = try PolicySpec(toml: text, file: "mine.toml")
+        #expect(spec.layerRecall == [1, 1, 0.8])
+        #expect(try PolicySpec(toml: spec.tomlText, file: "again.toml") == spec)
+    }
+}
