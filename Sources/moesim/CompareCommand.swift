@@ -95,7 +95,7 @@ struct CompareCommand: ParsableCommand {
             let p99 = m.tpot.quantile(0.99).map { Format.fixed($0 / 1e6, 3) } ?? "n/a"
             let columns = [
                 run.policy.rightPadded(27), run.predictor.rightPadded(21), cache.rightPadded(17), tpot.leftPadded(8), p99.leftPadded(8),
-                (Format.fixed(m.stallShare * 100, 1) + "%").leftPadded(6), (Format.fixed(m.hitRate * 100, 1) + "%").leftPadded(9),
+                (Format.fixed(m.stallShare * 100, 1) + "%").leftPadded(6), (m.lookups == 0 ? "—" : Format.fixed(m.hitRate * 100, 1) + "%").leftPadded(9),
                 Format.fixed(m.routingFidelity, 3).leftPadded(9), Format.bytes(m.bytesMoved).leftPadded(11),
                 (row.predictorRecall.map { Format.fixed($0, 3) } ?? "—").leftPadded(7),
             ]
@@ -107,7 +107,8 @@ struct CompareCommand: ParsableCommand {
 
     /// The recall@(k × widen) of the spec's predictor at its lookahead, on the same test sequences.
     private func recall(of spec: PolicySpec, reader: TraceReader, split: SequenceSplit?) throws -> Double? {
-        guard spec.mechanism.usesPredictor, let name = spec.predictor else { return nil }
+        guard spec.mechanism.usesPredictor, let name = spec.predictor,
+              spec.mechanism != .speculativeDecoding || spec.prefetchDuringDraft else { return nil }
         let settings = PredictorCatalog.Settings(recall: spec.recall ?? 0.9, lookaheads: [spec.lookahead], seed: seed)
         let prepared = try PredictorCatalog.prepare(name, source: reader, settings: settings)
         let test = (prepared.split ?? split)?.test ?? Array(repeating: true, count: reader.sequences.count)
