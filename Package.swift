@@ -46,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "Policies",
-            dependencies: ["OffloadSim", "TraceStore"]
+            dependencies: ["OffloadSim", "TraceStore", "TOML"]
         ),
         .executableTarget(
             name: "moesim",
@@ -69,11 +69,11 @@ let package = Package(
         ),
         .testTarget(
             name: "PoliciesTests",
-            dependencies: ["Policies", "OffloadSim", "TraceStore", "TestSupport"]
+            dependencies: ["Policies", "OffloadSim", "TraceStore", "TOML", "TestSupport"]
         ),
         .testTarget(
             name: "OffloadSimTests",
-            dependencies: ["OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"]
+            dependencies: ["OffloadSim", "Policies", "TraceStore", "TOML", "TestSupport", "moesim"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import OffloadSim
 import Policies
+import TOML
 import TraceStore
 
 /// Resolves the CLI's names (model, hardware, policy, eviction) against a trace into a
@@ -92,7 +93,7 @@ struct SimulationSetup {
             }
             do {
                 return try PolicySpec(toml: String(decoding: data, as: UTF8.self), file: name)
-            } catch let error as PolicyFileError {
+            } catch let error as TOMLFileError {
                 throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
                                       fix: "Fix the file (start from `moesim policies --export NAME`).")
             }
@@ -110,7 +111,7 @@ struct SimulationSetup {
             }
             do {
                 return try HardwareProfile(toml: String(decoding: data, as: UTF8.self), file: name)
-            } catch let error as ProfileError {
+            } catch let error as TOMLFileError {
                 throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
                                       fix: "Fix the file (start from `moesim hardware --export NAME`).")
             }

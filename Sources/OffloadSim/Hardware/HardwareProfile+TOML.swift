@@ -13,25 +13,17 @@ extension HardwareProfile {
 
     /// Reads a profile from TOML text; `file` names it in errors, which give the line and the fix.
     public init(toml text: String, file: String) throws {
-        func fail(_ line: Int, _ problem: String) -> ProfileError { ProfileError(file: file, line: line, problem: problem) }
-        let document: TOMLDocument
-        do {
-            document = try TOMLDocument(parsing: text)
-            try document.rejectUnknownKeys(allowed: Self.tomlKeys)
-        } catch let error as TOMLError {
-            throw fail(error.line, error.message)
-        }
+        func fail(_ line: Int, _ problem: String) -> TOMLFileError { TOMLFileError(file: file, line: line, problem: problem) }
+        let document = try TOMLDocument(parsing: text, file: file, allowed: Self.tomlKeys)
         func required<T>(_ key: String, _ read: (String) throws -> T?) throws -> T {
-            do {
-                guard let value = try read(key) else { throw fail(0, "is missing the key '\(key)'") }
-                return value
-            } catch let error as TOMLError { throw fail(error.line, error.message) }
+            guard let value = try document.read(key, file: file, read) else { throw fail(0, "is missing the key '\(key)'") }
+            return value
         }
         func optional<T>(_ key: String, _ read: (String) throws -> T?) throws -> T? {
-            do { return try read(key) } catch let error as TOMLError { throw fail(error.line, error.message) }
+            try document.read(key, file: file, read)
         }
         func positive(_ key: String, _ value: Double) throws -> Double {
-            guard value > 0, value.isFinite else { throw fail(document[key]?.line ?? 0, "'\(key)' must be positive, not \(value)") }
+            guard value > 0, value.isFinite else { throw fail(document.line(of: key), "'\(key)' must be positive, not \(value)") }
             return value
         }
         var tables: [String: CalibrationTable] = [:]
@@ -107,20 +99,5 @@ extension HardwareProfile {
                       "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// A hardware profile file that cannot be used: the file, the line (0 when the problem is
-/// a missing key) and what is wrong.
-public struct ProfileError: Error, Sendable, CustomStringConvertible {
-    /// The profile's path.
-    public var file: String
-    /// 1-based line, or 0.
-    public var line: Int
-    /// What is wrong.
-    public var problem: String
-
-    public var description: String {
-        "\(file)\(line > 0 ? ":\(line)" : ""): \(problem). Fix the file (start from `moesim hardware --export NAME`)."
     }
 }

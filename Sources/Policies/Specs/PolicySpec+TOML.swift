@@ -16,18 +16,10 @@ extension PolicySpec {
 
     /// Reads a policy file; errors give the line of the bad key and what is valid.
     public init(toml text: String, file: String) throws {
-        func fail(_ line: Int, _ problem: String) -> PolicyFileError { PolicyFileError(file: file, line: line, problem: problem) }
-        let doc: TOMLDocument
-        do {
-            doc = try TOMLDocument(parsing: text)
-            try doc.rejectUnknownKeys(allowed: Self.tomlKeys)
-        } catch let error as TOMLError {
-            throw fail(error.line, error.message)
-        }
-        func read<T>(_ key: String, _ reader: (String) throws -> T?) throws -> T? {
-            do { return try reader(key) } catch let error as TOMLError { throw fail(error.line, error.message) }
-        }
-        func line(_ key: String) -> Int { doc[key]?.line ?? 0 }
+        func fail(_ line: Int, _ problem: String) -> TOMLFileError { TOMLFileError(file: file, line: line, problem: problem) }
+        let doc = try TOMLDocument(parsing: text, file: file, allowed: Self.tomlKeys)
+        func read<T>(_ key: String, _ reader: (String) throws -> T?) throws -> T? { try doc.read(key, file: file, reader) }
+        func line(_ key: String) -> Int { doc.line(of: key) }
         func choice<T: RawRepresentable>(_ key: String, _ make: (String) -> T?, valid: [String]) throws -> T? where T.RawValue == String {
             guard let raw = try read(key, doc.string) else { return nil }
             guard let value = make(raw) else {
@@ -135,16 +127,4 @@ extension PolicySpec {
         }
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-/// A policy file that cannot be used: the file, the line (0 for a missing key), what is wrong.
-public struct PolicyFileError: Error, Sendable, CustomStringConvertible {
-    /// The file.
-    public var file: String
-    /// 1-based line or 0.
-    public var line: Int
-    /// What is wrong.
-    public var problem: String
-
-    public var description: String { "\(file)\(line > 0 ? ":\(line)" : ""): \(problem)" }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OffloadSim
+import TOML
 import Testing
 
 @Suite("Hardware profiles")
@@ -32,7 +33,7 @@ struct HardwareProfileTests {
         #expect {
             _ = try HardwareProfile(toml: text, file: "p.toml")
         } throws: { error in
-            let failure = error as? ProfileError
+            let failure = error as? TOMLFileError
             return failure?.line == line && failure!.problem.contains("unknown key 'bus.bandwith_gbps'") && failure!.problem.contains("bus.h2d_gbps")
         }
     }
@@ -43,7 +44,7 @@ struct HardwareProfileTests {
         #expect {
             _ = try HardwareProfile(toml: text, file: "p.toml")
         } throws: { error in
-            (error as? ProfileError)?.problem.contains("'bus.h2d_gbps' must be positive") == true && (error as? ProfileError)?.line ?? 0 > 0
+            (error as? TOMLFileError)?.problem.contains("'bus.h2d_gbps' must be positive") == true && (error as? TOMLFileError)?.line ?? 0 > 0
         }
     }
 

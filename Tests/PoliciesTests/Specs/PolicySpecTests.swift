@@ -1,6 +1,7 @@
 import Foundation
 import Policies
 import TestSupport
+import TOML
 import Testing
 
 @Suite("Policy files")
@@ -29,7 +30,7 @@ struct PolicySpecTests {
         #expect {
             _ = try PolicySpec(toml: text, file: "mine.toml")
         } throws: { error in
-            guard let error = error as? PolicyFileError else { return false }
+            guard let error = error as? TOMLFileError else { return false }
             return error.line == line && error.problem.contains(message)
         }
     }
