@@ -5,7 +5,7 @@ import PackageDescription
 /// with experts offloaded to CPU memory. Layers (DESIGN.md §4), each importing only
 /// those below it:
 ///
-///     moesim (CLI)  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd
+///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd
 ///                                           ↘  TOML
 let package = Package(
     name: "moesim",
@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "OffloadSim", targets: ["OffloadSim"]),
         .library(name: "Policies", targets: ["Policies"]),
         .library(name: "TOML", targets: ["TOML"]),
+        .library(name: "Lab", targets: ["Lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,10 +49,14 @@ let package = Package(
             name: "Policies",
             dependencies: ["OffloadSim", "TraceStore", "TOML"]
         ),
+        .target(
+            name: "Lab",
+            dependencies: ["Policies", "OffloadSim", "TraceStore", "TOML"]
+        ),
         .executableTarget(
             name: "moesim",
             dependencies: [
-                "TraceStore", "OffloadSim", "Policies", "TOML",
+                "TraceStore", "OffloadSim", "Policies", "TOML", "Lab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -66,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "TOMLTests",
             dependencies: ["TOML"]
+        ),
+        .testTarget(
+            name: "LabTests",
+            dependencies: ["Lab", "Policies", "OffloadSim", "TraceStore", "TOML", "TestSupport", "moesim"]
         ),
         .testTarget(
             name: "PoliciesTests",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 import Foundation
 import OffloadSim
 import Policies
@@ -61,14 +62,14 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         let reader = try TraceReader(path: trace)
         let names = policies.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? PolicyCatalog.names
-        let specs = try names.map { try SimulationSetup.policy($0) }
+        let specs = try names.map { try RunSetup.policy($0) }
         let learns = specs.contains { spec in
             spec.mechanism.usesPredictor && ["popularity", "cross-layer", "activation-matrix"].contains(spec.predictor ?? "")
         }
         let split = learns ? SequenceSplit(sequences: reader.sequences.count, seed: seed) : nil
         var rows: [Row] = []
         for (index, spec) in specs.enumerated() {
-            let setup = try SimulationSetup(
+            let setup = try RunSetup(
                 trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: names[index],
                 cacheBytes: cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }, eviction: eviction, partitioned: false,
                 batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0)

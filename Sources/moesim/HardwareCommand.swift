@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 import OffloadSim
 import TraceStore
 
@@ -14,7 +15,7 @@ struct HardwareCommand: ParsableCommand {
 
     func run() throws {
         if let export {
-            print(try SimulationSetup.profile(export).tomlText, terminator: "")
+            print(try RunSetup.profile(export).tomlText, terminator: "")
             return
         }
         print("name             GPU                          HBM GB/s  bf16 TFLOP/s  memory   H2D GB/s  copy latency")

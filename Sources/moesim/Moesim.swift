@@ -12,7 +12,7 @@ struct Moesim: ParsableCommand {
         commandName: "moesim",
         abstract: "Trace-driven simulator and policy lab for MoE inference with experts offloaded to CPU memory.",
         version: MoesimVersion.current,
-        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self]
+        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, SweepCommand.self, MergeCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self]
     )
 
     /// Runs the command; every user-facing failure exits with status 2 and one clear
@@ -36,8 +36,8 @@ struct Moesim: ParsableCommand {
     }
 }
 
-/// Writes `message` and a newline to standard error.
-func printError(_ message: String) {
-    let line = message + "\n"
+/// Writes `message` (and a newline unless told otherwise) to standard error.
+func printError(_ message: String, newline: Bool = true) {
+    let line = message + (newline ? "\n" : "")
     _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 import Policies
 import TraceStore
 
@@ -11,7 +12,7 @@ struct PoliciesCommand: ParsableCommand {
 
     func run() throws {
         if let export {
-            print(try SimulationSetup.policy(export).tomlText, terminator: "")
+            print(try RunSetup.policy(export).tomlText, terminator: "")
             return
         }
         print("name                        mechanism      predictor     description  [paper]")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Lab
 import Foundation
 import OffloadSim
 import Policies
@@ -73,7 +74,7 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let reader = try TraceReader(path: trace)
-        let setup = try SimulationSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
+        let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                         cacheBytes: cacheBytes, eviction: eviction, partitioned: partitioned,
                                         batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
                                         timelineSteps: timeline == nil ? 0 : timelineSteps)

@@ -36,6 +36,8 @@ public final class SQLiteDatabase {
         }
         handle = db
         sqlite3_extended_result_codes(db, 1)
+        // Another process may be writing (a sweep being watched or resumed): wait for its lock.
+        sqlite3_busy_timeout(db, 10_000)
     }
 
     deinit {

@@ -4,20 +4,31 @@ import Policies
 import TOML
 import TraceStore
 
-/// Resolves the CLI's names (model, hardware, policy, eviction) against a trace into a
-/// run, with the checks and notes `simulate` promises.
-struct SimulationSetup {
-    let reader: TraceReader
-    let cost: ModelCost
-    let profile: HardwareProfile
-    let policy: PolicySpec
-    var overrides: PolicyCatalog.Overrides
-    let options: SimulationOptions
-    let batch: Int
-    let prefillAsDecode: Bool
-    let notes: [String]
+/// Resolves the names a user gives (model, hardware, policy, eviction) against a trace
+/// into a run, with the checks and notes every result carries; `simulate`, `compare` and
+/// sweeps all set runs up through it.
+public struct RunSetup {
+    /// The trace.
+    public let reader: TraceReader
+    /// The model's costs.
+    public let cost: ModelCost
+    /// The hardware profile.
+    public var profile: HardwareProfile
+    /// The policy.
+    public var policy: PolicySpec
+    /// Cache, eviction and split overrides.
+    public var overrides: PolicyCatalog.Overrides
+    /// Engine options.
+    public var options: SimulationOptions
+    /// Sequences per batch.
+    public let batch: Int
+    /// Replay prompt tokens one per step.
+    public let prefillAsDecode: Bool
+    /// Notes on what was assumed.
+    public let notes: [String]
 
-    init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int?, eviction: String?,
+    /// Resolves a run; every bad name or size is a ``TraceStoreError`` naming the option and the valid values.
+    public init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int?, eviction: String?,
          partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int) throws {
         self.reader = reader
         let shape = reader.metadata.shape
@@ -85,7 +96,7 @@ struct SimulationSetup {
     }
 
     /// A built-in policy by name, or a policy file when `name` is a path.
-    static func policy(_ name: String) throws -> PolicySpec {
+    public static func policy(_ name: String) throws -> PolicySpec {
         if let spec = PolicySpec.builtIn(named: name) { return spec }
         if name.hasSuffix(".toml") || name.contains("/") {
             guard let data = FileManager.default.contents(atPath: name) else {
@@ -103,7 +114,7 @@ struct SimulationSetup {
     }
 
     /// A preset by name, or a profile file when `name` is a path.
-    static func profile(_ name: String) throws -> HardwareProfile {
+    public static func profile(_ name: String) throws -> HardwareProfile {
         if let preset = HardwareProfile.preset(named: name) { return preset }
         if name.hasSuffix(".toml") || name.contains("/") {
             guard let data = FileManager.default.contents(atPath: name) else {
@@ -120,7 +131,8 @@ struct SimulationSetup {
                               fix: "Valid presets: \(HardwareProfile.presets.map(\.name).joined(separator: ", ")); or give a profile file (.toml).")
     }
 
-    func run() throws -> (SimulationReport, TimelineRecorder) {
+    /// Runs it: the report (what was assumed and the metrics) and the recorded timeline.
+    public func run() throws -> (SimulationReport, TimelineRecorder) {
         let run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
                                 prefillAsDecode: prefillAsDecode)
         let result = try PolicyCatalog.run(policy, run, overrides: overrides)

@@ -1,0 +1,102 @@
+import OffloadSim
+import Policies
+import TraceStore
+
+/// Runs sweep points: opens each trace once (per runner: one per worker thread), turns a
+/// point's settings into a ``RunSetup`` and simulates it.
+public final class PointRunner {
+    private var readers: [String: TraceReader] = [:]
+    private var workingSets: [String: Int] = [:]
+    private var traceHashes: [String: String] = [:]
+
+    /// A runner with nothing open yet.
+    public init() {}
+
+    /// The trace at `path`, opened once.
+    func reader(_ path: String) throws -> TraceReader {
+        if let reader = readers[path] { return reader }
+        let reader = try TraceReader(path: path)
+        readers[path] = reader
+        return reader
+    }
+
+    /// The content hash of the trace at `path`.
+    public func traceHash(_ path: String) -> String {
+        if let hash = traceHashes[path] { return hash }
+        let hash = ContentHash.file(path) ?? "unreadable"
+        traceHashes[path] = hash
+        return hash
+    }
+
+    /// Resolves `point` into a run, checking every name and size (no simulation).
+    public func setup(_ point: SweepPoint) throws -> RunSetup {
+        let s = point.settings
+        func text(_ p: SweepParameter) -> String? { s[p]?.string }
+        func number(_ p: SweepParameter) -> Double? { s[p]?.number }
+        func integer(_ p: SweepParameter) -> Int? { if case .integer(let v) = s[p] { v } else { nil } }
+        func flag(_ p: SweepParameter) -> Bool { if case .bool(let v) = s[p] { v } else { false } }
+        let path = text(.trace)!
+        let trace = try reader(path)
+        var cacheBytes: Int? = number(.cacheMiB).map { $0 > 0 ? Int(($0 * Double(Units.mebibyte)).rounded()) : nil } ?? nil
+        if let fraction = number(.cacheFraction), fraction > 0 {
+            cacheBytes = Int((Double(try workingSet(path, trace: trace, dtype: text(.expertDType), model: text(.model))) * fraction).rounded())
+        }
+        var setup = try RunSetup(
+            trace: trace, model: text(.model), expertDType: text(.expertDType), hardware: text(.hardware) ?? "rtx-a6000",
+            policy: text(.policy) ?? "on-demand", cacheBytes: cacheBytes, eviction: text(.eviction), partitioned: flag(.partitioned),
+            batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
+            seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0)
+        if let gbps = number(.busGBps) {
+            guard gbps > 0 else { throw invalid(point, "bus_gbps must be positive") }
+            setup.profile.link.gbps = gbps
+        }
+        if let latency = number(.copyLatencyNs) {
+            guard latency >= 0 else { throw invalid(point, "copy_latency_ns must not be negative") }
+            setup.profile.link.latencyNs = Nanoseconds(latency)
+        }
+        if let engines = integer(.copyEngines) {
+            guard engines >= 1 else { throw invalid(point, "copy_engines must be at least 1") }
+            setup.profile.link.copyEngines = engines
+        }
+        if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = max(0, chunk) }
+        if let predictor = text(.predictor) {
+            guard PredictorCatalog.names.contains(predictor) else {
+                throw invalid(point, "unknown predictor '\(predictor)' (valid: \(PredictorCatalog.names.joined(separator: ", ")))")
+            }
+            setup.policy.predictor = predictor
+        }
+        if let recall = number(.recall) { setup.policy.recall = recall }
+        if let lookahead = integer(.lookahead) { setup.policy.lookahead = lookahead }
+        if let widen = number(.widen) { setup.policy.widen = widen }
+        return setup
+    }
+
+    /// Simulates `point`.
+    public func run(_ point: SweepPoint) throws -> SimulationReport {
+        try setup(point).run().0
+    }
+
+    /// Bytes of every distinct expert the trace routes to (its working set over the whole trace).
+    private func workingSet(_ path: String, trace: TraceReader, dtype: String?, model: String?) throws -> Int {
+        let key = path + "|" + (dtype ?? "") + "|" + (model ?? "")
+        if let bytes = workingSets[key] { return bytes }
+        let shape = trace.metadata.shape
+        let preset = model.flatMap(ModelPreset.named) ?? ModelPreset.named(shape.name)
+        let cost = try ModelCost.resolve(shape: shape, preset: preset, dtype: dtype.flatMap { ExpertDType(rawValue: $0) })
+        var used = Array(repeating: false, count: shape.layers * shape.experts)
+        var former = BatchFormer(source: trace, batchSize: 1)
+        var step = Step()
+        while try former.next(into: &step) {
+            for layer in 0..<shape.layers {
+                for index in step.range(layer: layer) { used[layer * shape.experts + Int(step.experts[index])] = true }
+            }
+        }
+        let bytes = used.indices.reduce(0) { $0 + (used[$1] ? cost.expertBytes[$1 / shape.experts] : 0) }
+        workingSets[key] = bytes
+        return bytes
+    }
+
+    private func invalid(_ point: SweepPoint, _ problem: String) -> TraceStoreError {
+        TraceStoreError(file: "sweep point \(point.index)", problem: problem + " in \(point.configJSON)", fix: "Fix the sweep spec.")
+    }
+}

@@ -1,0 +1,94 @@
+/// A parameter a sweep may set or vary, with the type its values must have.
+public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
+    case trace, model, hardware, policy, eviction, predictor
+    case expertDType = "expert_dtype"
+    case busGBps = "bus_gbps"
+    case copyLatencyNs = "copy_latency_ns"
+    case copyEngines = "copy_engines"
+    case chunkBytes = "chunk_bytes"
+    case cacheMiB = "cache_mib"
+    case cacheFraction = "cache_fraction"
+    case partitioned, batch, seed, recall, lookahead, widen
+    case prefillAsDecode = "prefill_as_decode"
+
+    /// The TOML type a value must have.
+    public enum Kind: Sendable { case string, number, integer, bool }
+
+    /// This parameter's value type.
+    public var kind: Kind {
+        switch self {
+        case .trace, .model, .hardware, .policy, .eviction, .predictor, .expertDType: .string
+        case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen: .number
+        case .copyEngines, .chunkBytes, .batch, .seed, .lookahead: .integer
+        case .partitioned, .prefillAsDecode: .bool
+        }
+    }
+
+    /// What it means, for `--help` and error messages.
+    public var summary: String {
+        switch self {
+        case .trace: "trace file"
+        case .model: "model preset"
+        case .hardware: "hardware preset or profile file"
+        case .policy: "policy name or policy file"
+        case .eviction: "eviction rule"
+        case .predictor: "the policy's predictor"
+        case .expertDType: "size experts as the preset in this type"
+        case .busGBps: "host-to-device bandwidth, GB/s"
+        case .copyLatencyNs: "per-copy latency, ns"
+        case .copyEngines: "concurrent copies"
+        case .chunkBytes: "prefetch chunk size, bytes"
+        case .cacheMiB: "expert cache, MiB (0: none)"
+        case .cacheFraction: "expert cache as a share of the trace's working set (all distinct experts it routes to)"
+        case .partitioned: "split the cache per layer"
+        case .batch: "sequences per batch"
+        case .seed: "seed of the run's random streams"
+        case .recall: "recall of a parametric predictor"
+        case .lookahead: "layers ahead the predictor looks"
+        case .widen: "experts predicted per token: k × widen"
+        case .prefillAsDecode: "replay prompt tokens one per step"
+        }
+    }
+
+    public static func < (a: SweepParameter, b: SweepParameter) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// One value of a sweep parameter.
+public enum SweepValue: Sendable, Hashable {
+    case string(String)
+    case number(Double)
+    case integer(Int)
+    case bool(Bool)
+
+    /// The value as canonical JSON text (the form hashed into a point's identity).
+    public var json: String {
+        switch self {
+        case .string(let text):
+            var escaped = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": escaped += "\\\""
+                case "\\": escaped += "\\\\"
+                case "\n": escaped += "\\n"
+                default: escaped.unicodeScalars.append(scalar)
+                }
+            }
+            return escaped + "\""
+        case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) + ".0" : "\(value)"
+        case .integer(let value): return String(value)
+        case .bool(let value): return value ? "true" : "false"
+        }
+    }
+
+    /// The number (integers widen), if numeric.
+    public var number: Double? {
+        switch self {
+        case .number(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
+
+    /// The text, if a string.
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
+}

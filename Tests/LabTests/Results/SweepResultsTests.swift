@@ -1,0 +1,130 @@
+import Foundation
+import Lab
+import TestSupport
+import Testing
+import TraceStore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads every stored point of a results file as (hash, report JSON).
+func storedReports(_ path: String) throws -> [String: String] {
+    let database = try SQLiteDatabase(path: path, mode: .readOnly)
+    let rows = try database.prepare("SELECT point_hash, report FROM points")
+    var reports: [String: String] = [:]
+    while try rows.step() { reports[rows.text(0)] = rows.text(1) }
+    return reports
+}
+
+/// A small synthetic DeepSeek-V2-Lite trace (8 sequences of 8 + 24 tokens), made once.
+let smallTrace: String = {
+    let path = Repository.temporaryFolder() + "/small.sqlite"
+    _ = try! TraceSynthesis.run(.init(model: ModelPreset.named("deepseek-v2-lite"), tokens: 256, seed: 2, prefill: 8, decode: 24), output: path)
+    return path
+}()
+
+/// A 24-point sweep over the small trace (policies × bus × cache).
+func smallSpec(name: String = "small") throws -> (SweepSpec, String) {
+    let folder = Repository.temporaryFolder()
+    let text = """
+        name = "\(name)"
+        [base]
+        trace = "\(smallTrace)"
+        [grid]
+        policy = ["on-demand", "cross-layer-gate"]
+        bus_gbps = [12.6, 25.2, 50.4]
+        cache_mib = [0, 2048, 4096, 8192]
+        """
+    let path = folder + "/spec.toml"
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return (try SweepSpec(toml: text, file: path), path)
+}
+
+@Suite("Sweep results", .serialized)
+struct SweepResultsTests {
+    @Test("a sweep killed mid-run and rerun computes only the missing points: none lost, none repeated")
+    func killAndResume() throws {
+        let (spec, specPath) = try smallSpec()
+        let folder = Repository.temporaryFolder()
+        let killed = folder + "/killed.sqlite", whole = folder + "/whole.sqlite"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.executable)
+        process.arguments = ["sweep", specPath, "-o", killed, "--jobs", "2"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var stored = 0
+        let deadline = Date().addingTimeInterval(60)
+        while stored < 3 && Date() < deadline && process.isRunning {
+            usleep(50_000)
+            stored = (try? storedReports(killed).count) ?? 0
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let before = try storedReports(killed).count
+        #expect(before >= 3)
+        #expect(before < spec.count, "the sweep finished before it could be killed; make the spec larger")
+        let resumed = try CLI.run(["sweep", specPath, "-o", killed, "--jobs", "2"])
+        #expect(resumed.status == 0)
+        #expect(resumed.stdout.contains("\(spec.count - before) points computed, \(before) already in"))
+        let uninterrupted = try CLI.run(["sweep", specPath, "-o", whole, "--jobs", "1"])
+        #expect(uninterrupted.status == 0)
+        let (a, b) = (try storedReports(killed), try storedReports(whole))
+        #expect(a.count == spec.count)
+        #expect(a == b)
+    }
+
+    @Test("three shards merged give exactly the unsharded results")
+    func shardsAndMerge() throws {
+        let (spec, _) = try smallSpec(name: "shards")
+        let folder = Repository.temporaryFolder()
+        var shards: [String] = []
+        for index in 0..<3 {
+            let path = folder + "/shard\(index).sqlite"
+            try SweepRunner(spec: spec, jobs: 1, shard: (index, 3)).run(into: ResultsDatabase(path: path, spec: spec))
+            shards.append(path)
+        }
+        #expect(try shards.map { try storedReports($0).count } == [8, 8, 8])
+        let merged = folder + "/merged.sqlite", whole = folder + "/whole.sqlite"
+        let (points, duplicates) = try ResultsMerge.merge(shards + [shards[0]], into: merged)
+        #expect(points == spec.count && duplicates == 8)
+        try SweepRunner(spec: spec, jobs: 2).run(into: ResultsDatabase(path: whole, spec: spec))
+        #expect(try storedReports(merged) == storedReports(whole))
+        let layers = try SQLiteDatabase(path: merged, mode: .readOnly).prepare("SELECT count(*) FROM layers")
+        _ = try layers.step()
+        #expect(layers.int(0) == spec.count * 26)
+    }
+
+    @Test("a results file of another spec is refused, not mixed")
+    func otherSpecRefused() throws {
+        let (spec, _) = try smallSpec(name: "one")
+        let (other, _) = try smallSpec(name: "two")
+        let path = Repository.temporaryFolder() + "/r.sqlite"
+        _ = try ResultsDatabase(path: path, spec: spec)
+        #expect {
+            _ = try ResultsDatabase(path: path, spec: other)
+        } throws: { error in
+            (error as? TraceStoreError)?.problem.contains("holds results of another sweep spec") == true
+        }
+        let folder = Repository.temporaryFolder()
+        let otherPath = folder + "/other.sqlite"
+        _ = try ResultsDatabase(path: otherPath, spec: other)
+        #expect(throws: TraceStoreError.self) { try ResultsMerge.merge([path, otherPath], into: folder + "/m.sqlite") }
+        #expect(!AtomicFile.exists(folder + "/m.sqlite") && !AtomicFile.exists(folder + "/m.sqlite.partial"))
+    }
+
+    @Test("a results file of another schema version or a trace file is refused")
+    func wrongFiles() throws {
+        let (spec, _) = try smallSpec()
+        let path = Repository.temporaryFolder() + "/r.sqlite"
+        _ = try ResultsDatabase(path: path, spec: spec)
+        try SQLiteDatabase(path: path, mode: .readWriteCreate).execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+        #expect {
+            _ = try ResultsDatabase(path: path, spec: spec)
+        } throws: { error in
+            (error as? TraceStoreError)?.problem.contains("schema 99") == true
+        }
+        #expect(throws: TraceStoreError.self) { _ = try ResultsDatabase(path: Repository.root + "/traces/demo.sqlite", spec: spec) }
+    }
+}
