@@ -1,3 +1,5 @@
+import TOML
+
 /// A parameter a sweep may set or vary, with the type its values must have.
 public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     case trace, model, hardware, policy, eviction, predictor
@@ -64,16 +66,8 @@ public enum SweepValue: Sendable, Hashable {
     public var json: String {
         switch self {
         case .string(let text):
-            var escaped = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": escaped += "\\\""
-                case "\\": escaped += "\\\\"
-                case "\n": escaped += "\\n"
-                default: escaped.unicodeScalars.append(scalar)
-                }
-            }
-            return escaped + "\""
+            // TOML's basic-string escapes (\", \\, \n, \t, \r, \uXXXX) are valid JSON too.
+            return TOMLValue.quoted(text)
         case .number(let value): return value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) + ".0" : "\(value)"
         case .integer(let value): return String(value)
         case .bool(let value): return value ? "true" : "false"
