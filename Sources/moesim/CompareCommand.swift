@@ -64,7 +64,7 @@ struct CompareCommand: ParsableCommand {
         let names = policies.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? PolicyCatalog.names
         let specs = try names.map { try RunSetup.policy($0) }
         let learns = specs.contains { spec in
-            spec.mechanism.usesPredictor && ["popularity", "cross-layer", "activation-matrix"].contains(spec.predictor ?? "")
+            spec.mechanism.usesPredictor && PredictorCatalog.learned.contains(spec.predictor ?? "")
         }
         let split = learns ? SequenceSplit(sequences: reader.sequences.count, seed: seed) : nil
         var rows: [Row] = []

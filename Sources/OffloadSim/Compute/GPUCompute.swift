@@ -38,8 +38,7 @@ public struct GPUCompute: Sendable {
     /// One routed expert of `layer` applied to `tokens` tokens, ns.
     public func expertNanoseconds(layer: Int, tokens: Int) -> Nanoseconds {
         if let expertTable { return Units.roundUp(expertTable.time(tokens: tokens)) }
-        let flops = 2 * Double(model.expertParameters) * Double(tokens)
-        return roofline(bytes: Double(model.expertBytes[layer]), flops: flops, kernels: profile.kernelsPerExpert)
+        return Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs + expertWork(layer: layer, tokens: tokens)
     }
 
     /// Several experts of `layer` computed by one grouped kernel launch (as expert-parallel
@@ -47,12 +46,13 @@ public struct GPUCompute: Sendable {
     /// launch overhead plus each expert's roofline.
     public func groupedExpertsNanoseconds(layer: Int, shards: [Int]) -> Nanoseconds {
         guard !shards.isEmpty else { return 0 }
-        let bytes = Double(model.expertBytes[layer])
-        var total = Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs
-        for tokens in shards {
-            total += Units.roundUp(max(bytes / bytesPerNs, 2 * Double(model.expertParameters) * Double(tokens) / flopsPerNs))
-        }
-        return total
+        return shards.reduce(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs) { $0 + expertWork(layer: layer, tokens: $1) }
+    }
+
+    /// One routed expert's roofline without launches: max(weight bytes / HBM, FLOPs / peak), ns.
+    private func expertWork(layer: Int, tokens: Int) -> Nanoseconds {
+        let flops = 2 * Double(model.expertParameters) * Double(tokens)
+        return Units.roundUp(max(Double(model.expertBytes[layer]) / bytesPerNs, flops / flopsPerNs))
     }
 
     /// All shared experts of a layer applied to `tokens` tokens, ns (0 without shared experts).

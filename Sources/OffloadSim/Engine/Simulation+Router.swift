@@ -65,6 +65,7 @@ extension Simulation {
         var demandBytes = 0
         var staging = 0
         let handling = policy.missHandling
+        var massPerToken: Float?  // the layer's top-k gate weight per token, for low-precision decisions
         // Lock the whole layer first, so that a miss never evicts an expert the layer needs later in its list.
         for expert in layerExperts { cache.lock(base + Int(expert)) }
         for position in 0..<count {
@@ -90,7 +91,7 @@ extension Simulation {
                 case .computeOnCPU:
                     isOnCPU = true
                     startOnCPU(position)
-                case .lowPrecision(let threshold, let ratio) where weightShare(position) < threshold:
+                case .lowPrecision(let threshold, let ratio) where weightShare(position, perToken: &massPerToken) < threshold:
                     isLow = true
                     isStaged = true
                     staging += 1
@@ -133,12 +134,13 @@ extension Simulation {
 
     /// Planned expert `position`'s share of its tokens' top-k gate weight (weights renormalised
     /// over the top-k, as the expert outputs are mixed): its gate mass over its tokens times
-    /// the layer's mean top-k mass per token. 1 without weights.
-    private func weightShare(_ position: Int) -> Float {
+    /// the layer's mean top-k mass per token (computed once per layer into `cached`). 1 without weights.
+    private func weightShare(_ position: Int, perToken cached: inout Float?) -> Float {
         guard let index = routedIndex(position) else { return 1 }
         let mass = step.expertGateMass[index]
         guard !mass.isNaN else { return 1 }
-        let perToken = Float(routedMass(step.range(layer: layer))) / Float(step.tokens)
+        let perToken = cached ?? Float(routedMass(step.range(layer: layer))) / Float(step.tokens)
+        cached = perToken
         return perToken > 0 ? mass / (Float(step.expertTokens[index]) * perToken) : 1
     }
 

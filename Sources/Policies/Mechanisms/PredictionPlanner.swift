@@ -9,12 +9,8 @@ struct PredictionPlanner {
     let predictor: ExpertPredictor
     let lookahead: Int
     let width: Int
-    private let experts: Int
-    private var mark: [Int]
-    private var stamp = 0
     private var buffer: [UInt16] = []
-    private var protected: [Bool]
-    private var protectedKeys: [Int] = []
+    private var protection: PrefetchProtection
     /// Per token, the last prediction made for a target layer (for speculative execution).
     private(set) var perToken: [[UInt16]] = []
     /// The target layer `perToken` refers to (-1 for none).
@@ -24,15 +20,12 @@ struct PredictionPlanner {
         self.predictor = predictor
         self.lookahead = lookahead
         self.width = width
-        self.experts = experts
-        mark = Array(repeating: -1, count: experts)
-        protected = Array(repeating: false, count: layers * experts)
+        protection = PrefetchProtection(layers: layers, experts: experts)
     }
 
     /// The distinct experts the step's tokens are predicted to use at `layer + lookahead`,
     /// ascending, each with the number of tokens predicting it; also kept per token.
     mutating func predict(_ step: Step, from layer: Int) -> [(expert: UInt16, tokens: Int32)] {
-        stamp += 1
         perToken.removeAll(keepingCapacity: true)
         perTokenLayer = layer + lookahead
         var counts: [Int: Int32] = [:]
@@ -58,29 +51,17 @@ struct PredictionPlanner {
     }
 
     /// Keeps `keys` from eviction until their layer runs.
-    mutating func protect(_ keys: [Int]) {
-        for key in keys where !protected[key] {
-            protected[key] = true
-            protectedKeys.append(key)
-        }
-    }
+    mutating func protect(_ keys: [Int]) { protection.protect(keys) }
 
     /// Whether `key` was prefetched for a layer that has not run yet.
-    func isProtected(_ key: Int) -> Bool { protected[key] }
+    func isProtected(_ key: Int) -> Bool { protection.contains(key) }
 
     /// Releases the protection of `layer`'s prefetches (its experts are now locked by the engine).
-    mutating func release(layer: Int) {
-        protectedKeys.removeAll { key in
-            guard key / experts == layer else { return false }
-            protected[key] = false
-            return true
-        }
-    }
+    mutating func release(layer: Int) { protection.release(layer: layer) }
 
     /// Releases everything (a new step starts).
     mutating func releaseAll() {
-        for key in protectedKeys { protected[key] = false }
-        protectedKeys.removeAll(keepingCapacity: true)
+        protection.releaseAll()
         perToken.removeAll(keepingCapacity: true)
         perTokenLayer = -1
     }

@@ -32,7 +32,7 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
     public private(set) var decodeSteps = 0
     private let predictor: ExpertPredictor
     private var random: SplitMix64
-    private var protected: Set<Int> = []
+    private var protection: PrefetchProtection?
     private var buffer: [UInt16] = []
 
     /// A policy drafting `draftTokens` per step.
@@ -48,7 +48,8 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
     }
 
     public func stepStarted(in sim: inout Simulation<SpeculativeDecodingPolicy>) {
-        protected.removeAll(keepingCapacity: true)
+        if protection == nil { protection = PrefetchProtection(layers: sim.step.layerStart.count - 1, experts: sim.cache.expertsPerLayer) }
+        protection!.releaseAll()
         guard sim.step.phase == .decode else { return }
         decodeSteps += 1
         guard prefetchDuringDraft else { return }
@@ -59,6 +60,8 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
         let layers = step.layerStart.count - 1
         let topK = step.decisions / max(1, step.tokens * layers)
         var spent = 0.0
+        var started: [Int] = []
+        defer { protection!.protect(started) }
         layers: for layer in 0..<layers {
             var planned = Set<UInt16>()
             for token in 0..<step.tokens {
@@ -72,7 +75,7 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
                 let cost = Double(link.latencyNs) + Double(sim.cache.bytes(ofKey: key)) / link.gbps
                 guard spent + cost <= budget else { break layers }
                 spent += cost
-                if sim.prefetch(layer: layer, expert: Int(expert)) { protected.insert(key) }
+                if sim.prefetch(layer: layer, expert: Int(expert)) { started.append(key) }
             }
             prefetchedLayers += 1
         }
@@ -90,9 +93,8 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
     }
 
     public func planLayer(_ layer: Int, in sim: inout Simulation<SpeculativeDecodingPolicy>) {
-        let experts = sim.cache.expertsPerLayer
-        protected = protected.filter { $0 / experts != layer }
+        protection?.release(layer: layer)
     }
 
-    public func mayEvict(_ key: Int) -> Bool { !protected.contains(key) }
+    public func mayEvict(_ key: Int) -> Bool { !(protection?.contains(key) ?? false) }
 }

@@ -25,7 +25,7 @@ public final class ActivationMatrixPredictor: ExpertPredictor {
     private var stored: [Float] = []
     private var storedNorms: [Float] = []
     private var count = 0
-    private var running: [Int: (dots: [Float], counts: [Float])] = [:]
+    private var running: [Int: [Float]] = [:]
     // Within the current step: per sequence, dot products of its tokens' routing summed over layers 0…l, by l.
     private var stepIndex = -1
     private var stepDots: [Int: [[Float]]] = [:]
@@ -77,16 +77,14 @@ public final class ActivationMatrixPredictor: ExpertPredictor {
         finalise()
         for token in 0..<step.tokens {
             let sequence = step.tokenSequences[token]
-            var state = running[sequence] ?? (Array(repeating: 0, count: count), Array(repeating: 0, count: shape.layers * shape.experts))
+            var dots = running[sequence] ?? Array(repeating: 0, count: count)
             for layer in 0..<shape.layers {
                 for expert in shape.truth(step, token: token, layer: layer) {
-                    let entry = layer * shape.experts + Int(expert)
-                    state.counts[entry] += 1
-                    let base = entry * count
-                    for matrix in 0..<count { state.dots[matrix] += stored[base + matrix] }
+                    let base = (layer * shape.experts + Int(expert)) * count
+                    for matrix in 0..<count { dots[matrix] += stored[base + matrix] }
                 }
             }
-            running[sequence] = state
+            running[sequence] = dots
         }
         for sequence in step.finished { running[sequence] = nil }
     }
@@ -98,7 +96,7 @@ public final class ActivationMatrixPredictor: ExpertPredictor {
         }
         let sequence = step.tokenSequences[token]
         let current = dotsWithinStep(step, sequence: sequence, through: layer)
-        let earlier = running[sequence]?.dots
+        let earlier = running[sequence]
         var best = -1
         var bestScore: Float = 0
         for matrix in 0..<count where storedNorms[matrix] > 0 {

@@ -5,6 +5,8 @@ import TraceStore
 public enum PredictorCatalog {
     /// Predictor names, as `--predictor` and policy files take them.
     public static let names = ["recorded", "oracle", "parametric", "previous-token", "popularity", "cross-layer", "activation-matrix"]
+    /// The predictors among ``names`` that learn from the trace (and so run on held-out sequences).
+    public static let learned: Set<String> = ["popularity", "cross-layer", "activation-matrix"]
 
     /// What a predictor needs besides its name.
     public struct Settings: Sendable, Equatable {
