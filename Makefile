@@ -12,7 +12,7 @@ MOESIM = .build/release/moesim
 DEMO_TRACE = traces/demo.sqlite
 APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
 
-.PHONY: demo test build release deps bench demo-trace hardware-files policy-files clean
+.PHONY: demo test build release deps bench demo-trace hardware-files policy-files kernels kernels-swift clean
 
 deps:
 	@missing=""; \
@@ -70,3 +70,14 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+# Recompiles the GPU kernels to PTX (needs nvcc; run on a CUDA machine) and regenerates the
+# Swift string that embeds it (a test keeps the two equal).
+KERNELS = Sources/CUDABackend/Kernels
+kernels:
+	nvcc -ptx -arch=compute_80 -O3 $(KERNELS)/moesim_kernels.cu -o $(KERNELS)/moesim_kernels.ptx
+	$(MAKE) kernels-swift
+
+kernels-swift:
+	{ printf '// Generated from moesim_kernels.ptx by `make kernels`; a test keeps the two equal.\nextension MoesimKernels {\n    /// The PTX of moesim_kernels.cu (nvcc 13.0, -arch=compute_80 -O3).\n    static let ptx = #"""\n'; \
+	  cat $(KERNELS)/moesim_kernels.ptx; printf '\n"""#\n}\n'; } > "$(KERNELS)/MoesimKernels+PTX.swift"

@@ -7,6 +7,7 @@ import PackageDescription
 ///
 ///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd
 ///                                           ↘  TOML
+///     moesim (CLI)  →  CUDABackend  →  OffloadSim;  CUDABackend  →  CCUDADriver (dlopen of libcuda)
 let package = Package(
     name: "moesim",
     products: [
@@ -16,6 +17,7 @@ let package = Package(
         .library(name: "Policies", targets: ["Policies"]),
         .library(name: "TOML", targets: ["TOML"]),
         .library(name: "Lab", targets: ["Lab"]),
+        .library(name: "CUDABackend", targets: ["CUDABackend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +40,15 @@ let package = Package(
         ),
         .target(name: "TOML"),
         .target(
+            name: "CCUDADriver",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(
+            name: "CUDABackend",
+            dependencies: ["CCUDADriver", "OffloadSim", "TraceStore", "TOML"],
+            exclude: ["Kernels/moesim_kernels.cu", "Kernels/moesim_kernels.ptx"]
+        ),
+        .target(
             name: "OffloadSim",
             dependencies: [
                 "TraceStore", "TOML",
@@ -56,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "moesim",
             dependencies: [
-                "TraceStore", "OffloadSim", "Policies", "TOML", "Lab",
+                "TraceStore", "OffloadSim", "Policies", "TOML", "Lab", "CUDABackend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +90,11 @@ let package = Package(
         .testTarget(
             name: "PoliciesTests",
             dependencies: ["Policies", "OffloadSim", "TraceStore", "TOML", "TestSupport"]
+        ),
+        .testTarget(
+            name: "CUDABackendTests",
+            dependencies: ["CUDABackend", "OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"],
+            exclude: ["Fixtures/fake_libcuda.c"]
         ),
         .testTarget(
             name: "OffloadSimTests",

@@ -48,6 +48,8 @@ public enum PolicyCatalog {
         public var split: SequenceSplit?
         /// Per-GPU figures of an expert-parallel run.
         public var parallel: ExpertParallelMetrics?
+        /// The GPU operations of the first `replaySteps` steps (empty unless asked for).
+        public var replay = ReplaySchedule()
     }
 
     /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
@@ -93,11 +95,11 @@ public enum PolicyCatalog {
         }
         let shape = run.source.shape
         func execute<Policy: OffloadPolicy>(_ policy: Policy) throws -> Result {
-            let (metrics, timeline) = try run.run(policy: policy)
+            let (metrics, timeline, replay) = try run.run(policy: policy)
             return Result(policyName: spec.name, predictorName: policy.predictorName, metrics: metrics, timeline: timeline,
                           cacheBytes: run.options.cacheBytes,
                           eviction: run.options.cacheBytes > 0 ? run.options.eviction.rawValue : "none", notes: notes, split: split,
-                          parallel: nil)
+                          parallel: nil, replay: replay)
         }
         switch spec.mechanism {
         case .onDemand:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CUDABackend
 import TraceStore
 
 #if canImport(Glibc)
@@ -12,7 +13,7 @@ struct Moesim: ParsableCommand {
         commandName: "moesim",
         abstract: "Trace-driven simulator and policy lab for MoE inference with experts offloaded to CPU memory.",
         version: MoesimVersion.current,
-        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, SweepCommand.self, MergeCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self]
+        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, SweepCommand.self, MergeCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self, GPUCommand.self]
     )
 
     /// Runs the command; every user-facing failure exits with status 2 and one clear
@@ -22,6 +23,12 @@ struct Moesim: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as TraceStoreError {
+            printError("error: \(error)")
+            Glibc.exit(2)
+        } catch let error as CUDAError {
+            printError("error: \(error)")
+            Glibc.exit(2)
+        } catch let error as ReplayError {
             printError("error: \(error)")
             Glibc.exit(2)
         } catch {

@@ -23,11 +23,14 @@ public enum CLI {
         return Repository.root + "/.build/debug/moesim"
     }()
 
-    /// Runs `moesim` with `arguments` and waits for it.
-    public static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `moesim` with `arguments` (and `environment` added to this process's) and waits for it.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

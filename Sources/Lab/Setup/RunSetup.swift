@@ -133,6 +133,19 @@ public struct RunSetup {
 
     /// Runs it: the report (what was assumed and the metrics) and the recorded timeline.
     public func run() throws -> (SimulationReport, TimelineRecorder) {
+        let (report, result) = try execute()
+        return (report, result.timeline)
+    }
+
+    /// Runs it recording the GPU operations of the first `steps` steps, for a replay on a GPU.
+    public func runRecordingReplay(steps: Int) throws -> (SimulationReport, ReplaySchedule) {
+        var setup = self
+        setup.options.replaySteps = steps
+        let (report, result) = try setup.execute()
+        return (report, result.replay)
+    }
+
+    private func execute() throws -> (SimulationReport, PolicyCatalog.Result) {
         let run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
                                 prefillAsDecode: prefillAsDecode)
         let result = try PolicyCatalog.run(policy, run, overrides: overrides)
@@ -142,6 +155,6 @@ public struct RunSetup {
             hardware: profile.label, policy: result.policyName, predictor: result.predictorName,
             cacheBytes: result.cacheBytes, eviction: result.eviction,
             batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
-        return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result.timeline)
+        return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result)
     }
 }

@@ -11,13 +11,19 @@ public struct BusLink: Sendable, Equatable {
     /// so that a demand copy can take the engine from a prefetch at a chunk boundary
     /// (demand copies always move whole). 0: whole copies.
     public var chunkBytes: Int
+    /// Measured time of one copy against its size in bytes (a calibrated profile's copy
+    /// table). When set and copies run one at a time on one engine, a copy (or chunk) takes
+    /// the table's time for its size instead of `latencyNs + bytes / gbps`: on real hosts
+    /// mid-sized copies can run slower than the two-number fit says.
+    public var measuredTimes: CalibrationTable?
 
     /// Creates a link description.
-    public init(gbps: Double, latencyNs: Nanoseconds, copyEngines: Int = 1, chunkBytes: Int = 0) {
+    public init(gbps: Double, latencyNs: Nanoseconds, copyEngines: Int = 1, chunkBytes: Int = 0, measuredTimes: CalibrationTable? = nil) {
         self.gbps = gbps
         self.latencyNs = latencyNs
         self.copyEngines = copyEngines
         self.chunkBytes = chunkBytes
+        self.measuredTimes = measuredTimes
     }
 }
 

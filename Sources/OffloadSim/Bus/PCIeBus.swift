@@ -147,6 +147,9 @@ public struct PCIeBus: Sendable {
     /// Whether copy `id` is still queued (not yet holding an engine).
     public func isQueued(_ id: Int32) -> Bool { Int(id) < copies.count && copies[Int(id)].state == .queued }
 
+    /// Whether any of `port`'s engines is moving a copy now.
+    public func isCopying(port: Int = 0) -> Bool { ports[port].active > 0 }
+
     /// Nanoseconds during which at least one of `port`'s engines was occupied, up to `now`.
     public func busyNanoseconds(port: Int = 0, now: Nanoseconds) -> Nanoseconds {
         ports[port].busyNs + (ports[port].active > 0 ? now - ports[port].busySince : 0)
@@ -177,7 +180,9 @@ public struct PCIeBus: Sendable {
         if exclusive {
             copies[Int(id)].rate = link.gbps
             copies[Int(id)].state = .transferring
-            let finish = now + link.latencyNs + Units.transferNanoseconds(bytes: piece, gbps: link.gbps)
+            let duration = link.measuredTimes.map { Units.roundUp($0.time(tokens: piece)) }
+                ?? link.latencyNs + Units.transferNanoseconds(bytes: piece, gbps: link.gbps)
+            let finish = now + duration
             queue.schedule(at: finish, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
             return
         }

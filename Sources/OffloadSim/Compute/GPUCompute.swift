@@ -14,6 +14,10 @@ public struct GPUCompute: Sendable {
     private let bytesPerNs: Double
     private let flopsPerNs: Double
     private let expertTable: CalibrationTable?
+    private let streamTable: CalibrationTable?
+    /// Factor by which a compute operation that starts while a copy is moving is slower
+    /// (the profile's measured kernel slowdown; 1 for presets).
+    public let copyContention: Double
 
     /// The cost model of `model` on `profile`.
     public init(model: ModelCost, profile: HardwareProfile) {
@@ -22,6 +26,8 @@ public struct GPUCompute: Sendable {
         bytesPerNs = profile.hbmGBps * profile.memoryEfficiency
         flopsPerNs = profile.peakTFLOPS * 1_000 * profile.computeEfficiency
         expertTable = profile.expertCalibration[model.name]
+        streamTable = profile.streamCalibration
+        copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
 
     /// Whether routed-expert times come from a measured table rather than the roofline.
@@ -32,6 +38,11 @@ public struct GPUCompute: Sendable {
     public func attentionNanoseconds(tokens: Int, kvTokens: Int, scorePairs: Int) -> Nanoseconds {
         let bytes = Double(model.attentionBytes) + Double(kvTokens) * Double(model.kvBytesPerToken)
         let flops = 2 * Double(model.attentionParameters) * Double(tokens) + 4 * Double(scorePairs) * Double(model.queryWidth)
+        if let streamTable {
+            // The measured launch time already holds its launch gap and its achieved bandwidth at this size.
+            let launches = Nanoseconds(profile.kernelsPerAttention) * profile.launchOverheadNs
+            return max(Units.roundUp(streamTable.time(tokens: Int(bytes))), launches + Units.roundUp(flops / flopsPerNs))
+        }
         return roofline(bytes: bytes, flops: flops, kernels: profile.kernelsPerAttention)
     }
 
@@ -56,8 +67,11 @@ public struct GPUCompute: Sendable {
     }
 
     /// All shared experts of a layer applied to `tokens` tokens, ns (0 without shared experts).
+    /// With a calibrated expert table, each shared expert (the routed experts' shape in the
+    /// presets) costs a routed expert's measured time.
     public func sharedExpertsNanoseconds(tokens: Int) -> Nanoseconds {
         guard model.sharedExperts > 0 else { return 0 }
+        if let expertTable { return Nanoseconds(model.sharedExperts) * Units.roundUp(expertTable.time(tokens: tokens)) }
         let flops = 2 * Double(model.sharedExpertBytes / 2) * Double(tokens) * Double(model.sharedExperts)
         return roofline(bytes: Double(model.sharedExpertBytes * model.sharedExperts), flops: flops,
                         kernels: profile.kernelsPerExpert)

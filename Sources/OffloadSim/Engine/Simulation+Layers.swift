@@ -7,15 +7,41 @@ extension Simulation {
         startCompute(.attention, ns)
     }
 
-    mutating func startCompute(_ op: ComputeOp, _ ns: Nanoseconds) {
+    mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds) {
+        var ns = duration
+        if compute.copyContention > 1 && op != .draft && bus.isCopying() {
+            ns = Units.roundUp(Double(ns) * compute.copyContention)
+        }
         computeOp = op
         computeStart = now
         metrics.computeNs += ns
         if op != .draft { metrics.layers[layer].computeNs += ns }
         queue.schedule(at: now + ns, phase: .compute)
+        if replay.stepLimit > 0 { recordReplay(op, work: duration) }
+    }
+
+    private mutating func recordReplay(_ op: ComputeOp, work: Nanoseconds) {
+        let model = compute.model
+        switch op {
+        case .idle: return
+        case .draft:
+            replay.computeStarted(.draft, tokens: step.tokens, work: work, tag: nil, at: now)
+        case .attention:
+            let bytes = model.attentionBytes + step.kvTokens * model.kvBytesPerToken
+            replay.computeStarted(.attention(layer: layer, bytes: bytes), tokens: step.tokens, work: work, tag: nil, at: now)
+        case .shared:
+            replay.computeStarted(.shared(layer: layer, bytes: model.sharedExpertBytes * model.sharedExperts), tokens: step.tokens, work: work, tag: nil, at: now)
+        case .expert(let position):
+            let expert = Int(layerExperts[position])
+            let key = layer * cache.expertsPerLayer + expert
+            let tag = staged[position] ? -Int32(position) - 1 : Int32(key)
+            replay.computeStarted(.expert(layer: layer, expert: expert, key: key, staging: staged[position] ? position : -1, onCPU: onCPU[position]),
+                                  tokens: Int(layerTokens[position]), work: work, tag: tag, at: now)
+        }
     }
 
     mutating func computeFinished() {
+        replay.computeFinished(at: now)
         if timeline.isRecording(step: step.index) { timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now) }
         switch computeOp {
         case .draft: beginLayer(0)
@@ -33,7 +59,7 @@ extension Simulation {
             if case .lowPrecision(_, let ratio) = policy.missHandling, lowPrecision[position] {
                 bytes = Int((Double(bytes) * ratio).rounded(.up))
             }
-            _ = bus.submit(bytes: bytes, priority: .demand, tag: -Int32(position) - 1, now: now, queue: &queue)
+            _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(position) - 1)
         }
     }
 
@@ -69,6 +95,7 @@ extension Simulation {
             position = -Int(done.tag) - 1
         }
         if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
+        replay.copyFinished(done, stagingTag: key == nil ? done.tag : nil)
         if position >= 0 && position < ready.count { ready[position] = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)
@@ -108,6 +135,7 @@ extension Simulation {
         let policy = self.policy
         let produced = step.phase == .decode ? policy.producedTokens(in: &self) : 1
         latencies.finish(step, start: stepStart, end: now, produced: produced, into: &metrics)
+        replay.stepFinished(produced: produced, at: now)
         if timeline.isRecording(step: step.index) { timeline.recordStep(step, start: stepStart, end: now) }
     }
 }

@@ -102,7 +102,7 @@ extension Simulation {
                 default:
                     demandBytes += bytes
                     if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
-                        copyOfKey[key] = bus.submit(bytes: bytes, priority: .demand, tag: Int32(key), now: now, queue: &queue)
+                        copyOfKey[key] = submitCopy(bytes: bytes, priority: .demand, tag: Int32(key))
                     } else {
                         isStaged = true
                         staging += 1

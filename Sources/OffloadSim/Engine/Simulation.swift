@@ -38,6 +38,9 @@ public struct Simulation<Policy: OffloadPolicy> {
     public internal(set) var metrics: SimulationMetrics
     /// Operations recorded for the timeline (first `timelineSteps` steps).
     public internal(set) var timeline: TimelineRecorder
+    var replay: ReplayRecorder
+    /// The GPU operations of the first `replaySteps` steps, for `moesim gpu validate`.
+    public var replaySchedule: ReplaySchedule { replay.finished() }
 
     var queue = EventQueue()
     var stepStart: Nanoseconds = 0
@@ -91,6 +94,7 @@ public struct Simulation<Policy: OffloadPolicy> {
                             eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet)
         metrics = SimulationMetrics(layers: model.layers)
         timeline = TimelineRecorder(stepLimit: options.timelineSteps)
+        replay = ReplayRecorder(stepLimit: options.replaySteps)
         stagingFree = options.stagingBuffers
         let keys = model.layers * model.experts
         positionOfKey = Array(repeating: -1, count: keys)
@@ -129,6 +133,7 @@ public struct Simulation<Policy: OffloadPolicy> {
         stepStart = now
         stepDone = false
         latencies.begin(step, at: now)
+        replay.stepStarted(index: step.index, decode: step.phase == .decode, tokens: step.tokens, at: now)
         let policy = self.policy
         policy.stepStarted(in: &self)
         let draft = policy.draftNanoseconds(in: &self)
@@ -167,8 +172,15 @@ public struct Simulation<Policy: OffloadPolicy> {
         unusedPrefetch[key] = true
         metrics.prefetchBytes += bytes
         metrics.layers[layer].prefetchBytes += bytes
-        copyOfKey[key] = bus.submit(bytes: bytes, priority: .prefetch, tag: Int32(key), now: now, queue: &queue)
+        copyOfKey[key] = submitCopy(bytes: bytes, priority: .prefetch, tag: Int32(key))
         return true
+    }
+
+    /// Submits a copy to the bus (and to the replay schedule); returns the bus's id for it.
+    mutating func submitCopy(bytes: Int, priority: CopyPriority, tag: Int32) -> Int32 {
+        let id = bus.submit(bytes: bytes, priority: priority, tag: tag, now: now, queue: &queue)
+        replay.copySubmitted(id: id, prefetch: priority == .prefetch)
+        return id
     }
 
     /// Cancels a queued prefetch of `key`, freeing its slot; false when it already started.

@@ -13,15 +13,18 @@ public struct SimulationOptions: Sendable, Equatable {
     public var timelineSteps: Int
     /// Seed of every random stream in the run (see ``Simulation/randomStream(_:)``).
     public var seed: UInt64
+    /// Steps whose GPU operations are recorded for a replay on a real GPU (0: none).
+    public var replaySteps: Int
 
     /// Creates options.
     public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
-                stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1) {
+                stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1, replaySteps: Int = 0) {
         self.cacheBytes = cacheBytes
         self.eviction = eviction
         self.partitioned = partitioned
         self.stagingBuffers = stagingBuffers
         self.timelineSteps = timelineSteps
         self.seed = seed
+        self.replaySteps = replaySteps
     }
 }

@@ -33,8 +33,9 @@ public struct SimulationRun<Source: RoutingSource> {
         self.sequenceMask = sequenceMask
     }
 
-    /// Runs it under `policy`; returns the metrics and the recorded timeline.
-    public func run<Policy: OffloadPolicy>(policy: Policy) throws -> (metrics: SimulationMetrics, timeline: TimelineRecorder) {
+    /// Runs it under `policy`; returns the metrics, the recorded timeline and the replay
+    /// schedule of the first `options.replaySteps` steps.
+    public func run<Policy: OffloadPolicy>(policy: Policy) throws -> (metrics: SimulationMetrics, timeline: TimelineRecorder, replay: ReplaySchedule) {
         var nextUse: [UInt32] = []
         var hotSet: [Int] = []
         if options.cacheBytes > 0 && options.eviction == .belady {
@@ -48,7 +49,7 @@ public struct SimulationRun<Source: RoutingSource> {
         var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
         var former = makeFormer()
         let metrics = try simulation.run(&former)
-        return (metrics, simulation.timeline)
+        return (metrics, simulation.timeline, simulation.replaySchedule)
     }
 
     /// A step former over this run's sequences.

@@ -8,7 +8,9 @@ extension HardwareProfile {
         "gpu.launch_overhead_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
-        "calibration.expert_ffn.*",
+        "calibration.expert_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.stream.bytes", "calibration.stream.ns",
+        "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
 
     /// Reads a profile from TOML text; `file` names it in errors, which give the line and the fix.
@@ -61,6 +63,22 @@ extension HardwareProfile {
             hostTFLOPS: try positive("host.tflops", optional("host.tflops", document.number) ?? 2),
             hostExpertOverheadNs: Nanoseconds(try optional("host.expert_overhead_ns", document.number) ?? 20_000),
             expertCalibration: tables)
+        if let bytes = try optional("calibration.copy.bytes", document.numbers) {
+            let times = try required("calibration.copy.ns", document.numbers)
+            guard let table = CalibrationTable(tokens: bytes.map { Int($0) }, nanoseconds: times) else {
+                throw fail(document.line(of: "calibration.copy.bytes"), "'calibration.copy' needs ascending sizes and as many non-negative times")
+            }
+            measuredCopies = table
+        }
+        if let bytes = try optional("calibration.stream.bytes", document.numbers) {
+            let times = try required("calibration.stream.ns", document.numbers)
+            guard let table = CalibrationTable(tokens: bytes.map { Int($0) }, nanoseconds: times) else {
+                throw fail(document.line(of: "calibration.stream.bytes"), "'calibration.stream' needs ascending sizes and as many non-negative times")
+            }
+            streamCalibration = table
+        }
+        copySlowdown = try optional("calibration.contention.copy_slowdown", document.number)
+        kernelSlowdown = try optional("calibration.contention.kernel_slowdown", document.number)
     }
 
     /// The profile as a TOML file a user can edit and load with `--hardware FILE`.
@@ -92,6 +110,21 @@ extension HardwareProfile {
             "tflops = \(TOMLValue.float(hostTFLOPS))",
             "expert_overhead_ns = \(hostExpertOverheadNs)",
         ]
+        if let measuredCopies {
+            lines += ["", "[calibration.copy]                 # measured copy time against size: times copies on one engine",
+                      "bytes = \(TOMLValue.array(measuredCopies.tokens.map { .integer($0) }))",
+                      "ns = \(TOMLValue.array(measuredCopies.nanoseconds.map { .float($0) }))"]
+        }
+        if let streamCalibration {
+            lines += ["", "[calibration.stream]               # one weight-streaming launch: time against bytes read (attention)",
+                      "bytes = \(TOMLValue.array(streamCalibration.tokens.map { .integer($0) }))",
+                      "ns = \(TOMLValue.array(streamCalibration.nanoseconds.map { .float($0) }))"]
+        }
+        if copySlowdown != nil || kernelSlowdown != nil {
+            lines += ["", "[calibration.contention]           # time together / time alone; kernels that start during a copy are slowed by kernel_slowdown"]
+            if let copySlowdown { lines.append("copy_slowdown = \(TOMLValue.float(copySlowdown))") }
+            if let kernelSlowdown { lines.append("kernel_slowdown = \(TOMLValue.float(kernelSlowdown))") }
+        }
         for model in expertCalibration.keys.sorted() {
             let table = expertCalibration[model]!
             lines += ["", "[calibration.expert_ffn.\(model)]",

@@ -39,6 +39,22 @@ public struct HardwareProfile: Sendable, Equatable {
     public var hostExpertOverheadNs: Nanoseconds
     /// Measured routed-expert time against tokens, per model preset name.
     public var expertCalibration: [String: CalibrationTable]
+    /// For a calibrated profile, the measured time per copy against its size in bytes
+    /// (`link.measuredTimes`: the bus times single-engine copies by it).
+    public var measuredCopies: CalibrationTable? {
+        get { link.measuredTimes }
+        set { link.measuredTimes = newValue }
+    }
+    /// For a calibrated profile, the measured time of one weight-streaming launch against
+    /// the bytes it reads: replaces the attention roofline's memory term, since small
+    /// launches reach less of the HBM bandwidth than large ones.
+    public var streamCalibration: CalibrationTable?
+    /// For a calibrated profile, how much slower copies ran alongside kernels than alone (a
+    /// record; the bus model does not use it).
+    public var copySlowdown: Double?
+    /// For a calibrated profile, how much slower kernels ran alongside copies than alone:
+    /// compute operations that start while a copy is moving take this factor longer.
+    public var kernelSlowdown: Double?
 
     /// Creates a profile.
     public init(name: String, displayName: String, source: String, calibratedOn: String? = nil,
@@ -63,6 +79,9 @@ public struct HardwareProfile: Sendable, Equatable {
         self.hostTFLOPS = hostTFLOPS
         self.hostExpertOverheadNs = hostExpertOverheadNs
         self.expertCalibration = expertCalibration
+        streamCalibration = nil
+        copySlowdown = nil
+        kernelSlowdown = nil
     }
 
     /// How every output names the profile: "preset rtx-a6000" or "calibrated on …".

@@ -1,0 +1,68 @@
+import OffloadSim
+import TraceStore
+
+/// What `moesim gpu calibrate` measures.
+public struct CalibrationPlan: Sendable {
+    /// Copy sizes, bytes (default 4 KiB to 1 GiB in steps of 4×).
+    public var copySizes: [Int]
+    /// Token counts of the expert FFN curves.
+    public var tokenCounts: [Int]
+    /// The models whose expert shapes are measured.
+    public var models: [ModelPreset]
+    /// Repetitions are chosen so that each point runs about this long, ns.
+    public var targetNanoseconds: Double
+
+    /// The default plan for `models`.
+    public init(models: [ModelPreset], copySizes: [Int] = (0...9).map { 4_096 << (2 * $0) },
+                tokenCounts: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 256], targetNanoseconds: Double = 20_000_000) {
+        self.models = models
+        self.copySizes = copySizes
+        self.tokenCounts = tokenCounts
+        self.targetNanoseconds = targetNanoseconds
+    }
+}
+
+/// What a calibration measured on one GPU.
+public struct CalibrationMeasurements: Sendable, Equatable {
+    /// The GPU's name, compute capability and driver's CUDA version (e.g. 13000).
+    public var gpuName: String
+    public var computeCapability: String
+    public var driverVersion: Int
+    /// Mean time per pinned host-to-device copy, ns, by size in bytes.
+    public var copies: [Int: Double]
+    /// Bandwidth (GB/s) and per-copy latency (ns) fitted to `copies` (``BusFit``).
+    public var h2dGBps: Double
+    public var copyLatencyNs: Double
+    /// Time per launch of back-to-back empty kernels, ns.
+    public var launchGapNs: Double
+    /// Rate at which the weight-streaming kernel reads 1 GiB of weights for one token, GB/s.
+    public var streamGBps: Double
+    /// Copy time and kernel time when both run at once, over each alone (≥ 1 means slower).
+    public var copySlowdown: Double
+    public var kernelSlowdown: Double
+    /// Expert FFN time against tokens, per model preset name.
+    public var experts: [String: CalibrationTable]
+    /// Time of one weight-streaming launch (one token) against the bytes it reads, ns.
+    public var stream: [Int: Double]
+
+    /// Creates measurements.
+    public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
+                copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
+                experts: [String: CalibrationTable], stream: [Int: Double] = [:]) {
+        self.gpuName = gpuName
+        self.computeCapability = computeCapability
+        self.driverVersion = driverVersion
+        self.copies = copies
+        self.h2dGBps = h2dGBps
+        self.copyLatencyNs = copyLatencyNs
+        self.launchGapNs = launchGapNs
+        self.streamGBps = streamGBps
+        self.copySlowdown = copySlowdown
+        self.kernelSlowdown = kernelSlowdown
+        self.experts = experts
+        self.stream = stream
+    }
+
+    /// The driver's CUDA version as "13.0".
+    public var driverCUDA: String { "\(driverVersion / 1000).\(driverVersion % 1000 / 10)" }
+}

@@ -1,0 +1,160 @@
+import OffloadSim
+import TraceStore
+
+/// The measurements behind `moesim gpu calibrate` (issue 6; DESIGN.md §5): copy time
+/// against size, launch gap, achieved weight-streaming bandwidth, copy/kernel contention
+/// and expert FFN time against tokens for each model's expert shape.
+///
+/// Every time is the mean of back-to-back repetitions between two CUDA events on one
+/// stream, after one untimed warm-up run; experts rotate over enough copies of their
+/// weights (≥ 512 MiB in all) that L2 does not hold them between launches.
+public struct GPUCalibration {
+    let context: CUDAContext
+    let kernels: MoesimKernels
+    let plan: CalibrationPlan
+    let log: (String) -> Void
+
+    /// A calibration of `context`'s GPU; `log` receives a line per measurement.
+    public init(context: CUDAContext, kernels: MoesimKernels, plan: CalibrationPlan, log: @escaping (String) -> Void = { _ in }) {
+        self.context = context
+        self.kernels = kernels
+        self.plan = plan
+        self.log = log
+    }
+
+    /// Runs every measurement of the plan.
+    public func measure() throws -> CalibrationMeasurements {
+        let stream = try context.makeStream()
+        let timer = try GPUTimer(context: context)
+        let largest = plan.copySizes.max() ?? 1 << 30
+        let host = try context.allocatePinned(largest)
+        let device = try context.allocateDevice(largest)
+
+        // Copies are issued as a serving loop (and `gpu validate`) issues them: each after a
+        // wait on an event of the compute stream and followed by an event of its own.
+        let computeSide = try context.makeStream()
+        let decided = try context.makeEvent(timing: false)
+        let copied = try context.makeEvent(timing: false)
+        try computeSide.record(decided)
+        func issueCopy(_ size: Int) throws {
+            try stream.wait(for: decided)
+            try stream.copy(size, from: host, to: device)
+            try stream.record(copied)
+        }
+        var copies: [Int: Double] = [:]
+        for size in plan.copySizes {
+            try issueCopy(size)
+            let first = try timer.time(stream, repetitions: 1) { _ in try issueCopy(size) }
+            let repetitions = repetitionsFor(first)
+            copies[size] = try fastest { try timer.time(stream, repetitions: repetitions) { _ in try issueCopy(size) } }
+            log("copy \(size) B: \(copies[size]!) ns (\(repetitions)×)")
+        }
+        guard let fit = BusFit.fit(copies.map { ($0.key, $0.value) }) else {
+            throw CUDAError.call("calibration", code: -1, message: "copy times do not grow with size; cannot fit the bus")
+        }
+        log("bus fit: \(fit.gbps) GB/s, latency \(fit.latencyNs) ns")
+
+        try kernels.empty(on: stream)
+        let launchGap = try timer.time(stream, repetitions: 2_000) { _ in try kernels.empty(on: stream) }
+        log("launch gap: \(launchGap) ns")
+
+        let width = 4_096
+        let streamBytes = min(largest, 1 << 30)
+        let activations = try ExpertActivations(context: context, maxTokens: plan.tokenCounts.max() ?? 1, width: width,
+                                                intermediate: plan.models.map(\.expertIntermediateSize).max() ?? width,
+                                                rows: max(streamBytes / (2 * width), plan.models.map(\.hiddenSize).max() ?? width))
+        func streamOnce(_ s: CUDAStream) throws {
+            try kernels.streamWeights(device, bytes: streamBytes, width: width, tokens: 1, activations: activations, on: s)
+        }
+        try streamOnce(stream)
+        let streamNs = try timer.time(stream, repetitions: 10) { _ in try streamOnce(stream) }
+        let streamGBps = Double(streamBytes / (2 * width) * 2 * width) / streamNs
+        log("weight streaming: \(streamGBps) GB/s")
+        var streamCurve: [Int: Double] = [:]
+        for size in plan.copySizes where size >= 256 << 10 && size <= streamBytes {
+            // Rotate over the buffer so that L2 does not serve a small launch's weights again.
+            let regions = max(1, streamBytes / size)
+            func launch(_ index: Int) throws {
+                try kernels.rows(device, offset: (index % regions) * size, rows: size / (2 * width), columns: width,
+                                 input: activations.input, tokens: 1, output: activations.output, on: stream)
+            }
+            try launch(0)
+            let once = try timer.time(stream, repetitions: min(regions, 8), launch)
+            streamCurve[size] = try fastest { try timer.time(stream, repetitions: max(regions, repetitionsFor(once)), launch) }
+            log("weight streaming \(size) B: \(streamCurve[size]!) ns")
+        }
+
+        let (copySlowdown, kernelSlowdown) = try contention(host: host, device: device, kernel: streamOnce, kernelNs: streamNs,
+                                                            copyBytes: min(largest, 256 << 20), copyNs: copies[min(largest, 256 << 20)] ?? fit.latencyNs)
+        log("contention: copies ×\(copySlowdown), kernels ×\(kernelSlowdown)")
+
+        var experts: [String: CalibrationTable] = [:]
+        for model in plan.models {
+            experts[model.name] = try expertCurve(model, stream: stream, timer: timer, activations: activations)
+        }
+        return CalibrationMeasurements(gpuName: context.deviceName, computeCapability: context.computeCapability,
+                                       driverVersion: try context.driver.driverVersion(), copies: copies, h2dGBps: fit.gbps,
+                                       copyLatencyNs: fit.latencyNs, launchGapNs: launchGap, streamGBps: streamGBps,
+                                       copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
+                                       stream: streamCurve)
+    }
+
+    /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.
+    private func fastest(_ measure: () throws -> Double) throws -> Double {
+        try (0..<3).map { _ in try measure() }.min()!
+    }
+
+    private func repetitionsFor(_ once: Double) -> Int {
+        max(3, min(1_000, Int(plan.targetNanoseconds / max(once, 1))))
+    }
+
+    /// Copies on one stream and weight-streaming kernels on another, first alone then
+    /// together, each side sized to about 4 copies' time; returns the slowdowns.
+    private func contention(host: PinnedBuffer, device: DeviceBuffer, kernel: (CUDAStream) throws -> Void, kernelNs: Double,
+                            copyBytes: Int, copyNs: Double) throws -> (Double, Double) {
+        let copyStream = try context.makeStream()
+        let computeStream = try context.makeStream()
+        let copyTimer = try GPUTimer(context: context)
+        let kernelTimer = try GPUTimer(context: context)
+        let copiesRun = 4
+        let kernelsRun = max(1, Int((Double(copiesRun) * copyNs / max(kernelNs, 1)).rounded()))
+        let destination = try context.allocateDevice(copyBytes)
+        let copyAlone = try copyTimer.time(copyStream, repetitions: copiesRun) { _ in try copyStream.copy(copyBytes, from: host, to: destination) }
+        let kernelAlone = try kernelTimer.time(computeStream, repetitions: kernelsRun) { _ in try kernel(computeStream) }
+        try copyStream.record(copyTimer.start)
+        try computeStream.record(kernelTimer.start)
+        for index in 0..<max(copiesRun, kernelsRun) {
+            if index < copiesRun { try copyStream.copy(copyBytes, from: host, to: destination) }
+            if index < kernelsRun { try kernel(computeStream) }
+        }
+        try copyStream.record(copyTimer.end)
+        try computeStream.record(kernelTimer.end)
+        try context.synchronize()
+        let copyTogether = try copyTimer.end.nanoseconds(since: copyTimer.start) / Double(copiesRun)
+        let kernelTogether = try kernelTimer.end.nanoseconds(since: kernelTimer.start) / Double(kernelsRun)
+        return (copyTogether / copyAlone, kernelTogether / kernelAlone)
+    }
+
+    /// Expert FFN time against tokens for `model`'s expert shape (bf16 weights).
+    private func expertCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer, activations: ExpertActivations) throws -> CalibrationTable {
+        let hidden = model.hiddenSize
+        let intermediate = model.expertIntermediateSize
+        let expertBytes = 6 * hidden * intermediate
+        let copies = max(2, (512 << 20) / expertBytes + 1)
+        let weights = try context.allocateDevice(copies * expertBytes)
+        var times: [Double] = []
+        for tokens in plan.tokenCounts {
+            func run(_ index: Int) throws {
+                try kernels.expertFFN(weights, offset: (index % copies) * expertBytes, hidden: hidden, intermediate: intermediate,
+                                      tokens: tokens, activations: activations, on: stream)
+            }
+            try run(0)
+            let once = try timer.time(stream, repetitions: copies, run)
+            times.append(try fastest { try timer.time(stream, repetitions: max(copies, repetitionsFor(once)), run) })
+            log("\(model.name) expert, \(tokens) tokens: \(times.last!) ns")
+        }
+        // Event timing has about 0.5 µs resolution; keep the curve non-decreasing.
+        for index in times.indices.dropFirst() { times[index] = max(times[index], times[index - 1]) }
+        return CalibrationTable(tokens: plan.tokenCounts, nanoseconds: times)!
+    }
+}

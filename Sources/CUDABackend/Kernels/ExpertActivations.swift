@@ -1,0 +1,44 @@
+/// Device buffers for the activations of one expert FFN (or weight-streaming launch) of
+/// up to `maxTokens` tokens: input x, the gate/up projections, the SwiGLU output and the
+/// down projection's output, all fp32.
+public final class ExpertActivations {
+    /// The most tokens one launch may process.
+    public let maxTokens: Int
+    let input: DeviceBuffer
+    let gateUp: DeviceBuffer
+    let hidden: DeviceBuffer
+    let output: DeviceBuffer
+
+    /// Buffers for `maxTokens` tokens, inputs up to `width` wide, experts up to
+    /// `intermediate` wide and outputs up to `rows` rows.
+    public init(context: CUDAContext, maxTokens: Int, width: Int, intermediate: Int, rows: Int) throws {
+        self.maxTokens = maxTokens
+        input = try context.allocateDevice(maxTokens * max(width, intermediate) * 4)
+        gateUp = try context.allocateDevice(maxTokens * 2 * intermediate * 4)
+        hidden = try context.allocateDevice(maxTokens * intermediate * 4)
+        output = try context.allocateDevice(maxTokens * max(rows, width, 2 * intermediate) * 4)
+    }
+}
+
+extension MoesimKernels {
+    /// One SwiGLU expert, three launches: `2 × intermediate` gate/up rows then `hidden` down
+    /// rows of bf16 weights starting at `offset` in `weights` (6 × hidden × intermediate bytes).
+    public func expertFFN(_ weights: DeviceBuffer, offset: Int = 0, hidden: Int, intermediate: Int, tokens: Int,
+                          activations: ExpertActivations, on stream: CUDAStream) throws {
+        precondition(tokens <= activations.maxTokens, "more tokens than the activation buffers hold")
+        try rows(weights, offset: offset, rows: 2 * intermediate, columns: hidden, input: activations.input, tokens: tokens,
+                 output: activations.gateUp, on: stream)
+        try swiglu(activations.gateUp, intermediate: intermediate, tokens: tokens, output: activations.hidden, on: stream)
+        try rows(weights, offset: offset + 4 * hidden * intermediate, rows: hidden, columns: intermediate,
+                 input: activations.hidden, tokens: tokens, output: activations.output, on: stream)
+    }
+
+    /// One launch that streams `bytes` of bf16 weights (rounded down to whole rows of
+    /// `width`) against `tokens` tokens: a stand-in for an attention block's projections.
+    public func streamWeights(_ weights: DeviceBuffer, bytes: Int, width: Int, tokens: Int,
+                              activations: ExpertActivations, on stream: CUDAStream) throws {
+        let rowCount = max(1, min(bytes, weights.bytes) / (2 * width))
+        try rows(weights, rows: rowCount, columns: width, input: activations.input, tokens: tokens,
+                 output: activations.output, on: stream)
+    }
+}

@@ -1,0 +1,171 @@
+import OffloadSim
+
+/// Replays a ``ReplaySchedule`` on a GPU (`moesim gpu validate`): expert-sized buffers in
+/// pinned host memory, the schedule's copies in its order on one copy stream, its compute
+/// operations in order on a compute stream (attention and shared experts as
+/// weight-streaming launches, routed experts as three-launch SwiGLU FFNs over the slot
+/// their copy filled), and the same dependencies: a copy waits for the operation after
+/// which the simulation decided it, an expert for the copy that brought it.
+///
+/// Each step and each layer is timed with CUDA events on the compute stream. Everything is
+/// queued ahead and synchronised once at the end, as a serving loop would keep the GPU fed.
+public final class GPUReplay {
+    /// Measured times of one pass, ns.
+    public struct Pass: Sendable, Equatable {
+        /// Per recorded step, its time.
+        public var stepNs: [Double]
+        /// Per recorded step, the time of each layer (attention start to the next one's, or the step's end).
+        public var layerNs: [[Double]]
+        /// Bytes copied and copies made.
+        public var bytesCopied: Int
+        public var copies: Int
+        /// Kernels launched.
+        public var launches: Int
+    }
+
+    let context: CUDAContext
+    let kernels: MoesimKernels
+    let model: ModelCost
+    let schedule: ReplaySchedule
+    /// Where things live.
+    public let layout: ReplayLayout
+    private let pool: DeviceBuffer?
+    private let staging: DeviceBuffer?
+    private let attention: [DeviceBuffer?]
+    private let shared: [DeviceBuffer?]
+    private let host: PinnedBuffer?
+    private let hostSlots: Int
+    private let activations: ExpertActivations
+    private let intermediate: [Int]
+
+    /// Sets up a replay of `schedule` for `model`, allocating its buffers.
+    public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule) throws {
+        for op in schedule.ops {
+            switch op.kernel {
+            case .draft: throw ReplayError.unsupported("a draft model (speculative decoding)")
+            case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
+            default: continue
+            }
+        }
+        guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
+        self.context = context
+        self.kernels = kernels
+        self.model = model
+        self.schedule = schedule
+        let headroom = 2 << 30
+        layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: context.totalMemory - headroom)
+        let hidden = model.hiddenSize
+        // An expert of B bytes is read as a SwiGLU FFN of 3 × hidden × I bf16 weights, I a multiple of 8.
+        intermediate = model.expertBytes.map { max(8, $0 / (6 * hidden) / 8 * 8) }
+        let largestAttention = layout.attentionBytes.max() ?? 0
+        activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden,
+                                            intermediate: max(intermediate.max() ?? 8, (layout.sharedBytes.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden)),
+                                            rows: largestAttention / (2 * hidden) + 1)
+        pool = layout.slots > 0 ? try context.allocateDevice(layout.slots * layout.slotBytes) : nil
+        staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil
+        attention = try layout.attentionBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
+        shared = try layout.sharedBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
+        hostSlots = schedule.copies.isEmpty ? 0 : 8
+        host = hostSlots > 0 ? try context.allocatePinned(hostSlots * layout.slotBytes) : nil
+    }
+
+    /// Runs the schedule once; `copies` false runs only the compute stream's operations,
+    /// without copies or waits (all weights treated as resident): the compute-only time.
+    public func run(copies withCopies: Bool) throws -> Pass {
+        let compute = try context.makeStream()
+        let copyStream = try context.makeStream()
+        let copyDone = withCopies ? try schedule.copies.map { _ in try context.makeEvent(timing: false) } : []
+        var opNeeded = Set<Int>()
+        if withCopies { for copy in schedule.copies where copy.after >= 0 { opNeeded.insert(copy.after) } }
+        var opDone: [Int: CUDAEvent] = [:]
+        for index in opNeeded { opDone[index] = try context.makeEvent(timing: false) }
+        var stepMarks: [[CUDAEvent]] = []
+        var nextCopy = 0
+        var bytes = 0
+        var launches = 0
+
+        func enqueueCopies(before opIndex: Int) throws {
+            while withCopies, nextCopy < schedule.copies.count, schedule.copies[nextCopy].after < opIndex {
+                let copy = schedule.copies[nextCopy]
+                if copy.after >= 0 { try copyStream.wait(for: opDone[copy.after]!) }
+                let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slotOfKey[copy.key]! * layout.slotBytes)
+                                                     : (staging!, copy.staging * layout.slotBytes)
+                try copyStream.copy(copy.bytes, from: host!, sourceOffset: (nextCopy % hostSlots) * layout.slotBytes, to: buffer, offset: offset)
+                try copyStream.record(copyDone[nextCopy])
+                bytes += copy.bytes
+                nextCopy += 1
+            }
+        }
+
+        for step in schedule.steps {
+            var marks = [try context.makeEvent()]
+            try compute.record(marks[0])
+            for index in step.firstOp..<step.endOp {
+                try enqueueCopies(before: index)
+                let op = schedule.ops[index]
+                if case .attention = op.kernel, index > step.firstOp {
+                    let mark = try context.makeEvent()
+                    try compute.record(mark)
+                    marks.append(mark)
+                }
+                if withCopies && op.waitsForCopy >= 0 {
+                    precondition(op.waitsForCopy < nextCopy, "an operation waits for a copy not yet queued")
+                    try compute.wait(for: copyDone[op.waitsForCopy])
+                }
+                launches += try launch(op, on: compute)
+                if let done = opDone[index] { try compute.record(done) }
+            }
+            let end = try context.makeEvent()
+            try compute.record(end)
+            marks.append(end)
+            stepMarks.append(marks)
+        }
+        try enqueueCopies(before: Int.max)
+        try context.synchronize()
+        var stepNs: [Double] = []
+        var layerNs: [[Double]] = []
+        for marks in stepMarks {
+            stepNs.append(try marks.last!.nanoseconds(since: marks[0]))
+            layerNs.append(try zip(marks, marks.dropFirst()).map { try $1.nanoseconds(since: $0) })
+        }
+        return Pass(stepNs: stepNs, layerNs: layerNs, bytesCopied: bytes, copies: nextCopy, launches: launches)
+    }
+
+    private func launch(_ op: ReplaySchedule.ComputeOp, on stream: CUDAStream) throws -> Int {
+        let hidden = model.hiddenSize
+        switch op.kernel {
+        case .draft:
+            return 0
+        case .attention(let layer, let bytes):
+            try kernels.streamWeights(attention[layer]!, bytes: bytes, width: hidden, tokens: op.tokens, activations: activations, on: stream)
+            return 1
+        case .shared(let layer, let bytes):
+            // Each shared expert as its own FFN, as the simulator costs them.
+            let count = max(1, model.sharedExperts)
+            let each = bytes / count
+            let width = max(8, each / (6 * hidden) / 8 * 8)
+            for index in 0..<count {
+                try kernels.expertFFN(shared[layer]!, offset: index * each, hidden: hidden, intermediate: width, tokens: op.tokens,
+                                      activations: activations, on: stream)
+            }
+            return count * MoesimKernels.launchesPerExpert
+        case .expert(let layer, _, let key, let slot, _):
+            let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slotOfKey[key]! * layout.slotBytes)
+            try kernels.expertFFN(buffer, offset: offset, hidden: hidden, intermediate: intermediate[layer], tokens: op.tokens,
+                                  activations: activations, on: stream)
+            return MoesimKernels.launchesPerExpert
+        }
+    }
+}
+
+/// A schedule the GPU replay cannot run.
+public enum ReplayError: Error, CustomStringConvertible {
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case .unsupported(let what):
+            return "the GPU replay does not support \(what); validate a single-GPU policy that computes every expert on the GPU (on-demand, cross-layer-gate, default-vector-speculation, promoe, mixtral-offloading, hobbit, oracle, all-resident)."
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// Builds a ``ReplaySchedule`` from the engine's events during the first `stepLimit`
+/// steps; does nothing when `stepLimit` is 0. Memory grows with the recorded steps only.
+struct ReplayRecorder: Sendable {
+    let stepLimit: Int
+    private(set) var schedule = ReplaySchedule()
+    private var active = false
+    private var lastFinishedOp = -1
+    // Submitted copies by bus id: the op after which each was decided.
+    private var pending: [Int32: (after: Int, prefetch: Bool)] = [:]
+    // Per copy tag (cache key, or -position-1 for staging), the last finished copy.
+    private var lastCopyOfTag: [Int32: Int] = [:]
+    private var openOp = -1
+
+    init(stepLimit: Int) { self.stepLimit = stepLimit }
+
+    mutating func stepStarted(index: Int, decode: Bool, tokens: Int, at now: Nanoseconds) {
+        active = index < stepLimit
+        guard active else { return }
+        schedule.steps.append(.init(index: index, decode: decode, tokens: tokens, produced: 0, firstOp: schedule.ops.count,
+                                    endOp: schedule.ops.count, start: now, end: now))
+    }
+
+    mutating func stepFinished(produced: Int, at now: Nanoseconds) {
+        guard active else { return }
+        schedule.steps[schedule.steps.count - 1].produced = produced
+        schedule.steps[schedule.steps.count - 1].end = now
+        schedule.steps[schedule.steps.count - 1].endOp = schedule.ops.count
+        active = false
+    }
+
+    mutating func copySubmitted(id: Int32, prefetch: Bool) {
+        guard active else { return }
+        pending[id] = (lastFinishedOp, prefetch)
+    }
+
+    mutating func copyFinished(_ done: CopyCompletion, stagingTag: Int32?) {
+        guard let submitted = pending.removeValue(forKey: done.id) else { return }
+        let staging = stagingTag.map { -Int($0) - 1 } ?? -1
+        schedule.copies.append(.init(bytes: done.bytes, key: stagingTag == nil ? Int(done.tag) : -1, staging: staging,
+                                     after: submitted.after, prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
+        lastCopyOfTag[done.tag] = schedule.copies.count - 1
+    }
+
+    mutating func computeStarted(_ kernel: ReplaySchedule.Kernel, tokens: Int, work: Nanoseconds, tag: Int32?, at now: Nanoseconds) {
+        guard active else { return }
+        let waits = tag.flatMap { lastCopyOfTag[$0] } ?? -1
+        schedule.ops.append(.init(kernel: kernel, tokens: tokens, waitsForCopy: waits, start: now, end: now, work: work))
+        openOp = schedule.ops.count - 1
+    }
+
+    mutating func computeFinished(at now: Nanoseconds) {
+        guard active, openOp >= 0 else { return }
+        schedule.ops[openOp].end = now
+        lastFinishedOp = openOp
+        openOp = -1
+    }
+
+    /// The schedule with copies in the order they started (ties: the order they finished),
+    /// and waits renumbered to match.
+    func finished() -> ReplaySchedule {
+        var result = schedule
+        let order = result.copies.indices.sorted { (result.copies[$0].start, $0) < (result.copies[$1].start, $1) }
+        var newIndex = [Int](repeating: -1, count: order.count)
+        for (position, old) in order.enumerated() { newIndex[old] = position }
+        result.copies = order.map { schedule.copies[$0] }
+        for index in result.ops.indices where result.ops[index].waitsForCopy >= 0 {
+            result.ops[index].waitsForCopy = newIndex[result.ops[index].waitsForCopy]
+        }
+        return result
+    }
+}

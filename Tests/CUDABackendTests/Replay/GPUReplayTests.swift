@@ -1,0 +1,84 @@
+import OffloadSim
+import Policies
+import Testing
+import TestSupport
+import TraceStore
+
+@testable import CUDABackend
+
+@Suite struct GPUReplayTests {
+    /// Two decode tokens over two layers, top-2, no cache: per step 2 attention ops, 4
+    /// experts and 4 staging copies of 1 MB.
+    static func schedule() throws -> (ModelCost, ReplaySchedule) {
+        let folder = Repository.temporaryFolder()
+        let shape = ModelShape(name: "hand", layers: 2, experts: 4, topK: 2, expertBytes: [1_000_000, 1_000_000])
+        let writer = try TraceWriter(path: folder + "/t.sqlite", metadata: TraceMetadata(shape: shape, hasWeights: false, synthetic: false,
+                                                                                        source: "test", importer: "test"))
+        writer.beginSequence(name: "s")
+        for _ in 0..<2 { try writer.appendToken(phase: .decode, ids: [0, 1, 2, 3]) }
+        _ = try writer.finish()
+        let reader = try TraceReader(path: folder + "/t.sqlite")
+        let model = ModelCost(name: "hand", layers: 2, experts: 4, expertBytes: [1_000_000, 1_000_000], expertParameters: 0,
+                              attentionParameters: 0, attentionBytes: 500_000, kvBytesPerToken: 0, queryWidth: 0)
+        let profile = HardwareProfile(name: "hand", displayName: "hand", source: "test", hbmGBps: 1_000, peakTFLOPS: 100, memoryGiB: 80,
+                                      link: BusLink(gbps: 25, latencyNs: 2_000))
+        let run = SimulationRun(source: reader, model: model, profile: profile, options: SimulationOptions(replaySteps: 8))
+        return (model, try run.run(policy: OnDemandPolicy()).replay)
+    }
+
+    @Test func theReplayMakesTheSimulationsCopiesAndWaitsInItsOrder() throws {
+        let (model, schedule) = try Self.schedule()
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
+        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule)
+        let before = FakeDriver.calls(driver).count
+        let pass = try replay.run(copies: true)
+        #expect(pass.copies == 8 && pass.bytesCopied == 8_000_000)
+        #expect(pass.launches == 4 + 8 * MoesimKernels.launchesPerExpert)
+        let calls = Array(FakeDriver.calls(driver).dropFirst(before))
+        // The first expert's launch comes after a copy and after the compute stream's wait on it.
+        let firstCopy = try #require(calls.firstIndex(of: "cuMemcpyHtoDAsync_v2"))
+        let launches = calls.indices.filter { calls[$0] == "cuLaunchKernel:moesim_rows_dot" }
+        let firstExpert = launches[1]
+        #expect(firstCopy < firstExpert)
+        #expect(calls[firstCopy..<firstExpert].contains("cuStreamWaitEvent"))
+        // The fake's serial clock: per step 4 copies of 2,000 + 1e6/25 ns, 2 attention launches over
+        // 61 rows × 4,096 bf16, 4 experts of (80 × 4,096 + 4,096 × 40) bf16 rows and a SwiGLU.
+        let attention = 2 * (3_000 + Double(61 * 4_096 * 2) / 1_000)
+        let experts = 4 * (3_000 + Double(80 * 4_096 * 2) / 1_000 + 1_000 + 3_000 + Double(4_096 * 40 * 2) / 1_000)
+        #expect(pass.stepNs.count == 2)
+        #expect(abs(pass.stepNs[1] - (4 * 42_000 + attention + experts)) < 2)
+        let computeOnly = try replay.run(copies: false)
+        #expect(abs(computeOnly.stepNs[1] - (attention + experts)) < 2)
+        #expect(computeOnly.copies == 0)
+    }
+
+    @Test func theReportComparesSimulatedWithMeasuredPerToken() throws {
+        let (_, schedule) = try Self.schedule()
+        let simulated = schedule.steps.map { Double($0.end - $0.start) }
+        let compute = schedule.steps.map { step in schedule.ops[step.firstOp..<step.endOp].reduce(0.0) { $0 + Double($1.work) } }
+        let measured = GPUReplay.Pass(stepNs: simulated.map { $0 * 1.25 }, layerNs: simulated.map { [$0 / 2, $0 / 2] }, bytesCopied: 8_000_000,
+                                      copies: 8, launches: 0)
+        let alone = GPUReplay.Pass(stepNs: compute, layerNs: [], bytesCopied: 0, copies: 0, launches: 0)
+        let report = ValidationReport(schedule: schedule, replay: measured, computeOnly: alone)
+        let tpot = try #require(report.figures.first { $0.key == "tpot_ms" })
+        #expect(abs(tpot.errorPercent! - -20) < 1e-9)
+        #expect(abs(tpot.simulated - simulated.reduce(0, +) / 2 / 1e6) < 1e-12)
+        let stall = try #require(report.figures.first { $0.key == "stall_share" })
+        #expect(abs(stall.measured - (1 - (1 - stall.simulated) / 1.25)) < 1e-9)
+        #expect(report.figures.first { $0.key == "bytes_moved" }?.errorPercent == 0)
+        #expect(report.steps == 2 && report.decodeSteps == 2 && report.tokens == 2)
+    }
+
+    @Test func schedulesWithCPUExpertsAreRefused() throws {
+        let schedule = ReplaySchedule(ops: [.init(kernel: .expert(layer: 0, expert: 0, key: 0, staging: -1, onCPU: true), tokens: 1,
+                                                  waitsForCopy: -1, start: 0, end: 0, work: 0)],
+                                      copies: [], steps: [])
+        let context = try CUDAContext(driver: try FakeDriver.driver())
+        let model = ModelCost(name: "m", layers: 1, experts: 1, expertBytes: [1_000_000], expertParameters: 0, attentionParameters: 0,
+                              attentionBytes: 0, kvBytesPerToken: 0, queryWidth: 0)
+        #expect(throws: ReplayError.self) {
+            _ = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule)
+        }
+    }
+}
