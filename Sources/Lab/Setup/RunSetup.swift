@@ -98,17 +98,7 @@ public struct RunSetup {
     /// A built-in policy by name, or a policy file when `name` is a path.
     public static func policy(_ name: String) throws -> PolicySpec {
         if let spec = PolicySpec.builtIn(named: name) { return spec }
-        if name.hasSuffix(".toml") || name.contains("/") {
-            guard let data = FileManager.default.contents(atPath: name) else {
-                throw TraceStoreError(file: name, problem: "cannot be read", fix: "Check the path, or start from `moesim policies --export NAME`.")
-            }
-            do {
-                return try PolicySpec(toml: String(decoding: data, as: UTF8.self), file: name)
-            } catch let error as TOMLFileError {
-                throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
-                                      fix: "Fix the file (start from `moesim policies --export NAME`).")
-            }
-        }
+        if let spec = try tomlFile(name, template: "moesim policies --export NAME", PolicySpec.init(toml:file:)) { return spec }
         throw TraceStoreError(file: "--policy", problem: "unknown policy '\(name)'",
                               fix: "Valid policies: \(PolicyCatalog.names.joined(separator: ", ")); or give a policy file (.toml).")
     }
@@ -116,19 +106,24 @@ public struct RunSetup {
     /// A preset by name, or a profile file when `name` is a path.
     public static func profile(_ name: String) throws -> HardwareProfile {
         if let preset = HardwareProfile.preset(named: name) { return preset }
-        if name.hasSuffix(".toml") || name.contains("/") {
-            guard let data = FileManager.default.contents(atPath: name) else {
-                throw TraceStoreError(file: name, problem: "cannot be read", fix: "Check the path, or start from `moesim hardware --export NAME`.")
-            }
-            do {
-                return try HardwareProfile(toml: String(decoding: data, as: UTF8.self), file: name)
-            } catch let error as TOMLFileError {
-                throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
-                                      fix: "Fix the file (start from `moesim hardware --export NAME`).")
-            }
-        }
+        if let profile = try tomlFile(name, template: "moesim hardware --export NAME", HardwareProfile.init(toml:file:)) { return profile }
         throw TraceStoreError(file: "--hardware", problem: "unknown hardware '\(name)'",
                               fix: "Valid presets: \(HardwareProfile.presets.map(\.name).joined(separator: ", ")); or give a profile file (.toml).")
+    }
+
+    /// Parses `name` as a TOML file when it looks like a path (nil otherwise); a file that
+    /// cannot be read or has a bad line is an error naming it, the line and `template` to start from.
+    private static func tomlFile<T>(_ name: String, template: String, _ parse: (String, String) throws -> T) throws -> T? {
+        guard name.hasSuffix(".toml") || name.contains("/") else { return nil }
+        guard let data = FileManager.default.contents(atPath: name) else {
+            throw TraceStoreError(file: name, problem: "cannot be read", fix: "Check the path, or start from `\(template)`.")
+        }
+        do {
+            return try parse(String(decoding: data, as: UTF8.self), name)
+        } catch let error as TOMLFileError {
+            throw TraceStoreError(file: name, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem,
+                                  fix: "Fix the file (start from `\(template)`).")
+        }
     }
 
     /// Runs it: the report (what was assumed and the metrics) and the recorded timeline.

@@ -99,14 +99,19 @@ extension Simulation {
         if position >= 0 && position < ready.count { ready[position] = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)
-        if position >= 0 && position == waitingOn {
-            waitingOn = -1
-            let stalled = now - stallStart
-            metrics.stallNs += stalled
-            metrics.layers[layer].stallNs += stalled
-            if step.phase == .decode { metrics.decodeStallNs += stalled }
-            startNextExpert()
-        }
+        if position >= 0 { resumeIfWaiting(on: position) }
+    }
+
+    /// Planned expert `position` became ready: if the compute stream was stalled on it,
+    /// count the stall and go on.
+    mutating func resumeIfWaiting(on position: Int) {
+        guard position == waitingOn else { return }
+        waitingOn = -1
+        let stalled = now - stallStart
+        metrics.stallNs += stalled
+        metrics.layers[layer].stallNs += stalled
+        if step.phase == .decode { metrics.decodeStallNs += stalled }
+        startNextExpert()
     }
 
     mutating func expertFinished(_ position: Int) {

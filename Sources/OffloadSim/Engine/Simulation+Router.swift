@@ -157,13 +157,6 @@ extension Simulation {
     /// A CPU expert finished: its result is ready for the GPU to merge.
     mutating func cpuFinished(_ position: Int) {
         ready[position] = true
-        if position == waitingOn {
-            waitingOn = -1
-            let stalled = now - stallStart
-            metrics.stallNs += stalled
-            metrics.layers[layer].stallNs += stalled
-            if step.phase == .decode { metrics.decodeStallNs += stalled }
-            startNextExpert()
-        }
+        resumeIfWaiting(on: position)
     }
 }

@@ -63,20 +63,18 @@ extension HardwareProfile {
             hostTFLOPS: try positive("host.tflops", optional("host.tflops", document.number) ?? 2),
             hostExpertOverheadNs: Nanoseconds(try optional("host.expert_overhead_ns", document.number) ?? 20_000),
             expertCalibration: tables)
-        if let bytes = try optional("calibration.copy.bytes", document.numbers) {
-            let times = try required("calibration.copy.ns", document.numbers)
+        // A measured time-against-bytes table: `[calibration.NAME]` with `bytes` and `ns`.
+        func byteTable(_ name: String) throws -> CalibrationTable? {
+            let prefix = "calibration.\(name)."
+            guard let bytes = try optional(prefix + "bytes", document.numbers) else { return nil }
+            let times = try required(prefix + "ns", document.numbers)
             guard let table = CalibrationTable(tokens: bytes.map { Int($0) }, nanoseconds: times) else {
-                throw fail(document.line(of: "calibration.copy.bytes"), "'calibration.copy' needs ascending sizes and as many non-negative times")
+                throw fail(document.line(of: prefix + "bytes"), "'calibration.\(name)' needs ascending sizes and as many non-negative times")
             }
-            measuredCopies = table
+            return table
         }
-        if let bytes = try optional("calibration.stream.bytes", document.numbers) {
-            let times = try required("calibration.stream.ns", document.numbers)
-            guard let table = CalibrationTable(tokens: bytes.map { Int($0) }, nanoseconds: times) else {
-                throw fail(document.line(of: "calibration.stream.bytes"), "'calibration.stream' needs ascending sizes and as many non-negative times")
-            }
-            streamCalibration = table
-        }
+        measuredCopies = try byteTable("copy")
+        streamCalibration = try byteTable("stream")
         copySlowdown = try optional("calibration.contention.copy_slowdown", document.number)
         kernelSlowdown = try optional("calibration.contention.kernel_slowdown", document.number)
     }
@@ -110,16 +108,14 @@ extension HardwareProfile {
             "tflops = \(TOMLValue.float(hostTFLOPS))",
             "expert_overhead_ns = \(hostExpertOverheadNs)",
         ]
-        if let measuredCopies {
-            lines += ["", "[calibration.copy]                 # measured copy time against size: times copies on one engine",
-                      "bytes = \(TOMLValue.array(measuredCopies.tokens.map { .integer($0) }))",
-                      "ns = \(TOMLValue.array(measuredCopies.nanoseconds.map { .float($0) }))"]
+        func byteTable(_ name: String, _ table: CalibrationTable?, _ comment: String) {
+            guard let table else { return }
+            lines += ["", "[calibration.\(name)]".padding(toLength: 35, withPad: " ", startingAt: 0) + "# " + comment,
+                      "bytes = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
+                      "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
         }
-        if let streamCalibration {
-            lines += ["", "[calibration.stream]               # one weight-streaming launch: time against bytes read (attention)",
-                      "bytes = \(TOMLValue.array(streamCalibration.tokens.map { .integer($0) }))",
-                      "ns = \(TOMLValue.array(streamCalibration.nanoseconds.map { .float($0) }))"]
-        }
+        byteTable("copy", measuredCopies, "measured copy time against size: times copies on one engine")
+        byteTable("stream", streamCalibration, "one weight-streaming launch: time against bytes read (attention)")
         if copySlowdown != nil || kernelSlowdown != nil {
             lines += ["", "[calibration.contention]           # time together / time alone; kernels that start during a copy are slowed by kernel_slowdown"]
             if let copySlowdown { lines.append("copy_slowdown = \(TOMLValue.float(copySlowdown))") }

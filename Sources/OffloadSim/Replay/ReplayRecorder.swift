@@ -34,7 +34,7 @@ struct ReplayRecorder: Sendable {
     }
 
     mutating func copyFinished(_ done: CopyCompletion, stagingTag: Int32?) {
-        guard let submitted = pending.removeValue(forKey: done.id) else { return }
+        guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
         let staging = stagingTag.map { -Int($0) - 1 } ?? -1
         schedule.copies.append(.init(bytes: done.bytes, key: stagingTag == nil ? Int(done.tag) : -1, staging: staging,
                                      after: submitted.after, prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
