@@ -4,19 +4,28 @@
 #   make test   build and run the test suite
 #
 # Both install the system libraries they need (libsqlite3-dev, libzstd-dev, pkg-config)
-# when they are missing and we are root or have sudo.
+# when they are missing and we are root or have sudo; `make test` also installs Chromium
+# (the report is rendered in it) and makes a Python venv in .build-py/ with what the
+# notebook export and the trace recorder need (their requirements.txt files).
 
 SWIFT ?= swift
 SHARED ?= ../shared/traces
 MOESIM = .build/release/moesim
 DEMO_TRACE = traces/demo.sqlite
 APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
+APT_TEST_PACKAGES = chromium
+PYTHON ?= python3
+VENV = .build-py/venv
+PY_REQUIREMENTS = notebooks-export/requirements.txt
 
-.PHONY: demo test build release deps bench demo-trace hardware-files policy-files kernels kernels-swift clean
+.PHONY: demo test test-deps apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files kernels kernels-swift clean
 
 deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+apt-install:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else \
 	    echo "missing packages:$$missing — install them (apt-get install$$missing)"; exit 1; fi; \
@@ -47,8 +56,28 @@ demo: release
 	@echo "== every named policy on the same 8 GiB cache (see policies/)"
 	$(MOESIM) compare --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192
 
-test: deps
-	$(SWIFT) test --parallel
+test: deps test-deps
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test --parallel
+
+test-deps: $(VENV)/installed
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_TEST_PACKAGES)"
+
+$(VENV)/installed: $(PY_REQUIREMENTS)
+	@$(PYTHON) -m venv $(VENV) || { echo "cannot make a Python venv with $(PYTHON): install python3-venv or set PYTHON=..."; exit 1; }
+	$(VENV)/bin/pip install -q $(foreach r,$(PY_REQUIREMENTS),-r $(r))
+	touch $@
+
+# Sweeps the bundled demo trace and exports, then runs, the example notebook checked in
+# under notebooks-export/ (a test keeps its cells equal to a fresh export).
+notebook-example: release $(VENV)/installed
+	rm -f notebooks-export/demo-sweep.sqlite
+	$(MOESIM) sweep traces/demo-sweep.toml -o notebooks-export/demo-sweep.sqlite --jobs 2
+	$(MOESIM) export notebook notebooks-export/demo-sweep.sqlite -o notebooks-export/demo-sweep.ipynb
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks-export/demo-sweep.ipynb
+
+# Runs the checked-in example notebook against its database (without changing it).
+notebook-check: $(VENV)/installed
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute notebooks-export/demo-sweep.ipynb --output-dir .build-py/notebook-check
 
 # Regenerates the bundled demo trace from the real ESFT trace in ../shared.
 demo-trace: release

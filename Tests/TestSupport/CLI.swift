@@ -1,9 +1,10 @@
 import Foundation
 
-/// Runs the built `moesim` binary, for tests of exit status, messages and files left behind.
+/// Runs the built `moesim` binary (and other programs tests drive), for tests of exit status,
+/// messages and files left behind.
 public enum CLI {
     /// Exit status and captured output.
-    public struct Result {
+    public struct Result: Sendable {
         public var status: Int32
         public var stdout: String
         public var stderr: String
@@ -25,19 +26,39 @@ public enum CLI {
 
     /// Runs `moesim` with `arguments` (and `environment` added to this process's) and waits for it.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(program: executable, arguments, environment: environment)
+    }
+
+    /// Runs any `program` (a path) with `arguments`, optionally in `folder`, and waits for it.
+    public static func run(program: String, _ arguments: [String], environment: [String: String] = [:],
+                           in folder: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        // Drain stderr on another thread so that a chatty program cannot block on a full pipe.
+        nonisolated(unsafe) var stderr = Data()
+        let drained = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            stderr = err.fileHandleForReading.readDataToEndOfFile()
+            drained.signal()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        drained.wait()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The path of `name` on `PATH` (as a shell finds it), or nil.
+    public static func find(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first(where: FileManager.default.isExecutableFile)
     }
 }

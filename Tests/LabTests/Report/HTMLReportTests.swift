@@ -41,22 +41,9 @@ import TestSupport
             Issue.record("chromium is not installed (apt-get install chromium); .ci/run installs it")
             return
         }
+        let results = try DemoSweepResults.database()
         let folder = Repository.temporaryFolder()
-        let spec = """
-            name = "report test"
-            [base]
-            trace = "\(Repository.root)/traces/demo.sqlite"
-            hardware = "rtx-a6000"
-            [grid]
-            bus_gbps = [12.6, 50.4]
-            cache_mib = [2048, 8192]
-            eviction = ["lru", "belady"]
-            policy = ["on-demand", "default-vector-speculation"]
-            """
-        try spec.write(toFile: folder + "/spec.toml", atomically: true, encoding: .utf8)
-        let sweep = try CLI.run(["sweep", folder + "/spec.toml", "-o", folder + "/results.sqlite", "--jobs", "2"])
-        #expect(sweep.status == 0, "\(sweep.stderr)")
-        let report = try CLI.run(["report", folder + "/results.sqlite", "-o", folder + "/report.html"])
+        let report = try CLI.run(["report", results, "-o", folder + "/report.html"])
         #expect(report.status == 0, "\(report.stderr)")
         let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         let figures = html.components(separatedBy: "<figure id=\"").dropFirst()
@@ -67,24 +54,13 @@ import TestSupport
             let page = folder + "/\(id).html"
             try "<!DOCTYPE html><html><body style=\"margin:0\">\(body)</body></html>".write(toFile: page, atomically: true, encoding: .utf8)
             let shot = folder + "/\(id).png"
-            let render = Process()
-            render.executableURL = URL(fileURLWithPath: chromium)
-            render.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=760,460",
-                                "--screenshot=\(shot)", "file://\(page)"]
-            render.standardOutput = FileHandle.nullDevice
-            render.standardError = FileHandle.nullDevice
-            try render.run()
-            render.waitUntilExit()
+            let render = try CLI.run(program: chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=760,460",
+                                                         "--screenshot=\(shot)", "file://\(page)"])
+            #expect(render.status == 0, "\(render.stderr)")
             let seriesCount = body.components(separatedBy: "data-series=").count - 1
             let colours = Array(SVGChart.palette.prefix(seriesCount))
-            let count = Process()
-            count.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            count.arguments = ["python3", Repository.root + "/Tests/LabTests/Fixtures/png_colours.py", shot] + colours
-            let pipe = Pipe()
-            count.standardOutput = pipe
-            try count.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            count.waitUntilExit()
+            let count = try CLI.run(program: "/usr/bin/env", ["python3", Repository.root + "/Tests/LabTests/Fixtures/png_colours.py", shot] + colours)
+            let data = Data(count.stdout.utf8)
             let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
             #expect((result["non_white"] as! Double) > 0.02, "\(id) looks blank")
             let found = result["colours"] as! [String: Int]
