@@ -6,7 +6,8 @@
 # Both install the system libraries they need (libsqlite3-dev, libzstd-dev, pkg-config)
 # when they are missing and we are root or have sudo; `make test` also installs Chromium
 # (the report is rendered in it) and makes a Python venv in .build-py/ with what the
-# notebook export and the trace recorder need (their requirements.txt files).
+# notebook export and the trace recorder need (their requirements.txt files), and runs
+# the recorder's Python tests after the Swift ones.
 
 SWIFT ?= swift
 SHARED ?= ../shared/traces
@@ -16,9 +17,9 @@ APT_PACKAGES = libsqlite3-dev libzstd-dev pkg-config
 APT_TEST_PACKAGES = chromium
 PYTHON ?= python3
 VENV = .build-py/venv
-PY_REQUIREMENTS = notebooks-export/requirements.txt
+PY_REQUIREMENTS = notebooks-export/requirements.txt traces/record/requirements.txt
 
-.PHONY: demo test test-deps apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files kernels kernels-swift clean
+.PHONY: demo test test-deps test-recorder apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files kernels kernels-swift clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -58,14 +59,22 @@ demo: release
 
 test: deps test-deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test --parallel
+	$(MAKE) --no-print-directory test-recorder
 
 test-deps: $(VENV)/installed
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_TEST_PACKAGES)"
 
 $(VENV)/installed: $(PY_REQUIREMENTS)
 	@$(PYTHON) -m venv $(VENV) || { echo "cannot make a Python venv with $(PYTHON): install python3-venv or set PYTHON=..."; exit 1; }
+	@# A CPU-only torch wheel, where the machine keeps one, saves the CUDA build's 3 GB of downloads.
+	-@[ -d /opt/wheels ] && $(VENV)/bin/pip install -q --no-index --find-links /opt/wheels torch 2>/dev/null
 	$(VENV)/bin/pip install -q $(foreach r,$(PY_REQUIREMENTS),-r $(r))
 	touch $@
+
+# The trace recorder's tests (tiny random transformers models on CPU, read back by moesim).
+test-recorder: $(VENV)/installed
+	$(SWIFT) build --product moesim
+	cd traces/record && MOESIM=$(CURDIR)/.build/debug/moesim PYTHONPATH=.:tests ../../$(VENV)/bin/python -m unittest discover -s tests
 
 # Sweeps the bundled demo trace and exports, then runs, the example notebook checked in
 # under notebooks-export/ (a test keeps its cells equal to a fresh export).

@@ -111,7 +111,8 @@ public struct TraceInfo: Codable, Equatable, Sendable {
         lines += [
             "source      \(source)",
             "licence     \(license)",
-            "importer    \(importer) (moesim \(createdBy))",
+            // moesim's importers store its bare version; other writers (the Python recorder) name themselves.
+            "importer    \(importer) (\(createdBy.first?.isNumber == true ? "moesim " + createdBy : createdBy))",
         ]
         if !notes.isEmpty { lines.append("notes       \(notes)") }
         return lines.joined(separator: "\n")

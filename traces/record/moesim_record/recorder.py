@@ -1,0 +1,208 @@
+"""Records router traces from a transformers MoE model: prefill of each prompt, then greedy
+decoding, with every MoE layer's top-k ids and gate weights and the cross-layer
+predictions, written in moesim's trace format (traces/FORMAT.md)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import __version__
+from .prompts import Prompt
+from .routers import MoELayer, experts_count, experts_of, moe_layers, shared_expert_bytes, split_router_output
+from .traceformat import TraceShape, TraceWriter
+
+# moesim's model presets (`moesim models`) with their (MoE layers, experts, top-k): a
+# recording whose shape matches one is named after it, so the simulator uses its
+# attention and KV-cache figures.
+PRESETS = {
+    "qwen3-30b-a3b": (48, 128, 8),
+    "mixtral-8x7b": (32, 8, 2),
+    "deepseek-v2-lite": (26, 64, 6),
+    "gpt-oss-20b": (24, 32, 4),
+    "gpt-oss-120b": (36, 128, 4),
+    "olmoe-1b-7b": (16, 64, 8),
+}
+
+
+class RouterTap:
+    """Forward hooks on every router of a model. After each forward, ``take()`` gives per
+    MoE layer the ids and weights of the tokens it saw and, per lookahead d, the experts
+    router m chose for the hidden state that entered router m - d.
+
+    Predictions of width other than the model's top-k are the top-``width`` of router m's
+    logits (which, for DeepSeek's group-limited routing, ignores the group limit).
+    """
+
+    def __init__(self, layers: list[MoELayer], lookaheads: list[int], width: int) -> None:
+        self.layers = layers
+        self.lookaheads = lookaheads
+        self.width = width
+        self.predicting = False
+        self._reset()
+        self.handles = [layer.router.register_forward_hook(self._hook(i)) for i, layer in enumerate(layers)]
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+
+    def _reset(self) -> None:
+        self.ids: list[torch.Tensor | None] = [None] * len(self.layers)
+        self.weights: list[torch.Tensor | None] = [None] * len(self.layers)
+        self.predictions = {d: [None] * len(self.layers) for d in self.lookaheads}
+
+    def _predict(self, target: int, hidden: torch.Tensor) -> torch.Tensor:
+        logits, _, ids = split_router_output(self.layers[target].router(hidden))
+        return ids if self.width == ids.shape[-1] else torch.topk(logits.float(), self.width, dim=-1).indices
+
+    def _hook(self, index: int):
+        def hook(module, args, output):
+            if self.predicting:
+                return
+            _, weights, ids = split_router_output(output)
+            self.ids[index] = ids
+            self.weights[index] = weights
+            hidden = args[0]
+            self.predicting = True
+            try:
+                for d in self.lookaheads:
+                    if index + d < len(self.layers):
+                        self.predictions[d][index + d] = self._predict(index + d, hidden)
+            finally:
+                self.predicting = False
+        return hook
+
+    def take(self, tokens: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """(ids [tokens, layers, k], weights [tokens, layers, k], per lookahead predictions
+        [tokens, layers, width] with zero rows below the lookahead) of the last forward."""
+        if any(ids is None for ids in self.ids):
+            missing = [layer.model_layer for layer, ids in zip(self.layers, self.ids) if ids is None]
+            raise RuntimeError(f"the routers of model layers {missing} did not run in this forward pass")
+        ids = np.stack([t.cpu().numpy() for t in self.ids], axis=1)
+        weights = np.stack([t.float().cpu().numpy() for t in self.weights], axis=1)
+        if ids.shape[0] != tokens:
+            raise RuntimeError(f"the routers saw {ids.shape[0]} tokens where {tokens} were fed")
+        predictions = []
+        for d in self.lookaheads:
+            sets = np.zeros((tokens, len(self.layers), self.width), dtype=np.int64)
+            for target in range(d, len(self.layers)):
+                sets[:, target] = self.predictions[d][target].cpu().numpy()
+            predictions.append(sets)
+        self._reset()
+        return ids, weights, predictions
+
+
+@dataclass
+class Recording:
+    """What one recording did: per sequence its prompt and the generated tokens fed back
+    (the decode tokens of the trace), the time spent and the file written."""
+
+    path: str
+    sequences: list[tuple[str, list[int], list[int]]] = field(default_factory=list)
+    seconds: float = 0.0
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def trace_shape(model: torch.nn.Module, layers: list[MoELayer], model_name: str | None) -> TraceShape:
+    """The trace's shape from the model: experts and top-k from the routers, expert and dense
+    bytes per MoE layer from the parameters as loaded, shared experts in routed-expert sizes."""
+    config = model.config
+    counts, expert_bytes, dense_bytes, shared = [], [], [], []
+    dtype = None
+    decoder = model.model.layers
+    for layer in layers:
+        count, per_expert, dtype = experts_of(layer)
+        counts.append(count)
+        expert_bytes.append(per_expert)
+        layer_bytes = sum(p.numel() * p.element_size() for p in decoder[layer.model_layer].parameters())
+        shared_bytes = shared_expert_bytes(layer)
+        dense_bytes.append(layer_bytes - per_expert * count - shared_bytes)
+        shared.append(round(shared_bytes / per_expert))
+    if len(set(counts)) != 1 or len(set(shared)) != 1:
+        raise ValueError(f"MoE layers differ in expert count {sorted(set(counts))} or shared experts {sorted(set(shared))}; "
+                         "the trace format needs one shape for all layers")
+    top_k = int(getattr(layers[0].router, "top_k", 0) or config.num_experts_per_tok)
+    name = model_name or preset_name(config, len(layers), counts[0], top_k)
+    intermediate = getattr(config, "moe_intermediate_size", None) or getattr(config, "intermediate_size", None)
+    return TraceShape(model=name, layers=len(layers), experts=counts[0], top_k=top_k,
+                      model_layers=[layer.model_layer for layer in layers], shared_experts=shared[0],
+                      hidden_size=int(config.hidden_size), expert_intermediate_size=int(intermediate) if intermediate else None,
+                      expert_dtype=dtype, expert_bytes=expert_bytes, dense_bytes=dense_bytes)
+
+
+def preset_name(config, layers: int, experts: int, top_k: int) -> str:
+    """The moesim preset whose name starts the model id and whose shape matches, else the id's last part."""
+    label = (getattr(config, "_name_or_path", "") or config.model_type).rstrip("/").split("/")[-1].lower()
+    for name, shape in PRESETS.items():
+        if label.startswith(name) and shape == (layers, experts, top_k):
+            return name
+    return label or config.model_type
+
+
+def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode_tokens: int, lookaheads: list[int],
+           prediction_width: int | None = None, eos_token_ids: set[int] | None = None, model_name: str | None = None,
+           source: str = "", license: str = "unknown", notes: str = "", progress=None) -> Recording:
+    """Runs each prompt through ``model`` (prefill, then greedy decoding of up to
+    ``decode_tokens`` tokens, stopping after an end-of-sequence token) and writes the trace
+    to ``output``. Nothing appears at ``output`` unless the whole recording succeeds."""
+    layers = moe_layers(model)
+    shape = trace_shape(model, layers, model_name)
+    for layer in layers:
+        if experts_count(layer) != shape.experts:
+            raise ValueError(f"layer {layer.model_layer} has {experts_count(layer)} experts, not {shape.experts}")
+    width = prediction_width or shape.top_k
+    tap = RouterTap(layers, sorted(set(lookaheads)), width)
+    device = next(model.parameters()).device
+    vocab = model.get_input_embeddings().num_embeddings
+    created_by = f"moesim_record {__version__} with transformers {_version('transformers')}, torch {torch.__version__}"
+    predicted = ("; predictions at lookahead d: the gate (router) of MoE layer m applied to the hidden state that "
+                 "entered MoE layer m - d's router" + ("" if width == shape.top_k else f", top-{width} of its logits")) \
+        if lookaheads else ""
+    all_notes = " ".join(filter(None, [notes, f"greedy decoding of up to {decode_tokens} tokens per prompt"
+                                       + (", stopping after an end-of-sequence token" if eos_token_ids else "") + predicted + "."]))
+    recording = Recording(output)
+    started = time.perf_counter()
+    model.eval()
+    try:
+        with TraceWriter(output, shape, has_weights=True, lookaheads=tap.lookaheads, prediction_width=width, source=source,
+                         license=license, notes=all_notes, importer="moesim_record",
+                         created_by=created_by) as writer, torch.inference_mode():
+            for number, prompt in enumerate(prompts):
+                bad = [t for t in prompt.token_ids if not 0 <= t < vocab]
+                if not prompt.token_ids or bad:
+                    raise ValueError(f"{prompt.origin}: {'is empty' if not prompt.token_ids else f'token ids {bad[:5]} outside the vocabulary 0..{vocab - 1}'}")
+                writer.begin_sequence(prompt.name)
+                fed = torch.tensor([prompt.token_ids], device=device)
+                out = model(input_ids=fed, use_cache=True)
+                _append(writer, tap, 0, len(prompt.token_ids))
+                generated = []
+                for _ in range(decode_tokens):
+                    token = int(out.logits[0, -1].argmax())
+                    if eos_token_ids and token in eos_token_ids:
+                        break
+                    generated.append(token)
+                    out = model(input_ids=torch.tensor([[token]], device=device), past_key_values=out.past_key_values, use_cache=True)
+                    _append(writer, tap, 1, 1)
+                recording.sequences.append((prompt.name, list(prompt.token_ids), generated))
+                if progress:
+                    progress(number + 1, len(prompts), sum(len(p) + len(g) for _, p, g in recording.sequences),
+                             time.perf_counter() - started)
+            recording.meta = writer.finish()
+    finally:
+        tap.close()
+    recording.seconds = time.perf_counter() - started
+    return recording
+
+
+def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> None:
+    ids, weights, predictions = tap.take(tokens)
+    for t in range(tokens):
+        writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions])
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+    return version(package)
