@@ -1,4 +1,5 @@
 import Foundation
+import TOML
 
 /// A Jupyter notebook in nbformat 4.5 (the JSON layout Jupyter, nbconvert and GitHub read:
 /// https://nbformat.readthedocs.io/en/latest/format_description.html), written without
@@ -70,20 +71,7 @@ public struct JupyterNotebook: Sendable, Equatable {
         return lines.enumerated().map { $0.offset == lines.count - 1 && !source.hasSuffix("\n") ? $0.element : $0.element + "\n" }
     }
 
-    /// A JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (RFC 8259 escapes; non-ASCII kept as UTF-8). TOML's basic
+    /// strings escape exactly as JSON does, so the TOML writer's escaper serves.
+    static func quoted(_ text: String) -> String { TOMLValue.quoted(text) }
 }

@@ -147,6 +147,15 @@ public struct SweepNotebook: Sendable {
         def titled(ax, title, subtitle):
             ax.set_title(title + "\n" + "\n".join(textwrap.wrap(subtitle, 95)), fontsize=10, loc="left")
 
+        def finish(ax, xlabel, ylabel, grid=True):
+            """Axis labels, a light grid and the legend outside the plot, then draw."""
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+            if grid:
+                ax.grid(alpha=0.3)
+            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+            plt.show()
+
         charts = {}  # chart id -> series name -> [(x, y)], as drawn
 
         policies = ordered(points.policy)
@@ -174,12 +183,8 @@ public struct SweepNotebook: Sendable {
                 charts["tpot-vs-bus"][policy] = list(zip(series.p_bus_gbps, series.tpot_ms))
                 ax.plot(series.p_bus_gbps, series.tpot_ms, marker="o", color=colour, label=policy)
             titled(ax, "TPOT against host-to-device bandwidth", f"{context(rows)} · {cache_label(largest_cache)}, LRU")
-            ax.set_xlabel("bus bandwidth (GB/s)")
-            ax.set_ylabel("TPOT (ms)")
             ax.set_ylim(bottom=0)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-            plt.show()
+            finish(ax, "bus bandwidth (GB/s)", "TPOT (ms)")
         """#
 
     private static let hitRateVersusCache = #"""
@@ -206,12 +211,8 @@ public struct SweepNotebook: Sendable {
                 charts["hit-rate-vs-cache"][name] = list(zip(mib, hit))
                 ax.plot(mib, hit, linestyle="--", marker="o", color=colour, label=name)
             titled(ax, "Expert-cache hit rate against cache size", context(rows) + bus_label)
-            ax.set_xlabel("cache size (MiB)")
-            ax.set_ylabel("hit rate (%)")
             ax.set_ylim(0, 100)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-            plt.show()
+            finish(ax, "cache size (MiB)", "hit rate (%)")
         """#
 
     private static let stallCompute = #"""
@@ -234,11 +235,8 @@ public struct SweepNotebook: Sendable {
             ax.bar(rows.index, stall, color=PALETTE[0], label="stall (waiting for copies)")
             ax.bar(rows.index, compute, bottom=stall, color=PALETTE[1], label="compute")
             titled(ax, "Where a token's time goes, per policy", f"{context(sliced)} · {cache_label(largest_cache)}, LRU{bus_label}")
-            ax.set_xlabel("policy")
-            ax.set_ylabel("time per token (ms)")
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
             plt.setp(ax.get_xticklabels(), rotation=15, ha="right")
-            plt.show()
+            finish(ax, "policy", "time per token (ms)", grid=False)
         """#
 
     private static let fidelityVersusTPOT = #"""
@@ -253,12 +251,8 @@ public struct SweepNotebook: Sendable {
                 charts["fidelity-vs-tpot"][policy] = list(zip(series.tpot_ms, series.fidelity))
                 ax.scatter(series.tpot_ms, series.fidelity, color=PALETTE[index % len(PALETTE)], label=policy)
             titled(ax, "Routing fidelity against TPOT, speculative policies", f"{context(rows)} · every swept point")
-            ax.set_xlabel("TPOT (ms)")
-            ax.set_ylabel("fidelity (share of gate weight computed exactly)")
             ax.set_ylim(top=1.02)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-            plt.show()
+            finish(ax, "TPOT (ms)", "fidelity (share of gate weight computed exactly)")
         """#
 
     private static let layerHitRate = #"""
@@ -276,11 +270,7 @@ public struct SweepNotebook: Sendable {
                 charts["layer-hit-rate"][policy] = list(zip(series.layer, series.hit_rate * 100))
                 ax.plot(series.layer, series.hit_rate * 100, marker=".", color=PALETTE[index % len(PALETTE)], label=policy)
             titled(ax, "Expert-cache hit rate per MoE layer", f"{context(rows)} · {cache_label(largest_cache)}, LRU{bus_label}")
-            ax.set_xlabel("MoE layer")
-            ax.set_ylabel("hit rate (%)")
             ax.set_ylim(0, 100)
-            ax.grid(alpha=0.3)
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-            plt.show()
+            finish(ax, "MoE layer", "hit rate (%)")
         """#
 }

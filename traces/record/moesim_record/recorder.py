@@ -81,15 +81,16 @@ class RouterTap:
         if any(ids is None for ids in self.ids):
             missing = [layer.model_layer for layer, ids in zip(self.layers, self.ids) if ids is None]
             raise RuntimeError(f"the routers of model layers {missing} did not run in this forward pass")
-        ids = np.stack([t.cpu().numpy() for t in self.ids], axis=1)
-        weights = np.stack([t.float().cpu().numpy() for t in self.weights], axis=1)
+        # One device-to-host copy per kind, not one per layer: each copy waits for the GPU.
+        ids = torch.stack(self.ids, dim=1).cpu().numpy()
+        weights = torch.stack([w.float() for w in self.weights], dim=1).cpu().numpy()
         if ids.shape[0] != tokens:
             raise RuntimeError(f"the routers saw {ids.shape[0]} tokens where {tokens} were fed")
         predictions = []
         for d in self.lookaheads:
             sets = np.zeros((tokens, len(self.layers), self.width), dtype=np.int64)
-            for target in range(d, len(self.layers)):
-                sets[:, target] = self.predictions[d][target].cpu().numpy()
+            if d < len(self.layers):
+                sets[:, d:] = torch.stack(self.predictions[d][d:], dim=1).cpu().numpy()
             predictions.append(sets)
         self._reset()
         return ids, weights, predictions

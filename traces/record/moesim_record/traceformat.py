@@ -184,7 +184,7 @@ class TraceWriter:
         ids = np.asarray(ids, dtype=np.int64).reshape(shape.layers, shape.top_k)
         if ids.min() < 0 or ids.max() >= shape.experts:
             raise TraceFormatError(f"an expert id outside 0..{shape.experts - 1}")
-        if any(len(set(row)) != shape.top_k for row in ids.tolist()):
+        if _repeats(ids):
             raise TraceFormatError("an expert repeated within one token's top-k")
         if (weights is not None) != self.has_weights:
             raise TraceFormatError("gate weights must be given for every token or for none")
@@ -201,9 +201,10 @@ class TraceWriter:
             body = predicted[d:]
             if body.size and (body.min() < 0 or body.max() >= shape.experts):
                 raise TraceFormatError(f"a predicted id outside 0..{shape.experts - 1} at lookahead {d}")
-            if any(len(set(row)) != self.prediction_width for row in body.tolist()):
+            body = np.sort(body, axis=1)
+            if _repeats(body, ascending=True):
                 raise TraceFormatError(f"an expert repeated within a predicted set at lookahead {d}")
-            staged_predictions.append(np.sort(body, axis=1).astype(np.uint16))
+            staged_predictions.append(body.astype(np.uint16))
         if phase not in (0, 1):
             raise TraceFormatError(f"phase {phase}; 0 (prefill) or 1 (decode)")
 
@@ -334,6 +335,12 @@ class TraceWriter:
         self.chunks += 1
         self.max_chunk = max(self.max_chunk, tokens)
         self.staged = _Staged(predictions=[[] for _ in self.lookaheads])
+
+
+def _repeats(sets: np.ndarray, ascending: bool = False) -> bool:
+    """Whether any row of ``sets`` names an expert twice."""
+    ordered = sets if ascending else np.sort(sets, axis=1)
+    return bool((np.diff(ordered, axis=1) == 0).any())
 
 
 def gap_coded(ids: np.ndarray) -> np.ndarray:
