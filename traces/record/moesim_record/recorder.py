@@ -12,7 +12,8 @@ import torch
 
 from . import __version__
 from .prompts import Prompt
-from .routers import MoELayer, experts_count, experts_of, moe_layers, shared_expert_bytes, split_router_output
+from .routers import (MoELayer, decoder_layers, experts_count, experts_of, moe_layers, shared_expert_bytes,
+                      split_router_output)
 from .traceformat import TraceShape, TraceWriter
 
 # moesim's model presets (`moesim models`) with their (MoE layers, experts, top-k): a
@@ -113,7 +114,7 @@ def trace_shape(model: torch.nn.Module, layers: list[MoELayer], model_name: str 
     config = model.config
     counts, expert_bytes, dense_bytes, shared = [], [], [], []
     dtype = None
-    decoder = model.model.layers
+    decoder = decoder_layers(model)
     for layer in layers:
         count, per_expert, dtype = experts_of(layer)
         counts.append(count)

@@ -72,8 +72,8 @@ def split_router_output(output) -> tuple[torch.Tensor, torch.Tensor, torch.Tenso
     if not (isinstance(output, tuple) and len(output) == 3 and not torch.is_floating_point(output[2])):
         raise UnsupportedModel(f"a router returned {type(output).__name__} instead of (logits, weights, ids); supported: {SUPPORTED}")
     logits, weights, ids = output
-    experts = logits.shape[-1]
-    return logits.reshape(-1, experts), weights.reshape(ids.reshape(-1, ids.shape[-1]).shape), ids.reshape(-1, ids.shape[-1])
+    k = ids.shape[-1]
+    return logits.reshape(-1, logits.shape[-1]), weights.reshape(-1, k), ids.reshape(-1, k)
 
 
 def experts_of(layer: MoELayer) -> tuple[int, int, str]:
