@@ -50,14 +50,7 @@ public struct RunSetup {
         if let nativeTopK, nativeTopK != shape.topK {
             notes.append("the trace was recorded with top-k \(shape.topK) where the model's native top-k is \(nativeTopK); simulated as recorded")
         }
-        var dtype: ExpertDType?
-        if let expertDType {
-            guard let parsed = ExpertDType(rawValue: expertDType.lowercased()) else {
-                throw TraceStoreError(file: "--expert-dtype", problem: "unknown type '\(expertDType)'",
-                                      fix: "Valid types: \(ExpertDType.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            dtype = parsed
-        }
+        let dtype = try expertDType.map { try Self.choice(ExpertDType.self, $0, option: "--expert-dtype", noun: "type", plural: "types") }
         var cost = try ModelCost.resolve(shape: shape, preset: preset, dtype: dtype)
         if preset == nil { cost.assumptions.insert("no preset named '\(shape.name)': expert sizes from the trace", at: 0) }
         notes += cost.assumptions
@@ -67,14 +60,7 @@ public struct RunSetup {
         self.cost = cost
         profile = try Self.profile(hardware)
         self.policy = try Self.policy(policy)
-        var rule: EvictionPolicy?
-        if let eviction {
-            guard let parsed = EvictionPolicy(rawValue: eviction.lowercased()) else {
-                throw TraceStoreError(file: "--eviction", problem: "unknown eviction rule '\(eviction)'",
-                                      fix: "Valid rules: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            rule = parsed
-        }
+        let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }
         if let cacheBytes {
             let smallest = cost.expertBytes.min()!
             let share = partitioned ? cacheBytes / shape.layers : cacheBytes
@@ -101,6 +87,17 @@ public struct RunSetup {
         if let spec = try tomlFile(name, template: "moesim policies --export NAME", PolicySpec.init(toml:file:)) { return spec }
         throw TraceStoreError(file: "--policy", problem: "unknown policy '\(name)'",
                               fix: "Valid policies: \(PolicyCatalog.names.joined(separator: ", ")); or give a policy file (.toml).")
+    }
+
+    /// The case of `type` named `text` (any letter case), or an error naming `option` and the valid names.
+    private static func choice<Choice: CaseIterable & RawRepresentable<String>>(
+        _ type: Choice.Type, _ text: String, option: String, noun: String, plural: String
+    ) throws -> Choice {
+        guard let parsed = Choice(rawValue: text.lowercased()) else {
+            throw TraceStoreError(file: option, problem: "unknown \(noun) '\(text)'",
+                                  fix: "Valid \(plural): \(Choice.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return parsed
     }
 
     /// A preset by name, or a profile file when `name` is a path.

@@ -12,8 +12,7 @@ import torch
 
 from . import __version__
 from .prompts import Prompt
-from .routers import (MoELayer, decoder_layers, experts_count, experts_of, moe_layers, shared_expert_bytes,
-                      split_router_output)
+from .routers import MoELayer, decoder_layers, experts_of, moe_layers, shared_expert_bytes, split_router_output
 from .traceformat import TraceShape, TraceWriter
 
 # moesim's model presets (`moesim models`) with their (MoE layers, experts, top-k): a
@@ -151,10 +150,7 @@ def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode
     ``decode_tokens`` tokens, stopping after an end-of-sequence token) and writes the trace
     to ``output``. Nothing appears at ``output`` unless the whole recording succeeds."""
     layers = moe_layers(model)
-    shape = trace_shape(model, layers, model_name)
-    for layer in layers:
-        if experts_count(layer) != shape.experts:
-            raise ValueError(f"layer {layer.model_layer} has {experts_count(layer)} experts, not {shape.experts}")
+    shape = trace_shape(model, layers, model_name)  # refuses layers of differing expert counts
     width = prediction_width or shape.top_k
     tap = RouterTap(layers, sorted(set(lookaheads)), width)
     device = next(model.parameters()).device
