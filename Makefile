@@ -19,7 +19,7 @@ PYTHON ?= python3
 VENV = .build-py/venv
 PY_REQUIREMENTS = notebooks-export/requirements.txt traces/record/requirements.txt
 
-.PHONY: demo test test-deps test-recorder apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files kernels kernels-swift clean
+.PHONY: demo test test-deps test-recorder apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -102,6 +102,12 @@ hardware-files: release
 policy-files: release
 	for name in $$($(MOESIM) policies | tail -n +2 | cut -d' ' -f1); do \
 	  $(MOESIM) policies --export $$name > policies/$$name.toml; done
+
+# Rewrites engines/*.toml from the built-in engine models (a test checks they agree).
+engine-files: release
+	mkdir -p engines
+	for name in $$($(MOESIM) engines | tail -n +2 | cut -d' ' -f1); do \
+	  $(MOESIM) engines --export $$name > engines/$$name.toml; done
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark

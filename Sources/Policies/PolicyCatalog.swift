@@ -52,27 +52,43 @@ public enum PolicyCatalog {
         public var replay = ReplaySchedule()
     }
 
+    /// The expert cache a run of `spec` uses, bytes: the override, else the spec's own, else
+    /// (for policies that prefetch) a prefetch buffer — what drafting time can fill plus two
+    /// layers under speculative decoding, else the engine's buffer sets (``ServingEngine/bufferSets``;
+    /// lookahead + 1 layers when the engine sizes them to the policy) of `width` experts each.
+    /// `implicit` says the size is such a buffer rather than a cache anyone asked for.
+    public static func plannedCache(_ spec: PolicySpec, model: ModelCost, profile: HardwareProfile, engine: ServingEngine, topK: Int,
+                                    overrides: Overrides) -> (bytes: Int, implicit: Bool, note: String?) {
+        let largest = model.expertBytes.max()!
+        let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
+        let asked = overrides.cacheBytes ?? spec.cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }
+            ?? spec.cacheExpertsPerLayer.map { $0 * largest * model.layers } ?? 0
+        if asked > 0 || spec.mechanism == .allResident { return (asked, false, nil) }
+        if spec.mechanism == .speculativeDecoding && spec.prefetchDuringDraft {
+            let drafting = Double(spec.draftTokens * spec.draftNanosecondsPerToken) * profile.link.gbps
+            let bytes = Int(drafting) + 2 * (spec.draftTokens + 1) * topK * largest
+            return (bytes, true, "no cache given: a prefetch buffer of \(Format.bytes(bytes)) (what drafting time can fill, plus two layers)")
+        }
+        guard spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding else { return (0, false, nil) }
+        let layers = engine.bufferSets ?? spec.lookahead + 1
+        let bytes = layers * width * largest
+        let whose = engine.bufferSets == nil ? "" : ", the \(engine.name) engine's \(layers) buffer sets"
+        return (bytes, true, "no cache given: a prefetch buffer of \(layers * width) experts (\(Format.bytes(bytes))\(whose))")
+    }
+
     /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
     public static func run<Source: RoutingSource>(_ spec: PolicySpec, _ base: SimulationRun<Source>, overrides: Overrides) throws -> Result {
         var run = base
         var notes: [String] = []
         let model = run.model
-        let largest = model.expertBytes.max()!
         let topK = run.source.shape.topK
         let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
-        var cacheBytes = overrides.cacheBytes ?? spec.cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }
-            ?? spec.cacheExpertsPerLayer.map { $0 * largest * model.layers } ?? 0
         if spec.mechanism == .speculativeDecoding {
             run.decodeTokensPerStep = spec.draftTokens + 1
         }
-        if cacheBytes == 0 && spec.mechanism == .speculativeDecoding && spec.prefetchDuringDraft {
-            let drafting = Double(spec.draftTokens * spec.draftNanosecondsPerToken) * run.profile.link.gbps
-            cacheBytes = Int(drafting) + 2 * (spec.draftTokens + 1) * topK * largest
-            notes.append("no cache given: a prefetch buffer of \(Format.bytes(cacheBytes)) (what drafting time can fill, plus two layers)")
-        } else if cacheBytes == 0 && spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding {
-            cacheBytes = (spec.lookahead + 1) * width * largest
-            notes.append("no cache given: a prefetch buffer of \((spec.lookahead + 1) * width) experts (\(Format.bytes(cacheBytes)))")
-        }
+        let planned = plannedCache(spec, model: model, profile: run.profile, engine: run.options.engine, topK: topK, overrides: overrides)
+        let cacheBytes = planned.bytes
+        if let note = planned.note { notes.append(note) }
         run.options.cacheBytes = spec.mechanism == .allResident ? 0 : cacheBytes
         run.options.eviction = overrides.eviction ?? spec.eviction ?? .lru
         run.options.partitioned = run.options.partitioned || spec.partitioned

@@ -26,8 +26,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Comma-separated policies (names or files); default: every named policy.")
     var policies: String?
 
-    @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB for every policy (default: each policy's own).")
-    var cacheMiB: Double?
+    @OptionGroup var cache: CacheSizeOptions
+
+    @Option(help: "Serving engine for every policy (see `moesim engines`), or an engine file (.toml).")
+    var engine = ServingEngine.moesim.name
+
+    @Option(help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt).")
+    var context: Int?
 
     @Option(help: "Eviction rule for every policy (default: each policy's own).")
     var eviction: String?
@@ -56,7 +61,9 @@ struct CompareCommand: ParsableCommand {
 
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
-        if let cacheMiB, !(cacheMiB > 0) { throw ValidationError("--cache-mib must be positive.") }
+        if let context, !(0...SimulateCommand.largestContext).contains(context) {
+            throw ValidationError("--context must be within 0…\(SimulateCommand.largestContext) tokens, not \(context).")
+        }
     }
 
     func run() throws {
@@ -68,23 +75,35 @@ struct CompareCommand: ParsableCommand {
         }
         let split = learns ? SequenceSplit(sequences: reader.sequences.count, seed: seed) : nil
         var rows: [Row] = []
+        var refused: [String] = []
         for (index, spec) in specs.enumerated() {
             let setup = try RunSetup(
                 trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: names[index],
-                cacheBytes: cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }, eviction: eviction, partitioned: false,
-                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0)
+                cache: try cache.budget, eviction: eviction, partitioned: false,
+                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: context)
             var overridden = setup
             overridden.overrides.split = split
+            do {
+                try overridden.checkMemory()
+            } catch let error as TraceStoreError {
+                // One policy that does not fit (all experts resident, say) must not hide the others.
+                refused.append("\(spec.name): \(error.problem)")
+                continue
+            }
             let (report, _) = try overridden.run()
             rows.append(Row(report: report, predictorRecall: try recall(of: spec, reader: reader, split: split)))
         }
         if json {
             print(try JSONOutput.encode(rows))
+            for line in refused { printError("not run: \(line)") }
             return
         }
-        let first = rows.first!.report.run
+        guard let first = rows.first?.report.run else {
+            throw TraceStoreError(file: trace, place: "GPU memory", problem: "no policy fits: " + refused.joined(separator: "; "),
+                                  fix: "Give a smaller --cache-mib (or auto), a shorter --context, or another --hardware.")
+        }
         print("trace      \(trace)  [\(first.traceKind.uppercased())]")
-        print("model      \(first.model); hardware \(first.hardware); batch \(batch)")
+        print("model      \(first.model); hardware \(first.hardware); engine \(first.engine); batch \(batch)")
         if let split { print("sequences  the \(split.testCount) held-out test sequences (seed \(seed)), for every policy") }
         print("")
         print("policy                      predictor             cache             TPOT ms   p99 ms  stall   hit rate  fidelity  moved       recall")
@@ -104,6 +123,7 @@ struct CompareCommand: ParsableCommand {
         }
         let notes = Set(rows.flatMap(\.report.run.notes))
         for note in notes.sorted() { print("note: \(note)") }
+        for line in refused { print("not run: \(line)") }
     }
 
     /// The recall@(k × widen) of the spec's predictor at its lookahead, on the same test sequences.

@@ -90,8 +90,10 @@ struct GPUValidateCommand: ParsableCommand {
     @Option(help: "Hardware profile file from `moesim gpu calibrate` (a preset name also works, for comparison).")
     var profile: String
 
-    @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB (default: none).")
-    var cacheMiB: Double?
+    @OptionGroup var cache: CacheSizeOptions
+
+    @Option(help: "Serving engine whose schedule is replayed (see `moesim engines`): a layer-barrier engine's experts wait for their whole layer; an engine with host syncs makes the replay's host wait where it waits.")
+    var engine = ServingEngine.moesim.name
 
     @Option(help: "Eviction rule (default: the policy's, else lru).")
     var eviction: String?
@@ -110,17 +112,16 @@ struct GPUValidateCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
-        if let cacheMiB, !(cacheMiB > 0) { throw ValidationError("--cache-mib must be positive (leave it out for no cache).") }
     }
 
     func run() throws {
         let (context, kernels) = try GPUCommand.open()
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
-                                 cacheBytes: cacheMiB.map { Int(($0 * Double(Units.mebibyte)).rounded()) }, eviction: eviction,
-                                 partitioned: false, batch: 1, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0)
+                                 cache: try cache.budget, eviction: eviction, partitioned: false, batch: 1, prefillAsDecode: prefillAsDecode,
+                                 stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine)
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
-        let replay = try GPUReplay(context: context, kernels: kernels, model: setup.cost, schedule: schedule)
+        let replay = try GPUReplay(context: context, kernels: kernels, model: setup.cost, schedule: schedule, engine: setup.options.engine)
         _ = try replay.run(copies: false)
         let measured = try replay.run(copies: true)
         let computeOnly = try replay.run(copies: false)
@@ -138,8 +139,9 @@ struct GPUValidateCommand: ParsableCommand {
         print("""
             trace      \(run.trace) (\(run.traceKind)), first \(report.steps) steps (\(report.decodeSteps) decode)
             hardware   \(run.hardware)
+            engine     \(run.engine)
             gpu        \(context.deviceName) (compute capability \(context.computeCapability))
-            policy     \(run.policy), predictor \(run.predictor), cache \(cacheMiB.map { "\(Int($0)) MiB \(run.eviction)" } ?? "none (double-buffered)")
+            policy     \(run.policy), predictor \(run.predictor), cache \(run.cacheBytes > 0 ? "\(Format.bytes(run.cacheBytes)) \(run.eviction)" : "none (double-buffered)")
             """)
         if replay.layout.sharesSlots {
             print("note       more experts than GPU memory holds: keys share slots (times unaffected; weights differ)")

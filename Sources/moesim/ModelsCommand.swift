@@ -21,6 +21,7 @@ struct ModelsCommand: ParsableCommand {
             if sources {
                 print("    source: \(preset.source)")
                 print("    attention: \(preset.attentionParameters) parameters/layer, \(preset.kvCacheBytesPerToken) B KV/token/layer (\(preset.attentionSource))")
+                print("    resident: \(Format.bytes(preset.residentWeightBytes)) in bf16 besides the routed experts (\(preset.residentSource))")
             }
         }
     }

@@ -29,11 +29,13 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Policy: \(PolicyCatalog.names.joined(separator: ", ")) (see `moesim policies`), or a policy file (.toml).")
     var policy = "on-demand"
 
-    @Option(name: .customLong("cache-mib"), help: "Expert cache budget in MiB.")
-    var cacheMiB: Double?
+    @OptionGroup var cache: CacheSizeOptions
 
-    @Option(name: .customLong("cache-gb"), help: "Expert cache budget in GB (10^9 bytes).")
-    var cacheGB: Double?
+    @Option(help: "Serving engine: \(ServingEngine.builtIns.map(\.name).joined(separator: ", ")) (see `moesim engines`), or an engine file (.toml).")
+    var engine = ServingEngine.moesim.name
+
+    @Option(help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt, from the trace).")
+    var context: Int?
 
     @Option(help: "Eviction rule: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the policy's, else lru).")
     var eviction: String?
@@ -65,9 +67,8 @@ struct SimulateCommand: ParsableCommand {
     func validate() throws {
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
         guard stagingBuffers >= 1 else { throw ValidationError("--staging-buffers must be at least 1.") }
-        guard cacheMiB == nil || cacheGB == nil else { throw ValidationError("Give --cache-mib or --cache-gb, not both.") }
-        if let size = cacheMiB ?? cacheGB, !(size > 0) {
-            throw ValidationError("The cache size must be positive (leave it out to run without a cache).")
+        if let context, !(0...Self.largestContext).contains(context) {
+            throw ValidationError("--context must be within 0…\(Self.largestContext) tokens, not \(context).")
         }
         guard timelineSteps >= 1 else { throw ValidationError("--timeline-steps must be at least 1.") }
     }
@@ -75,9 +76,9 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
-                                        cacheBytes: cacheBytes, eviction: eviction, partitioned: partitioned,
-                                        batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
-                                        timelineSteps: timeline == nil ? 0 : timelineSteps)
+                                 cache: try cache.budget, eviction: eviction, partitioned: partitioned,
+                                 batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
+                                 timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, context: context)
         let (report, recorder) = try setup.run()
         if let timeline {
             try AtomicFile.write(recorder.json(title: "moesim \(report.run.policy) on \(trace) (\(report.run.traceKind)), \(report.run.hardware)"), to: timeline)
@@ -85,9 +86,6 @@ struct SimulateCommand: ParsableCommand {
         print(json ? try JSONOutput.encode(report) : report.text)
     }
 
-    private var cacheBytes: Int? {
-        if let cacheMiB { return Int((cacheMiB * Double(Units.mebibyte)).rounded()) }
-        if let cacheGB { return Int((cacheGB * 1e9).rounded()) }
-        return nil
-    }
+    /// The longest context accepted, tokens (2^30: beyond any model's window).
+    static let largestContext = 1 << 30
 }

@@ -8,7 +8,11 @@ import OffloadSim
 /// which the simulation decided it, an expert for the copy that brought it.
 ///
 /// Each step and each layer is timed with CUDA events on the compute stream. Everything is
-/// queued ahead and synchronised once at the end, as a serving loop would keep the GPU fed.
+/// queued ahead and synchronised once at the end, as a serving loop would keep the GPU fed —
+/// except where the engine makes its host wait (``ServingEngine``): after each router when it
+/// syncs on the routed ids, before each expert under a per-expert host loop. A layer-barrier
+/// engine's grouped kernel runs as its experts' FFNs back to back after all their copies
+/// (moesim's kernels hold no fused MoE kernel: launches differ, bytes read do not).
 public final class GPUReplay {
     /// Measured times of one pass, ns.
     public struct Pass: Sendable, Equatable {
@@ -27,6 +31,7 @@ public final class GPUReplay {
     let kernels: MoesimKernels
     let model: ModelCost
     let schedule: ReplaySchedule
+    let engine: ServingEngine
     /// Where things live.
     public let layout: ReplayLayout
     private let pool: DeviceBuffer?
@@ -39,7 +44,8 @@ public final class GPUReplay {
     private let intermediate: [Int]
 
     /// Sets up a replay of `schedule` for `model`, allocating its buffers.
-    public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule) throws {
+    public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule,
+                engine: ServingEngine = .moesim) throws {
         for op in schedule.ops {
             switch op.kernel {
             case .draft: throw ReplayError.unsupported("a draft model (speculative decoding)")
@@ -52,6 +58,7 @@ public final class GPUReplay {
         self.kernels = kernels
         self.model = model
         self.schedule = schedule
+        self.engine = engine
         let headroom = 2 << 30
         layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: context.totalMemory - headroom)
         let hidden = model.hiddenSize
@@ -108,11 +115,15 @@ public final class GPUReplay {
                     try compute.record(mark)
                     marks.append(mark)
                 }
-                if withCopies && op.waitsForCopy >= 0 {
-                    precondition(op.waitsForCopy < nextCopy, "an operation waits for a copy not yet queued")
-                    try compute.wait(for: copyDone[op.waitsForCopy])
+                if withCopies {
+                    for copy in op.waitsForCopies {
+                        precondition(copy < nextCopy, "an operation waits for a copy not yet queued")
+                        try compute.wait(for: copyDone[copy])
+                    }
                 }
+                if case .expert = op.kernel, engine.expertExecution == .perExpertSync { try compute.synchronize() }
                 launches += try launch(op, on: compute)
+                if case .attention = op.kernel, engine.routerSyncNs > 0 { try compute.synchronize() }
                 if let done = opDone[index] { try compute.record(done) }
             }
             let end = try context.makeEvent()

@@ -4,15 +4,16 @@ import TraceStore
 
 /// A sweep's results in SQLite: one row per point with its full configuration (as JSON and
 /// one `p_…` column per parameter), its identity (point hash), the trace's identity (path,
-/// content hash, real or synthetic), what it assumed (hardware, policy, predictor), the
+/// content hash, real or synthetic), what it assumed (hardware, engine, policy, predictor), the
 /// moesim version and every metric; per-layer rows in `layers`. Each point is written in
 /// one transaction, so a sweep killed at any moment leaves only whole points.
 ///
 /// A database belongs to one sweep spec (its hash is in `meta`) and one schema version;
 /// opening it for another is refused rather than mixing results.
 public final class ResultsDatabase {
-    /// The layout version this build writes.
-    public static let schemaVersion = 1
+    /// The layout version this build writes (2: the `engine` column and the `engine` and
+    /// `context` parameters).
+    public static let schemaVersion = 2
     /// The metric columns of `points`, in order.
     public static let metricColumns = [
         "tpot_ms", "tpot_p50_ms", "tpot_p99_ms", "ttft_ms", "tokens_per_s", "stall_share", "decode_stall_share",
@@ -40,7 +41,7 @@ public final class ResultsDatabase {
         }
         let parameters = SweepParameter.allCases.map { "p_\($0.rawValue)" }
         let columns = ["point_hash", "point_index", "config"] + parameters
-            + ["trace_path", "trace_hash", "trace_kind", "hardware", "policy", "predictor", "eviction", "moesim_version"]
+            + ["trace_path", "trace_hash", "trace_kind", "hardware", "engine", "policy", "predictor", "eviction", "moesim_version"]
             + Self.metricColumns + Self.countColumns + ["report"]
         insertPoint = try database.prepare(
             "INSERT INTO points (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))")
@@ -63,7 +64,7 @@ public final class ResultsDatabase {
                 CREATE TABLE points (
                     point_hash TEXT PRIMARY KEY, point_index INTEGER NOT NULL, config TEXT NOT NULL,
                     \(parameters.joined(separator: ", ")),
-                    trace_path TEXT, trace_hash TEXT, trace_kind TEXT, hardware TEXT, policy TEXT, predictor TEXT, eviction TEXT,
+                    trace_path TEXT, trace_hash TEXT, trace_kind TEXT, hardware TEXT, engine TEXT, policy TEXT, predictor TEXT, eviction TEXT,
                     moesim_version TEXT,
                     \(metricColumns.map { "\($0) REAL" }.joined(separator: ", ")),
                     \(countColumns.map { "\($0) INTEGER" }.joined(separator: ", ")),
@@ -154,7 +155,7 @@ public final class ResultsDatabase {
                 }
             }
             let run = report.run
-            for value in [run.trace, traceHash, run.traceKind, run.hardware, run.policy, run.predictor, run.eviction, MoesimVersion.current] {
+            for value in [run.trace, traceHash, run.traceKind, run.hardware, run.engine, run.policy, run.predictor, run.eviction, MoesimVersion.current] {
                 try bind(value)
             }
             for key in Self.metricColumns { try bind((object[key] as? NSNumber)?.doubleValue) }

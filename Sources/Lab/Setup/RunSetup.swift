@@ -24,12 +24,25 @@ public struct RunSetup {
     public let batch: Int
     /// Replay prompt tokens one per step.
     public let prefillAsDecode: Bool
+    /// Tokens in each sequence's KV cache when decoding starts (nil: its prompt).
+    public var contextTokens: Int?
     /// Notes on what was assumed.
-    public let notes: [String]
+    public private(set) var notes: [String]
+
+    /// How big the expert cache is: a size, or all the GPU memory the run leaves (`auto`).
+    public enum CacheBudget: Sendable, Equatable {
+        case bytes(Int)
+        case auto
+    }
 
     /// Resolves a run; every bad name or size is a ``TraceStoreError`` naming the option and the valid values.
-    public init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cacheBytes: Int?, eviction: String?,
-         partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int) throws {
+    ///
+    /// - Parameters:
+    ///   - engine: a built-in engine name or an engine file (see `moesim engines`).
+    ///   - context: tokens in each sequence's KV cache when decoding starts (nil: the trace's prompt).
+    public init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cache: CacheBudget?,
+                eviction: String?, partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int,
+                engine: String = ServingEngine.moesim.name, context: Int? = nil) throws {
         self.reader = reader
         let shape = reader.metadata.shape
         var notes: [String] = []
@@ -61,6 +74,29 @@ public struct RunSetup {
         profile = try Self.profile(hardware)
         self.policy = try Self.policy(policy)
         let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }
+        let servingEngine = try Self.engine(engine)
+        options = SimulationOptions(cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned,
+                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps, seed: seed, engine: servingEngine)
+        self.batch = batch
+        self.prefillAsDecode = prefillAsDecode
+        contextTokens = context
+        if let context, let longest = reader.sequences.map(\.prefillTokens).max(), !prefillAsDecode, context < longest {
+            notes.append("--context \(context) is below the longest prompt (\(longest) tokens): decode attention reads \(context) tokens plus those generated")
+        }
+        var cacheBytes: Int?
+        switch cache {
+        case .bytes(let bytes): cacheBytes = bytes
+        case .auto:
+            let plan = Self.memoryPlan(reader: reader, cost: cost, profile: profile, options: options, batch: batch,
+                                       prefillAsDecode: prefillAsDecode, context: context)
+            guard plan.roomForCacheBytes >= cost.expertBytes.min()! else {
+                throw TraceStoreError(file: "--cache-mib auto", problem: "leaves no room for an expert: \(plan.summary)",
+                                      fix: "Use a GPU with more memory (--hardware), a shorter --context or a smaller --batch.")
+            }
+            cacheBytes = plan.roomForCacheBytes
+            notes.append("--cache-mib auto: \(plan.summary)")
+        case nil: cacheBytes = nil
+        }
         if let cacheBytes {
             let smallest = cost.expertBytes.min()!
             let share = partitioned ? cacheBytes / shape.layers : cacheBytes
@@ -71,14 +107,18 @@ public struct RunSetup {
             }
         }
         overrides = PolicyCatalog.Overrides(cacheBytes: cacheBytes, eviction: rule)
-        options = SimulationOptions(cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned,
-                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps, seed: seed)
-        self.batch = batch
-        self.prefillAsDecode = prefillAsDecode
         if !prefillAsDecode && reader.metadata.decodeTokens == 0 {
             notes.append("the trace has no decode tokens: TPOT is undefined; --prefill-as-decode replays prompt tokens one per step")
         }
         self.notes = notes
+    }
+
+    /// A built-in engine by name, or an engine file when `name` is a path.
+    public static func engine(_ name: String) throws -> ServingEngine {
+        if let engine = ServingEngine.builtIn(named: name) { return engine }
+        if let engine = try tomlFile(name, template: "moesim engines --export NAME", ServingEngine.init(toml:file:)) { return engine }
+        throw TraceStoreError(file: "--engine", problem: "unknown engine '\(name)'",
+                              fix: "Valid engines: \(ServingEngine.builtIns.map(\.name).joined(separator: ", ")); or give an engine file (.toml).")
     }
 
     /// A built-in policy by name, or a policy file when `name` is a path.
@@ -138,13 +178,15 @@ public struct RunSetup {
     }
 
     private func execute() throws -> (SimulationReport, PolicyCatalog.Result) {
-        let run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
+        try checkMemory()
+        var run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
                                 prefillAsDecode: prefillAsDecode)
+        run.contextTokens = contextTokens
         let result = try PolicyCatalog.run(policy, run, overrides: overrides)
         let meta = reader.metadata
         let description = RunDescription(
             trace: reader.path, traceKind: meta.provenanceLabel, traceSource: meta.source, model: cost.name,
-            hardware: profile.label, policy: result.policyName, predictor: result.predictorName,
+            hardware: profile.label, engine: options.engine.label, policy: result.policyName, predictor: result.predictorName,
             cacheBytes: result.cacheBytes, eviction: result.eviction,
             batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
         return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result)

@@ -37,15 +37,17 @@ public final class PointRunner {
         func flag(_ p: SweepParameter) -> Bool { if case .bool(let v) = s[p] { v } else { false } }
         let path = text(.trace)!
         let trace = try reader(path)
-        var cacheBytes: Int? = number(.cacheMiB).map { $0 > 0 ? Int(($0 * Double(Units.mebibyte)).rounded()) : nil } ?? nil
+        var cache: RunSetup.CacheBudget? = number(.cacheMiB).map { $0 > 0 ? .bytes(Int(($0 * Double(Units.mebibyte)).rounded())) : nil } ?? nil
         if let fraction = number(.cacheFraction), fraction > 0 {
-            cacheBytes = Int((Double(try workingSet(path, trace: trace, dtype: text(.expertDType), model: text(.model))) * fraction).rounded())
+            cache = .bytes(Int((Double(try workingSet(path, trace: trace, dtype: text(.expertDType), model: text(.model))) * fraction).rounded()))
         }
+        if let context = integer(.context), context < 0 { throw invalid(point, "context must not be negative") }
         var setup = try RunSetup(
             trace: trace, model: text(.model), expertDType: text(.expertDType), hardware: text(.hardware) ?? "rtx-a6000",
-            policy: text(.policy) ?? "on-demand", cacheBytes: cacheBytes, eviction: text(.eviction), partitioned: flag(.partitioned),
+            policy: text(.policy) ?? "on-demand", cache: cache, eviction: text(.eviction), partitioned: flag(.partitioned),
             batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
-            seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0)
+            seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0, engine: text(.engine) ?? ServingEngine.moesim.name,
+            context: integer(.context))
         if let gbps = number(.busGBps) {
             guard gbps > 0 else { throw invalid(point, "bus_gbps must be positive") }
             setup.profile.link.gbps = gbps

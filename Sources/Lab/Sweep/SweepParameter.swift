@@ -2,7 +2,7 @@ import TOML
 
 /// A parameter a sweep may set or vary, with the type its values must have.
 public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
-    case trace, model, hardware, policy, eviction, predictor
+    case trace, model, hardware, engine, policy, eviction, predictor
     case expertDType = "expert_dtype"
     case busGBps = "bus_gbps"
     case copyLatencyNs = "copy_latency_ns"
@@ -10,7 +10,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     case chunkBytes = "chunk_bytes"
     case cacheMiB = "cache_mib"
     case cacheFraction = "cache_fraction"
-    case partitioned, batch, seed, recall, lookahead, widen
+    case partitioned, batch, seed, recall, lookahead, widen, context
     case prefillAsDecode = "prefill_as_decode"
 
     /// The TOML type a value must have.
@@ -19,9 +19,9 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     /// This parameter's value type.
     public var kind: Kind {
         switch self {
-        case .trace, .model, .hardware, .policy, .eviction, .predictor, .expertDType: .string
+        case .trace, .model, .hardware, .engine, .policy, .eviction, .predictor, .expertDType: .string
         case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen: .number
-        case .copyEngines, .chunkBytes, .batch, .seed, .lookahead: .integer
+        case .copyEngines, .chunkBytes, .batch, .seed, .lookahead, .context: .integer
         case .partitioned, .prefillAsDecode: .bool
         }
     }
@@ -32,6 +32,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .trace: "trace file"
         case .model: "model preset"
         case .hardware: "hardware preset or profile file"
+        case .engine: "serving engine name or engine file"
         case .policy: "policy name or policy file"
         case .eviction: "eviction rule"
         case .predictor: "the policy's predictor"
@@ -49,6 +50,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .lookahead: "layers ahead the predictor looks"
         case .widen: "experts predicted per token: k × widen"
         case .prefillAsDecode: "replay prompt tokens one per step"
+        case .context: "tokens in each sequence's KV cache when decoding starts"
         }
     }
 

@@ -14,6 +14,12 @@ import DequeModule
 /// cancelled. The bus schedules its own events on the simulator's ``EventQueue`` and
 /// hands them back through ``handle(_:now:queue:)``.
 ///
+/// Two things an engine adds (``ServingEngine``): a copy may be issued by the host later
+/// than it is submitted (`notBefore`: it joins its queue then, and the queue waits for its
+/// head), and an expert may be several copy calls (`pieces`, one per weight tensor), each
+/// paying the link's latency. With `prioritisesDemand` false every copy joins one FIFO
+/// queue, as on an engine with a single transfer stream.
+///
 /// Costs: submit, cancel and promote are O(queue length) at worst; each start or end of
 /// a transfer is O(active transfers + ports × log ports).
 public struct PCIeBus: Sendable {
@@ -31,6 +37,8 @@ public struct PCIeBus: Sendable {
         var moved = 0.0
         var epoch: UInt32 = 0
         var startedAt: Nanoseconds = -1
+        var notBefore: Nanoseconds = 0
+        var pieceBytes = 0
     }
 
     struct Port {
@@ -40,6 +48,7 @@ public struct PCIeBus: Sendable {
         var active = 0
         var busySince: Nanoseconds = 0
         var busyNs: Nanoseconds = 0
+        var wakeAt: Nanoseconds = -1
     }
 
     private var copies: [Copy] = []
@@ -49,34 +58,49 @@ public struct PCIeBus: Sendable {
     private var lastUpdate: Nanoseconds = 0
     /// Bandwidth of a link the ports share, GB/s; nil when each port has its own.
     public let upstreamGBps: Double?
+    /// Whether demand copies overtake queued prefetches (two queues); false: one FIFO queue.
+    public let prioritisesDemand: Bool
     /// One port with one engine and no shared upstream: a transfer always has the whole
     /// link, so its end is known when its latency starts and one event covers both.
     private let exclusive: Bool
 
     /// A bus with one port per link in `links`, optionally behind a shared upstream link.
-    public init(links: [BusLink], upstreamGBps: Double? = nil) {
+    public init(links: [BusLink], upstreamGBps: Double? = nil, prioritisesDemand: Bool = true) {
         precondition(!links.isEmpty && links.allSatisfy { $0.gbps > 0 && $0.copyEngines > 0 && $0.latencyNs >= 0 })
         ports = links.map { Port(link: $0) }
         self.upstreamGBps = upstreamGBps
+        self.prioritisesDemand = prioritisesDemand
         exclusive = links.count == 1 && links[0].copyEngines == 1 && upstreamGBps == nil
         copies.reserveCapacity(64)
     }
 
     /// Queues a copy of `bytes` to GPU `port` and starts it if an engine is free; returns its id.
+    ///
+    /// - Parameters:
+    ///   - notBefore: when the host issues it, ns; it cannot start earlier (its queue waits for it).
+    ///   - pieces: copy calls it is made of (weight tensors), each paying the link's latency.
     public mutating func submit(bytes: Int, priority: CopyPriority, port: Int = 0, tag: Int32,
-                                now: Nanoseconds, queue: inout EventQueue) -> Int32 {
+                                now: Nanoseconds, queue: inout EventQueue, notBefore: Nanoseconds = 0, pieces: Int = 1) -> Int32 {
         let id: Int32
         if let reused = freeIDs.popLast() { id = reused } else { id = Int32(copies.count); copies.append(Copy()) }
         let epoch = copies[Int(id)].epoch
         copies[Int(id)] = Copy(tag: tag, bytes: bytes, port: port, priority: priority, state: .queued,
-                               unstartedBytes: bytes, epoch: epoch)
-        if priority == .demand { ports[port].demand.append(id) } else { ports[port].prefetch.append(id) }
+                               unstartedBytes: bytes, epoch: epoch, notBefore: notBefore,
+                               pieceBytes: pieces > 1 ? (bytes + pieces - 1) / pieces : 0)
+        if priority == .demand || !prioritisesDemand { ports[port].demand.append(id) } else { ports[port].prefetch.append(id) }
         dispatch(port: port, now: now, queue: &queue)
         return id
     }
 
     /// Handles one of the bus's own events; returns the copy that finished, if one did.
     public mutating func handle(_ event: SimEvent, now: Nanoseconds, queue: inout EventQueue) -> CopyCompletion? {
+        if event.payload < 0 {
+            // A port's queue head has been issued by the host.
+            let port = -Int(event.payload) - 1
+            if ports[port].wakeAt == now { ports[port].wakeAt = -1 }
+            dispatch(port: port, now: now, queue: &queue)
+            return nil
+        }
         let id = Int(event.payload)
         guard id < copies.count, copies[id].epoch == event.stamp else { return nil }
         switch copies[id].state {
@@ -94,7 +118,7 @@ public struct PCIeBus: Sendable {
             let port = copies[id].port
             var completion: CopyCompletion?
             if copies[id].unstartedBytes > 0 {
-                if copies[id].priority == .prefetch && !ports[port].demand.isEmpty {
+                if copies[id].priority == .prefetch && prioritisesDemand && !ports[port].demand.isEmpty {
                     copies[id].state = .queued
                     ports[port].prefetch.prepend(Int32(id))
                     release(port: port, now: now)
@@ -137,7 +161,7 @@ public struct PCIeBus: Sendable {
         let copy = copies[Int(id)]
         guard copy.state != .done && copy.state != .cancelled else { return }
         copies[Int(id)].priority = .demand
-        if copy.state == .queued {
+        if copy.state == .queued && prioritisesDemand {
             ports[copy.port].prefetch.removeAll { $0 == id }
             ports[copy.port].demand.append(id)
             dispatch(port: copy.port, now: now, queue: &queue)
@@ -159,7 +183,7 @@ public struct PCIeBus: Sendable {
 
     private mutating func dispatch(port: Int, now: Nanoseconds, queue: inout EventQueue) {
         while ports[port].active < ports[port].link.copyEngines {
-            guard let id = ports[port].demand.popFirst() ?? ports[port].prefetch.popFirst() else { return }
+            guard let id = nextIssued(port: port, now: now, queue: &queue) else { return }
             if ports[port].active == 0 { ports[port].busySince = now }
             ports[port].active += 1
             if copies[Int(id)].startedAt < 0 { copies[Int(id)].startedAt = now }
@@ -167,9 +191,31 @@ public struct PCIeBus: Sendable {
         }
     }
 
+    /// Takes the head of the demand queue, else of the prefetch queue, that the host has
+    /// issued by `now`; when neither has been, wakes the port when the first will be.
+    private mutating func nextIssued(port: Int, now: Nanoseconds, queue: inout EventQueue) -> Int32? {
+        var due = Nanoseconds.max
+        if let head = ports[port].demand.first {
+            if copies[Int(head)].notBefore <= now { return ports[port].demand.removeFirst() }
+            due = copies[Int(head)].notBefore
+        }
+        if let head = ports[port].prefetch.first {
+            if copies[Int(head)].notBefore <= now { return ports[port].prefetch.removeFirst() }
+            due = min(due, copies[Int(head)].notBefore)
+        }
+        if due != .max && (ports[port].wakeAt < now || due < ports[port].wakeAt) {
+            ports[port].wakeAt = due
+            queue.schedule(at: due, phase: .copy, payload: -Int32(port) - 1)
+        }
+        return nil
+    }
+
     private mutating func startPiece(_ id: Int32, now: Nanoseconds, queue: inout EventQueue) {
         let link = ports[copies[Int(id)].port].link
-        let remaining = copies[Int(id)].unstartedBytes
+        let copy = copies[Int(id)]
+        // A copy made of several calls moves each tensor as its own piece.
+        let remaining = copy.pieceBytes > 0
+            ? min(copy.unstartedBytes, copy.pieceBytes - (copy.bytes - copy.unstartedBytes) % copy.pieceBytes) : copy.unstartedBytes
         // Only prefetches are chunked: a demand copy moves whole, and a prefetch promoted to
         // demand moves the rest whole.
         let chunked = link.chunkBytes > 0 && copies[Int(id)].priority == .prefetch

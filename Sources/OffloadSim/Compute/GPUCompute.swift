@@ -52,12 +52,15 @@ public struct GPUCompute: Sendable {
         return Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs + expertWork(layer: layer, tokens: tokens)
     }
 
-    /// Several experts of `layer` computed by one grouped kernel launch (as expert-parallel
-    /// engines do with grouped GEMMs), each for its number of tokens in `shards`, ns: one
-    /// launch overhead plus each expert's roofline.
-    public func groupedExpertsNanoseconds(layer: Int, shards: [Int]) -> Nanoseconds {
+    /// Several experts of `layer` computed by one grouped kernel (a fused MoE kernel, or the
+    /// grouped GEMMs of expert-parallel engines), each for its number of tokens in `shards`,
+    /// ns: `launches` kernel launches (default: one expert's, ``HardwareProfile/kernelsPerExpert``)
+    /// plus each expert's roofline. A calibrated expert table does not apply: it measured
+    /// moesim's per-expert kernels, not a grouped one.
+    public func groupedExpertsNanoseconds(layer: Int, shards: [Int], launches: Int? = nil) -> Nanoseconds {
         guard !shards.isEmpty else { return 0 }
-        return shards.reduce(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs) { $0 + expertWork(layer: layer, tokens: $1) }
+        let launched = Nanoseconds(launches ?? profile.kernelsPerExpert) * profile.launchOverheadNs
+        return shards.reduce(launched) { $0 + expertWork(layer: layer, tokens: $1) }
     }
 
     /// One routed expert's roofline without launches: max(weight bytes / HBM, FLOPs / peak), ns.

@@ -17,6 +17,9 @@ public struct ModelCost: Sendable, Equatable {
     public var expertBytes: [Int]
     /// Parameters of one routed expert (FLOPs = 2 × parameters × tokens).
     public var expertParameters: Int
+    /// Weight matrices per expert (3 for SwiGLU, 2 for a plain two-layer FFN): the copy calls
+    /// per expert of an engine that moves each projection apart.
+    public var matricesPerExpert: Int
     /// Always-resident shared experts per layer.
     public var sharedExperts: Int
     /// Bytes of one shared expert (resident on the GPU).
@@ -31,18 +34,26 @@ public struct ModelCost: Sendable, Equatable {
     public var queryWidth: Int
     /// Model (residual) width: a token's activation is `hiddenSize` bf16 values.
     public var hiddenSize: Int
+    /// Bytes of every weight that stays on the GPU (all but the routed experts), bf16.
+    public var residentWeightBytes: Int
+    /// Layers that keep a KV cache (all transformer layers, dense ones included).
+    public var attentionLayers: Int
+    /// Vocabulary size (the output logits per token), 0 when unknown.
+    public var vocabSize: Int
     /// Numbers that were estimated rather than read from a preset or the trace.
     public var assumptions: [String]
 
     /// Creates a cost description from explicit numbers (tests, custom models).
-    public init(name: String, layers: Int, experts: Int, expertBytes: [Int], expertParameters: Int,
+    public init(name: String, layers: Int, experts: Int, expertBytes: [Int], expertParameters: Int, matricesPerExpert: Int = 3,
                 sharedExperts: Int = 0, sharedExpertBytes: Int = 0, attentionParameters: Int, attentionBytes: Int,
-                kvBytesPerToken: Int, queryWidth: Int, hiddenSize: Int = 4096, assumptions: [String] = []) {
+                kvBytesPerToken: Int, queryWidth: Int, hiddenSize: Int = 4096, residentWeightBytes: Int? = nil, attentionLayers: Int? = nil,
+                vocabSize: Int = 0, assumptions: [String] = []) {
         self.name = name
         self.layers = layers
         self.experts = experts
         self.expertBytes = expertBytes
         self.expertParameters = expertParameters
+        self.matricesPerExpert = matricesPerExpert
         self.sharedExperts = sharedExperts
         self.sharedExpertBytes = sharedExpertBytes
         self.attentionParameters = attentionParameters
@@ -50,6 +61,9 @@ public struct ModelCost: Sendable, Equatable {
         self.kvBytesPerToken = kvBytesPerToken
         self.queryWidth = queryWidth
         self.hiddenSize = hiddenSize
+        self.residentWeightBytes = residentWeightBytes ?? layers * (attentionBytes + sharedExperts * sharedExpertBytes)
+        self.attentionLayers = attentionLayers ?? layers
+        self.vocabSize = vocabSize
         self.assumptions = assumptions
     }
 
@@ -100,10 +114,16 @@ public struct ModelCost: Sendable, Equatable {
             assumptions.append("attention estimated as 4 × hidden² weights (hidden \(h)) with full-width bf16 KV")
         }
         let attentionBytes = shape.denseBytes.map { $0.max() ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? attention * 2
+        let sharedBytes = (preset?.expertParameters ?? params) * 2
+        if preset == nil {
+            assumptions.append("GPU-resident weights: the MoE layers' attention and shared experts only (no embedding or dense layers known)")
+        }
         return ModelCost(
             name: shape.name, layers: shape.layers, experts: shape.experts, expertBytes: bytes, expertParameters: params,
-            sharedExperts: shape.sharedExperts, sharedExpertBytes: (preset?.expertParameters ?? params) * 2,
+            matricesPerExpert: preset?.matricesPerExpert ?? 3, sharedExperts: shape.sharedExperts, sharedExpertBytes: sharedBytes,
             attentionParameters: attention, attentionBytes: attentionBytes, kvBytesPerToken: kv, queryWidth: width,
-            hiddenSize: hidden ?? 4096, assumptions: assumptions)
+            hiddenSize: hidden ?? 4096,
+            residentWeightBytes: preset?.residentWeightBytes ?? shape.layers * (attentionBytes + shape.sharedExperts * sharedBytes),
+            attentionLayers: preset?.totalLayers ?? shape.layers, vocabSize: preset?.vocabSize ?? 0, assumptions: assumptions)
     }
 }

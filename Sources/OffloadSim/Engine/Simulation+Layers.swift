@@ -7,60 +7,80 @@ extension Simulation {
         startCompute(.attention, ns)
     }
 
+    /// Starts `op` on the compute stream: now, or, under an engine with host costs, once
+    /// the host has launched it (after its syncs and copy calls so far).
     mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds) {
         var ns = duration
         if compute.copyContention > 1 && op != .draft && bus.isCopying() {
             ns = Units.roundUp(Double(ns) * compute.copyContention)
         }
+        let begin = max(now, hostFree)
+        metrics.hostWaitNs += begin - now
         computeOp = op
-        computeStart = now
+        computeStart = begin
         metrics.computeNs += ns
         if op != .draft { metrics.layers[layer].computeNs += ns }
-        queue.schedule(at: now + ns, phase: .compute)
-        if replay.stepLimit > 0 { recordReplay(op, work: duration) }
+        queue.schedule(at: begin + ns, phase: .compute)
+        if replay.stepLimit > 0 { recordReplay(op, work: duration, at: begin) }
     }
 
-    private mutating func recordReplay(_ op: ComputeOp, work: Nanoseconds) {
+    private mutating func recordReplay(_ op: ComputeOp, work: Nanoseconds, at begin: Nanoseconds) {
         let model = compute.model
         switch op {
         case .idle: return
         case .draft:
-            replay.computeStarted(.draft, tokens: step.tokens, work: work, tag: nil, at: now)
+            replay.computeStarted(.draft, tokens: step.tokens, work: work, tag: nil, at: begin)
         case .attention:
             let bytes = model.attentionBytes + step.kvTokens * model.kvBytesPerToken
-            replay.computeStarted(.attention(layer: layer, bytes: bytes), tokens: step.tokens, work: work, tag: nil, at: now)
+            replay.computeStarted(.attention(layer: layer, bytes: bytes), tokens: step.tokens, work: work, tag: nil, at: begin)
         case .shared:
-            replay.computeStarted(.shared(layer: layer, bytes: model.sharedExpertBytes * model.sharedExperts), tokens: step.tokens, work: work, tag: nil, at: now)
+            replay.computeStarted(.shared(layer: layer, bytes: model.sharedExpertBytes * model.sharedExperts), tokens: step.tokens, work: work, tag: nil, at: begin)
         case .expert(let position):
-            let expert = Int(layerExperts[position])
-            let key = layer * cache.expertsPerLayer + expert
-            let tag = staged[position] ? -Int32(position) - 1 : Int32(key)
-            replay.computeStarted(.expert(layer: layer, expert: expert, key: key, staging: staged[position] ? position : -1, onCPU: onCPU[position]),
-                                  tokens: Int(layerTokens[position]), work: work, tag: tag, at: now)
+            let (kernel, tag) = replayExpert(position)
+            replay.computeStarted(kernel, tokens: Int(layerTokens[position]), work: work, tag: tag, at: begin)
+        case .grouped:
+            let positions = executionOrder.filter { !onCPU[$0] }
+            replay.groupStarted(positions.map { replayExpert($0) }, tokens: positions.map { Int(layerTokens[$0]) }, work: work, at: begin)
         }
+    }
+
+    /// What the replay runs for planned expert `position`, and the tag of the copy it waits for.
+    private func replayExpert(_ position: Int) -> (ReplaySchedule.Kernel, Int32) {
+        let expert = Int(layerExperts[position])
+        let key = layer * cache.expertsPerLayer + expert
+        let tag = staged[position] ? -Int32(position) - 1 : Int32(key)
+        return (.expert(layer: layer, expert: expert, key: key, staging: staged[position] ? position : -1, onCPU: onCPU[position]), tag)
     }
 
     mutating func computeFinished() {
         replay.computeFinished(at: now)
-        if timeline.isRecording(step: step.index) { timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now) }
+        if timeline.isRecording(step: step.index) {
+            var expert: (id: UInt16, tokens: Int32)?
+            if case .expert(let position) = computeOp { expert = (layerExperts[position], layerTokens[position]) }
+            timeline.recordCompute(op: computeOp, layer: layer, step: step, start: computeStart, end: now, expert: expert)
+        }
         switch computeOp {
         case .draft: beginLayer(0)
         case .attention: routerFinished()
         case .shared: startNextExpert()
         case .expert(let position): expertFinished(position)
+        case .grouped: groupedFinished()
         case .idle: preconditionFailure("compute finished with no operation running")
         }
     }
 
     mutating func issueStagingCopies() {
-        while stagingFree > 0, let position = stagingQueue.popFirst() {
-            stagingFree -= 1
-            var bytes = compute.model.expertBytes[layer]
-            if case .lowPrecision(_, let ratio) = policy.missHandling, lowPrecision[position] {
-                bytes = Int((Double(bytes) * ratio).rounded(.up))
-            }
-            _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(position) - 1)
+        while stagingFree > 0, let position = stagingQueue.popFirst() { issueStagingCopy(position) }
+    }
+
+    /// Copies planned expert `position` into a staging buffer (its low-precision version when so planned).
+    private mutating func issueStagingCopy(_ position: Int) {
+        stagingFree -= 1
+        var bytes = compute.model.expertBytes[layer]
+        if case .lowPrecision(_, let ratio) = policy.missHandling, lowPrecision[position] {
+            bytes = Int((Double(bytes) * ratio).rounded(.up))
         }
+        _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(position) - 1)
     }
 
     /// A routed expert's time at the current layer, from the table made at start-up for
@@ -72,8 +92,23 @@ extension Simulation {
     }
 
     mutating func startNextExpert() {
+        if engine.expertExecution == .layerBarrier { return startGroupedExperts() }
         guard cursor < executionOrder.count else { return layerFinished() }
         let position = executionOrder[cursor]
+        if engine.expertExecution == .perExpertSync && syncedCursor != cursor {
+            // The host loop reaches this expert: it syncs, then copies the expert if it is missing.
+            syncedCursor = cursor
+            hostFree = max(hostFree, now) + engine.expertSyncNs
+            if deferred[position] {
+                deferred[position] = false
+                if staged[position] {
+                    issueStagingCopy(position)
+                } else {
+                    let key = layer * cache.expertsPerLayer + Int(layerExperts[position])
+                    copyOfKey[key] = submitCopy(bytes: cache.bytes(ofKey: key), priority: .demand, tag: Int32(key))
+                }
+            }
+        }
         if ready[position] {
             let tokens = Int(layerTokens[position])
             startCompute(.expert(position), onCPU[position] ? 0 : expertNanoseconds(tokens: tokens))
@@ -82,6 +117,28 @@ extension Simulation {
             waitingOn = position
             stallStart = now
         }
+    }
+
+    /// Layer-barrier engines: once every planned expert is ready, one grouped kernel runs
+    /// the layer's GPU experts; until then the compute stream stalls.
+    private mutating func startGroupedExperts() {
+        guard cursor < executionOrder.count else { return layerFinished() }
+        if let missing = executionOrder.first(where: { !ready[$0] }) {
+            computeOp = .idle
+            waitingOn = missing
+            stallStart = now
+            return
+        }
+        cursor = executionOrder.count
+        let shards = executionOrder.filter { !onCPU[$0] }.map { Int(layerTokens[$0]) }
+        guard !shards.isEmpty else { return groupedFinished() }
+        startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
+    }
+
+    private mutating func groupedFinished() {
+        stagingFree += staged.reduce(0) { $0 + ($1 ? 1 : 0) }
+        issueStagingCopies()
+        layerFinished()
     }
 
     mutating func copyFinished(_ done: CopyCompletion) {

@@ -4,6 +4,8 @@ extension Simulation {
     /// The router has picked the layer's experts: let the policy plan the layer, look each
     /// planned expert up once, lock it, and handle the misses.
     mutating func routerFinished() {
+        if engine.routerSyncNs > 0 { hostFree = max(hostFree, now) + engine.routerSyncNs }
+        syncedCursor = -1
         let range = step.range(layer: layer)
         layerExperts.removeAll(keepingCapacity: true)
         layerTokens.removeAll(keepingCapacity: true)
@@ -59,7 +61,10 @@ extension Simulation {
         staged.removeAll(keepingCapacity: true)
         onCPU.removeAll(keepingCapacity: true)
         lowPrecision.removeAll(keepingCapacity: true)
+        deferred.removeAll(keepingCapacity: true)
         executionOrder.removeAll(keepingCapacity: true)
+        // A per-expert host loop copies each miss only when it reaches the expert.
+        let deferCopies = engine.expertExecution == .perExpertSync
         var hits = 0
         var inFlight = 0
         var demandBytes = 0
@@ -75,7 +80,7 @@ extension Simulation {
             let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
             lookupIndex += 1
             unusedPrefetch[key] = false
-            var (isReady, isStaged, isOnCPU, isLow) = (false, false, false, false)
+            var (isReady, isStaged, isOnCPU, isLow, isDeferred) = (false, false, false, false, false)
             switch cache.residency(of: key) {
             case .resident:
                 hits += 1
@@ -96,17 +101,17 @@ extension Simulation {
                     isStaged = true
                     staging += 1
                     demandBytes += Int((Double(bytes) * ratio).rounded(.up))
-                    stagingQueue.append(position)
+                    if deferCopies { isDeferred = true } else { stagingQueue.append(position) }
                     metrics.lowPrecisionExperts += 1
                     metrics.exactGateMass -= routedMass(routedIndex(position).map { $0..<$0 + 1 } ?? 0..<0)
                 default:
                     demandBytes += bytes
                     if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
-                        copyOfKey[key] = submitCopy(bytes: bytes, priority: .demand, tag: Int32(key))
+                        if deferCopies { isDeferred = true } else { copyOfKey[key] = submitCopy(bytes: bytes, priority: .demand, tag: Int32(key)) }
                     } else {
                         isStaged = true
                         staging += 1
-                        stagingQueue.append(position)
+                        if deferCopies { isDeferred = true } else { stagingQueue.append(position) }
                     }
                 }
             }
@@ -114,6 +119,7 @@ extension Simulation {
             staged.append(isStaged)
             onCPU.append(isOnCPU)
             lowPrecision.append(isLow)
+            deferred.append(isDeferred)
         }
         metrics.layers[layer].lookups += count
         metrics.layers[layer].hits += hits

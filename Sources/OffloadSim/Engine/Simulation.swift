@@ -9,7 +9,10 @@ import TraceStore
 /// experts in ascending id order, each computed once resident; shared experts run right
 /// after the router. Misses are copied on demand as soon as the router has run, into a
 /// cache slot, or through one of the staging buffers when the cache has no room (or
-/// there is no cache: the double buffer). The policy's hooks may add prefetches.
+/// there is no cache: the double buffer). The policy's hooks may add prefetches. The
+/// ``ServingEngine`` in the options says how the layer's experts run (as each lands, after
+/// a barrier as one grouped kernel, or one by one from a host loop) and what the host's
+/// syncs and copy calls cost.
 ///
 /// Simulated time is integer nanoseconds and events are ordered by (time, phase,
 /// sequence), so a run is deterministic. The engine is a struct, and policies receive it
@@ -20,6 +23,10 @@ import TraceStore
 public struct Simulation<Policy: OffloadPolicy> {
     /// The compute cost model.
     public let compute: GPUCompute
+    /// The serving engine simulated (``SimulationOptions/engine``).
+    public let engine: ServingEngine
+    /// Copy calls per expert under the engine.
+    let copyPieces: Int
     /// The policy.
     public let policy: Policy
     /// Run options.
@@ -74,9 +81,15 @@ public struct Simulation<Policy: OffloadPolicy> {
     var lookupIndex = 0
     var expertTimes: [Nanoseconds]
     static var tabulatedTokens: Int { 16 }
+    // Engines with host costs: when the host can next launch a kernel or issue a copy.
+    var hostFree: Nanoseconds = 0
+    // Per-expert-sync engines: per position, a copy waiting for the host loop to reach it;
+    // and the cursor position whose sync has been paid.
+    var deferred: [Bool] = []
+    var syncedCursor = -1
     var latencies = StepLatencyTracker()
 
-    enum ComputeOp: Equatable { case idle, draft, attention, shared, expert(Int) }
+    enum ComputeOp: Equatable { case idle, draft, attention, shared, expert(Int), grouped }
 
     /// A simulator for `model` on `profile` under `policy`.
     ///
@@ -87,15 +100,18 @@ public struct Simulation<Policy: OffloadPolicy> {
     public init(model: ModelCost, profile: HardwareProfile, policy: Policy, options: SimulationOptions,
                 nextUse: [UInt32] = [], hotSet: [Int] = []) {
         compute = GPUCompute(model: model, profile: profile)
+        engine = options.engine
+        copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
         self.policy = policy
         self.options = options
-        bus = PCIeBus(links: [profile.link])
+        bus = PCIeBus(links: [profile.link], prioritisesDemand: options.engine.prioritisesDemand)
         cache = ExpertCache(capacityBytes: options.cacheBytes, expertBytes: model.expertBytes, experts: model.experts,
                             eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet)
         metrics = SimulationMetrics(layers: model.layers)
         timeline = TimelineRecorder(stepLimit: options.timelineSteps)
         replay = ReplayRecorder(stepLimit: options.replaySteps)
-        stagingFree = options.stagingBuffers
+        // A layer-barrier engine's buffer set holds a whole layer: every miss of the layer copies at once.
+        stagingFree = options.engine.expertExecution == .layerBarrier ? Int(Int32.max) : options.stagingBuffers
         let keys = model.layers * model.experts
         positionOfKey = Array(repeating: -1, count: keys)
         copyOfKey = Array(repeating: -1, count: keys)
@@ -177,8 +193,15 @@ public struct Simulation<Policy: OffloadPolicy> {
     }
 
     /// Submits a copy to the bus (and to the replay schedule); returns the bus's id for it.
+    /// Under an engine that pays for copy calls the host issues it after its earlier work,
+    /// one call per weight tensor, and the bus cannot start it before the first call.
     mutating func submitCopy(bytes: Int, priority: CopyPriority, tag: Int32) -> Int32 {
-        let id = bus.submit(bytes: bytes, priority: priority, tag: tag, now: now, queue: &queue)
+        var issued: Nanoseconds = 0
+        if engine.hasHostCosts {
+            issued = max(hostFree, now) + engine.copyIssueNs
+            hostFree = issued + Nanoseconds(copyPieces - 1) * engine.copyIssueNs
+        }
+        let id = bus.submit(bytes: bytes, priority: priority, tag: tag, now: now, queue: &queue, notBefore: issued, pieces: copyPieces)
         replay.copySubmitted(id: id, prefetch: priority == .prefetch)
         return id
     }

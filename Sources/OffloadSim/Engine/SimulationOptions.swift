@@ -15,10 +15,13 @@ public struct SimulationOptions: Sendable, Equatable {
     public var seed: UInt64
     /// Steps whose GPU operations are recorded for a replay on a real GPU (0: none).
     public var replaySteps: Int
+    /// The serving engine whose execution is simulated (``ServingEngine/moesim`` by default).
+    public var engine: ServingEngine
 
     /// Creates options.
     public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
-                stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1, replaySteps: Int = 0) {
+                stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1, replaySteps: Int = 0,
+                engine: ServingEngine = .moesim) {
         self.cacheBytes = cacheBytes
         self.eviction = eviction
         self.partitioned = partitioned
@@ -26,5 +29,6 @@ public struct SimulationOptions: Sendable, Equatable {
         self.timelineSteps = timelineSteps
         self.seed = seed
         self.replaySteps = replaySteps
+        self.engine = engine
     }
 }

@@ -20,6 +20,8 @@ public struct SimulationRun<Source: RoutingSource> {
     public var decodeTokensPerStep = 1
     /// Lookaheads whose recorded predictions the steps carry (for the recorded predictor).
     public var predictionLookaheads: [Int] = []
+    /// Tokens in each sequence's KV cache when decoding starts (nil: its prompt; see ``BatchFormer/contextTokens``).
+    public var contextTokens: Int?
 
     /// Describes a run.
     public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
@@ -55,6 +57,6 @@ public struct SimulationRun<Source: RoutingSource> {
     /// A step former over this run's sequences.
     public func makeFormer() -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
-                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads)
+                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads, contextTokens: contextTokens)
     }
 }

@@ -9,6 +9,8 @@
 /// - **tokens/s**: output tokens (first tokens and generated tokens) over the makespan.
 /// - **stall share**: time the compute stream waits for copies, over the makespan
 ///   (`decode_stall_share`: over decode steps' time only).
+/// - **host wait share**: time the compute stream had work but waited for the host to
+///   launch it (an engine's host syncs and copy calls), over the makespan.
 /// - **bus busy share**: time at least one copy engine is occupied, over the makespan.
 /// - **bytes moved**: demand + prefetch bytes submitted to the bus; **wasted**: prefetched
 ///   bytes of experts evicted or cancelled before their first use.
@@ -44,6 +46,9 @@ public struct SimulationMetrics: Sendable {
     public internal(set) var decodeNs: Nanoseconds = 0
     /// Compute-stream busy time, ns.
     public internal(set) var computeNs: Nanoseconds = 0
+    /// Time the compute stream had work but waited for the host to launch it (host syncs and
+    /// copy calls of the engine), ns.
+    public internal(set) var hostWaitNs: Nanoseconds = 0
     /// Time at least one copy engine was occupied, ns.
     public internal(set) var busBusyNs: Nanoseconds = 0
     /// Bytes copied on demand.
@@ -83,6 +88,8 @@ public struct SimulationMetrics: Sendable {
     public var bytesMoved: Int { demandBytes + prefetchBytes }
     /// Stall time over makespan.
     public var stallShare: Double { ratio(stallNs, makespanNs) }
+    /// Time the compute stream waited for the host to launch its work, over the makespan.
+    public var hostWaitShare: Double { ratio(hostWaitNs, makespanNs) }
     /// Stall time over decode time.
     public var decodeStallShare: Double { ratio(decodeStallNs, decodeNs) }
     /// Bus busy time over makespan.

@@ -13,6 +13,7 @@ extension SimulationReport {
             "trace      \(run.trace)  [\(run.traceKind.uppercased())]",
             "model      \(run.model)",
             "hardware   \(run.hardware)",
+            "engine     \(run.engine)",
             "policy     \(run.policy) (predictor: \(run.predictor)); cache \(cache); batch \(run.batch)\(run.prefillAsDecode ? "; prompt tokens replayed one per step" : "")",
         ]
         for note in run.notes { lines.append("note       \(note)") }
@@ -22,7 +23,8 @@ extension SimulationReport {
             "TPOT       mean \(ms(m.tpot.mean)), p50 \(ms(m.tpot.quantile(0.5))), p99 \(ms(m.tpot.quantile(0.99)))",
             "TTFT       mean \(ms(m.ttft.mean)), p99 \(ms(m.ttft.quantile(0.99)))",
             "throughput \(String(format: "%.2f", m.tokensPerSecond)) output tokens/s over \(ms(Double(m.makespanNs)))",
-            "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))",
+            "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))"
+                + (m.hostWaitNs > 0 ? "; \(pct(m.hostWaitShare)) on the host (syncs, copy calls)" : ""),
             "bus        busy \(pct(m.busBusyShare)); moved \(Format.bytes(m.bytesMoved)) (demand \(Format.bytes(m.demandBytes)), prefetch \(Format.bytes(m.prefetchBytes)), wasted \(Format.bytes(m.wastedBytes)))",
             "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups, \(pct(m.inFlightRate)) found their copy under way; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
         ]

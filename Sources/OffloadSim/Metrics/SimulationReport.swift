@@ -12,6 +12,8 @@ public struct RunDescription: Sendable, Encodable, Equatable {
     public var model: String
     /// Hardware profile label: preset name, or the GPU it was calibrated on.
     public var hardware: String
+    /// The serving engine simulated ("moesim (moesim streaming engine)", "yalis (…)").
+    public var engine: String
     /// Policy name.
     public var policy: String
     /// Predictor the policy assumed ("none" for on-demand).
@@ -28,13 +30,15 @@ public struct RunDescription: Sendable, Encodable, Equatable {
     public var notes: [String]
 
     /// Creates a description.
-    public init(trace: String, traceKind: String, traceSource: String, model: String, hardware: String, policy: String,
+    public init(trace: String, traceKind: String, traceSource: String, model: String, hardware: String,
+                engine: String = ServingEngine.moesim.label, policy: String,
                 predictor: String, cacheBytes: Int, eviction: String, batch: Int, prefillAsDecode: Bool, notes: [String]) {
         self.trace = trace
         self.traceKind = traceKind
         self.traceSource = traceSource
         self.model = model
         self.hardware = hardware
+        self.engine = engine
         self.policy = policy
         self.predictor = predictor
         self.cacheBytes = cacheBytes
@@ -45,7 +49,7 @@ public struct RunDescription: Sendable, Encodable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case trace, traceKind = "trace_kind", traceSource = "trace_source", model, hardware, policy, predictor
+        case trace, traceKind = "trace_kind", traceSource = "trace_source", model, hardware, engine, policy, predictor
         case cacheBytes = "cache_bytes", eviction, batch, prefillAsDecode = "prefill_as_decode", notes
     }
 }
@@ -71,7 +75,7 @@ public struct SimulationReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case run, tpotMs = "tpot_ms", tpotP50Ms = "tpot_p50_ms", tpotP99Ms = "tpot_p99_ms", ttftMs = "ttft_ms"
         case ttftP99Ms = "ttft_p99_ms", tokensPerS = "tokens_per_s", stallShare = "stall_share"
-        case decodeStallShare = "decode_stall_share", busBusyShare = "bus_busy_share", hitRate = "hit_rate"
+        case decodeStallShare = "decode_stall_share", hostWaitShare = "host_wait_share", busBusyShare = "bus_busy_share", hitRate = "hit_rate"
         case decodeHitRate = "decode_hit_rate", bytesMoved = "bytes_moved", bytesDemand = "bytes_demand"
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
@@ -92,6 +96,7 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.tokensPerSecond, forKey: .tokensPerS)
         try c.encode(m.stallShare, forKey: .stallShare)
         try c.encode(m.decodeStallShare, forKey: .decodeStallShare)
+        try c.encode(m.hostWaitShare, forKey: .hostWaitShare)
         try c.encode(m.busBusyShare, forKey: .busBusyShare)
         try c.encode(m.hitRate, forKey: .hitRate)
         try c.encode(m.decodeHitRate, forKey: .decodeHitRate)

@@ -9,7 +9,7 @@ struct ReplayRecorder: Sendable {
     private var pending: [Int32: (after: Int, prefetch: Bool)] = [:]
     // Per copy tag (cache key, or -position-1 for staging), the last finished copy.
     private var lastCopyOfTag: [Int32: Int] = [:]
-    private var openOp = -1
+    private var openOps = 0..<0
 
     init(stepLimit: Int) { self.stepLimit = stepLimit }
 
@@ -43,16 +43,31 @@ struct ReplayRecorder: Sendable {
 
     mutating func computeStarted(_ kernel: ReplaySchedule.Kernel, tokens: Int, work: Nanoseconds, tag: Int32?, at now: Nanoseconds) {
         guard active else { return }
-        let waits = tag.flatMap { lastCopyOfTag[$0] } ?? -1
-        schedule.ops.append(.init(kernel: kernel, tokens: tokens, waitsForCopy: waits, start: now, end: now, work: work))
-        openOp = schedule.ops.count - 1
+        let waits = tag.flatMap { lastCopyOfTag[$0] }.map { [$0] } ?? []
+        schedule.ops.append(.init(kernel: kernel, tokens: tokens, waitsForCopies: waits, start: now, end: now, work: work))
+        openOps = schedule.ops.count - 1..<schedule.ops.count
+    }
+
+    /// A grouped kernel started over `experts` (each with the tag of the copy that brought
+    /// it) for `tokens` each: recorded as their operations back to back, sharing `work`, the
+    /// first waiting for all the group's copies.
+    mutating func groupStarted(_ experts: [(kernel: ReplaySchedule.Kernel, tag: Int32)], tokens: [Int], work: Nanoseconds, at now: Nanoseconds) {
+        guard active, !experts.isEmpty else { return }
+        let waits = experts.compactMap { lastCopyOfTag[$0.tag] }.sorted()
+        let first = schedule.ops.count
+        for (index, expert) in experts.enumerated() {
+            let share = work / Nanoseconds(experts.count) + (index == 0 ? work % Nanoseconds(experts.count) : 0)
+            schedule.ops.append(.init(kernel: expert.kernel, tokens: tokens[index], waitsForCopies: index == 0 ? waits : [],
+                                      start: now, end: now, work: share))
+        }
+        openOps = first..<schedule.ops.count
     }
 
     mutating func computeFinished(at now: Nanoseconds) {
-        guard active, openOp >= 0 else { return }
-        schedule.ops[openOp].end = now
-        lastFinishedOp = openOp
-        openOp = -1
+        guard active, !openOps.isEmpty else { return }
+        for op in openOps { schedule.ops[op].end = now }
+        lastFinishedOp = openOps.upperBound - 1
+        openOps = 0..<0
     }
 
     /// The schedule with copies in the order they started (ties: the order they finished),
@@ -63,8 +78,8 @@ struct ReplayRecorder: Sendable {
         var newIndex = [Int](repeating: -1, count: order.count)
         for (position, old) in order.enumerated() { newIndex[old] = position }
         result.copies = order.map { schedule.copies[$0] }
-        for index in result.ops.indices where result.ops[index].waitsForCopy >= 0 {
-            result.ops[index].waitsForCopy = newIndex[result.ops[index].waitsForCopy]
+        for index in result.ops.indices {
+            result.ops[index].waitsForCopies = result.ops[index].waitsForCopies.map { newIndex[$0] }.sorted()
         }
         return result
     }

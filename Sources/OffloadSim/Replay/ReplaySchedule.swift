@@ -4,7 +4,9 @@
 ///
 /// A copy may start once the compute operation that had last finished when the
 /// simulation submitted it has finished (the decision to copy was made then); an expert
-/// operation waits for the copy that brought its weights. Cancelled prefetches never
+/// operation waits for the copy that brought its weights. A layer-barrier engine's grouped
+/// kernel is recorded as its experts' operations back to back, the first waiting for
+/// every copy of the group. Cancelled prefetches never
 /// started and are absent. Times are the simulation's, ns.
 public struct ReplaySchedule: Sendable, Equatable {
     /// What a compute operation computes.
@@ -26,8 +28,9 @@ public struct ReplaySchedule: Sendable, Equatable {
         public var kernel: Kernel
         /// Tokens it processes.
         public var tokens: Int
-        /// Index into ``ReplaySchedule/copies`` of the copy it waits for, or -1.
-        public var waitsForCopy: Int
+        /// Indices into ``ReplaySchedule/copies`` of the copies it waits for (the one that
+        /// brought an expert's weights; a grouped kernel's whole layer), ascending.
+        public var waitsForCopies: [Int]
         /// Simulated start and end, ns (end − start includes any slowdown from a copy running alongside).
         public var start: Nanoseconds
         public var end: Nanoseconds
@@ -35,10 +38,10 @@ public struct ReplaySchedule: Sendable, Equatable {
         public var work: Nanoseconds
 
         /// Creates an operation.
-        public init(kernel: Kernel, tokens: Int, waitsForCopy: Int, start: Nanoseconds, end: Nanoseconds, work: Nanoseconds) {
+        public init(kernel: Kernel, tokens: Int, waitsForCopies: [Int] = [], start: Nanoseconds, end: Nanoseconds, work: Nanoseconds) {
             self.kernel = kernel
             self.tokens = tokens
-            self.waitsForCopy = waitsForCopy
+            self.waitsForCopies = waitsForCopies
             self.start = start
             self.end = end
             self.work = work

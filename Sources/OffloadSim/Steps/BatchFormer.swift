@@ -23,6 +23,7 @@ public struct BatchFormer<Source: RoutingSource> {
         var runEnd = 0
         var remaining: Int
         var consumed = 0
+        var decoded = 0
         var producedFirst = false
     }
 
@@ -37,6 +38,10 @@ public struct BatchFormer<Source: RoutingSource> {
     public let decodeTokensPerStep: Int
     /// Lookaheads whose recorded predictions steps carry.
     public let predictionLookaheads: [Int]
+    /// Tokens in each sequence's KV cache when its decoding starts (nil: its prompt, as the
+    /// trace has it). Decode attention then reads this many tokens plus those generated since;
+    /// prefill steps are unchanged (their time does not include prefilling the context).
+    public let contextTokens: Int?
     private let source: Source
     private var assembler: StepAssembler
     private var readers: [Reader?]
@@ -46,8 +51,9 @@ public struct BatchFormer<Source: RoutingSource> {
 
     /// A former over `source` with `batchSize` slots.
     public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
-                predictionLookaheads: [Int] = []) {
-        precondition(batchSize >= 1 && decodeTokensPerStep >= 1)
+                predictionLookaheads: [Int] = [], contextTokens: Int? = nil) {
+        precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0)
+        self.contextTokens = contextTokens
         self.predictionLookaheads = predictionLookaheads
         self.decodeTokensPerStep = decodeTokensPerStep
         precondition(sequenceMask == nil || sequenceMask!.count == source.sequences.count)
@@ -72,7 +78,8 @@ public struct BatchFormer<Source: RoutingSource> {
         guard !active.isEmpty else { return false }
         step.phase = prefilling.isEmpty ? .decode : .prefill
         for slot in prefilling.isEmpty ? active : prefilling {
-            let before = running[slot]!.consumed
+            let decoding = step.phase == .decode
+            let before = decoding ? contextTokens.map { $0 + running[slot]!.decoded } ?? running[slot]!.consumed : running[slot]!.consumed
             var taken = 0
             repeat {
                 assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
@@ -83,6 +90,7 @@ public struct BatchFormer<Source: RoutingSource> {
                 try advance(slot)
             } while running[slot]!.remaining > 0
                 && (step.phase == .prefill ? nextPhase(slot) == .prefill : taken < decodeTokensPerStep && nextPhase(slot) == .decode)
+            if decoding { running[slot]!.decoded += taken }
             let sequence = running[slot]!.sequence
             step.sequences.append((sequence, taken))
             step.kvTokens += before + taken

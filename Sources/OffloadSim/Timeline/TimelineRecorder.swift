@@ -26,17 +26,22 @@ public struct TimelineRecorder: Sendable {
 
     func isRecording(step index: Int) -> Bool { index < stepLimit }
 
-    mutating func recordCompute(op: Simulation<some OffloadPolicy>.ComputeOp, layer: Int, step: Step, start: Nanoseconds, end: Nanoseconds) {
+    /// Records a compute operation; `expert` is the routed expert an expert operation ran
+    /// (the policy's choice, which under speculation is not the router's) and its tokens.
+    mutating func recordCompute(op: Simulation<some OffloadPolicy>.ComputeOp, layer: Int, step: Step, start: Nanoseconds, end: Nanoseconds,
+                                expert: (id: UInt16, tokens: Int32)?) {
         let name: String
         var arguments = "\"layer\":\(layer),\"step\":\(step.index)"
         switch op {
         case .draft: name = "draft model"
         case .attention: name = "L\(layer) attention+router"
         case .shared: name = "L\(layer) shared experts"
-        case .expert(let position):
-            let index = step.layerStart[layer] + position
-            name = "L\(layer) expert \(step.experts[index])"
-            arguments += ",\"expert\":\(step.experts[index]),\"tokens\":\(step.expertTokens[index])"
+        case .expert:
+            guard let expert else { return }
+            name = "L\(layer) expert \(expert.id)"
+            arguments += ",\"expert\":\(expert.id),\"tokens\":\(expert.tokens)"
+        case .grouped:
+            name = "L\(layer) grouped experts"
         case .idle: return
         }
         spans.append(Span(track: 0, name: name, start: start, end: end, arguments: arguments))

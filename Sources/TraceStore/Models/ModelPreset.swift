@@ -35,6 +35,14 @@ public struct ModelPreset: Sendable, Equatable {
     public var queryWidth: Int = 0
     /// The config keys behind the attention numbers.
     public var attentionSource: String = ""
+    /// Vocabulary size (rows of the embedding and of the output head).
+    public var vocabSize: Int = 0
+    /// Whether the output head shares the embedding's weights.
+    public var tiedEmbeddings = false
+    /// FFN width of the dense (non-MoE) layers, 0 when every layer is MoE.
+    public var denseIntermediateSize = 0
+    /// The config keys behind the vocabulary and dense-layer numbers.
+    public var residentSource: String = ""
 
     /// Parameters of one routed expert.
     public var expertParameters: Int { matricesPerExpert * hiddenSize * expertIntermediateSize }
@@ -47,6 +55,26 @@ public struct ModelPreset: Sendable, Equatable {
         copy.queryWidth = queryWidth
         copy.attentionSource = source
         return copy
+    }
+
+    /// Returns the preset with its embedding and dense-layer numbers set.
+    func withResident(vocab: Int, tied: Bool, denseIntermediate: Int = 0, source: String) -> ModelPreset {
+        var copy = self
+        copy.vocabSize = vocab
+        copy.tiedEmbeddings = tied
+        copy.denseIntermediateSize = denseIntermediate
+        copy.residentSource = source
+        return copy
+    }
+
+    /// Bytes of the weights that stay on the GPU in bf16 (everything but the routed experts):
+    /// embedding and output head, every layer's attention, the routers, the dense layers'
+    /// FFNs and the shared experts. Norms and biases are left out (well under 0.1%).
+    public var residentWeightBytes: Int {
+        let embeddings = vocabSize * hiddenSize * (tiedEmbeddings ? 1 : 2)
+        let dense = (totalLayers - moeLayers.count) * matricesPerExpert * hiddenSize * denseIntermediateSize
+        let perMoELayer = hiddenSize * experts + sharedExperts * expertParameters
+        return 2 * (embeddings + totalLayers * attentionParameters + dense + moeLayers.count * perMoELayer)
     }
 
     /// Bytes of one routed expert stored as `dtype`.

@@ -72,7 +72,7 @@ import TraceStore
 
     @Test func schedulesWithCPUExpertsAreRefused() throws {
         let schedule = ReplaySchedule(ops: [.init(kernel: .expert(layer: 0, expert: 0, key: 0, staging: -1, onCPU: true), tokens: 1,
-                                                  waitsForCopy: -1, start: 0, end: 0, work: 0)],
+                                                  start: 0, end: 0, work: 0)],
                                       copies: [], steps: [])
         let context = try CUDAContext(driver: try FakeDriver.driver())
         let model = ModelCost(name: "m", layers: 1, experts: 1, expertBytes: [1_000_000], expertParameters: 0, attentionParameters: 0,

@@ -8,7 +8,9 @@ private struct BusDriver {
     var now: Nanoseconds = 0
     var finished: [(tag: Int32, at: Nanoseconds)] = []
 
-    init(_ links: [BusLink], upstream: Double? = nil) { bus = PCIeBus(links: links, upstreamGBps: upstream) }
+    init(_ links: [BusLink], upstream: Double? = nil, prioritisesDemand: Bool = true) {
+        bus = PCIeBus(links: links, upstreamGBps: upstream, prioritisesDemand: prioritisesDemand)
+    }
 
     /// Runs events up to `time` (inclusive), then sets the clock to it.
     mutating func run(until time: Nanoseconds = .max) {
@@ -21,8 +23,9 @@ private struct BusDriver {
     }
 
     @discardableResult
-    mutating func submit(_ bytes: Int, _ priority: CopyPriority = .demand, port: Int = 0, tag: Int32) -> Int32 {
-        bus.submit(bytes: bytes, priority: priority, port: port, tag: tag, now: now, queue: &queue)
+    mutating func submit(_ bytes: Int, _ priority: CopyPriority = .demand, port: Int = 0, tag: Int32, notBefore: Nanoseconds = 0,
+                         pieces: Int = 1) -> Int32 {
+        bus.submit(bytes: bytes, priority: priority, port: port, tag: tag, now: now, queue: &queue, notBefore: notBefore, pieces: pieces)
     }
 
     func finish(of tag: Int32) -> Nanoseconds? { finished.first { $0.tag == tag }?.at }
@@ -147,5 +150,38 @@ struct PCIeBusTests {
         driver.submit(2_000, tag: 2)
         driver.run()
         #expect(driver.bus.busyNanoseconds(now: 10_000) == 3_000)
+    }
+
+    @Test("a copy of several calls pays the latency once per call")
+    func piecesPayLatencyEach() {
+        var driver = BusDriver([BusLink(gbps: 25, latencyNs: 5_000)])
+        driver.submit(1_000_000, tag: 0, pieces: 2)
+        driver.run()
+        // Two calls of 500,000 B: 2 × (5,000 + 20,000).
+        #expect(driver.finished.map(\.at) == [50_000])
+    }
+
+    @Test("a copy the host issues later starts then, and the queue behind it waits")
+    func notBeforeDelaysTheQueue() {
+        var driver = BusDriver([BusLink(gbps: 25, latencyNs: 5_000)])
+        driver.submit(1_000_000, tag: 0, notBefore: 10_000)
+        driver.submit(1_000_000, tag: 1, notBefore: 12_000)
+        driver.run()
+        // The first starts at 10,000 and ends at 55,000; the second follows it.
+        #expect(driver.finished.map(\.at) == [55_000, 100_000])
+        #expect(driver.bus.busyNanoseconds(now: driver.now) == 90_000)
+    }
+
+    @Test("with one FIFO queue a demand copy waits behind the prefetches submitted before it", arguments: [
+        (true, [Int32(0), 2, 1]), (false, [Int32(0), 1, 2]),
+    ])
+    func fifoQueueKeepsOrder(prioritisesDemand: Bool, order: [Int32]) {
+        var driver = BusDriver([BusLink(gbps: 25, latencyNs: 5_000)], prioritisesDemand: prioritisesDemand)
+        driver.submit(1_000_000, .prefetch, tag: 0)
+        driver.submit(1_000_000, .prefetch, tag: 1)
+        driver.submit(1_000_000, .demand, tag: 2)
+        driver.run()
+        // The first prefetch starts at once; the demand copy overtakes the second only with priority classes.
+        #expect(driver.finished.map(\.tag) == order)
     }
 }

@@ -22,7 +22,7 @@ import TraceStore
         for (index, op) in schedule.ops.enumerated() {
             guard case .expert(_, _, _, let staging, _) = op.kernel else { continue }
             #expect(staging >= 0)
-            let copy = schedule.copies[op.waitsForCopy]
+            let copy = schedule.copies[try #require(op.waitsForCopies.first)]
             #expect(copy.end <= op.start)
             // The copy was decided when this layer's router (the attention op before it) finished.
             guard case .attention = schedule.ops[copy.after].kernel else { Issue.record("copy decided after \(schedule.ops[copy.after].kernel)"); continue }
@@ -37,7 +37,7 @@ import TraceStore
         #expect(schedule.copies.count == 4)
         #expect(schedule.copies.allSatisfy { $0.key >= 0 })
         let second = schedule.steps[1]
-        let waits = schedule.ops[second.firstOp..<second.endOp].compactMap { $0.waitsForCopy >= 0 ? $0.waitsForCopy : nil }
+        let waits = schedule.ops[second.firstOp..<second.endOp].flatMap(\.waitsForCopies)
         #expect(waits.count == 4)
         #expect(waits.allSatisfy { schedule.copies[$0].end <= second.start })
     }

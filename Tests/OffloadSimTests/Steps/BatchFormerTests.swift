@@ -15,9 +15,9 @@ struct BatchFormerTests {
         return [tokens(2, 2, offset: 0), tokens(1, 1, offset: 1), tokens(1, 3, offset: 2)]
     }
 
-    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false) throws -> [Step] {
+    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false, context: Int? = nil) throws -> [Step] {
         let reader = try SimFixtures.trace(sequences(), layers: 2, experts: 4, topK: 2, chunkTokens: chunkTokens)
-        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode)
+        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode, contextTokens: context)
         var step = Step()
         var all: [Step] = []
         while try former.next(into: &step) { all.append(step) }
@@ -60,6 +60,16 @@ struct BatchFormerTests {
         // s0: prefill of 2 (pairs 1 + 2), then decodes at context 3 and 4.
         #expect(steps.prefix(3).map(\.scorePairs) == [3, 3, 4])
         #expect(steps.prefix(3).map(\.kvTokens) == [2, 3, 4])
+    }
+
+    @Test("with a context, decode attention reads the context plus the tokens generated since; prefill is unchanged")
+    func contextTokens() throws {
+        let steps = try Self.steps(batch: 1, chunkTokens: 4096, context: 1_000)
+        // s0: prefill of 2 as before, then decodes at context 1,000 + 1 and 1,000 + 2.
+        #expect(steps.prefix(3).map(\.kvTokens) == [2, 1_001, 1_002])
+        #expect(steps.prefix(3).map(\.scorePairs) == [3, 1_001, 1_002])
+        // s1 (1 + 1): its one decode token reads 1,001 tokens whatever its prompt.
+        #expect(steps[4].phase == .decode && steps[4].kvTokens == 1_001)
     }
 
     @Test("replaying prompt tokens as decode gives one step per token")

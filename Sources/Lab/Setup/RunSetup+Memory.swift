@@ -1,0 +1,54 @@
+import OffloadSim
+import Policies
+import TraceStore
+
+extension RunSetup {
+    /// The GPU memory of this run (``GPUMemoryPlan``): resident weights, KV cache at the
+    /// context and batch, activations and the engine's buffers.
+    public var memoryPlan: GPUMemoryPlan {
+        Self.memoryPlan(reader: reader, cost: cost, profile: profile, options: options, batch: batch, prefillAsDecode: prefillAsDecode,
+                        context: contextTokens)
+    }
+
+    static func memoryPlan(reader: TraceReader, cost: ModelCost, profile: HardwareProfile, options: SimulationOptions, batch: Int,
+                           prefillAsDecode: Bool, context: Int?) -> GPUMemoryPlan {
+        let sequences = reader.sequences
+        // The longest sequence's KV cache at its end; a step's tokens at most a batch of the longest prompts.
+        let sequenceTokens = sequences.map { sequence in
+            prefillAsDecode ? (context ?? 0) + sequence.tokens : (context ?? sequence.prefillTokens) + sequence.decodeTokens
+        }.max() ?? 0
+        let stepTokens = prefillAsDecode ? batch : batch * max(1, sequences.map(\.prefillTokens).max() ?? 1)
+        return GPUMemoryPlan(model: cost, profile: profile, engine: options.engine, batch: batch, sequenceTokens: sequenceTokens,
+                             stepTokens: stepTokens, topK: reader.metadata.shape.topK, stagingBuffers: options.stagingBuffers)
+    }
+
+    /// Refuses a run whose weights, KV cache, buffers and expert cache do not fit in the
+    /// GPU's memory, with the figures: the cache the policy would use (a prefetch buffer
+    /// inside a layer-barrier engine's buffer sets is already counted with them), every
+    /// expert for all-resident, a GPU's share of the experts for expert parallelism.
+    public func checkMemory() throws {
+        let plan = memoryPlan
+        let topK = reader.metadata.shape.topK
+        let layerBytes = plan.allExpertBytes
+        let needed: Int
+        let what: String
+        switch policy.mechanism {
+        case .allResident:
+            (needed, what) = (layerBytes, "every expert resident (\(Format.bytes(layerBytes)))")
+        case .expertParallel:
+            let share = layerBytes / policy.gpus + (policy.replicate ? policy.replicaSlots * (cost.expertBytes.max() ?? 0) : 0)
+            (needed, what) = (share, "one GPU's share of the experts over \(policy.gpus) GPUs (\(Format.bytes(share)))")
+        default:
+            let planned = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides)
+            let counted = planned.implicit && options.engine.expertExecution == .layerBarrier ? 0 : planned.bytes
+            (needed, what) = (counted, counted == 0 ? "no expert cache" : "an expert cache of \(Format.bytes(counted))")
+        }
+        guard plan.roomForCacheBytes < 0 || needed > plan.roomForCacheBytes else { return }
+        throw TraceStoreError(
+            file: reader.path, place: "GPU memory",
+            problem: "\(cost.name) with \(what) does not fit on \(profile.displayName): \(plan.summary)",
+            fix: plan.roomForCacheBytes > 0 && needed < plan.allExpertBytes && policy.mechanism != .expertParallel
+                ? "Give --cache-mib \(plan.roomForCacheBytes / Units.mebibyte) or less (or --cache-mib auto), a shorter --context, a smaller --batch, or another --hardware."
+                : "Use a GPU with more memory (--hardware FILE.toml with a larger memory_gib)\(policy.mechanism == .expertParallel ? " or more GPUs (placement.gpus in the policy file)" : ""), a shorter --context or a smaller --batch.")
+    }
+}

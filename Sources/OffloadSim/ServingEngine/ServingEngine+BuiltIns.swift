@@ -1,0 +1,63 @@
+extension ServingEngine {
+    /// moesim's own engine, the default: experts stream as they land, no host costs beyond
+    /// the hardware profile's. Every result from before engines existed is this engine's.
+    public static let moesim = ServingEngine(
+        name: "moesim", displayName: "moesim streaming engine",
+        source: "moesim's own execution model (Sources/OffloadSim/Engine/Simulation+Router.swift, Simulation+Layers.swift): after each router every miss is queued at once; each expert computes as soon as its weights are resident; misses without a cache slot stream through two expert-sized staging buffers",
+        expertExecution: .streaming, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 0, copiesPerExpert: 1, bufferSets: nil,
+        groupedKernelLaunches: 1, prioritisesDemand: true,
+        sources: [
+            "experts": "moesim's engine: an expert runs once resident (Simulation+Layers.swift startNextExpert)",
+            "buffer_sets": "moesim's engine: a prefetch buffer of (lookahead + 1) × width experts without a cache (Policies/PolicyCatalog.swift)",
+            "copy_queue": "moesim's bus: demand copies ahead of queued prefetches (OffloadSim/Bus/PCIeBus.swift)",
+            "router_sync_ns": "none: the simulated engine decides on the device",
+            "copy_issue_ns": "none: the hardware profile's per-copy latency holds the copy's whole fixed cost",
+            "copies_per_expert": "one copy per expert (moesim's replay copies an expert as one buffer: CUDABackend/Replay/GPUReplay.swift)",
+        ])
+
+    /// YALIS on its `offload_prefetch` branch (github.com/axonn-ai/yalis), the engine the
+    /// Speculating Experts paper (arXiv 2603.19289) measured: after the router it copies the
+    /// top-k ids to the host, issues each expert's two weight tensors as separate copies on
+    /// one transfer stream into one of two per-layer buffer sets, makes the compute stream
+    /// wait for all of them and runs one fused MoE kernel.
+    public static let yalis = ServingEngine(
+        name: "yalis", displayName: "YALIS, branch offload_prefetch",
+        source: "github.com/axonn-ai/yalis, branch offload_prefetch: yalis/offloading/manager.py, yalis/offloading/buffer_manager.py, yalis/external/model.py (LLaMAMoE.forward), yalis/external/fused_moe.py, yalis/tensor_parallel/moe.py; configuration as in examples/infer_cpu_offload.py (modules [\"mlp.experts\"], selective prefetch, 1 prefetch layer, preallocated buffers)",
+        expertExecution: .layerBarrier, routerSyncNs: 10_000, expertSyncNs: 0, copyIssueNs: 5_000, copiesPerExpert: 2, bufferSets: 2,
+        groupedKernelLaunches: 5, prioritisesDemand: false,
+        sources: [
+            "experts": "model.py LLaMAMoE.forward calls offload_manager.fetch_layer (or layer_context, which waits for the prefetched layer) and then self.experts(...) once; manager.py fetch_layer ends with current_stream.wait_stream(transfer_stream), so the compute stream waits for every copy of the layer; TPMoE.forward runs fused_moe.py fused_experts over the layer's experts",
+            "grouped_kernel_launches": "fused_moe.py fused_experts: moe_align_block_size, fused_moe_kernel (w1), silu_and_mul, fused_moe_kernel (w2), torch.sum — 5 launches",
+            "buffer_sets": "manager.py prepare_for_offloading: num_buffer_sets = num_prefetch_layers + 1, with num_prefetch_layers = 1 (examples/infer_cpu_offload.py); buffer_manager.py get_buffer_idx_for_layer: layer N uses set N % num_buffer_sets; each set holds a whole layer's expert tensors",
+            "copy_queue": "manager.py: fetch_layer and prefetch_layer both issue on the one self.transfer_stream, in issue order",
+            "router_sync_ns": "manager.py _move_rows_to_gpu: row_indices.cpu() copies the top-k ids to the host and blocks it until the router has run: one small device-to-host copy plus one eager op, 5 µs each as the hardware presets assume for a copy's latency and a launch (HardwareProfile.presetAssumptions); not measured on the paper's machine",
+            "copy_issue_ns": "buffer_manager.py copy_rows: one gpu_buffer[r].copy_(cpu_tensor[r], non_blocking=True) per expert row per weight tensor, each an eager PyTorch op: 5 µs, the presets' launch assumption; not measured",
+            "copies_per_expert": "tensor_parallel/moe.py TPMoE: two weight tensors per expert, gate_up_proj [E, 2I, H] and proj [E, H, I]; copy_rows copies each row of each separately",
+        ])
+
+    /// Hugging Face transformers' MoE blocks with experts offloaded (accelerate's CPU-offload
+    /// hooks): a Python loop over the layer's routed experts, a host sync to find each
+    /// expert's tokens, the expert's weights copied when its module runs.
+    public static let hfTransformers = ServingEngine(
+        name: "hf-transformers", displayName: "Hugging Face transformers, eager MoE loop with CPU offload",
+        source: "github.com/huggingface/transformers: models/switch_transformers/modeling_switch_transformers.py SwitchTransformersSparseMLP.forward and models/qwen3_moe/modeling_qwen3_moe.py (per-expert loop); github.com/huggingface/accelerate hooks.py AlignDevicesHook (offloaded weights moved to the GPU when a module runs)",
+        expertExecution: .perExpertSync, routerSyncNs: 10_000, expertSyncNs: 10_000, copyIssueNs: 5_000, copiesPerExpert: nil, bufferSets: 1,
+        groupedKernelLaunches: 1, prioritisesDemand: false,
+        sources: [
+            "experts": "SwitchTransformersSparseMLP.forward: `for idx in idx_mask: next_states[router_mask[:, :, idx]] = expert(hidden_states[router_mask[:, :, idx]])`, one expert at a time; Qwen3MoeSparseMoeBlock: `for expert_idx in expert_hit: ... torch.where(expert_mask[expert_idx])`",
+            "buffer_sets": "accelerate AlignDevicesHook.pre_forward copies a module's offloaded weights when it runs and post_forward drops them: nothing is loaded ahead",
+            "copy_queue": "the copies run on the current stream, in program order",
+            "router_sync_ns": "SwitchTransformersSparseMLP.forward: torch.nonzero(idx_mask)...tolist() reads the routed experts on the host (Qwen3: expert_hit ... .nonzero()): one small device-to-host copy plus one eager op, 5 µs each as the hardware presets assume; not measured",
+            "expert_sync_ns": "boolean-mask indexing (Switch) or torch.where (Qwen3) per expert needs the token count on the host: one device-to-host sync per expert, 5 + 5 µs as above; not measured",
+            "copy_issue_ns": "accelerate set_module_tensor_to_device: one eager .to(device) per weight tensor, 5 µs, the presets' launch assumption; not measured",
+            "copies_per_expert": "one per weight matrix of the expert module (nn.Linear wi/wo for Switch; gate_proj/up_proj/down_proj for SwiGLU experts)",
+        ])
+
+    /// The built-in engines, in the order `moesim engines` lists them.
+    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers]
+
+    /// The built-in engine named `name` (case-insensitive), or nil.
+    public static func builtIn(named name: String) -> ServingEngine? {
+        builtIns.first { $0.name == name.lowercased() }
+    }
+}

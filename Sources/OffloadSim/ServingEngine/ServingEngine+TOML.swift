@@ -1,0 +1,96 @@
+import TOML
+
+extension ServingEngine {
+    /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
+    static let termKeys = [
+        "execution.experts", "execution.grouped_kernel_launches", "execution.buffer_sets", "execution.copy_queue",
+        "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert",
+    ]
+
+    /// Every key an engine file may hold.
+    public static let tomlKeys = ["name", "display_name", "source"] + termKeys + ["sources.*"]
+
+    /// The largest host time a term may take, ns (one second: far beyond any sync or copy call).
+    static let maximumHostNs: Nanoseconds = 1_000_000_000
+
+    /// Reads an engine file; errors give the line of the bad key and what is valid.
+    public init(toml text: String, file: String) throws {
+        func fail(_ line: Int, _ problem: String) -> TOMLFileError { TOMLFileError(file: file, line: line, problem: problem) }
+        let doc = try TOMLDocument(parsing: text, file: file, allowed: Self.tomlKeys)
+        func read<T>(_ key: String, _ reader: (String) throws -> T?) throws -> T? { try doc.read(key, file: file, reader) }
+        guard let name = try read("name", doc.string) else { throw fail(0, "has no 'name'") }
+        func integer(_ key: String, default value: Int, in range: ClosedRange<Int>, or word: String? = nil) throws -> Int {
+            guard let read = try read(key, doc.integer) else { return value }
+            guard range.contains(read) else {
+                let valid = word.map { "an integer \(range.lowerBound)…\(range.upperBound) or \"\($0)\"" } ?? "\(range.lowerBound)…\(range.upperBound)"
+                throw fail(doc.line(of: key), "'\(key)' is \(read); valid: \(valid)")
+            }
+            return read
+        }
+        // A count that may instead name where it comes from ("per-matrix", "per-policy"): nil then.
+        func countOrWord(_ key: String, word: String, default value: Int?, in range: ClosedRange<Int>) throws -> Int? {
+            guard let entry = doc[key] else { return value }
+            if case .string(let text) = entry.value {
+                guard text == word else { throw fail(entry.line, "'\(key)' is '\(text)'; valid: an integer \(range.lowerBound)…\(range.upperBound) or \"\(word)\"") }
+                return nil
+            }
+            return try integer(key, default: 0, in: range, or: word)
+        }
+        let experts = try read("execution.experts", doc.string) ?? ExpertExecution.streaming.rawValue
+        guard let execution = ExpertExecution(rawValue: experts) else {
+            throw fail(doc.line(of: "execution.experts"),
+                       "'execution.experts' is '\(experts)'; valid: \(ExpertExecution.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let queue = try read("execution.copy_queue", doc.string) ?? "priority"
+        guard queue == "priority" || queue == "fifo" else {
+            throw fail(doc.line(of: "execution.copy_queue"), "'execution.copy_queue' is '\(queue)'; valid: priority, fifo")
+        }
+        var sources: [String: String] = [:]
+        for key in doc.keys(under: "sources") {
+            let term = String(key.dropFirst("sources.".count))
+            guard Self.termKeys.contains(where: { $0.hasSuffix("." + term) }) else {
+                throw fail(doc.line(of: key), "'\(key)' names no engine term; valid: \(Self.termKeys.map { $0.split(separator: ".")[1] }.joined(separator: ", "))")
+            }
+            sources[term] = try read(key, doc.string)
+        }
+        let host = 0...Int(Self.maximumHostNs)
+        self.init(
+            name: name, displayName: try read("display_name", doc.string) ?? name, source: try read("source", doc.string) ?? "",
+            expertExecution: execution,
+            routerSyncNs: Nanoseconds(try integer("host.router_sync_ns", default: 0, in: host)),
+            expertSyncNs: Nanoseconds(try integer("host.expert_sync_ns", default: 0, in: host)),
+            copyIssueNs: Nanoseconds(try integer("host.copy_issue_ns", default: 0, in: host)),
+            copiesPerExpert: try countOrWord("host.copies_per_expert", word: "per-matrix", default: 1, in: 1...64),
+            bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
+            groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64),
+            prioritisesDemand: queue == "priority", sources: sources)
+    }
+
+    /// The engine as a TOML file a user can edit and load with `--engine FILE`.
+    public var tomlText: String {
+        var lines = [
+            "# moesim engine model (use with --engine NAME or --engine PATH; see `moesim engines`)",
+            "name = \(TOMLValue.quoted(name))",
+            "display_name = \(TOMLValue.quoted(displayName))",
+            "source = \(TOMLValue.quoted(source))",
+            "",
+            "[execution]",
+            "experts = \(TOMLValue.quoted(expertExecution.rawValue))   # \(ExpertExecution.allCases.map(\.rawValue).joined(separator: " | "))",
+            "grouped_kernel_launches = \(groupedKernelLaunches)   # launches of the grouped MoE kernel (layer-barrier)",
+            "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
+            "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
+            "",
+            "[host]",
+            "router_sync_ns = \(routerSyncNs)   # host waits for the router's ids (device-to-host) before issuing copies",
+            "expert_sync_ns = \(expertSyncNs)   # host sync before each expert (per-expert-sync)",
+            "copy_issue_ns = \(copyIssueNs)   # host time to issue one copy call",
+            "copies_per_expert = \(copiesPerExpert.map(String.init) ?? "\"per-matrix\"")   # copy calls per expert (weight tensors), each paying the link's latency",
+        ]
+        let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }
+        if !described.isEmpty {
+            lines += ["", "[sources]   # where each number comes from"]
+            lines += described.map { "\($0) = \(TOMLValue.quoted(sources[$0]!))" }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,87 @@
+/// How the serving engine that a result was measured on executes a layer (DESIGN.md §3,
+/// "the engine"): engines differ in what they overlap, and a policy's gain is measured
+/// against the engine's own on-demand path, so the engine is part of the model, as the
+/// hardware is.
+///
+/// An engine is a named, editable file (`engines/*.toml`, ``init(toml:file:)``,
+/// ``tomlText``); each number names its source in ``sources``: the engine's code by file,
+/// a datasheet, or a calibration. ``moesim`` (the default) is the simulator's own engine and
+/// adds nothing to a run: every earlier result is unchanged.
+public struct ServingEngine: Sendable, Equatable {
+    /// Short name, as given to `--engine`.
+    public var name: String
+    /// The engine's published name and version.
+    public var displayName: String
+    /// What the engine is and where its code is.
+    public var source: String
+    /// How a layer's routed experts are executed.
+    public var expertExecution: ExpertExecution
+    /// Host time from the router's end on the GPU until the host knows the routed ids (a
+    /// device-to-host copy of the top-k ids that blocks the host), ns; 0: the engine decides
+    /// on the device or does not wait. While the host waits, nothing new is launched.
+    public var routerSyncNs: Nanoseconds
+    /// Under ``ExpertExecution/perExpertSync``: host time of the sync before each expert's
+    /// launch (the loop reads the expert's token indices on the host), ns.
+    public var expertSyncNs: Nanoseconds
+    /// Host time to issue one host-to-device copy call, ns: the host issues a layer's copies
+    /// one after another, so the k-th copy can start no earlier than k × this after the host
+    /// decided.
+    public var copyIssueNs: Nanoseconds
+    /// Host-to-device copy calls per expert (one per weight tensor as the engine stores
+    /// them); each pays the link's per-copy latency. nil: one per weight matrix of the model
+    /// (``ModelCost/matricesPerExpert``), as engines that keep each projection apart do.
+    public var copiesPerExpert: Int?
+    /// Layer buffer sets for experts without a cache slot: without a cache a prefetch may
+    /// run `bufferSets − 1` layers ahead of the layer being computed. nil: sized to the
+    /// policy (its lookahead + 1 layers), as moesim's own engine does.
+    public var bufferSets: Int?
+    /// Kernel launches of the grouped MoE kernel under ``ExpertExecution/layerBarrier``.
+    public var groupedKernelLaunches: Int
+    /// Whether demand copies overtake queued prefetches (moesim's two priority classes);
+    /// false: one FIFO transfer stream for every copy, as an engine with a single copy
+    /// stream has.
+    public var prioritisesDemand: Bool
+    /// Per TOML key, where its value comes from.
+    public var sources: [String: String]
+
+    /// Creates an engine description.
+    public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
+                routerSyncNs: Nanoseconds = 0, expertSyncNs: Nanoseconds = 0, copyIssueNs: Nanoseconds = 0,
+                copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1,
+                prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+        self.name = name
+        self.displayName = displayName
+        self.source = source
+        self.expertExecution = expertExecution
+        self.routerSyncNs = routerSyncNs
+        self.expertSyncNs = expertSyncNs
+        self.copyIssueNs = copyIssueNs
+        self.copiesPerExpert = copiesPerExpert
+        self.bufferSets = bufferSets
+        self.groupedKernelLaunches = groupedKernelLaunches
+        self.prioritisesDemand = prioritisesDemand
+        self.sources = sources
+    }
+
+    /// Whether the host's own time (syncs, copy issue) enters the run: false for an engine
+    /// that neither syncs nor pays for issuing copies, whose runs need no host clock.
+    public var hasHostCosts: Bool { routerSyncNs > 0 || expertSyncNs > 0 || copyIssueNs > 0 }
+
+    /// How every output names the engine: "yalis (YALIS, offload_prefetch)".
+    public var label: String { "\(name) (\(displayName))" }
+}
+
+/// How an engine runs a layer's routed experts once its router has run.
+public enum ExpertExecution: String, CaseIterable, Sendable {
+    /// Each expert computes as soon as its weights are resident; misses without a cache
+    /// slot stream through two expert-sized staging buffers (moesim's own engine).
+    case streaming
+    /// All of the layer's copies first, then one grouped kernel over the layer's experts;
+    /// uncached experts land in a buffer set that holds the whole layer (YALIS: its
+    /// transfer stream fills a per-layer buffer set, the compute stream waits for all of
+    /// it, then one fused MoE kernel runs).
+    case layerBarrier = "layer-barrier"
+    /// A host loop over the layer's experts, each launched after a host sync, with its
+    /// weights copied when the loop reaches it (Hugging Face transformers' MoE blocks).
+    case perExpertSync = "per-expert-sync"
+}

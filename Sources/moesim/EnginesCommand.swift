@@ -1,0 +1,44 @@
+import ArgumentParser
+import Lab
+import OffloadSim
+import TraceStore
+
+struct EnginesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engines", abstract: "List the serving-engine models, or print one as an editable engine file.",
+        discussion: """
+            An engine says how a layer's experts execute (streaming as each lands, a barrier then one grouped kernel, \
+            or a host loop with a sync per expert), what the host's syncs and copy calls cost, how many copy calls an \
+            expert takes and how far a prefetch may run ahead without a cache. Pass --engine NAME or --engine FILE.toml \
+            to simulate, compare, sweep (parameter engine) and gpu validate.
+            """)
+
+    @Flag(help: "Also print where each number comes from.")
+    var sources = false
+
+    @Option(help: "Print the engine with this name as TOML (copy, edit, pass with --engine FILE).")
+    var export: String?
+
+    func run() throws {
+        if let export {
+            print(try RunSetup.engine(export).tomlText, terminator: "")
+            return
+        }
+        print("name             experts           router sync  copy call  copies/expert  buffer sets  copy queue  engine")
+        for engine in ServingEngine.builtIns {
+            let columns = [
+                engine.name.rightPadded(16), engine.expertExecution.rawValue.rightPadded(17),
+                "\(Format.fixed(Double(engine.routerSyncNs) / 1000, 1)) µs".leftPadded(11),
+                "\(Format.fixed(Double(engine.copyIssueNs) / 1000, 1)) µs".leftPadded(10),
+                (engine.copiesPerExpert.map(String.init) ?? "per matrix").leftPadded(14),
+                (engine.bufferSets.map(String.init) ?? "per policy").leftPadded(12),
+                (engine.prioritisesDemand ? "priority" : "fifo").leftPadded(11), engine.displayName,
+            ]
+            print(columns.joined(separator: " "))
+            if sources {
+                print("    source: \(engine.source)")
+                for key in engine.sources.keys.sorted() { print("    \(key): \(engine.sources[key]!)") }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `--engine`, `--context`, `--cache-mib auto`, the memory check and `moesim engines`, as a user meets them.
+@Suite("Engines, context and GPU memory on the command line")
+struct EngineCommandTests {
+    static let demo = Repository.root + "/traces/demo.sqlite"
+
+    /// A short synthetic Qwen3-30B-A3B trace: 4 sequences of 4 prompt + 6 generated tokens.
+    static func qwenTrace() throws -> String {
+        let path = Repository.temporaryFolder() + "/qwen.sqlite"
+        let made = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "40", "--prefill", "4", "--decode", "6",
+                                "--seed", "1", "-o", path])
+        #expect(made.status == 0, "\(made.stderr)")
+        return path
+    }
+
+    static func json(_ result: CLI.Result) throws -> [String: Any] {
+        #expect(result.status == 0, "\(result.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test("moesim engines lists the engines and --export prints the file in engines/")
+    func enginesCommand() throws {
+        let listed = try CLI.run(["engines"])
+        #expect(listed.status == 0)
+        for name in ["moesim", "yalis", "hf-transformers"] { #expect(listed.stdout.contains(name)) }
+        let exported = try CLI.run(["engines", "--export", "yalis"])
+        #expect(exported.stdout == (try String(contentsOfFile: Repository.root + "/engines/yalis.toml", encoding: .utf8)))
+    }
+
+    @Test("every result names its engine, and an unknown engine is refused with the valid names")
+    func engineIsNamed() throws {
+        let trace = try Self.qwenTrace()
+        let run = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis"])
+        #expect(run.stdout.contains("engine     yalis (YALIS, branch offload_prefetch)"))
+        let bad = try CLI.run(["simulate", "--trace", trace, "--engine", "vllm-9"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("unknown engine 'vllm-9'") && bad.stderr.contains("Valid engines: moesim, yalis, hf-transformers"))
+    }
+
+    @Test("an edited engine file is used: slower copy calls give a longer TPOT")
+    func engineFile() throws {
+        let trace = try Self.qwenTrace()
+        let path = Repository.temporaryFolder() + "/slow-host.toml"
+        let exported = try CLI.run(["engines", "--export", "yalis"]).stdout
+        try exported.replacingOccurrences(of: "name = \"yalis\"", with: "name = \"slow-host\"")
+            .replacingOccurrences(of: "copy_issue_ns = 5000", with: "copy_issue_ns = 500000")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let yalis = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--json"]))
+        let slow = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", path, "--json"]))
+        #expect((slow["run"] as? [String: Any])?["engine"] as? String == "slow-host (YALIS, branch offload_prefetch)")
+        // The last expert's copy is issued 7.5 ms after the router, not 0.08 ms; its copy takes 0.4 ms,
+        // so each of the 48 layers ends about 4.8 ms later than the 3.1 ms of copies it had.
+        #expect(try #require(slow["tpot_ms"] as? Double) > #require(yalis["tpot_ms"] as? Double) + 48 * 4)
+    }
+
+    @Test("a longer context makes decode attention read more KV cache")
+    func contextLengthensAttention() throws {
+        let trace = try Self.qwenTrace()
+        let short = try Self.json(try CLI.run(["simulate", "--trace", trace, "--json"]))
+        let long = try Self.json(try CLI.run(["simulate", "--trace", trace, "--context", "65536", "--json"]))
+        // 65,536 tokens × 2,048 B × 48 layers = 6.4 GB more read per token at 614 GB/s: about 10 ms.
+        let added = try #require(long["tpot_ms"] as? Double) - #require(short["tpot_ms"] as? Double)
+        #expect(added > 5 && added < 15)
+        let negative = try CLI.run(["simulate", "--trace", trace, "--context=-1"])
+        #expect(negative.status == 2 && negative.stderr.contains("--context must be within"))
+    }
+
+    @Test("--cache-mib auto gives the cache what the run leaves of GPU memory, and says how")
+    func autoCache() throws {
+        let trace = try Self.qwenTrace()
+        let result = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--cache-mib", "auto", "--json"]))
+        let run = try #require(result["run"] as? [String: Any])
+        let notes = try #require(run["notes"] as? [String])
+        #expect(notes.contains { $0.hasPrefix("--cache-mib auto: GPU 48.00 GiB:") && $0.contains("2.25 GiB engine buffers") })
+        let cache = try #require(run["cache_bytes"] as? Int)
+        // 48 GiB less 2.87 GiB of weights and 2.25 GiB of buffers leaves a little under 43 GiB.
+        #expect(cache > 42 << 30 && cache < 43 << 30)
+    }
+
+    @Test("a run that does not fit in GPU memory is refused with the figures", arguments: [
+        (["--policy", "all-resident"], "every expert resident (54.00 GiB) does not fit on NVIDIA RTX A6000"),
+        (["--cache-mib", "47000"], "an expert cache of 45.90 GiB does not fit"),
+        (["--cache-mib", "1e13"], "beyond any GPU"),
+        (["--cache-gb", "inf"], "must be positive"),
+    ])
+    func doesNotFit(arguments: [String], message: String) throws {
+        let trace = try Self.qwenTrace()
+        let result = try CLI.run(["simulate", "--trace", trace] + arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test("compare runs the policies that fit and lists the ones that do not")
+    func compareSkipsWhatDoesNotFit() throws {
+        let trace = try Self.qwenTrace()
+        let result = try CLI.run(["compare", "--trace", trace, "--policies", "on-demand,all-resident", "--engine", "yalis"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("engine yalis"))
+        #expect(result.stdout.contains("not run: all-resident:"))
+        #expect(result.stdout.split(separator: "\n").contains { $0.hasPrefix("on-demand ") })
+    }
+}

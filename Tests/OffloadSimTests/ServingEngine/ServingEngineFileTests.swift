@@ -1,0 +1,79 @@
+import Foundation
+import OffloadSim
+import TOML
+import Testing
+
+@Suite("Engine files")
+struct ServingEngineFileTests {
+    @Test("every built-in engine survives a round trip through its TOML file", arguments: ServingEngine.builtIns.map(\.name))
+    func roundTrip(name: String) throws {
+        let engine = try #require(ServingEngine.builtIn(named: name))
+        #expect(try ServingEngine(toml: engine.tomlText, file: "\(name).toml") == engine)
+    }
+
+    @Test("the files in engines/ are the built-ins as `moesim engines --export` writes them", arguments: ServingEngine.builtIns.map(\.name))
+    func checkedInFiles(name: String) throws {
+        let path = SimFixtures.root + "/engines/\(name).toml"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text == ServingEngine.builtIn(named: name)!.tomlText, "run `make engine-files` to regenerate \(path)")
+    }
+
+    @Test("every number of a shipped engine names its source")
+    func everyTermHasASource() {
+        for engine in ServingEngine.builtIns {
+            for key in ["experts", "buffer_sets", "copy_queue", "router_sync_ns", "copy_issue_ns", "copies_per_expert"] {
+                #expect(engine.sources[key]?.isEmpty == false, "\(engine.name) has no source for \(key)")
+            }
+        }
+    }
+
+    @Test("the words per-matrix and per-policy read as nil counts")
+    func wordsForDerivedCounts() throws {
+        let text = """
+            name = "mine"
+            [execution]
+            buffer_sets = "per-policy"
+            [host]
+            copies_per_expert = "per-matrix"
+            """
+        let engine = try ServingEngine(toml: text, file: "mine.toml")
+        #expect(engine.copiesPerExpert == nil && engine.bufferSets == nil)
+        #expect(engine.expertExecution == .streaming && engine.prioritisesDemand)
+    }
+
+    @Test("a bad value is refused with its line and the valid values", arguments: [
+        ("experts = \"barrier\"", "valid: streaming, layer-barrier, per-expert-sync"),
+        ("copy_queue = \"lifo\"", "valid: priority, fifo"),
+        ("buffer_sets = 0", "valid: an integer 1…64 or \"per-policy\""),
+        ("buffer_sets = \"many\"", "valid: an integer 1…64 or \"per-policy\""),
+    ])
+    func badExecutionValue(line: String, message: String) throws {
+        let text = "name = \"bad\"\n[execution]\n\(line)\n"
+        #expect {
+            _ = try ServingEngine(toml: text, file: "bad.toml")
+        } throws: { error in
+            let failure = error as? TOMLFileError
+            return failure?.line == 3 && failure!.problem.contains(message)
+        }
+    }
+
+    @Test("a negative or absurd host time is refused with the valid range")
+    func badHostTime() throws {
+        for value in ["-1", "9223372036854775807"] {
+            #expect {
+                _ = try ServingEngine(toml: "name = \"bad\"\n[host]\nrouter_sync_ns = \(value)\n", file: "bad.toml")
+            } throws: { error in
+                (error as? TOMLFileError)?.problem.contains("valid: 0…1000000000") == true
+            }
+        }
+    }
+
+    @Test("a source for a term that does not exist is refused")
+    func unknownSource() throws {
+        #expect {
+            _ = try ServingEngine(toml: "name = \"bad\"\n[sources]\nwarp_speed = \"hope\"\n", file: "bad.toml")
+        } throws: { error in
+            (error as? TOMLFileError)?.problem.contains("names no engine term") == true
+        }
+    }
+}
