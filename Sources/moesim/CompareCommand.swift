@@ -40,6 +40,12 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Sequences per batch.")
     var batch = 1
 
+    @Option(help: "When a miss enters the cache: hard-cap or after-batch (see `simulate --help`).")
+    var admission: String?
+
+    @Option(help: "Order of a layer's lookups: id or rank (see `simulate --help`).")
+    var lookupOrder: String?
+
     @Flag(help: "Replay prompt tokens one per step.")
     var prefillAsDecode = false
 
@@ -80,7 +86,8 @@ struct CompareCommand: ParsableCommand {
             let setup = try RunSetup(
                 trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: names[index],
                 cache: try cache.budget, eviction: eviction, partitioned: false,
-                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: context)
+                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: context,
+                admission: admission, lookupOrder: lookupOrder)
             var overridden = setup
             overridden.overrides.split = split
             do {

@@ -43,6 +43,12 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Give each layer its own share of the cache budget.")
     var partitioned = false
 
+    @Option(help: "When a miss enters the cache: hard-cap (evict before each insertion, stage what finds no room) or after-batch (admit a layer batch's misses, then evict back to the budget, as llama.cpp-based offloading does).")
+    var admission: String?
+
+    @Option(help: "Order of a layer's lookups, copies and experts: id (ascending expert id) or rank (the tokens' rank order, as trace-driven cache simulators replay).")
+    var lookupOrder: String?
+
     @Option(help: "Sequences per batch (continuous batching).")
     var batch = 1
 
@@ -78,7 +84,8 @@ struct SimulateCommand: ParsableCommand {
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: partitioned,
                                  batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
-                                 timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, context: context)
+                                 timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, context: context,
+                                 admission: admission, lookupOrder: lookupOrder)
         let (report, recorder) = try setup.run()
         if let timeline {
             try AtomicFile.write(recorder.json(title: "moesim \(report.run.policy) on \(trace) (\(report.run.traceKind)), \(report.run.hardware)"), to: timeline)

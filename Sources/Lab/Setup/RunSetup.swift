@@ -42,7 +42,8 @@ public struct RunSetup {
     ///   - context: tokens in each sequence's KV cache when decoding starts (nil: the trace's prompt).
     public init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cache: CacheBudget?,
                 eviction: String?, partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int,
-                engine: String = ServingEngine.moesim.name, context: Int? = nil) throws {
+                engine: String = ServingEngine.moesim.name, context: Int? = nil, admission: String? = nil,
+                lookupOrder: String? = nil) throws {
         self.reader = reader
         let shape = reader.metadata.shape
         var notes: [String] = []
@@ -75,8 +76,13 @@ public struct RunSetup {
         self.policy = try Self.policy(policy)
         let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }
         let servingEngine = try Self.engine(engine)
-        options = SimulationOptions(cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned,
-                                    stagingBuffers: stagingBuffers, timelineSteps: timelineSteps, seed: seed, engine: servingEngine)
+        options = SimulationOptions(
+            cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned, stagingBuffers: stagingBuffers, timelineSteps: timelineSteps,
+            seed: seed, engine: servingEngine,
+            admission: try admission.map { try Self.choice(CacheAdmission.self, $0, option: "--admission", noun: "admission", plural: "admissions") } ?? .hardCap,
+            lookupOrder: try lookupOrder.map { try Self.choice(LookupOrder.self, $0, option: "--lookup-order", noun: "order", plural: "orders") } ?? .id)
+        if options.admission != .hardCap { notes.append("admission \(options.admission.rawValue): a layer batch's misses are all admitted, then the cache is trimmed to its budget") }
+        if options.lookupOrder != .id { notes.append("lookup order \(options.lookupOrder.rawValue): a layer's experts are looked up, fetched and run in the tokens' rank order") }
         self.batch = batch
         self.prefillAsDecode = prefillAsDecode
         contextTokens = context

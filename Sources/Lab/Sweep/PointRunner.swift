@@ -47,7 +47,7 @@ public final class PointRunner {
             policy: text(.policy) ?? "on-demand", cache: cache, eviction: text(.eviction), partitioned: flag(.partitioned),
             batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
             seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0, engine: text(.engine) ?? ServingEngine.moesim.name,
-            context: integer(.context))
+            context: integer(.context), admission: text(.admission), lookupOrder: text(.lookupOrder))
         if let gbps = number(.busGBps) {
             guard gbps > 0 else { throw invalid(point, "bus_gbps must be positive") }
             setup.profile.link.gbps = gbps

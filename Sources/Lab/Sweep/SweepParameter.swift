@@ -2,7 +2,8 @@ import TOML
 
 /// A parameter a sweep may set or vary, with the type its values must have.
 public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
-    case trace, model, hardware, engine, policy, eviction, predictor
+    case trace, model, hardware, engine, policy, eviction, admission, predictor
+    case lookupOrder = "lookup_order"
     case expertDType = "expert_dtype"
     case busGBps = "bus_gbps"
     case copyLatencyNs = "copy_latency_ns"
@@ -19,7 +20,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     /// This parameter's value type.
     public var kind: Kind {
         switch self {
-        case .trace, .model, .hardware, .engine, .policy, .eviction, .predictor, .expertDType: .string
+        case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType: .string
         case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen: .number
         case .copyEngines, .chunkBytes, .batch, .seed, .lookahead, .context: .integer
         case .partitioned, .prefillAsDecode: .bool
@@ -35,6 +36,8 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .engine: "serving engine name or engine file"
         case .policy: "policy name or policy file"
         case .eviction: "eviction rule"
+        case .admission: "cache admission: hard-cap or after-batch"
+        case .lookupOrder: "order of a layer's lookups: id or rank"
         case .predictor: "the policy's predictor"
         case .expertDType: "size experts as the preset in this type"
         case .busGBps: "host-to-device bandwidth, GB/s"

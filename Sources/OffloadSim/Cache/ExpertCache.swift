@@ -1,4 +1,5 @@
 import HeapModule
+import TraceStore
 
 /// Where an expert's weights are, as the cache sees them.
 public enum ExpertResidency: UInt8, Sendable {
@@ -17,9 +18,11 @@ public enum ExpertResidency: UInt8, Sendable {
 /// says so and the caller streams the expert through a staging buffer instead.
 ///
 /// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
-/// (``RecencyList``): O(1) per access and eviction. LFU and Belady keep one priority per
-/// resident expert in a min-heap with lazy invalidation: O(log n) amortised. S3-FIFO
-/// keeps its queues (``S3FIFOQueues``); `pinned` admits only its hot set and never evicts.
+/// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) and Belady keep one
+/// priority per resident expert in a min-heap with lazy invalidation: O(log n) amortised.
+/// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
+/// keeps the resident keys in an array (a victim is the key at a seeded random index; a
+/// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
 public struct ExpertCache: Sendable {
     private struct Entry: Comparable {
         var priority: UInt64
@@ -43,15 +46,19 @@ public struct ExpertCache: Sendable {
     private var lockedBytes: [Int]
     private var heaps: [Heap<Entry>]
     private var s3: [S3FIFOQueues]
+    private var arc: [ARCLists]
+    private var residentKeys: [[Int32]]
+    private var residentIndex: [Int32]
+    private var random: SplitMix64
     private var recency: RecencyList
     private var hotSet: [Bool]
     private var clock: UInt64 = 0
     private var residentCount = 0
 
     /// A cache of `capacityBytes` over `expertBytes.count` layers of `experts` experts each.
-    /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``.
+    /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``; `seed` drives ``EvictionPolicy/random``.
     public init(capacityBytes: Int, expertBytes: [Int], experts: Int, eviction: EvictionPolicy,
-                partitioned: Bool = false, hotSet: [Int] = []) {
+                partitioned: Bool = false, hotSet: [Int] = [], seed: UInt64 = 1) {
         self.capacityBytes = capacityBytes
         self.eviction = eviction
         self.partitioned = partitioned
@@ -65,10 +72,14 @@ public struct ExpertCache: Sendable {
         useCount = Array(repeating: 0, count: keys)
         usedBytes = Array(repeating: 0, count: partitions)
         lockedBytes = Array(repeating: 0, count: partitions)
-        heaps = Array(repeating: Heap(), count: eviction == .lfu || eviction == .belady ? partitions : 0)
+        heaps = Array(repeating: Heap(), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
         s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
+        arc = eviction == .arc ? Array(repeating: ARCLists(layerBytes: expertBytes, experts: experts, capacityBytes: share), count: partitions) : []
+        residentKeys = Array(repeating: [], count: eviction == .random ? partitions : 0)
+        residentIndex = Array(repeating: -1, count: eviction == .random ? keys : 0)
+        random = SplitMix64(seed: seed, stream: "eviction")
         var hot = Array(repeating: false, count: keys)
         for key in hotSet { hot[key] = true }
         self.hotSet = hot
@@ -94,9 +105,10 @@ public struct ExpertCache: Sendable {
         useCount[key] &+= 1
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
-        case .pinned, .fifo: break
+        case .arc: arc[partition(key)].hit(key)
+        case .pinned, .fifo, .random: break
         case .lru: recency.append(key, partition: partition(key))
-        case .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        case .lfu, .lfuPerfect, .belady: reprioritise(key, nextUse: nextUse)
         }
     }
 
@@ -126,25 +138,66 @@ public struct ExpertCache: Sendable {
             guard hotSet[key], usedBytes[part] + size <= budget else { return false }
         } else {
             guard size <= budget - lockedBytes[part] else { return false }
+            if eviction == .s3fifo && !s3[part].admits(key, bytes: size) { return false }
+            if eviction == .arc { arc[part].prepareMiss(key) }
             while usedBytes[part] + size > budget {
                 guard let victim = chooseVictim(partition: part, mayEvict: mayEvict) else { return false }
                 drop(victim)
                 evicted.append(victim)
             }
         }
+        insert(key, size: size, partition: part, nextUse: nextUse)
+        return true
+    }
+
+    /// Enters `key` as filling and into the rule's structures.
+    private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
         clock += 1
-        useCount[key] = 1
+        useCount[key] = eviction == .lfuPerfect ? useCount[key] &+ 1 : 1
         residency[key] = .filling
         residentCount += 1
         usedBytes[part] += size
         lockedBytes[part] += size
         switch eviction {
         case .s3fifo: s3[part].insert(key, bytes: size)
+        case .arc: arc[part].insert(key)
+        case .random:
+            residentIndex[key] = Int32(residentKeys[part].count)
+            residentKeys[part].append(Int32(key))
         case .pinned: break
         case .fifo, .lru: recency.append(key, partition: part)
-        case .lfu, .belady: reprioritise(key, nextUse: nextUse)
+        case .lfu, .lfuPerfect, .belady: reprioritise(key, nextUse: nextUse)
         }
+    }
+
+    /// Reserves a slot for `key` (absent) without evicting anything, even past the budget
+    /// (admission after the batch: ``trimToBudget(evicted:mayEvict:)`` makes room once the batch
+    /// is done). Returns false only where the rule admits no such key (`pinned` outside its
+    /// hot set, S3-FIFO's size rule).
+    public mutating func admit(_ key: Int, nextUse: UInt64 = 0) -> Bool {
+        precondition(residency[key] == .absent)
+        let size = bytes(ofKey: key)
+        let part = partition(key)
+        switch eviction {
+        case .pinned: guard hotSet[key] else { return false }
+        case .s3fifo: guard s3[part].admits(key, bytes: size) else { return false }
+        case .arc: arc[part].prepareMiss(key)
+        default: break
+        }
+        insert(key, size: size, partition: part, nextUse: nextUse)
         return true
+    }
+
+    /// Evicts by the rule, passing over locked keys, until every partition is within its
+    /// budget or nothing more can go; the evicted keys are appended to `evicted`.
+    public mutating func trimToBudget(evicted: inout [Int], mayEvict: (Int) -> Bool = { _ in true }) {
+        let budget = capacityBytes / usedBytes.count
+        for part in usedBytes.indices {
+            while usedBytes[part] > budget, let victim = chooseVictim(partition: part, mayEvict: mayEvict) {
+                drop(victim)
+                evicted.append(victim)
+            }
+        }
     }
 
     /// Marks a reserved slot's copy as finished: the expert is resident.
@@ -159,6 +212,7 @@ public struct ExpertCache: Sendable {
         guard residency[key] != .absent else { return }
         if residency[key] == .filling || locks[key] > 0 { lockedBytes[partition(key)] -= bytes(ofKey: key) }
         if eviction == .s3fifo { s3[partition(key)].remove(key, bytes: bytes(ofKey: key)) }
+        if eviction == .arc { arc[partition(key)].remove(key) }
         drop(key)
     }
 
@@ -171,9 +225,9 @@ public struct ExpertCache: Sendable {
     private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
         let value: UInt64
         switch eviction {
-        case .lfu: value = UInt64(min(useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
+        case .lfu, .lfuPerfect: value = UInt64(min(useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
         case .belady: value = UInt64.max - nextUse
-        case .lru, .fifo, .s3fifo, .pinned: return
+        case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
         priority[key] = value
         let part = partition(key)
@@ -191,6 +245,20 @@ public struct ExpertCache: Sendable {
             let (residency, locks) = (self.residency, self.locks)
             return recency.oldest(partition: part) { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
         }
+        if eviction == .arc {
+            let (residency, locks) = (self.residency, self.locks)
+            return arc[part].evict { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) }
+        }
+        if eviction == .random {
+            let keys = residentKeys[part]
+            guard !keys.isEmpty else { return nil }
+            let start = Int(random.next() % UInt64(keys.count))
+            for step in 0..<keys.count {
+                let key = Int(keys[(start + step) % keys.count])
+                if !isLocked(key) && mayEvict(key) { return key }
+            }
+            return nil
+        }
         var passedOver: [Entry] = []
         defer { for entry in passedOver { heaps[part].insert(entry) } }
         while let top = heaps[part].popMin() {
@@ -205,6 +273,16 @@ public struct ExpertCache: Sendable {
     private mutating func drop(_ key: Int) {
         let part = partition(key)
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
+        if eviction == .random {
+            // Swap-remove: the last resident key takes the dropped one's index.
+            let index = Int(residentIndex[key])
+            let last = residentKeys[part].removeLast()
+            if Int(last) != key {
+                residentKeys[part][index] = last
+                residentIndex[Int(last)] = Int32(index)
+            }
+            residentIndex[key] = -1
+        }
         residency[key] = .absent
         usedBytes[part] -= bytes(ofKey: key)
         residentCount -= 1

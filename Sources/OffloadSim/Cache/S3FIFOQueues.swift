@@ -1,12 +1,31 @@
 import DequeModule
 
-/// The queues of S3-FIFO (Yang et al., SOSP 2023) over cache keys: new keys enter the
-/// small queue S (10% of the bytes), or the main queue M when the ghost list G remembers
-/// them; at eviction S's oldest key moves to M if it was hit since insertion and is
-/// evicted (remembered in G) otherwise; M's oldest key is reinserted with its counter
-/// decremented while the counter is positive (counters saturate at 3). Keys the caller
-/// marks as locked are passed over. Each eviction is amortised O(1).
+/// The queues of S3-FIFO (Yang et al., "FIFO queues are all you need for cache eviction",
+/// SOSP 2023) over cache keys, with the parameters of libCacheSim's implementation
+/// (libCacheSim/cache/eviction/S3FIFO.c, `fifo-size-ratio=0.10,ghost-size-ratio=0.90,
+/// move-to-main-threshold=2`):
+///
+/// - new keys enter the small queue S (10% of the bytes), or the main queue M (the rest) when
+///   the ghost queue G remembers them (the ghost entry is consumed); a key at least as large
+///   as S is not admitted at all;
+/// - a hit raises the key's counter (kept at most 3);
+/// - eviction takes from M when M holds more than its share or S is empty, else from S;
+/// - S's oldest key moves to M when its counter reached the threshold (2), else it is evicted
+///   and remembered in G; M's oldest key is reinserted with its counter lowered by one while
+///   the counter is positive, else evicted;
+/// - G remembers evicted keys up to 90% of the cache's bytes, oldest forgotten first; keys
+///   that were readmitted no longer count.
+///
+/// Keys the caller marks as locked are passed over (moved to the back of their queue). Each
+/// eviction is amortised O(1).
 struct S3FIFOQueues {
+    /// Share of the bytes for the small queue.
+    static let smallShare = 0.10
+    /// Share of the cache's bytes the ghost queue remembers.
+    static let ghostShare = 0.90
+    /// Hits while in S that move a key to M when it leaves S.
+    static let moveToMainThreshold: UInt8 = 2
+
     private var small = Deque<Int32>()
     private var main = Deque<Int32>()
     private var ghost = Deque<(key: Int32, stamp: UInt32)>()
@@ -15,21 +34,35 @@ struct S3FIFOQueues {
     private var queueOf: [UInt8]
     private(set) var frequency: [UInt8]
     private var smallBytes = 0
+    private var mainBytes = 0
+    private var ghostBytes = 0
+    private var liveGhosts = 0
     private let smallTarget: Int
+    private let mainTarget: Int
+    private let ghostTarget: Int
 
     init(keys: Int, capacityBytes: Int) {
         queueOf = Array(repeating: 0, count: keys)
         ghostStamp = Array(repeating: 0, count: keys)
         frequency = Array(repeating: 0, count: keys)
-        smallTarget = max(capacityBytes / 10, 1)
+        smallTarget = Int(Double(capacityBytes) * Self.smallShare)
+        mainTarget = capacityBytes - smallTarget
+        ghostTarget = Int(Double(capacityBytes) * Self.ghostShare)
     }
+
+    /// Whether a miss on `key` of `bytes` is admitted: a remembered key always (to M), else
+    /// one smaller than S.
+    func admits(_ key: Int, bytes: Int) -> Bool { ghostStamp[key] != 0 || bytes < smallTarget }
 
     mutating func insert(_ key: Int, bytes: Int) {
         frequency[key] = 0
         if ghostStamp[key] != 0 {
             ghostStamp[key] = 0
+            ghostBytes -= bytes
+            liveGhosts -= 1
             queueOf[key] = 2
             main.append(Int32(key))
+            mainBytes += bytes
         } else {
             queueOf[key] = 1
             small.append(Int32(key))
@@ -42,13 +75,16 @@ struct S3FIFOQueues {
     /// Removes a key without the eviction rules (a cancelled fill).
     mutating func remove(_ key: Int, bytes: Int) {
         if queueOf[key] == 1 { smallBytes -= bytes }
+        if queueOf[key] == 2 { mainBytes -= bytes }
         queueOf[key] = 0
     }
 
     /// Chooses and removes a victim; nil when every key is locked.
     mutating func evict(bytes: (Int) -> Int, locked: (Int) -> Bool) -> Int? {
-        if smallBytes >= smallTarget || main.isEmpty, let victim = evictSmall(bytes: bytes, locked: locked) { return victim }
-        return evictMain(locked: locked) ?? evictSmall(bytes: bytes, locked: locked)
+        if mainBytes > mainTarget || smallBytes == 0 {
+            return evictMain(bytes: bytes, locked: locked) ?? evictSmall(bytes: bytes, locked: locked)
+        }
+        return evictSmall(bytes: bytes, locked: locked) ?? evictMain(bytes: bytes, locked: locked)
     }
 
     private mutating func evictSmall(bytes: (Int) -> Int, locked: (Int) -> Bool) -> Int? {
@@ -59,20 +95,21 @@ struct S3FIFOQueues {
             guard queueOf[key] == 1 else { continue }
             if locked(key) { small.append(head); continue }
             smallBytes -= bytes(key)
-            if frequency[key] > 0 {
+            if frequency[key] >= Self.moveToMainThreshold {
                 frequency[key] = 0
                 queueOf[key] = 2
                 main.append(head)
+                mainBytes += bytes(key)
                 continue
             }
             queueOf[key] = 0
-            remember(key)
+            remember(key, bytes: bytes)
             return key
         }
         return nil
     }
 
-    private mutating func evictMain(locked: (Int) -> Bool) -> Int? {
+    private mutating func evictMain(bytes: (Int) -> Int, locked: (Int) -> Bool) -> Int? {
         var budget = 4 * main.count
         while budget > 0, let head = main.popFirst() {
             budget -= 1
@@ -85,17 +122,27 @@ struct S3FIFOQueues {
                 continue
             }
             queueOf[key] = 0
+            mainBytes -= bytes(key)
             return key
         }
         return nil
     }
 
-    private mutating func remember(_ key: Int) {
+    private mutating func remember(_ key: Int, bytes: (Int) -> Int) {
         ghostStamp[key] = nextStamp
         ghost.append((Int32(key), nextStamp))
-        nextStamp &+= 1
-        while ghost.count > max(main.count, 1), let old = ghost.popFirst() {
-            if ghostStamp[Int(old.key)] == old.stamp { ghostStamp[Int(old.key)] = 0 }
+        nextStamp = nextStamp == .max ? 1 : nextStamp + 1
+        ghostBytes += bytes(key)
+        liveGhosts += 1
+        while ghostBytes > ghostTarget, let old = ghost.popFirst() {
+            guard ghostStamp[Int(old.key)] == old.stamp else { continue }
+            ghostStamp[Int(old.key)] = 0
+            ghostBytes -= bytes(Int(old.key))
+            liveGhosts -= 1
+        }
+        // Readmitted keys leave stale entries behind; drop them once they outnumber the live ones.
+        if ghost.count > 2 * liveGhosts + 64 {
+            ghost = Deque(ghost.filter { ghostStamp[Int($0.key)] == $0.stamp })
         }
     }
 }

@@ -20,6 +20,7 @@ extension Simulation {
             metrics.totalGateMass += mass
         }
         lookUpLayer()
+        if options.admission == .afterBatch && options.cacheBytes > 0 { trimCacheAfterBatch() }
         cursor = 0
         issueStagingCopies()
         if policy.expertOrder == .residentFirst {
@@ -65,6 +66,7 @@ extension Simulation {
         executionOrder.removeAll(keepingCapacity: true)
         // A per-expert host loop copies each miss only when it reaches the expert.
         let deferCopies = engine.expertExecution == .perExpertSync
+        let afterBatch = options.admission == .afterBatch
         var hits = 0
         var inFlight = 0
         var demandBytes = 0
@@ -106,7 +108,9 @@ extension Simulation {
                     metrics.exactGateMass -= routedMass(routedIndex(position).map { $0..<$0 + 1 } ?? 0..<0)
                 default:
                     demandBytes += bytes
-                    if options.cacheBytes > 0 && reserveSlot(key, nextUse: next) {
+                    let admitted = options.cacheBytes > 0
+                        && (afterBatch ? cache.admit(key, nextUse: next) : reserveSlot(key, nextUse: next))
+                    if admitted {
                         if deferCopies { isDeferred = true } else { copyOfKey[key] = submitCopy(bytes: bytes, priority: .demand, tag: Int32(key)) }
                     } else {
                         isStaged = true

@@ -223,6 +223,21 @@ public struct Simulation<Policy: OffloadPolicy> {
         evicted.removeAll(keepingCapacity: true)
         let policy = self.policy
         let granted = cache.reserve(key, nextUse: nextUse, evicted: &evicted) { policy.mayEvict($0) }
+        countEvictions()
+        return granted
+    }
+
+    /// After-batch admission: once the layer batch's misses are admitted (its experts locked),
+    /// the rule evicts until the cache is back within its budget.
+    mutating func trimCacheAfterBatch() {
+        evicted.removeAll(keepingCapacity: true)
+        let policy = self.policy
+        cache.trimToBudget(evicted: &evicted) { policy.mayEvict($0) }
+        countEvictions()
+    }
+
+    /// Counts the keys in `evicted`, and the prefetched bytes among them that were never used.
+    private mutating func countEvictions() {
         for victim in evicted {
             metrics.evictions += 1
             if unusedPrefetch[victim] {
@@ -230,6 +245,5 @@ public struct Simulation<Policy: OffloadPolicy> {
                 metrics.wastedBytes += cache.bytes(ofKey: victim)
             }
         }
-        return granted
     }
 }

@@ -17,11 +17,15 @@ public struct SimulationOptions: Sendable, Equatable {
     public var replaySteps: Int
     /// The serving engine whose execution is simulated (``ServingEngine/moesim`` by default).
     public var engine: ServingEngine
+    /// When a miss takes its place in the cache (hard cap by default).
+    public var admission: CacheAdmission
+    /// The order a layer's experts are looked up, fetched and run in (ascending id by default).
+    public var lookupOrder: LookupOrder
 
     /// Creates options.
     public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
                 stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1, replaySteps: Int = 0,
-                engine: ServingEngine = .moesim) {
+                engine: ServingEngine = .moesim, admission: CacheAdmission = .hardCap, lookupOrder: LookupOrder = .id) {
         self.cacheBytes = cacheBytes
         self.eviction = eviction
         self.partitioned = partitioned
@@ -30,5 +34,7 @@ public struct SimulationOptions: Sendable, Equatable {
         self.seed = seed
         self.replaySteps = replaySteps
         self.engine = engine
+        self.admission = admission
+        self.lookupOrder = lookupOrder
     }
 }

@@ -57,6 +57,7 @@ public struct SimulationRun<Source: RoutingSource> {
     /// A step former over this run's sequences.
     public func makeFormer() -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
-                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads, contextTokens: contextTokens)
+                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads, contextTokens: contextTokens,
+                    lookupOrder: options.lookupOrder)
     }
 }

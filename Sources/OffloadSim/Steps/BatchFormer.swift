@@ -51,7 +51,7 @@ public struct BatchFormer<Source: RoutingSource> {
 
     /// A former over `source` with `batchSize` slots.
     public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
-                predictionLookaheads: [Int] = [], contextTokens: Int? = nil) {
+                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id) {
         precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0)
         self.contextTokens = contextTokens
         self.predictionLookaheads = predictionLookaheads
@@ -61,7 +61,8 @@ public struct BatchFormer<Source: RoutingSource> {
         self.source = source
         self.batchSize = batchSize
         self.prefillAsDecode = prefillAsDecode
-        assembler = StepAssembler(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK)
+        assembler = StepAssembler(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK,
+                                  order: lookupOrder)
         readers = Array(repeating: nil, count: batchSize)
         running = Array(repeating: nil, count: batchSize)
     }

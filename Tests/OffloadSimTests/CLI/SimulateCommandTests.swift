@@ -47,7 +47,7 @@ struct SimulateCommandTests {
         (["--model", "gpt-5"], "Valid models:"),
         (["--hardware", "rtx-9090"], "Valid presets:"),
         (["--policy", "psychic"], "Valid policies:"),
-        (["--eviction", "random"], "Valid rules:"),
+        (["--eviction", "clock"], "Valid rules:"),
         (["--model", "qwen3-30b-a3b"], "has 26 MoE layers × 64 experts, but qwen3-30b-a3b has 48 × 128"),
         (["--cache-mib", "0"], "must be positive"),
         (["--cache-mib=-5"], "must be positive"),

@@ -57,8 +57,8 @@ struct ExpertCacheTests {
         // H (key 0) is used twice, then every other access is H among a scan of new keys.
         var stream = [0, 0]
         for key in 1...40 { stream += [key, 0] }
-        let s3 = hits(stream, capacity: 10, eviction: .s3fifo)
-        let fifo = hits(stream, capacity: 10, eviction: .fifo)
+        let s3 = hits(stream, capacity: 20, eviction: .s3fifo)
+        let fifo = hits(stream, capacity: 20, eviction: .fifo)
         #expect(s3.count == 41)
         #expect(fifo.count < s3.count)
     }
@@ -135,8 +135,69 @@ struct ExpertCacheTests {
         }
         let capacity = 2 + random.int(below: 6)
         let optimum = hits(stream, capacity: capacity, eviction: .belady, nextUse: nextUse).count
-        for rule in [EvictionPolicy.lru, .lfu, .fifo, .s3fifo] {
+        for rule in [EvictionPolicy.lru, .lfu, .lfuPerfect, .fifo, .s3fifo, .arc, .random] {
             #expect(hits(stream, capacity: capacity, eviction: rule).count <= optimum, "\(rule) beat Belady")
         }
+    }
+
+    /// B B B A C A C A C A C with room for two. In-cache LFU: B keeps count 3 while A and C
+    /// re-enter at 1 and evict each other: hits 2, 3. Perfect LFU keeps A's and C's counts
+    /// across evictions: at access 9, C (count 3) evicts B (count 3, less recent) and A and C
+    /// then hit: 2, 3, 10, 11.
+    @Test("perfect LFU keeps counts across evictions where in-cache LFU forgets them")
+    func perfectLFURemembers() {
+        let stream = [1, 1, 1, 0, 2, 0, 2, 0, 2, 0, 2]
+        #expect(hits(stream, capacity: 2, eviction: .lfu) == [2, 3])
+        #expect(hits(stream, capacity: 2, eviction: .lfuPerfect) == [2, 3, 10, 11])
+    }
+
+    /// A B A C B A C A B with room for two (Megiddo & Modha, Fig. 4): 3 A hits (to T2); 4 C
+    /// evicts B (T1 > p = 0) into B1; 5 B, a B1 ghost, raises p to 1 and evicts A (T1 = p) into
+    /// B2, entering T2; 6 A, a B2 ghost, lowers p to 0 and evicts C into B1; 7 C raises p to 1,
+    /// T1 is empty so B leaves T2; 8 A hits; 9 B lowers p and evicts C. Hits: 3 and 8.
+    @Test("ARC hits the accesses worked out from the paper's cases")
+    func arcWorkedExample() {
+        #expect(hits([0, 1, 0, 2, 1, 0, 2, 0, 1], capacity: 2, eviction: .arc) == [3, 8])
+    }
+
+    /// A and B used twice (into T2), then a scan of 19 one-time experts, then A and B again,
+    /// with room for four: LRU loses A and B to the scan; ARC evicts the scan from T1 (T1 > p = 0)
+    /// and keeps T2.
+    @Test("ARC keeps re-used experts through a scan of one-time experts, as LRU does not")
+    func arcResistsScans() {
+        let stream = [0, 0, 1, 1] + Array(2...20) + [0, 1]
+        #expect(hits(stream, capacity: 4, eviction: .lru) == [2, 4])
+        #expect(hits(stream, capacity: 4, eviction: .arc) == [2, 4, 24, 25])
+    }
+
+    @Test("the random rule is seeded: the same seed gives the same victims, another seed others")
+    func randomIsSeeded() {
+        func run(_ seed: UInt64) -> [Int] {
+            var cache = ExpertCache(capacityBytes: 4, expertBytes: [1], experts: 64, eviction: .random, seed: seed)
+            var evicted: [Int] = []
+            for key in 0..<40 { if cache.reserve(key, evicted: &evicted) { cache.fill(key) } }
+            return evicted
+        }
+        #expect(run(7) == run(7))
+        #expect(run(7) != run(8))
+        #expect(run(7).count == 36)
+    }
+
+    /// Room for 20: S holds 10% (2 experts), G remembers 90% (18). A key evicted from S and
+    /// requested again while G remembers it enters M; one at least as large as S is never admitted.
+    @Test("S3-FIFO readmits a remembered key into main and refuses keys as large as its small queue")
+    func s3fifoGhostAndAdmission() {
+        var cache = ExpertCache(capacityBytes: 20, expertBytes: [1, 2], experts: 64, eviction: .s3fifo)
+        var evicted: [Int] = []
+        // Layer 1's experts take 2 bytes, as much as the small queue: not admitted.
+        #expect(!cache.reserve(64, evicted: &evicted))
+        for key in 0..<21 { if cache.reserve(key, evicted: &evicted) { cache.fill(key) } }
+        // The 21st insertion evicted key 0 from S into the ghost queue.
+        #expect(evicted == [0])
+        evicted.removeAll()
+        #expect(cache.reserve(0, evicted: &evicted))
+        cache.fill(0)
+        // Key 0 came back through G into M, so S lost its next oldest key instead.
+        #expect(evicted == [1])
     }
 }

@@ -78,4 +78,22 @@ struct BatchFormerTests {
         #expect(steps.count == 4 + 2 + 4)
         #expect(steps.allSatisfy { $0.phase == .decode && $0.tokens == 1 })
     }
+
+    /// One layer, top-3. Token 0 routes to 5, 1, 3 with weights 0.5, 0.2, 0.3; token 1 (same
+    /// step at batch 2) to 3, 7, 1 with 0.3, 0.6, 0.1. By id the step looks up 1, 3, 5, 7; by
+    /// rank, token 0's experts by weight (5, 3, 1), then token 1's new one (7).
+    @Test("rank lookup order lists a layer's experts as the tokens rank them, first appearance first")
+    func rankOrder() throws {
+        let reader = try SimFixtures.trace(
+            [[(.decode, [5, 1, 3])], [(.decode, [3, 7, 1])]], layers: 1, experts: 8, topK: 3,
+            weights: [[[0.5, 0.2, 0.3]], [[0.3, 0.6, 0.1]]])
+        func experts(_ order: LookupOrder) throws -> [UInt16] {
+            var former = BatchFormer(source: reader, batchSize: 2, lookupOrder: order)
+            var step = Step()
+            _ = try former.next(into: &step)
+            return Array(step.experts[step.range(layer: 0)])
+        }
+        #expect(try experts(.id) == [1, 3, 5, 7])
+        #expect(try experts(.rank) == [5, 3, 1, 7])
+    }
 }

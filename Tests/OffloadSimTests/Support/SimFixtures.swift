@@ -19,16 +19,19 @@ enum SimFixtures {
     typealias Token = (phase: Phase, ids: [UInt16])
 
     /// Writes a real trace file (SQLite + zstd, through ``TraceWriter``) holding `sequences`.
+    /// With `weights`, token t of sequence s has gate weights `weights[s][t]` (as its ids).
     static func trace(_ sequences: [[Token]], layers: Int, experts: Int, topK: Int, expertBytes: Int = 1_000_000,
-                      chunkTokens: Int = 4096) throws -> TraceReader {
+                      chunkTokens: Int = 4096, weights: [[[Float]]]? = nil) throws -> TraceReader {
         let path = temporaryFolder() + "/hand.sqlite"
         let shape = ModelShape(name: "hand", layers: layers, experts: experts, topK: topK,
                                expertBytes: Array(repeating: expertBytes, count: layers))
-        let meta = TraceMetadata(shape: shape, hasWeights: false, synthetic: false, source: "hand-built test trace", importer: "test")
+        let meta = TraceMetadata(shape: shape, hasWeights: weights != nil, synthetic: false, source: "hand-built test trace", importer: "test")
         let writer = try TraceWriter(path: path, metadata: meta, options: .init(chunkTokens: chunkTokens, compressionLevel: 1))
         for (index, tokens) in sequences.enumerated() {
             writer.beginSequence(name: "s\(index)")
-            for token in tokens { try writer.appendToken(phase: token.phase, ids: token.ids) }
+            for (position, token) in tokens.enumerated() {
+                try writer.appendToken(phase: token.phase, ids: token.ids, weights: weights?[index][position])
+            }
         }
         _ = try writer.finish()
         return try TraceReader(path: path)
