@@ -70,6 +70,9 @@ struct TraceImportCommand: ParsableCommand {
         let result = try TraceImport.run(format: format, inputs: inputs, output: output, options: options)
         let meta = result.metadata
         print("wrote \(output): \(meta.provenanceLabel) trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")
+        if result.incompleteTokens > 0 {
+            print("kept \(result.incompleteTokens) tokens that lack some layers, those layers absent (--lenient; \(result.metadata.absentDecisions) routed decisions absent)")
+        }
         for (reason, count) in result.skipped.sorted(by: { $0.key < $1.key }) {
             print("skipped \(count) tokens \(reason) (--lenient)")
         }

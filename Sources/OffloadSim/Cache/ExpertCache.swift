@@ -138,7 +138,6 @@ public struct ExpertCache: Sendable {
             guard hotSet[key], usedBytes[part] + size <= budget else { return false }
         } else {
             guard size <= budget - lockedBytes[part] else { return false }
-            if eviction == .s3fifo && !s3[part].admits(key, bytes: size) { return false }
             if eviction == .arc { arc[part].prepareMiss(key) }
             while usedBytes[part] + size > budget {
                 guard let victim = chooseVictim(partition: part, mayEvict: mayEvict) else { return false }
@@ -172,15 +171,13 @@ public struct ExpertCache: Sendable {
 
     /// Reserves a slot for `key` (absent) without evicting anything, even past the budget
     /// (admission after the batch: ``trimToBudget(evicted:mayEvict:)`` makes room once the batch
-    /// is done). Returns false only where the rule admits no such key (`pinned` outside its
-    /// hot set, S3-FIFO's size rule).
+    /// is done). Returns false only where the rule admits no such key (`pinned` outside its hot set).
     public mutating func admit(_ key: Int, nextUse: UInt64 = 0) -> Bool {
         precondition(residency[key] == .absent)
         let size = bytes(ofKey: key)
         let part = partition(key)
         switch eviction {
         case .pinned: guard hotSet[key] else { return false }
-        case .s3fifo: guard s3[part].admits(key, bytes: size) else { return false }
         case .arc: arc[part].prepareMiss(key)
         default: break
         }

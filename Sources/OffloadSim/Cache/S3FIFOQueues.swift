@@ -6,8 +6,9 @@ import DequeModule
 /// move-to-main-threshold=2`):
 ///
 /// - new keys enter the small queue S (10% of the bytes), or the main queue M (the rest) when
-///   the ghost queue G remembers them (the ghost entry is consumed); a key at least as large
-///   as S is not admitted at all;
+///   the ghost queue G remembers them (the ghost entry is consumed). libCacheSim also refuses
+///   a key at least as large as S; the paper's Algorithm 1 does not, and neither does moesim,
+///   whose per-layer partitions often hold fewer than ten experts;
 /// - a hit raises the key's counter (kept at most 3);
 /// - eviction takes from M when M holds more than its share or S is empty, else from S;
 /// - S's oldest key moves to M when its counter reached the threshold (2), else it is evicted
@@ -49,10 +50,6 @@ struct S3FIFOQueues {
         mainTarget = capacityBytes - smallTarget
         ghostTarget = Int(Double(capacityBytes) * Self.ghostShare)
     }
-
-    /// Whether a miss on `key` of `bytes` is admitted: a remembered key always (to M), else
-    /// one smaller than S.
-    func admits(_ key: Int, bytes: Int) -> Bool { ghostStamp[key] != 0 || bytes < smallTarget }
 
     mutating func insert(_ key: Int, bytes: Int) {
         frequency[key] = 0

@@ -62,7 +62,7 @@ public struct CacheLookups<Source: RoutingSource> {
             let count = chunk.tokenCount
             for token in 0..<count {
                 let decode = prefillAsDecode || chunk.phases[token] == Phase.decode.rawValue
-                for layer in 0..<layers {
+                for layer in 0..<layers where !chunk.isAbsent(token: token, layer: layer) {
                     let start = (layer * count + token) * topK
                     if ranked { Self.rank(&slots, start: start, chunk: chunk) }
                     for index in 0..<topK {

@@ -82,7 +82,7 @@ public struct ExpertParallelSimulation {
             for token in 0..<step.tokens {
                 let origin = token % gpus
                 let base = (token * model.layers + layer) * topK
-                for slot in base..<base + topK {
+                for slot in base..<base + topK where step.tokenExperts[slot] != Step.absentExpert {
                     let expert = Int(step.tokenExperts[slot])
                     let holders = extra[expert].count + 1
                     let pick = counter[expert] % holders

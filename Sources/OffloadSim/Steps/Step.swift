@@ -37,7 +37,8 @@ public struct Step: Sendable {
     public internal(set) var expertGateMass: [Float] = []
     /// The sequence of each token, in step order.
     public internal(set) var tokenSequences: [Int] = []
-    /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`.
+    /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`;
+    /// ``absentExpert`` where the trace lacks that layer for the token.
     public internal(set) var tokenExperts: [UInt16] = []
     /// Gate weight of each entry of ``tokenExperts`` (NaN where the trace has no weights).
     public internal(set) var tokenWeights: [Float] = []
@@ -51,6 +52,9 @@ public struct Step: Sendable {
     public internal(set) var tokenPredictions: [[UInt16]] = []
     /// Routed decisions in the step (tokens × layers × top-k).
     public var decisions: Int { tokenExperts.count }
+
+    /// The id in ``tokenExperts`` of a layer the token lacks (format version 2 traces).
+    public static let absentExpert = UInt16.max
 
     /// An empty step.
     public init() {}

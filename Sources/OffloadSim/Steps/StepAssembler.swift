@@ -74,6 +74,14 @@ struct StepAssembler {
                         for layer in 0..<layers {
                             let start = (layer * chunk.tokenCount + token) * topK
                             let base = layer * experts
+                            if chunk.isAbsent(token: token, layer: layer) {
+                                // The token lacks this layer: no lookup; its per-token entries say so.
+                                for _ in 0..<topK {
+                                    step.tokenExperts.append(Step.absentExpert)
+                                    step.tokenWeights.append(.nan)
+                                }
+                                continue
+                            }
                             for slot in start..<start + topK {
                                 let expert = ids[slot]
                                 let key = base + Int(expert)
@@ -95,7 +103,7 @@ struct StepAssembler {
     /// Under rank order, appends the token's experts not yet seen in this step to each layer's
     /// list, by descending gate weight (ties: lower id), or in stored order without weights.
     private mutating func noteRankOrder(token: Int, of chunk: RoutingChunk) {
-        for layer in 0..<layers {
+        for layer in 0..<layers where !chunk.isAbsent(token: token, layer: layer) {
             let start = chunk.offset(token: token, layer: layer)
             if chunk.hasWeights {
                 // Insertion sort of the k slots: k is small.

@@ -42,9 +42,11 @@ public final class SpeculativeExecutionPolicy: OffloadPolicy {
         var exact = 0.0
         var total = 0.0
         for token in 0..<step.tokens {
+            let start = (token * layers + layer) * topK
+            // A token the trace lacks this layer for runs nothing here.
+            guard step.tokenExperts[start] != Step.absentExpert else { continue }
             let predicted = planner.perToken[token]
             for expert in predicted { counts[expert, default: 0] += 1 }
-            let start = (token * layers + layer) * topK
             for slot in start..<start + topK {
                 let weight = step.tokenWeights[slot].isNaN ? 1.0 : Double(step.tokenWeights[slot])
                 total += weight

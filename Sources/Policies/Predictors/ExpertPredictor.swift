@@ -41,9 +41,10 @@ public struct PredictorShape: Sendable, Equatable {
         self.topK = topK
     }
 
-    /// The k true experts of `token` at `layer` in `step`.
+    /// The k true experts of `token` at `layer` in `step`; none where the trace lacks that layer for the token.
     @inlinable public func truth(_ step: Step, token: Int, layer: Int) -> ArraySlice<UInt16> {
         let start = (token * layers + layer) * topK
+        guard step.tokenExperts[start] != Step.absentExpert else { return step.tokenExperts[start..<start] }
         return step.tokenExperts[start..<start + topK]
     }
 }

@@ -28,6 +28,7 @@ public final class ParametricPredictor: ExpertPredictor {
         let target = layer + lookahead
         let r = layerRecall.map { $0[min(target, $0.count - 1)] } ?? recall
         let truth = shape.truth(step, token: token, layer: target)
+        guard !truth.isEmpty else { return }  // the token lacks the target layer: nothing to reveal
         let start = predicted.count
         for expert in truth where random.uniform() < r && predicted.count - start < width { predicted.append(expert) }
         let wanted = min(width, shape.experts)

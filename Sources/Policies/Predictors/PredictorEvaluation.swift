@@ -89,9 +89,10 @@ public struct PredictorEvaluation: Sendable, Encodable {
         while try former.next(into: &step) {
             for token in 0..<step.tokens {
                 for layer in 0..<(shape.layers - lookahead) {
+                    let truth = predictorShape.truth(step, token: token, layer: layer + lookahead)
+                    guard !truth.isEmpty else { continue }  // the trace lacks that layer for the token
                     predicted.removeAll(keepingCapacity: true)
                     predictor.predict(step, token: token, layer: layer, lookahead: lookahead, width: width, into: &predicted)
-                    let truth = predictorShape.truth(step, token: token, layer: layer + lookahead)
                     let hits = truth.filter { predicted.contains($0) }.count
                     evaluation.layers[layer].hits += hits
                     evaluation.layers[layer].truths += truth.count

@@ -22,7 +22,7 @@ public final class PreviousTokenPredictor: ExpertPredictor {
         } else {
             return
         }
-        predicted.append(contentsOf: previous.prefix(width))
+        predicted.append(contentsOf: previous.prefix(width).filter { $0 != Step.absentExpert })
     }
 
     public func observe(_ step: Step) {

@@ -46,7 +46,8 @@ public enum TraceExport {
             for run in chunk.runs {
                 for position in run.firstToken..<run.firstToken + run.tokens {
                     let phase = chunk.phase(token: token)
-                    for layer in 0..<chunk.layers {
+                    // A layer the token lacks has no rows (an import with --lenient keeps it absent).
+                    for layer in 0..<chunk.layers where !chunk.isAbsent(token: token, layer: layer) {
                         let base = chunk.offset(token: token, layer: layer)
                         for (rank, slot) in chunk.rankOrder(token: token, layer: layer).enumerated() {
                             let expert = chunk.ids[base + slot]

@@ -42,6 +42,10 @@ public struct RoutingChunk: Sendable {
     public internal(set) var weightBits: [UInt16] = []
     /// Whether each token-layer's ids are in ascending order (true where weights are stored).
     public internal(set) var idsAscending: Bool = false
+    /// Per token-layer, layer-major (`layer × tokenCount + token`), whether the source lacked
+    /// that layer's routing for the token (format version 2); empty when none is absent. An
+    /// absent token-layer's ids are placeholders (0, 1, …, k − 1) and must be skipped.
+    public internal(set) var absent: [Bool] = []
 
     /// An empty chunk for a trace of `layers` × `topK`.
     public init(layers: Int, topK: Int) {
@@ -51,6 +55,12 @@ public struct RoutingChunk: Sendable {
 
     /// Whether gate weights are present.
     public var hasWeights: Bool { !weightBits.isEmpty }
+
+    /// Whether some token of the chunk lacks some layer.
+    public var hasAbsent: Bool { !absent.isEmpty }
+
+    /// Whether `token` lacks `layer`'s routing.
+    @inlinable public func isAbsent(token: Int, layer: Int) -> Bool { !absent.isEmpty && absent[layer * tokenCount + token] }
 
     /// Offset of token `token`'s first id at `layer` in ``ids`` and ``weightBits``.
     @inlinable public func offset(token: Int, layer: Int) -> Int { (layer * tokenCount + token) * topK }
@@ -94,5 +104,6 @@ public struct RoutingChunk: Sendable {
         ids.append(contentsOf: repeatElement(0, count: count))
         weightBits.removeAll(keepingCapacity: true)
         if withWeights { weightBits.append(contentsOf: repeatElement(0, count: count)) }
+        absent.removeAll(keepingCapacity: true)
     }
 }

@@ -14,19 +14,22 @@ public struct PayloadError: Error, Equatable, CustomStringConvertible {
 ///     layers × tokens × top_k ids, layer-major; one byte each (≤ 256 experts) or a
 ///     low-byte plane then a high-byte plane; ascending sets are gap-coded
 ///     (first id, then id[r] − id[r−1] − 1)
+///     with flag bit 2 (format version 2): ⌈layers × tokens / 8⌉ bytes, bit (l × tokens + t)
+///     (least significant first) set where token t lacks layer l
 ///
 /// Columns of one layer sit together because a layer's ids repeat far more than a
 /// token's ids across layers do; that and gap coding are what zstd compresses well.
 enum RoutingPayload {
     static let flagAscending: UInt8 = 1
     static let flagWideIDs: UInt8 = 2
+    static let flagAbsent: UInt8 = 4
 
     /// Serialises `chunk`; the ids must already be ascending per token-layer when `chunk.idsAscending`.
     static func encode(_ chunk: RoutingChunk, experts: Int) -> [UInt8] {
         var out = ByteWriter()
         let wide = experts > 256
         out.magic("MSR1")
-        out.u8((chunk.idsAscending ? flagAscending : 0) | (wide ? flagWideIDs : 0))
+        out.u8((chunk.idsAscending ? flagAscending : 0) | (wide ? flagWideIDs : 0) | (chunk.hasAbsent ? flagAbsent : 0))
         out.u16(chunk.layers)
         out.u16(chunk.topK)
         out.u32(chunk.tokenCount)
@@ -39,6 +42,11 @@ enum RoutingPayload {
         out.bytes.append(contentsOf: chunk.phases)
         let values = chunk.idsAscending ? gaps(chunk.ids, topK: chunk.topK) : chunk.ids
         appendPlanes(values, wide: wide, to: &out.bytes)
+        if chunk.hasAbsent {
+            var bits = [UInt8](repeating: 0, count: (chunk.absent.count + 7) / 8)
+            for (index, isAbsent) in chunk.absent.enumerated() where isAbsent { bits[index / 8] |= 1 << (index % 8) }
+            out.bytes.append(contentsOf: bits)
+        }
         return out.bytes
     }
 
@@ -50,7 +58,7 @@ enum RoutingPayload {
         do {
             guard reader.matches("MSR1") else { throw PayloadError("routing payload does not start with 'MSR1'") }
             let flags = try reader.u8()
-            guard flags & ~(flagAscending | flagWideIDs) == 0 else { throw PayloadError("routing payload has unknown flags \(flags)") }
+            guard flags & ~(flagAscending | flagWideIDs | flagAbsent) == 0 else { throw PayloadError("routing payload has unknown flags \(flags)") }
             let wide = flags & flagWideIDs != 0
             guard wide == (experts > 256) else { throw PayloadError("routing payload id width disagrees with \(experts) experts") }
             let layers = try reader.u16(), topK = try reader.u16()
@@ -74,11 +82,16 @@ enum RoutingPayload {
             guard !phases.contains(where: { $0 > 1 }) else { throw PayloadError("routing payload has a phase other than 0 or 1") }
             chunk.phases.append(contentsOf: phases)
             let count = layers * tokens * topK
-            guard reader.remaining == count * (wide ? 2 : 1) else {
-                throw PayloadError("routing payload has \(reader.remaining) id bytes where \(count * (wide ? 2 : 1)) were expected")
+            let absentBytes = flags & flagAbsent != 0 ? (layers * tokens + 7) / 8 : 0
+            guard reader.remaining == count * (wide ? 2 : 1) + absentBytes else {
+                throw PayloadError("routing payload has \(reader.remaining) bytes after its phases where \(count * (wide ? 2 : 1) + absentBytes) were expected")
             }
-            let planes = try reader.take(reader.remaining)
+            let planes = try reader.take(count * (wide ? 2 : 1))
             try readPlanes(planes, count: count, wide: wide, into: &chunk.ids)
+            if absentBytes > 0 {
+                let bits = try reader.take(absentBytes)
+                chunk.absent = (0..<layers * tokens).map { bits[$0 / 8] & (1 << ($0 % 8)) != 0 }
+            }
             try validate(&chunk.ids, topK: topK, experts: experts, ascending: chunk.idsAscending)
         } catch is ByteReader.ShortRead {
             throw PayloadError("routing payload is truncated")

@@ -31,6 +31,7 @@ extension TraceMetadata {
             rows.append(("prediction_lookaheads", predictionLookaheads.map(String.init).joined(separator: ",")))
             rows.append(("prediction_width", String(predictionWidth)))
         }
+        if absentDecisions > 0 { rows.append(("absent_decisions", String(absentDecisions))) }
         return rows
     }
 
@@ -54,10 +55,10 @@ extension TraceMetadata {
         }
         func optionalInt(_ key: String) throws -> Int? { meta[key] == nil ? nil : try int(key) }
         let version = try int("format_version")
-        guard version == currentFormatVersion else {
+        guard readableFormatVersions.contains(version) else {
             throw TraceStoreError(
                 file: file, place: "meta key 'format_version'",
-                problem: "has format version \(version); this moesim (\(MoesimVersion.current)) reads version \(currentFormatVersion)",
+                problem: "has format version \(version); this moesim (\(MoesimVersion.current)) reads versions \(readableFormatVersions.lowerBound)-\(readableFormatVersions.upperBound)",
                 fix: version > currentFormatVersion
                     ? "Upgrade moesim, or re-import the source with this version."
                     : "Re-import the source with this version of moesim.")
@@ -81,7 +82,10 @@ extension TraceMetadata {
             shape: shape, hasWeights: try int("has_weights") == 1, synthetic: try int("synthetic") == 1,
             source: meta["source"] ?? "", license: meta["license"] ?? "unknown", notes: meta["notes"] ?? "",
             importer: meta["importer"] ?? "", createdBy: meta["created_by"] ?? "")
-        metadata.formatVersion = version
+        metadata.absentDecisions = try optionalInt("absent_decisions") ?? 0
+        guard metadata.formatVersion == version else {
+            throw fail("format_version", "is \(version), but the file has \(metadata.absentDecisions) absent decisions (version 2 exactly when some are absent)")
+        }
         metadata.tokens = try int("tokens")
         metadata.prefillTokens = try int("prefill_tokens")
         metadata.decodeTokens = try int("decode_tokens")

@@ -5,11 +5,15 @@
 public struct TraceMetadata: Equatable, Sendable {
     /// The `meta` value of `format`, so that other SQLite files are recognised as such.
     public static let formatName = "moesim-trace"
-    /// The version this build writes and reads.
-    public static let currentFormatVersion = 1
+    /// The newest version this build writes and reads: 2 adds absent token-layers (a token
+    /// that lacks some layers' routing). A trace with none is written as version 1, which
+    /// every reader since the first reads; this build reads both.
+    public static let currentFormatVersion = 2
+    /// The versions this build reads.
+    public static let readableFormatVersions = 1...2
 
-    /// Format version of the file.
-    public var formatVersion: Int = TraceMetadata.currentFormatVersion
+    /// Format version of the file: 2 when it holds absent token-layers, else 1.
+    public var formatVersion: Int { absentDecisions > 0 ? 2 : 1 }
     /// The model shape the ids refer to.
     public var shape: ModelShape
     /// Whether fp16 gate weights are stored next to the ids.
@@ -42,6 +46,9 @@ public struct TraceMetadata: Equatable, Sendable {
     public var predictionLookaheads: [Int] = []
     /// Experts per recorded prediction set (per token, per target layer).
     public var predictionWidth: Int = 0
+    /// Routed decisions the source lacked (tokens × layers × top-k minus those stored): a
+    /// token kept with only some of its layers (format version 2).
+    public var absentDecisions: Int = 0
 
     /// Creates metadata; totals are filled in by the writer.
     public init(

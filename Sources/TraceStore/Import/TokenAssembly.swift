@@ -30,6 +30,11 @@ struct TokenAssembly {
         (0..<layers).first { layer in (0..<topK).contains { !filled[layer * topK + $0] } }
     }
 
+    /// Every layer without all of its slots.
+    func missingLayers() -> [Int] {
+        (0..<layers).filter { layer in (0..<topK).contains { !filled[layer * topK + $0] } }
+    }
+
     func slotsFilled(_ layer: Int) -> Int { (0..<topK).filter { filled[layer * topK + $0] }.count }
 
     mutating func clear() {

@@ -46,6 +46,8 @@ public struct ImportResult: Sendable {
     public var metadata: TraceMetadata
     /// Tokens skipped under `--lenient`, by reason.
     public var skipped: [String: Int]
+    /// Tokens kept under `--lenient` with some layers absent.
+    public var incompleteTokens = 0
 }
 
 /// One source format: first a look at the inputs that fixes the shape and provenance,
@@ -83,12 +85,15 @@ public enum TraceImport {
         let sink = TraceSink(writer: writer)
         do {
             try importer.read(into: sink)
+            if sink.incompleteTokens > 0 {
+                writer.addNote("--lenient kept \(sink.incompleteTokens) tokens that lack some layers, with \(sink.absentLayers) token-layers absent.")
+            }
             if !sink.skipped.isEmpty {
                 let counts = sink.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
                 writer.addNote("--lenient skipped tokens: \(counts).")
             }
             let final = try writer.finish()
-            return ImportResult(metadata: final, skipped: sink.skipped)
+            return ImportResult(metadata: final, skipped: sink.skipped, incompleteTokens: sink.incompleteTokens)
         } catch {
             writer.discard()
             throw error

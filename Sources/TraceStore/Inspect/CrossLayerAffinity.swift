@@ -16,7 +16,8 @@ struct CrossLayerAffinity {
     private(set) var hits: [Int]
     /// The same for the popularity baseline.
     private(set) var popularityHits: [Int]
-    private(set) var tokens = 0
+    /// Per layer l, tokens that have both l and l + 1 (the recalls' denominators).
+    private(set) var pairs: [Int]
     /// P(e' at l + 1 | e at l), row-major per (l, e).
     let conditional: [Double]
 
@@ -37,6 +38,7 @@ struct CrossLayerAffinity {
         order = Array(0..<experts)
         hits = Array(repeating: 0, count: max(0, counts.layers - 1))
         popularityHits = hits
+        pairs = hits
         popularTop = (0..<counts.layers).map { layer in
             let popularity = counts.popularity(layer: layer)
             let top = Set(Array(0..<experts).sorted { popularity[$0] != popularity[$1] ? popularity[$0] > popularity[$1] : $0 < $1 }.prefix(counts.topK))
@@ -45,9 +47,10 @@ struct CrossLayerAffinity {
     }
 
     /// Scores one token (layers × top-k ids, layer-major).
-    mutating func add(_ ids: UnsafeBufferPointer<UInt16>) {
+    mutating func add(_ ids: UnsafeBufferPointer<UInt16>, absent: UnsafeBufferPointer<Bool>) {
         let k = counts.topK
-        for l in 0..<max(0, counts.layers - 1) {
+        for l in 0..<max(0, counts.layers - 1) where absent.isEmpty || (!absent[l] && !absent[l + 1]) {
+            pairs[l] += 1
             distribution(layer: l, given: ids[l * k..<(l + 1) * k], into: &scores)
             let predicted = Self.topIndices(scores, k, &order)
             for r in 0..<k {
@@ -56,7 +59,6 @@ struct CrossLayerAffinity {
                 if popularTop[l + 1][truth] { popularityHits[l] += 1 }
             }
         }
-        tokens += 1
     }
 
     /// Unnormalised P(expert at l + 1 | the set `given` at l), written into `scores`.
@@ -70,10 +72,10 @@ struct CrossLayerAffinity {
     }
 
     /// Recall of the co-activation predictor from layer `l` to `l + 1`.
-    func recall(layer l: Int) -> Double { Double(hits[l]) / Double(max(1, tokens * counts.topK)) }
+    func recall(layer l: Int) -> Double { Double(hits[l]) / Double(max(1, pairs[l] * counts.topK)) }
 
     /// Recall of the popularity baseline for layer `l + 1`.
-    func popularityRecall(layer l: Int) -> Double { Double(popularityHits[l]) / Double(max(1, tokens * counts.topK)) }
+    func popularityRecall(layer l: Int) -> Double { Double(popularityHits[l]) / Double(max(1, pairs[l] * counts.topK)) }
 
     /// The `k` highest-scoring indices (ties to the lower index), by partial selection.
     static func topIndices(_ scores: [Double], _ k: Int, _ order: inout [Int]) -> ArraySlice<Int> {

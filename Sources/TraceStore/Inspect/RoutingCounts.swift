@@ -17,7 +17,9 @@ struct RoutingCounts {
     /// Per layer: routed experts of a token that its predecessor in the sequence also used at that layer.
     var reuseHits: [Int]
     /// Token pairs (a token and its predecessor in the same sequence).
-    var reusePairs = 0
+    /// Per layer, consecutive tokens of one sequence that both have the layer (reuse's denominator).
+    var reusePairs: [Int]
+    private var lastPresent: [Int]
     var tokens = 0
     var decodeTokens = 0
     /// (prefill, decode) tokens of each sequence, in order.
@@ -52,21 +54,25 @@ struct RoutingCounts {
         windowSets = Self.windowSizes.map { _ in Array(repeating: false, count: layers * experts) }
         windowFill = Array(repeating: 0, count: Self.windowSizes.count)
         scratchWeights = Array(repeating: 0, count: topK)
+        reusePairs = Array(repeating: 0, count: layers)
+        lastPresent = Array(repeating: -2, count: layers)
     }
 
-    /// Adds one token. `ids` and `weights` are layers × top-k, layer-major; weights may be empty.
-    mutating func add(sequence: Int, phase: Phase, ids: UnsafeBufferPointer<UInt16>, weights: UnsafeBufferPointer<Float>) {
+    /// Adds one token. `ids` and `weights` are layers × top-k, layer-major; weights may be empty;
+    /// layers marked in `absent` (empty: none) are skipped.
+    mutating func add(sequence: Int, phase: Phase, ids: UnsafeBufferPointer<UInt16>, weights: UnsafeBufferPointer<Float>,
+                      absent: UnsafeBufferPointer<Bool>) {
         if sequence != currentSequence {
             closeWindows()
             currentSequence = sequence
             positionInSequence = 0
             sequenceShapes.append((0, 0))
-        } else {
-            reusePairs += 1
         }
         if phase == .prefill { sequenceShapes[sequenceShapes.count - 1].prefill += 1 } else { sequenceShapes[sequenceShapes.count - 1].decode += 1 }
         let stamp = tokens
-        for layer in 0..<layers {
+        for layer in 0..<layers where absent.isEmpty || !absent[layer] {
+            if positionInSequence > 0 && lastPresent[layer] == stamp - 1 { reusePairs[layer] += 1 }
+            lastPresent[layer] = stamp
             let base = layer * topK
             for r in 0..<topK {
                 let e = Int(ids[base + r])
@@ -78,7 +84,7 @@ struct RoutingCounts {
                     windowSets[w][slot] = true
                     windowDistinct[w] += 1
                 }
-                if layer + 1 < layers {
+                if layer + 1 < layers && (absent.isEmpty || !absent[layer + 1]) {
                     let row = (layer * experts + e) * experts
                     let next = (layer + 1) * topK
                     for q in 0..<topK { coactivation[row + Int(ids[next + q])] += 1 }
@@ -127,8 +133,8 @@ extension RoutingCounts {
     static func gather(_ trace: TraceReader, visit: ((Int, UnsafeBufferPointer<UInt16>) -> Void)? = nil) throws -> RoutingCounts {
         let shape = trace.metadata.shape
         var counts = RoutingCounts(layers: shape.layers, experts: shape.experts, topK: shape.topK)
-        try TokenWalk.forEach(trace) { sequence, phase, ids, weights in
-            counts.add(sequence: sequence, phase: phase, ids: ids, weights: weights)
+        try TokenWalk.forEach(trace) { sequence, phase, ids, weights, absent in
+            counts.add(sequence: sequence, phase: phase, ids: ids, weights: weights, absent: absent)
             visit?(sequence, ids)
         }
         counts.closeWindows()
@@ -136,17 +142,20 @@ extension RoutingCounts {
     }
 }
 
-/// Visits a trace token by token in trace order, each as layers × top-k ids (layer-major)
-/// and weights (empty when the trace has none), reusing one buffer.
+/// Visits a trace token by token in trace order, each as layers × top-k ids (layer-major),
+/// weights (empty when the trace has none) and, per layer, whether the token lacks it (its
+/// ids are then placeholders to skip), reusing one buffer.
 enum TokenWalk {
     static func forEach(
         _ trace: TraceReader,
-        _ body: (_ sequence: Int, _ phase: Phase, _ ids: UnsafeBufferPointer<UInt16>, _ weights: UnsafeBufferPointer<Float>) throws -> Void
+        _ body: (_ sequence: Int, _ phase: Phase, _ ids: UnsafeBufferPointer<UInt16>, _ weights: UnsafeBufferPointer<Float>,
+                 _ absent: UnsafeBufferPointer<Bool>) throws -> Void
     ) throws {
         let shape = trace.metadata.shape
         let perToken = shape.layers * shape.topK
         var ids = [UInt16](repeating: 0, count: perToken)
         var weights = [Float](repeating: 0, count: trace.metadata.hasWeights ? perToken : 0)
+        var absent = [Bool](repeating: false, count: shape.layers)
         let cursor = try trace.chunks()
         var chunk = cursor.makeChunk()
         while try cursor.next(into: &chunk) {
@@ -154,6 +163,7 @@ enum TokenWalk {
             for run in chunk.runs {
                 for _ in 0..<run.tokens {
                     for layer in 0..<shape.layers {
+                        absent[layer] = chunk.isAbsent(token: token, layer: layer)
                         let from = chunk.offset(token: token, layer: layer)
                         for r in 0..<shape.topK {
                             ids[layer * shape.topK + r] = chunk.ids[from + r]
@@ -162,7 +172,9 @@ enum TokenWalk {
                     }
                     try ids.withUnsafeBufferPointer { ids in
                         try weights.withUnsafeBufferPointer { weights in
-                            try body(run.sequence, chunk.phase(token: token), ids, weights)
+                            try absent.withUnsafeBufferPointer { absent in
+                                try body(run.sequence, chunk.phase(token: token), ids, weights, absent)
+                            }
                         }
                     }
                     token += 1

@@ -30,6 +30,8 @@ public struct TraceInfo: Codable, Equatable, Sendable {
     public var chunks: Int
     /// Routed decisions: tokens × layers × top-k.
     public var decisions: Int
+    /// Of those, the decisions the source lacked (tokens kept with some layers absent).
+    public var absentDecisions: Int
     /// Compressed ids and weights per routed decision, in bytes.
     public var bytesPerDecision: Double
     /// Compressed ids alone per routed decision, in bytes.
@@ -41,6 +43,7 @@ public struct TraceInfo: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case path, model, layers, experts, notes, importer, source, license, synthetic, provenance, tokens, sequences, chunks, decisions
+        case absentDecisions = "absent_decisions"
         case fileBytes = "file_bytes", formatVersion = "format_version", topK = "top_k", nativeTopK = "native_top_k"
         case sharedExperts = "shared_experts", expertBytes = "expert_bytes", expertDType = "expert_dtype"
         case hasWeights = "has_weights", createdBy = "created_by", prefillTokens = "prefill_tokens", decodeTokens = "decode_tokens"
@@ -79,6 +82,7 @@ public struct TraceInfo: Codable, Equatable, Sendable {
         sequences = meta.sequences
         chunks = meta.chunks
         self.decisions = meta.decisions
+        absentDecisions = meta.absentDecisions
         bytesPerDecision = Double(payload.routing + payload.weights) / Double(decisions)
         bytesPerDecisionIds = Double(payload.routing) / Double(decisions)
         fileBytesPerDecision = Double(trace.fileBytes) / Double(decisions)
@@ -100,7 +104,7 @@ public struct TraceInfo: Codable, Equatable, Sendable {
         }
         lines += [
             "tokens      \(tokens) (prefill \(prefillTokens), decode \(decodeTokens)) in \(sequences) sequences, \(chunks) chunks",
-            "decisions   \(decisions) routed (tokens × layers × top-k)",
+            "decisions   \(decisions) routed (tokens × layers × top-k)" + (absentDecisions > 0 ? "; \(absentDecisions) of them absent (tokens that lack some layers)" : ""),
             "weights     \(hasWeights ? "fp16 gate weights stored" : "none recorded")",
             "storage     \(Format.bytes(fileBytes)) file; \(Format.fixed(bytesPerDecisionIds, 3)) B/decision ids only, "
                 + "\(Format.fixed(bytesPerDecision, 3)) B/decision with weights, \(Format.fixed(fileBytesPerDecision, 3)) B/decision whole file",

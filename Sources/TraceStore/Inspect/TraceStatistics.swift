@@ -106,7 +106,7 @@ public struct TraceStatistics: Codable, Equatable, Sendable {
     public init(trace: TraceReader) throws {
         let counts = try RoutingCounts.gather(trace)
         var affinity = CrossLayerAffinity(counts: counts)
-        try TokenWalk.forEach(trace) { _, _, ids, _ in affinity.add(ids) }
+        try TokenWalk.forEach(trace) { _, _, ids, _, absent in affinity.add(ids, absent: absent) }
         self.init(counts: counts, affinity: affinity, metadata: trace.metadata, path: trace.path)
     }
 
@@ -120,7 +120,7 @@ public struct TraceStatistics: Codable, Equatable, Sendable {
         sequences = counts.sequenceShapes.count
         decodeShare = Double(counts.decodeTokens) / Double(max(1, counts.tokens))
         let decile = max(1, Int((Double(shape.experts) / 10).rounded(.up)))
-        let pairs = Double(max(1, counts.reusePairs * shape.topK))
+        func pairs(_ layer: Int) -> Double { Double(max(1, counts.reusePairs[layer] * shape.topK)) }
         layers = (0..<shape.layers).map { l in
             let popularity = counts.popularity(layer: l)
             let entropy = popularity.reduce(0) { $1 > 0 ? $0 - $1 * log2($1) : $0 }
@@ -129,7 +129,7 @@ public struct TraceStatistics: Codable, Equatable, Sendable {
                 layer: l, modelLayer: shape.modelLayers[l], distinctExperts: popularity.filter { $0 > 0 }.count,
                 entropyBits: entropy, normalizedEntropy: shape.experts > 1 ? entropy / log2(Double(shape.experts)) : 0,
                 topDecileShare: popularity.sorted(by: >).prefix(decile).reduce(0, +),
-                reuse: Double(counts.reuseHits[l]) / pairs,
+                reuse: Double(counts.reuseHits[l]) / pairs(l),
                 affinityRecall: last ? nil : affinity.recall(layer: l),
                 popularityRecall: last ? nil : affinity.popularityRecall(layer: l))
         }

@@ -46,6 +46,7 @@ public final class TraceWriter {
     private var stagedWeights: [UInt16] = []
     private var stagedPredictions: [[UInt16]]
     private var stagedPhases: [UInt8] = []
+    private var stagedAbsent: [Bool] = []  // token-major: token × layers
     private var stagedRuns: [SequenceRun] = []
     private var openSequence: Int?
     private var finished = false
@@ -98,8 +99,10 @@ public final class TraceWriter {
     ///   - weights: the matching gate weights, or nil when the trace has none.
     ///   - predictions: per recorded lookahead (in `metadata.predictionLookaheads` order),
     ///     layers × width predicted ids by target layer; target layers below the lookahead are ignored.
+    ///   - absentLayers: layers the source lacks for this token (their ids and weights are
+    ///     ignored and stored as placeholders; the trace becomes format version 2).
     public func appendToken(
-        phase: Phase, ids: [UInt16], weights: [Float]? = nil, predictions: [[UInt16]] = []
+        phase: Phase, ids: [UInt16], weights: [Float]? = nil, predictions: [[UInt16]] = [], absentLayers: [Int] = []
     ) throws {
         guard let sequence = openSequence else { preconditionFailure("appendToken before beginSequence") }
         let shape = metadata.shape
@@ -116,7 +119,18 @@ public final class TraceWriter {
         guard predictions.count == predictionChunks.count else {
             throw InvalidToken(problem: "has predictions for \(predictions.count) lookaheads where \(predictionChunks.count) were declared")
         }
-        for layer in 0..<shape.layers {
+        guard absentLayers.allSatisfy({ (0..<shape.layers).contains($0) }), Set(absentLayers).count < shape.layers else {
+            throw InvalidToken(problem: "lacks layers \(absentLayers) of 0..<\(shape.layers): a token needs at least one layer")
+        }
+        let absent = Set(absentLayers)
+        var ids = ids, weights = weights
+        for layer in absent {
+            for r in 0..<k {
+                ids[layer * k + r] = UInt16(r)
+                weights?[layer * k + r] = 0
+            }
+        }
+        for layer in 0..<shape.layers where !absent.contains(layer) {
             for r in 0..<k {
                 let id = ids[layer * k + r]
                 guard Int(id) < shape.experts else {
@@ -155,6 +169,8 @@ public final class TraceWriter {
             }
             stagedPredictions[i].append(contentsOf: predicted)
         }
+        for layer in 0..<shape.layers { stagedAbsent.append(absent.contains(layer)) }
+        metadata.absentDecisions += absent.count * k
         stagedPhases.append(phase.rawValue)
         if phase == .prefill { sequenceRows[sequence].prefill += 1 } else { sequenceRows[sequence].decode += 1 }
         let index = sequenceRows[sequence].prefill + sequenceRows[sequence].decode - 1
@@ -230,6 +246,9 @@ public final class TraceWriter {
         chunk.phases.append(contentsOf: stagedPhases)
         chunk.runs.append(contentsOf: stagedRuns)
         let perToken = shape.layers * k
+        if stagedAbsent.contains(true) {
+            chunk.absent = (0..<shape.layers * tokens).map { stagedAbsent[($0 % tokens) * shape.layers + $0 / tokens] }
+        }
         for t in 0..<tokens {
             for layer in 0..<shape.layers {
                 let from = t * perToken + layer * k
@@ -258,6 +277,7 @@ public final class TraceWriter {
         stagedWeights.removeAll(keepingCapacity: true)
         stagedPhases.removeAll(keepingCapacity: true)
         stagedRuns.removeAll(keepingCapacity: true)
+        stagedAbsent.removeAll(keepingCapacity: true)
     }
 
     private func flushPredictions(tokens: Int) throws {

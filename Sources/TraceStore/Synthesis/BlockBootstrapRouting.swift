@@ -26,6 +26,8 @@ struct BlockBootstrapRouting: SyntheticRouting {
     private let weightBits: [UInt16]
     private let sequenceOf: [Int32]
     private let phaseOf: [Phase]
+    // Per reference token × layer, whether it lacks the layer (empty when none does).
+    private let absent: [Bool]
     private let startsByPhase: [[Int32]]
     private let permutation: [[UInt16]]
 
@@ -35,12 +37,15 @@ struct BlockBootstrapRouting: SyntheticRouting {
         self.jump = jump
         hasWeights = reference.metadata.hasWeights
         var ids: [UInt16] = [], weightBits: [UInt16] = [], sequenceOf: [Int32] = [], phaseOf: [Phase] = []
+        var absent: [Bool] = []
+        let keepsAbsent = reference.metadata.absentDecisions > 0
         var shapes: [SequenceShape] = []
         var lastSequence = -1
         let limit = Self.maxReferenceTokens
-        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeights in
+        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeights, tokenAbsent in
             guard sequenceOf.count < limit else { return }
             ids.append(contentsOf: tokenIDs)
+            if keepsAbsent { absent.append(contentsOf: tokenAbsent) }
             for weight in tokenWeights { weightBits.append(Float16(weight).bitPattern) }
             sequenceOf.append(Int32(sequence))
             phaseOf.append(phase)
@@ -54,6 +59,7 @@ struct BlockBootstrapRouting: SyntheticRouting {
         self.weightBits = weightBits
         self.sequenceOf = sequenceOf
         self.phaseOf = phaseOf
+        self.absent = absent
         self.shapes = override ?? shapes
         startsByPhase = Phase.allCases.map { phase in phaseOf.indices.filter { phaseOf[$0] == phase }.map(Int32.init) }
         var random = SplitMix64(seed: seed, stream: "synth.relabel")
@@ -65,7 +71,7 @@ struct BlockBootstrapRouting: SyntheticRouting {
         origin = "block bootstrap of the \(reference.metadata.provenanceLabel) trace \(reference.path) (\(held); runs of \(Int((1 / jump).rounded())) tokens on average; expert ids relabelled per layer by a seeded permutation); reference source: \(reference.metadata.source)\(substitution)"
     }
 
-    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float]) throws -> Void) rethrows {
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float], [Int]) throws -> Void) rethrows {
         let perToken = shape.layers * shape.topK
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
         var stitching = SplitMix64(seed: seed, stream: "synth.stitching")
@@ -95,7 +101,9 @@ struct BlockBootstrapRouting: SyntheticRouting {
                         if hasWeights { tokenWeights[i] = Float(Float16(bitPattern: weightBits[source * perToken + i])) }
                     }
                 }
-                try body(sequence, phase, tokenIDs, tokenWeights)
+                // A token copied from one that lacks layers lacks them too.
+                let absentLayers = absent.isEmpty ? [] : (0..<shape.layers).filter { absent[source * shape.layers + $0] }
+                try body(sequence, phase, tokenIDs, tokenWeights, absentLayers)
                 produced += 1
             }
             sequence += 1

@@ -43,7 +43,7 @@ struct ParametricRouting: SyntheticRouting {
         return low
     }
 
-    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float]) throws -> Void) rethrows {
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float], [Int]) throws -> Void) rethrows {
         let k = shape.topK, experts = shape.experts, layers = shape.layers
         var routing = SplitMix64(seed: seed, stream: "synth.routing")
         var weighting = SplitMix64(seed: seed, stream: "synth.weights")
@@ -75,7 +75,7 @@ struct ParametricRouting: SyntheticRouting {
                     draws.sort(by: >)
                     for r in 0..<k { weights[base + r] = draws[r] / total }
                 }
-                try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights)
+                try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights, [])
                 previous = ids
                 produced += 1
             }

@@ -183,21 +183,25 @@ struct ExpertCacheTests {
         #expect(run(7).count == 36)
     }
 
-    /// Room for 20: S holds 10% (2 experts), G remembers 90% (18). A key evicted from S and
-    /// requested again while G remembers it enters M; one at least as large as S is never admitted.
-    @Test("S3-FIFO readmits a remembered key into main and refuses keys as large as its small queue")
-    func s3fifoGhostAndAdmission() {
-        var cache = ExpertCache(capacityBytes: 20, expertBytes: [1, 2], experts: 64, eviction: .s3fifo)
+    /// Room for 20 one-byte experts: S holds 10% (2), G remembers 90% (18). The 21st insertion
+    /// evicts key 0, unused, from S into G; when 0 comes back while G remembers it, it enters M,
+    /// and S gives up its next oldest key instead.
+    @Test("S3-FIFO readmits a remembered key into main")
+    func s3fifoGhostReadmission() {
+        var cache = ExpertCache(capacityBytes: 20, expertBytes: [1], experts: 64, eviction: .s3fifo)
         var evicted: [Int] = []
-        // Layer 1's experts take 2 bytes, as much as the small queue: not admitted.
-        #expect(!cache.reserve(64, evicted: &evicted))
         for key in 0..<21 { if cache.reserve(key, evicted: &evicted) { cache.fill(key) } }
-        // The 21st insertion evicted key 0 from S into the ghost queue.
         #expect(evicted == [0])
         evicted.removeAll()
         #expect(cache.reserve(0, evicted: &evicted))
         cache.fill(0)
-        // Key 0 came back through G into M, so S lost its next oldest key instead.
         #expect(evicted == [1])
+    }
+
+    /// Room for 4: S's share (0.4 of one expert) holds no expert, yet experts still enter S, as
+    /// the paper's Algorithm 1 has it; A (used twice) moves to M when S evicts.
+    @Test("S3-FIFO admits experts even where its small queue is smaller than one")
+    func s3fifoTinyCache() {
+        #expect(hits([0, 0, 0, 1, 2, 3, 4, 0], capacity: 4, eviction: .s3fifo) == [2, 3, 8])
     }
 }

@@ -72,7 +72,6 @@ struct ReferenceCache {
             let lockedBytes = bytes(resident.filter { locked.contains($0) })
             guard size(key) <= capacity - lockedBytes else { return }
         }
-        if rule == .s3fifo && !ghost.contains(key) && size(key) >= Int(Double(capacity) * 0.1) { return }
         if rule == .arc { prepareARC(key) }
         if !afterBatch {
             while used + size(key) > capacity {
