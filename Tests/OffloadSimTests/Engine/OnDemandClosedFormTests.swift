@@ -88,6 +88,29 @@ struct OnDemandClosedFormTests {
     }
 }
 
+@Suite("Absent token-layers in the engine")
+struct AbsentLayerEngineTests {
+    /// Two layers × 4 experts, top-2, one prompt token and three generated ones; the second
+    /// generated token lacks layer 1 (format version 2). It has no lookup there, and its step
+    /// skips layer 1's experts: A + 2 copies + F at layer 0, only A at layer 1.
+    @Test("a layer a token lacks is not looked up, fetched or computed")
+    func absentLayerIsSkipped() throws {
+        let path = SimFixtures.temporaryFolder() + "/absent.sqlite"
+        let shape = ModelShape(name: "hand", layers: 2, experts: 4, topK: 2, expertBytes: [1_000_000, 1_000_000])
+        let writer = try TraceWriter(path: path, metadata: TraceMetadata(shape: shape, hasWeights: false, synthetic: false, source: "test", importer: "test"))
+        writer.beginSequence(name: "s")
+        for (index, phase) in [Phase.prefill, .decode, .decode, .decode].enumerated() {
+            try writer.appendToken(phase: phase, ids: [0, 1, 2, 3], absentLayers: index == 2 ? [1] : [])
+        }
+        _ = try writer.finish()
+        let metrics = try SimFixtures.simulate(try TraceReader(path: path), model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile())
+        #expect(metrics.lookups == 4 * 4 - 2)
+        #expect(metrics.layers[1].lookups == 3 * 2)
+        // Full steps take 183,000 ns (the closed form above); the short one 91,500 + 500.
+        #expect(metrics.tpot.maximum == 183_000 && metrics.tpot.minimum == 92_000)
+    }
+}
+
 @Suite("Random streams")
 struct RandomStreamTests {
     @Test("each component's stream depends on the seed and its name only")

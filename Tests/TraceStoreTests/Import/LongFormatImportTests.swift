@@ -70,7 +70,7 @@ struct LongFormatImportTests {
         #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
     }
 
-    @Test("a token missing a layer fails, or is skipped and counted with --lenient")
+    @Test("a token missing a layer fails, or is kept with that layer absent under --lenient; one with no layer is skipped")
     func missingLayers() throws {
         let folder = Fixtures.temporaryFolder()
         let input = Fixtures.write("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,1\na,0,decode,1,0,2\na,1,decode,0,0,3\na,2,decode,0,0,1\na,2,decode,1,0,1\n", to: "in.csv", in: folder)
@@ -79,8 +79,15 @@ struct LongFormatImportTests {
         }
         #expect(error?.place == "sequence a, token 1")
         let result = try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions(lenient: true))
-        #expect(result.skipped == ["with missing layers": 1])
-        #expect(result.metadata.tokens == 2)
+        #expect(result.skipped.isEmpty)
+        #expect(result.incompleteTokens == 1)
+        #expect(result.metadata.tokens == 3)
+        #expect(result.metadata.absentDecisions == 1)
+        // Exported, token 1 has only its layer-0 row.
+        let exported = folder + "/t.csv"
+        _ = try TraceExport.run(trace: try TraceReader(path: folder + "/t.sqlite"), syntax: .csv, output: exported)
+        let rows = try String(contentsOfFile: exported, encoding: .utf8).split(separator: "\n").dropFirst().filter { $0.hasPrefix("a,1,") }
+        #expect(rows == ["a,1,decode,0,0,3,"])
     }
 
     @Test("non-UTF-8 text and empty files are refused with the file named")

@@ -61,9 +61,14 @@ struct RealTraceImportTests {
         #expect(shape.expertBytes?[6] == 2_654_208)
         #expect(shape.denseBytes?[0] == 11_953_152)
         #expect(result.metadata.decodeTokens == 128)
-        // llama.cpp routes the last layer for the last prompt token only: the other 27 are skipped and counted.
-        #expect(result.skipped["with missing layers"] == 27)
-        #expect(result.metadata.notes.contains("27 with missing layers"))
+        // llama.cpp routes the last layer for the last prompt token only: the other 27 prompt
+        // tokens are kept with layer 47 absent (format version 2), and counted.
+        #expect(result.skipped.isEmpty)
+        #expect(result.incompleteTokens == 27)
+        #expect(result.metadata.prefillTokens == 28)
+        #expect(result.metadata.absentDecisions == 27 * 6)
+        #expect(result.metadata.formatVersion == 2)
+        #expect(result.metadata.notes.contains("--lenient kept 27 tokens that lack some layers"))
         let first = try Fixtures.tokens(of: output).first { $0.phase == .decode }!
         // turn 0, step 28, layer 0 of qwen.route.csv: experts 60, 49, … in slot order (slot order is weight order there).
         #expect(Array(first.ids[0..<2]) == [60, 49])
@@ -98,7 +103,7 @@ struct RealTraceImportTests {
         #expect(tokens[promptTokens].ids[23] == UInt16((steps[1]["47"] as! [[Int]])[0][0]))
     }
 
-    @Test("Mixtral JSONL: tokens lacking layers fail by default and are skipped and counted with --lenient")
+    @Test("Mixtral JSONL: tokens lacking layers fail by default and are kept with those layers absent under --lenient")
     func mixtral() throws {
         guard Fixtures.hasShared, let shared = Fixtures.shared else { return }
         let files = ["gsm8k_2_routing.jsonl", "humaneval_2_routing.jsonl"].map { shared + "/mixtral-8x7b-jsonl/" + $0 }
@@ -108,9 +113,11 @@ struct RealTraceImportTests {
         }
         #expect(error?.problem.contains("has no complete routing for layer") == true)
         let result = try TraceImport.run(format: .mixtralJSONL, inputs: files, output: folder + "/m.sqlite", options: ImportOptions(lenient: true))
-        // 247 + 338 (token, problem) pairs in the two files, of which 3 + 5 lack layers.
-        #expect(result.skipped["with missing layers"] == 8)
-        #expect(result.metadata.tokens == 247 + 338 - 8)
+        // 247 + 338 (token, problem) pairs in the two files, of which 3 + 5 lack layers: kept.
+        #expect(result.skipped.isEmpty)
+        #expect(result.incompleteTokens == 8)
+        #expect(result.metadata.tokens == 247 + 338)
+        #expect(result.metadata.absentDecisions > 0)
         #expect(result.metadata.shape.experts == 8 && result.metadata.shape.topK == 2)
     }
 }
