@@ -76,6 +76,15 @@ public enum PolicyCatalog {
         return (bytes, true, "no cache given: a prefetch buffer of \(layers * width) experts (\(Format.bytes(bytes))\(whose))")
     }
 
+    /// Refuses a predictor lookahead that reaches past the model's last layer (a policy file's
+    /// `predictor.lookahead` is checked against 1…4096 when read; the model is known only here).
+    public static func checkLookahead(_ spec: PolicySpec, model: ModelCost) throws {
+        guard spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding && spec.lookahead >= model.layers else { return }
+        throw TraceStoreError(file: "policy '\(spec.name)'", place: "predictor.lookahead",
+                              problem: "is \(spec.lookahead), but \(model.name) has \(model.layers) MoE layers: nothing lies that far ahead",
+                              fix: "Give a lookahead of 1…\(max(1, model.layers - 1)).")
+    }
+
     /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
     public static func run<Source: RoutingSource>(_ spec: PolicySpec, _ base: SimulationRun<Source>, overrides: Overrides) throws -> Result {
         var run = base
@@ -83,6 +92,7 @@ public enum PolicyCatalog {
         let model = run.model
         let topK = run.source.shape.topK
         let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
+        try checkLookahead(spec, model: model)
         if spec.mechanism == .speculativeDecoding {
             run.decodeTokensPerStep = spec.draftTokens + 1
         }

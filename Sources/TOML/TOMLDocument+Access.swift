@@ -7,6 +7,26 @@ extension TOMLDocument {
         return value
     }
 
+    /// The number at `key` checked against `range` (finite): nil when absent, an error naming
+    /// the line, the value and the range otherwise.
+    public func number(_ key: String, in range: ClosedRange<Double>, rangeText: String) throws -> Double? {
+        guard let value = try number(key) else { return nil }
+        guard value.isFinite, range.contains(value) else {
+            throw TOMLError(line: entries[key]!.line, column: 1, message: "'\(key)' is \(value); valid: \(rangeText)")
+        }
+        return value
+    }
+
+    /// The integer at `key` checked against `range`: nil when absent, an error naming the line,
+    /// the value and the range otherwise.
+    public func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let value = try integer(key) else { return nil }
+        guard range.contains(value) else {
+            throw TOMLError(line: entries[key]!.line, column: 1, message: "'\(key)' is \(value); valid: \(range.lowerBound)…\(range.upperBound)")
+        }
+        return value
+    }
+
     /// The integer at `key`, nil when absent; an error when it is not an integer.
     public func integer(_ key: String) throws -> Int? {
         guard let entry = entries[key] else { return nil }

@@ -42,7 +42,7 @@ struct CacheCurveCommand: ParsableCommand {
     @Option(help: "When a layer batch's misses enter (layer-batch): hard-cap or after-batch.")
     var admission = CacheAdmission.hardCap.rawValue
 
-    @Option(help: "Sequences per batch (layer-batch).")
+    @Option(parsing: .unconditional, help: "Sequences per batch (layer-batch).")
     var batch = 1
 
     @Flag(help: "Replay prompt tokens one per step and count them as decode.")
@@ -51,7 +51,7 @@ struct CacheCurveCommand: ParsableCommand {
     @Flag(help: "Report hit rates over decode requests only (every request still updates the cache).")
     var decodeOnly = false
 
-    @Option(help: "Seed of the random rule.")
+    @Option(parsing: .unconditional, help: "Seed of the random rule.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON.")
@@ -61,7 +61,7 @@ struct CacheCurveCommand: ParsableCommand {
         guard (budgetsMiB == nil) != (budgetsExperts == nil) else {
             throw ValidationError("Give one of --budgets-mib and --budgets-experts.")
         }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
+        try OptionRange.check(batch, ValidRange.batch, "--batch")
     }
 
     func run() throws {

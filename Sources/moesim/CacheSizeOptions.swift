@@ -4,11 +4,11 @@ import OffloadSim
 
 /// `--cache-mib X | auto` and `--cache-gb X`: the expert cache budget of a run.
 struct CacheSizeOptions: ParsableArguments {
-    @Option(name: .customLong("cache-mib"),
+    @Option(name: .customLong("cache-mib"), parsing: .unconditional,
             help: "Expert cache budget in MiB, or 'auto': all the GPU memory the run leaves (resident weights, KV cache, activations and the engine's buffers taken out).")
     var cacheMiB: String?
 
-    @Option(name: .customLong("cache-gb"), help: "Expert cache budget in GB (10^9 bytes).")
+    @Option(name: .customLong("cache-gb"), parsing: .unconditional, help: "Expert cache budget in GB (10^9 bytes).")
     var cacheGB: Double?
 
     /// The largest budget accepted, bytes (2^60: far beyond any GPU, and safe to sum).
@@ -35,11 +35,8 @@ struct CacheSizeOptions: ParsableArguments {
 
     private static func bytes(_ value: Double, unit: Double, option: String) throws -> Int {
         let bytes = value * unit
-        guard bytes > 0, bytes.isFinite else {
-            throw ValidationError("\(option) must be positive, not \(value) (leave it out to run without a cache).")
-        }
-        guard bytes <= Double(largestBytes) else {
-            throw ValidationError("\(option) \(value) is beyond any GPU: at most \(Double(largestBytes) / unit).")
+        guard bytes > 0, bytes.isFinite, bytes <= Double(largestBytes) else {
+            throw ValidationError("\(option) is \(value); valid: above 0 up to \(Int(Double(largestBytes) / unit)) (2^60 bytes; leave it out to run without a cache).")
         }
         return Int(bytes.rounded())
     }

@@ -31,13 +31,13 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Serving engine for every policy (see `moesim engines`), or an engine file (.toml).")
     var engine = ServingEngine.moesim.name
 
-    @Option(help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt).")
+    @Option(parsing: .unconditional, help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt).")
     var context: Int?
 
     @Option(help: "Eviction rule for every policy (default: each policy's own).")
     var eviction: String?
 
-    @Option(help: "Sequences per batch.")
+    @Option(parsing: .unconditional, help: "Sequences per batch.")
     var batch = 1
 
     @Option(help: "When a miss enters the cache: hard-cap or after-batch (see `simulate --help`).")
@@ -52,7 +52,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Size experts as the preset in this type instead of the trace's sizes.")
     var expertDtype: String?
 
-    @Option(help: "Seed of the split and the random streams.")
+    @Option(parsing: .unconditional, help: "Seed of the split and the random streams.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON with stable keys.")
@@ -66,10 +66,8 @@ struct CompareCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
-        if let context, !(0...SimulateCommand.largestContext).contains(context) {
-            throw ValidationError("--context must be within 0…\(SimulateCommand.largestContext) tokens, not \(context).")
-        }
+        try OptionRange.check(batch, ValidRange.batch, "--batch")
+        if let context { try OptionRange.check(context, ValidRange.context, "--context") }
     }
 
     func run() throws {

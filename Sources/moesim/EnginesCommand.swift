@@ -21,7 +21,7 @@ struct EnginesCommand: ParsableCommand {
 
     func run() throws {
         if let export {
-            print(try RunSetup.engine(export).tomlText, terminator: "")
+            print(try OptionRange.named("--export") { try RunSetup.engine(export) }.tomlText, terminator: "")
             return
         }
         print("name             experts           router sync  copy call  copies/expert  buffer sets  copy queue  engine")

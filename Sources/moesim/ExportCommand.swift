@@ -31,6 +31,7 @@ struct ExportNotebookCommand: ParsableCommand {
         guard output.hasSuffix(".ipynb") else {
             throw ValidationError("-o \(output): a notebook's name must end in .ipynb (Jupyter opens nothing else); e.g. -o notebooks-export/NAME.ipynb")
         }
+        try AtomicFile.refuseOverwriting(inputs: [results], output: output)
         let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
         let notebook = try SweepNotebook.read(from: results, databasePath: SweepNotebook.path(of: results, from: folder))
         do {

@@ -98,20 +98,20 @@ struct GPUValidateCommand: ParsableCommand {
     @Option(help: "Eviction rule (default: the policy's, else lru).")
     var eviction: String?
 
-    @Option(help: "Steps to replay.")
+    @Option(parsing: .unconditional, help: "Steps to replay.")
     var steps = 64
 
     @Flag(help: "Replay prompt tokens one per step, as decode.")
     var prefillAsDecode = false
 
-    @Option(help: "Seed of the run's random streams.")
+    @Option(parsing: .unconditional, help: "Seed of the run's random streams.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON with stable keys.")
     var json = false
 
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1.") }
+        try OptionRange.check(steps, 1...1_000_000, "--steps")
     }
 
     func run() throws {

@@ -15,7 +15,7 @@ struct HardwareCommand: ParsableCommand {
 
     func run() throws {
         if let export {
-            print(try RunSetup.profile(export).tomlText, terminator: "")
+            print(try OptionRange.named("--export") { try RunSetup.profile(export) }.tomlText, terminator: "")
             return
         }
         print("name             GPU                          HBM GB/s  bf16 TFLOP/s  memory   H2D GB/s  copy latency")

@@ -12,7 +12,7 @@ struct PoliciesCommand: ParsableCommand {
 
     func run() throws {
         if let export {
-            print(try RunSetup.policy(export).tomlText, terminator: "")
+            print(try OptionRange.named("--export") { try RunSetup.policy(export) }.tomlText, terminator: "")
             return
         }
         print("name                        mechanism      predictor     description  [paper]")

@@ -14,27 +14,28 @@ struct PredictCommand: ParsableCommand {
     @Option(help: "Predictor: \(PredictorCatalog.names.joined(separator: ", ")).")
     var predictor: String
 
-    @Option(help: "Layers ahead to predict.")
+    @Option(parsing: .unconditional, help: "Layers ahead to predict.")
     var lookahead = 1
 
-    @Option(help: "Predict k × widen experts per token.")
+    @Option(parsing: .unconditional, help: "Predict k × widen experts per token.")
     var widen = 1.0
 
-    @Option(help: "Recall of the parametric predictor.")
+    @Option(parsing: .unconditional, help: "Recall of the parametric predictor.")
     var recall = 0.9
 
-    @Option(help: "Share of sequences held out for testing learned predictors.")
+    @Option(parsing: .unconditional, help: "Share of sequences held out for testing learned predictors.")
     var testFraction = 0.3
 
-    @Option(help: "Seed of the split and of random predictors.")
+    @Option(parsing: .unconditional, help: "Seed of the split and of random predictors.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON with stable keys.")
     var json = false
 
     func validate() throws {
-        guard lookahead >= 1 else { throw ValidationError("--lookahead must be at least 1.") }
-        guard widen >= 1 else { throw ValidationError("--widen must be at least 1.") }
+        try OptionRange.check(lookahead, 1...4_096, "--lookahead")
+        try OptionRange.check(widen, ValidRange.widen, "--widen")
+        try OptionRange.check(recall, ValidRange.recall, "--recall")
         guard testFraction > 0, testFraction < 1 else { throw ValidationError("--test-fraction must be between 0 and 1.") }
     }
 

@@ -14,6 +14,7 @@ struct ReportCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try AtomicFile.refuseOverwriting(inputs: [results], output: output)
         let report = HTMLReport(rows: try ResultRow.read(from: results), source: results)
         try AtomicFile.write(report.html, to: output)
         print("wrote \(output): \(report.charts.map(\.id).joined(separator: ", "))")

@@ -34,7 +34,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Serving engine: \(ServingEngine.builtIns.map(\.name).joined(separator: ", ")) (see `moesim engines`), or an engine file (.toml).")
     var engine = ServingEngine.moesim.name
 
-    @Option(help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt, from the trace).")
+    @Option(parsing: .unconditional, help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt, from the trace).")
     var context: Int?
 
     @Option(help: "Eviction rule: \(EvictionPolicy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the policy's, else lru).")
@@ -49,16 +49,16 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Order of a layer's lookups, copies and experts: id (ascending expert id) or rank (the tokens' rank order, as trace-driven cache simulators replay).")
     var lookupOrder: String?
 
-    @Option(help: "Sequences per batch (continuous batching).")
+    @Option(parsing: .unconditional, help: "Sequences per batch (continuous batching).")
     var batch = 1
 
     @Flag(help: "Replay prompt tokens one per step, as decode (for prefill-only traces such as ESFT).")
     var prefillAsDecode = false
 
-    @Option(help: "Staging buffers for experts without a cache slot.")
+    @Option(parsing: .unconditional, help: "Staging buffers for experts without a cache slot.")
     var stagingBuffers = 2
 
-    @Option(help: "Seed of the run's random streams (predictors, arrivals); the same seed gives the same output.")
+    @Option(parsing: .unconditional, help: "Seed of the run's random streams (predictors, arrivals); the same seed gives the same output.")
     var seed: UInt64 = 1
 
     @Flag(help: "Print JSON with stable keys.")
@@ -67,19 +67,18 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Write the first steps' compute and copy streams as Chrome/Perfetto trace-event JSON.")
     var timeline: String?
 
-    @Option(help: "Steps the timeline records.")
+    @Option(parsing: .unconditional, help: "Steps the timeline records.")
     var timelineSteps = 4
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1.") }
-        guard stagingBuffers >= 1 else { throw ValidationError("--staging-buffers must be at least 1.") }
-        if let context, !(0...Self.largestContext).contains(context) {
-            throw ValidationError("--context must be within 0…\(Self.largestContext) tokens, not \(context).")
-        }
-        guard timelineSteps >= 1 else { throw ValidationError("--timeline-steps must be at least 1.") }
+        try OptionRange.check(batch, ValidRange.batch, "--batch")
+        try OptionRange.check(stagingBuffers, 1...64, "--staging-buffers")
+        if let context { try OptionRange.check(context, ValidRange.context, "--context") }
+        try OptionRange.check(timelineSteps, 1...1_000_000, "--timeline-steps")
     }
 
     func run() throws {
+        if let timeline { try AtomicFile.refuseOverwriting(inputs: [trace, hardware, policy, engine], output: timeline, flag: "--timeline") }
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: partitioned,
@@ -92,7 +91,4 @@ struct SimulateCommand: ParsableCommand {
         }
         print(json ? try JSONOutput.encode(report) : report.text)
     }
-
-    /// The longest context accepted, tokens (2^30: beyond any model's window).
-    static let largestContext = 1 << 30
 }

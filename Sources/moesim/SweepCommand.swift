@@ -30,6 +30,9 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Run one slice: i/n, i from 0 to n-1.")
     var shard: String?
 
+    @Flag(help: "Run a grid above \(ValidRange.sweepPointsWithoutAsking) points without its max_points.")
+    var yes = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         _ = try parsedShard()
@@ -54,8 +57,16 @@ struct SweepCommand: ParsableCommand {
         } catch let error as TOMLFileError {
             throw TraceStoreError(file: spec, place: error.line > 0 ? "line \(error.line)" : "", problem: error.problem, fix: "Fix the sweep spec.")
         }
+        if sweep.count > ValidRange.sweepPointsWithoutAsking && sweep.maxPoints == nil && !yes {
+            throw TraceStoreError(
+                file: spec, problem: "has \(sweep.count == Int.max ? "more than 2^63" : String(sweep.count)) points (\(sweep.grid.map { "\($0.values.count) \($0.parameter.rawValue)" }.joined(separator: " × "))), above the \(ValidRange.sweepPointsWithoutAsking) a sweep runs without asking",
+                fix: "Shrink the grid, or confirm its size with --yes or `max_points = \(sweep.count)` in the spec.")
+        }
+        let traces = sweep.grid.first { $0.parameter == .trace }.map { $0.values.compactMap(\.string) } ?? sweep.base[.trace].flatMap(\.string).map { [$0] } ?? []
+        try AtomicFile.refuseOverwriting(inputs: [spec] + traces, output: output)
+        var runner = SweepRunner(spec: sweep, jobs: jobs, shard: try parsedShard())
+        try runner.check()
         let results = try ResultsDatabase(path: output, spec: sweep)
-        let runner = SweepRunner(spec: sweep, jobs: jobs, shard: try parsedShard())
         let display = ProgressDisplay(terminal: isatty(2) == 1)
         let final = try runner.run(into: results) { display.show($0) }
         display.finish(final)
@@ -102,6 +113,7 @@ struct MergeCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try AtomicFile.refuseOverwriting(inputs: inputs, output: output)
         let (points, duplicates) = try ResultsMerge.merge(inputs, into: output)
         print("merged \(inputs.count) files into \(output): \(points) points (\(duplicates) duplicates dropped)")
     }

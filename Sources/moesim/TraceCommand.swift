@@ -47,13 +47,13 @@ struct TraceImportCommand: ParsableCommand {
     @Option(help: "Phase for sources that do not record one (prefill or decode).")
     var phase: String?
 
-    @Option(help: "Experts per layer, for the generic format without --model.")
+    @Option(parsing: .unconditional, help: "Experts per layer, for the generic format without --model.")
     var experts: Int?
 
-    @Option(help: "Tokens per chunk.")
+    @Option(parsing: .unconditional, help: "Tokens per chunk.")
     var chunkTokens = 4096
 
-    @Option(help: "zstd compression level (1-19).")
+    @Option(parsing: .unconditional, help: "zstd compression level (1-19).")
     var level: Int32 = 19
 
     func validate() throws {
@@ -64,6 +64,7 @@ struct TraceImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        try AtomicFile.refuseOverwriting(inputs: inputs, output: output)
         let options = ImportOptions(
             model: try modelPreset(model), lenient: lenient, phase: phase.flatMap { Phase(text: Substring($0)) }, experts: experts,
             writer: TraceWriter.Options(chunkTokens: chunkTokens, compressionLevel: level))
@@ -88,8 +89,11 @@ struct TraceInfoCommand: ParsableCommand {
     @Flag(help: "Print JSON with stable keys.")
     var json = false
 
+    @Flag(help: "Decode every chunk and check it against its content checksum (format version 3) and the metadata.")
+    var verify = false
+
     func run() throws {
-        let info = try TraceInfo(trace: TraceReader(path: trace))
+        let info = try TraceInfo(trace: TraceReader(path: trace), verify: verify)
         print(json ? try JSONOutput.encode(info) : info.text)
     }
 }
@@ -107,6 +111,7 @@ struct TraceExportCommand: ParsableCommand {
     var output: String
 
     func run() throws {
+        try AtomicFile.refuseOverwriting(inputs: [trace], output: output)
         let reader = try TraceReader(path: trace)
         let rows = try TraceExport.run(trace: reader, syntax: format, output: output)
         print("wrote \(output): \(rows) rows from the \(reader.metadata.provenanceLabel) trace \(trace)")

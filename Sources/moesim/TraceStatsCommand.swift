@@ -25,31 +25,32 @@ struct TraceSynthCommand: ParsableCommand {
     @Option(help: "Model preset whose shape to use (see `moesim models`); defaults to the reference's shape.")
     var model: String?
 
-    @Option(help: "Tokens to generate.")
+    @Option(parsing: .unconditional, help: "Tokens to generate.")
     var tokens: Int
 
     @Option(help: "Reference trace whose statistics to match.")
     var like: String?
 
-    @Option(help: "Random seed; the same inputs and seed give the same file.")
+    @Option(parsing: .unconditional, help: "Random seed; the same inputs and seed give the same file.")
     var seed: UInt64 = 1
 
-    @Option(help: "Prompt tokens per sequence (overrides the reference's mix).")
+    @Option(parsing: .unconditional, help: "Prompt tokens per sequence (overrides the reference's mix).")
     var prefill: Int?
 
-    @Option(help: "Generated tokens per sequence (overrides the reference's mix).")
+    @Option(parsing: .unconditional, help: "Generated tokens per sequence (overrides the reference's mix).")
     var decode: Int?
 
     @Option(name: [.short, .customLong("output")], help: "The trace file to write.")
     var output: String
 
     func validate() throws {
-        guard tokens >= 1 else { throw ValidationError("--tokens must be at least 1.") }
-        if let prefill, prefill < 0 { throw ValidationError("--prefill must not be negative.") }
-        if let decode, decode < 0 { throw ValidationError("--decode must not be negative.") }
+        try OptionRange.check(tokens, 1...(1 << 31), "--tokens")
+        if let prefill { try OptionRange.check(prefill, ValidRange.context, "--prefill") }
+        if let decode { try OptionRange.check(decode, ValidRange.context, "--decode") }
     }
 
     func run() throws {
+        if let like { try AtomicFile.refuseOverwriting(inputs: [like], output: output) }
         let request = TraceSynthesis.Request(model: try modelPreset(model), tokens: tokens, seed: seed, like: like, prefill: prefill, decode: decode)
         let meta = try TraceSynthesis.run(request, output: output)
         print("wrote \(output): SYNTHETIC trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")

@@ -27,6 +27,7 @@ extension RunSetup {
     /// inside a layer-barrier engine's buffer sets is already counted with them), every
     /// expert for all-resident, a GPU's share of the experts for expert parallelism.
     public func checkMemory() throws {
+        try PolicyCatalog.checkLookahead(policy, model: cost)
         let plan = memoryPlan
         let topK = reader.metadata.shape.topK
         let layerBytes = plan.allExpertBytes

@@ -8,9 +8,13 @@ public final class PointRunner {
     private var readers: [String: TraceReader] = [:]
     private var workingSets: [String: Int] = [:]
     private var traceHashes: [String: String] = [:]
+    /// The spec the points come from, so that errors name its file, key and line.
+    private let spec: SweepSpec?
 
-    /// A runner with nothing open yet.
-    public init() {}
+    /// A runner with nothing open yet, for points of `spec`.
+    public init(spec: SweepSpec? = nil) {
+        self.spec = spec
+    }
 
     /// The trace at `path`, opened once.
     func reader(_ path: String) throws -> TraceReader {
@@ -28,9 +32,21 @@ public final class PointRunner {
         return hash
     }
 
-    /// Resolves `point` into a run, checking every name and size (no simulation).
+    /// Resolves `point` into a run, checking every name and size (no simulation); an error
+    /// names the spec's key and line where it can (see ``SweepSpec/locate(_:in:)``).
     public func setup(_ point: SweepPoint) throws -> RunSetup {
+        do {
+            return try unlocatedSetup(point)
+        } catch let error as TraceStoreError {
+            throw spec?.locate(error, in: point) ?? error
+        }
+    }
+
+    private func unlocatedSetup(_ point: SweepPoint) throws -> RunSetup {
         let s = point.settings
+        for (parameter, value) in s {
+            if let problem = parameter.problem(with: value) { throw invalid(point, "\(parameter.rawValue) \(problem)") }
+        }
         func text(_ p: SweepParameter) -> String? { s[p]?.string }
         func number(_ p: SweepParameter) -> Double? { s[p]?.number }
         func integer(_ p: SweepParameter) -> Int? { if case .integer(let v) = s[p] { v } else { nil } }
@@ -41,26 +57,16 @@ public final class PointRunner {
         if let fraction = number(.cacheFraction), fraction > 0 {
             cache = .bytes(Int((Double(try workingSet(path, trace: trace, dtype: text(.expertDType), model: text(.model))) * fraction).rounded()))
         }
-        if let context = integer(.context), context < 0 { throw invalid(point, "context must not be negative") }
         var setup = try RunSetup(
             trace: trace, model: text(.model), expertDType: text(.expertDType), hardware: text(.hardware) ?? "rtx-a6000",
             policy: text(.policy) ?? "on-demand", cache: cache, eviction: text(.eviction), partitioned: flag(.partitioned),
             batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
             seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0, engine: text(.engine) ?? ServingEngine.moesim.name,
             context: integer(.context), admission: text(.admission), lookupOrder: text(.lookupOrder))
-        if let gbps = number(.busGBps) {
-            guard gbps > 0 else { throw invalid(point, "bus_gbps must be positive") }
-            setup.profile.link.gbps = gbps
-        }
-        if let latency = number(.copyLatencyNs) {
-            guard latency >= 0 else { throw invalid(point, "copy_latency_ns must not be negative") }
-            setup.profile.link.latencyNs = Nanoseconds(latency)
-        }
-        if let engines = integer(.copyEngines) {
-            guard engines >= 1 else { throw invalid(point, "copy_engines must be at least 1") }
-            setup.profile.link.copyEngines = engines
-        }
-        if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = max(0, chunk) }
+        if let gbps = number(.busGBps) { setup.profile.link.gbps = gbps }
+        if let latency = number(.copyLatencyNs) { setup.profile.link.latencyNs = Nanoseconds(latency) }
+        if let engines = integer(.copyEngines) { setup.profile.link.copyEngines = engines }
+        if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = chunk }
         if let predictor = text(.predictor) {
             guard PredictorCatalog.names.contains(predictor) else {
                 throw invalid(point, "unknown predictor '\(predictor)' (valid: \(PredictorCatalog.names.joined(separator: ", ")))")
@@ -70,12 +76,18 @@ public final class PointRunner {
         if let recall = number(.recall) { setup.policy.recall = recall }
         if let lookahead = integer(.lookahead) { setup.policy.lookahead = lookahead }
         if let widen = number(.widen) { setup.policy.widen = widen }
+        try setup.checkMemory()
         return setup
     }
 
     /// Simulates `point`.
     public func run(_ point: SweepPoint) throws -> SimulationReport {
-        try setup(point).run().0
+        let setup = try setup(point)
+        do {
+            return try setup.run().0
+        } catch let error as TraceStoreError {
+            throw spec?.locate(error, in: point) ?? error
+        }
     }
 
     /// Bytes of every distinct expert the trace routes to (its working set over the whole trace).

@@ -1,4 +1,5 @@
 import TOML
+import TraceStore
 
 /// A parameter a sweep may set or vary, with the type its values must have.
 public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
@@ -55,6 +56,34 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .prefillAsDecode: "replay prompt tokens one per step"
         case .context: "tokens in each sequence's KV cache when decoding starts"
         }
+    }
+
+    /// The values a numeric parameter accepts (README "Input ranges"); nil for names and flags.
+    public var validRange: ClosedRange<Double>? {
+        func widen(_ range: ClosedRange<Int>) -> ClosedRange<Double> { Double(range.lowerBound)...Double(range.upperBound) }
+        switch self {
+        case .busGBps: return ValidRange.gbps
+        case .copyLatencyNs: return widen(ValidRange.costNs)
+        case .cacheMiB: return ValidRange.cacheMiB
+        case .cacheFraction: return ValidRange.cacheFraction
+        case .recall: return ValidRange.recall
+        case .widen: return ValidRange.widen
+        case .copyEngines: return widen(ValidRange.copyEngines)
+        case .chunkBytes: return widen(ValidRange.chunkBytes)
+        case .batch: return widen(ValidRange.batch)
+        case .seed: return 0...Double(Int.max)
+        case .lookahead: return 1...4_096
+        case .context: return widen(ValidRange.context)
+        case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType,
+             .partitioned, .prefillAsDecode:
+            return nil
+        }
+    }
+
+    /// What is wrong with `value` for this parameter ("is -100.0; valid: 0…1099511627776"), nil when it is in range.
+    public func problem(with value: SweepValue) -> String? {
+        guard let range = validRange, let number = value.number else { return nil }
+        return number.isFinite && range.contains(number) ? nil : "is \(value.json); valid: \(ValidRange.text(range))"
     }
 
     public static func < (a: SweepParameter, b: SweepParameter) -> Bool { a.rawValue < b.rawValue }

@@ -33,6 +33,8 @@ public struct SweepRunner {
     public var jobs: Int
     /// Which slice runs: index and count (nil: all points).
     public var shard: (index: Int, count: Int)?
+    /// Whether ``check()`` has passed, so that ``run(into:progress:)`` need not check again.
+    public private(set) var pointsChecked = false
 
     /// A runner of `spec` on `jobs` threads.
     public init(spec: SweepSpec, jobs: Int, shard: (index: Int, count: Int)? = nil) {
@@ -46,21 +48,37 @@ public struct SweepRunner {
         (0..<spec.count).filter { shard == nil || $0 % shard!.count == shard!.index }.map(spec.point)
     }
 
-    /// Runs the missing points into `results`, calling `progress` after each; returns the final progress.
+    /// Sets up every point of the shard without simulating, so that a bad name, size or
+    /// combination is refused before anything is written (call it before opening the results).
+    public mutating func check() throws {
+        let checker = PointRunner(spec: spec)
+        var index = shard?.index ?? 0
+        while index < spec.count {
+            _ = try checker.setup(spec.point(index))
+            index += shard?.count ?? 1
+        }
+        pointsChecked = true
+    }
+
+    /// Runs the missing points into `results`, calling `progress` after each; returns the
+    /// final progress. Without a passed ``check()`` the missing points are checked first.
     @discardableResult
     public func run(into results: ResultsDatabase, progress: (SweepProgress) -> Void = { _ in }) throws -> SweepProgress {
         let stored = try results.storedPoints()
         let all = shardPoints
         let pending = all.filter { !stored.contains($0.hash) }
-        let checker = PointRunner()
-        for point in pending { _ = try checker.setup(point) }
+        if !pointsChecked {
+            let checker = PointRunner(spec: spec)
+            for point in pending { _ = try checker.setup(point) }
+        }
         var state = SweepProgress(done: 0, total: pending.count, resumed: all.count - pending.count, elapsed: 0)
         guard !pending.isEmpty else { return state }
         let start = Date()
         let queue = WorkQueue(points: pending)
+        let spec = self.spec
         for _ in 0..<min(jobs, pending.count) {
             let thread = Thread {
-                let runner = PointRunner()
+                let runner = PointRunner(spec: spec)
                 while let point = queue.take() {
                     queue.finish(point, Result { (try runner.run(point), runner.traceHash(point.settings[.trace]!.string!)) })
                 }

@@ -21,6 +21,13 @@ public struct SweepSpec: Sendable, Equatable {
     public var base: [SweepParameter: SweepValue]
     /// Parameters varied, in enumeration order, each with its values.
     public var grid: [(parameter: SweepParameter, values: [SweepValue])]
+    /// The spec file ("" when built in code), for errors.
+    public var file = ""
+    /// The key and line that set each parameter in ``file`` ("grid.cache_mib", 7), for errors.
+    public var keyLines: [SweepParameter: (key: String, line: Int)] = [:]
+    /// The spec's `max_points`: the size its author expects, which lets a sweep above
+    /// ``ValidRange/sweepPointsWithoutAsking`` points run without `--yes` (nil: not given).
+    public var maxPoints: Int?
 
     public static func == (a: SweepSpec, b: SweepSpec) -> Bool { a.canonicalJSON == b.canonicalJSON }
 
@@ -33,7 +40,7 @@ public struct SweepSpec: Sendable, Equatable {
 
     /// Reads a spec file; errors name the file, the line and the valid parameters.
     public init(toml text: String, file: String) throws {
-        let allowed = ["name"] + SweepParameter.allCases.flatMap { ["base.\($0.rawValue)", "grid.\($0.rawValue)"] }
+        let allowed = ["name", "max_points"] + SweepParameter.allCases.flatMap { ["base.\($0.rawValue)", "grid.\($0.rawValue)"] }
         let doc: TOMLDocument
         do {
             doc = try TOMLDocument(parsing: text, file: file, allowed: allowed)
@@ -53,16 +60,25 @@ public struct SweepSpec: Sendable, Equatable {
             default: throw fail(key, "'\(key)' must be \(parameter.kind) (\(parameter.summary)), not \(raw)")
             }
         }
+        func checked(_ value: SweepValue, for parameter: SweepParameter, key: String) throws -> SweepValue {
+            if let problem = parameter.problem(with: value) { throw fail(key, "'\(key)' \(problem) (\(parameter.summary))") }
+            return value
+        }
+        var keyLines: [SweepParameter: (key: String, line: Int)] = [:]
         var base: [SweepParameter: SweepValue] = [:]
         var grid: [(parameter: SweepParameter, values: [SweepValue])] = []
         for parameter in SweepParameter.allCases {
             let baseKey = "base.\(parameter.rawValue)", gridKey = "grid.\(parameter.rawValue)"
-            if let entry = doc[baseKey] { base[parameter] = try value(entry.value, for: parameter, key: baseKey) }
+            if let entry = doc[baseKey] {
+                base[parameter] = try checked(try value(entry.value, for: parameter, key: baseKey), for: parameter, key: baseKey)
+                keyLines[parameter] = (baseKey, entry.line)
+            }
             if let entry = doc[gridKey] {
                 guard case .array(let items) = entry.value, !items.isEmpty else {
                     throw fail(gridKey, "'\(gridKey)' must be a non-empty array of values")
                 }
-                let values = try items.map { try value($0, for: parameter, key: gridKey) }
+                let values = try items.map { try checked(try value($0, for: parameter, key: gridKey), for: parameter, key: gridKey) }
+                keyLines[parameter] = (gridKey, entry.line)
                 guard Set(values).count == values.count else { throw fail(gridKey, "'\(gridKey)' lists a value twice") }
                 guard base[parameter] == nil else { throw fail(gridKey, "'\(parameter.rawValue)' is both in [base] and in [grid]") }
                 grid.append((parameter, values))
@@ -76,10 +92,21 @@ public struct SweepSpec: Sendable, Equatable {
             throw TOMLFileError(file: file, line: doc.line(of: "grid.cache_fraction"), problem: "gives both cache_mib and cache_fraction; use one")
         }
         self.init(name: try doc.read("name", file: file, doc.string) ?? "sweep", base: base, grid: grid)
+        self.file = file
+        self.keyLines = keyLines
+        maxPoints = try doc.read("max_points", file: file) { try doc.integer($0, in: 1...Int.max) }
+        if let maxPoints, count > maxPoints {
+            throw fail("max_points", "the grid has \(count) points, more than its max_points \(maxPoints)")
+        }
     }
 
-    /// Points in the sweep.
-    public var count: Int { grid.reduce(1) { $0 * $1.values.count } }
+    /// Points in the sweep (saturating at Int.max).
+    public var count: Int {
+        grid.reduce(1) { product, axis in
+            let (next, overflow) = product.multipliedReportingOverflow(by: axis.values.count)
+            return overflow ? Int.max : next
+        }
+    }
 
     /// Point `index` (0 ..< count): base settings with one value of each grid parameter.
     public func point(_ index: Int) -> SweepPoint {

@@ -139,7 +139,10 @@ public struct Simulation<Policy: OffloadPolicy> {
 
     /// Runs every step `former` produces and returns the metrics.
     public mutating func run<Source: RoutingSource>(_ former: inout BatchFormer<Source>) throws -> SimulationMetrics {
-        while try former.next(into: &step) { simulateStep() }
+        while try former.next(into: &step) {
+            simulateStep()
+            guard now <= Units.latestTime, metrics.bytesMoved <= Units.largestByteCount else { throw overflow() }
+        }
         metrics.busBusyNs = bus.busyNanoseconds(now: now)
         return metrics
     }
@@ -156,6 +159,8 @@ public struct Simulation<Policy: OffloadPolicy> {
         if draft > 0 { startCompute(.draft, draft) } else { beginLayer(0) }
         while !stepDone, let event = queue.popNext() {
             now = event.time
+            // Past the latest time the step is abandoned and run() reports it.
+            if now > Units.latestTime { return }
             switch event.phase {
             case .copy:
                 if let done = bus.handle(event, now: now, queue: &queue) { copyFinished(done) }
@@ -169,6 +174,16 @@ public struct Simulation<Policy: OffloadPolicy> {
         }
         precondition(stepDone, "the event queue ran dry before step \(step.index) finished")
         policy.stepFinished(in: &self)
+    }
+
+    /// The error a run past ``Units/latestTime`` or ``Units/largestByteCount`` stops with.
+    private func overflow() -> TraceStoreError {
+        TraceStoreError(
+            file: "simulation", place: "step \(step.index)",
+            problem: now > Units.latestTime
+                ? "simulated time passed 2^62 ns (146 years): the bus or compute figures, or the expert sizes, are far outside any real system"
+                : "moved more than 2^62 bytes, beyond 64-bit counters",
+            fix: "Check the hardware profile's bus and GPU figures and the trace's expert sizes (`moesim trace info`).")
     }
 
     /// The random stream of the component called `component`: each component (a

@@ -1,4 +1,5 @@
 import TOML
+import TraceStore
 
 extension HardwareProfile {
     /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables).
@@ -13,7 +14,8 @@ extension HardwareProfile {
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
 
-    /// Reads a profile from TOML text; `file` names it in errors, which give the line and the fix.
+    /// Reads a profile from TOML text; `file` names it in errors, which give the line and the
+    /// fix. Every number is checked against its ``ValidRange``.
     public init(toml text: String, file: String) throws {
         func fail(_ line: Int, _ problem: String) -> TOMLFileError { TOMLFileError(file: file, line: line, problem: problem) }
         let document = try TOMLDocument(parsing: text, file: file, allowed: Self.tomlKeys)
@@ -24,59 +26,60 @@ extension HardwareProfile {
         func optional<T>(_ key: String, _ read: (String) throws -> T?) throws -> T? {
             try document.read(key, file: file, read)
         }
-        func positive(_ key: String, _ value: Double) throws -> Double {
-            guard value > 0, value.isFinite else { throw fail(document.line(of: key), "'\(key)' must be positive, not \(value)") }
-            return value
+        // A number within `range`.
+        func number(_ key: String, _ range: ClosedRange<Double>) -> (String) throws -> Double? {
+            { try document.number($0, in: range, rangeText: ValidRange.text(range)) }
+        }
+        func nanoseconds(_ key: String, default value: Nanoseconds) throws -> Nanoseconds {
+            let range = Double(ValidRange.costNs.lowerBound)...Double(ValidRange.costNs.upperBound)
+            return try optional(key, number(key, range)).map { Nanoseconds($0.rounded()) } ?? value
         }
         var tables: [String: CalibrationTable] = [:]
         let prefix = "calibration.expert_ffn."
+        func table(_ tokensKey: String, _ nsKey: String, name: String) throws -> CalibrationTable {
+            let counts = try required(tokensKey, document.numbers)
+            let times = try required(nsKey, document.numbers)
+            guard counts.allSatisfy({ $0 >= 1 && $0 <= Double(1 << 40) && $0 == $0.rounded() }),
+                  times.allSatisfy({ $0.isFinite && ValidRange.measuredNs.contains($0) }),
+                  let table = CalibrationTable(tokens: counts.map { Int($0) }, nanoseconds: times) else {
+                throw fail(document.line(of: tokensKey),
+                           "calibration table '\(name)' needs ascending whole counts (1…2^40) and as many times in \(ValidRange.text(ValidRange.measuredNs)) ns")
+            }
+            return table
+        }
         for key in document.keys(under: "calibration.expert_ffn") where key.hasSuffix(".tokens") {
             let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
-            let tokens = try required(key, document.numbers).map { Int($0) }
-            let nanoseconds = try required(prefix + model + ".ns", document.numbers)
-            guard let table = CalibrationTable(tokens: tokens, nanoseconds: nanoseconds) else {
-                throw fail(document[key]!.line, "calibration table '\(model)' needs ascending token counts and as many non-negative times")
-            }
-            tables[model] = table
+            tables[model] = try table(key, prefix + model + ".ns", name: model)
         }
-        let engines = try optional("bus.copy_engines", document.integer) ?? 1
-        let chunk = try optional("bus.chunk_bytes", document.integer) ?? 0
-        guard engines >= 1, chunk >= 0 else {
-            throw fail(document["bus.copy_engines"]?.line ?? document["bus.chunk_bytes"]?.line ?? 0, "'bus.copy_engines' must be ≥ 1 and 'bus.chunk_bytes' ≥ 0")
-        }
-        let latency = try required("bus.latency_ns", document.number)
-        guard latency >= 0 else { throw fail(document["bus.latency_ns"]!.line, "'bus.latency_ns' must not be negative") }
         self.init(
             name: try required("name", document.string), displayName: try required("display_name", document.string),
             source: try optional("source", document.string) ?? "", calibratedOn: try optional("calibrated_on", document.string),
-            hbmGBps: try positive("gpu.hbm_gbps", required("gpu.hbm_gbps", document.number)),
-            peakTFLOPS: try positive("gpu.peak_tflops", required("gpu.peak_tflops", document.number)),
-            memoryGiB: try optional("gpu.memory_gib", document.number) ?? 0,
-            memoryEfficiency: try positive("gpu.memory_efficiency", optional("gpu.memory_efficiency", document.number) ?? 0.8),
-            computeEfficiency: try positive("gpu.compute_efficiency", optional("gpu.compute_efficiency", document.number) ?? 0.7),
-            launchOverheadNs: Nanoseconds(try optional("gpu.launch_overhead_ns", document.number) ?? 5_000),
-            kernelsPerAttention: try optional("gpu.kernels_per_attention", document.integer) ?? 8,
-            kernelsPerExpert: try optional("gpu.kernels_per_expert", document.integer) ?? 4,
-            link: BusLink(gbps: try positive("bus.h2d_gbps", required("bus.h2d_gbps", document.number)),
-                          latencyNs: Nanoseconds(latency), copyEngines: engines, chunkBytes: chunk),
-            hostMemoryGBps: try positive("host.memory_gbps", optional("host.memory_gbps", document.number) ?? 100),
-            hostTFLOPS: try positive("host.tflops", optional("host.tflops", document.number) ?? 2),
-            hostExpertOverheadNs: Nanoseconds(try optional("host.expert_overhead_ns", document.number) ?? 20_000),
+            hbmGBps: try required("gpu.hbm_gbps", number("gpu.hbm_gbps", ValidRange.gbps)),
+            peakTFLOPS: try required("gpu.peak_tflops", number("gpu.peak_tflops", ValidRange.tflops)),
+            memoryGiB: try optional("gpu.memory_gib", number("gpu.memory_gib", ValidRange.memoryGiB)) ?? 0,
+            memoryEfficiency: try optional("gpu.memory_efficiency", number("gpu.memory_efficiency", ValidRange.efficiency)) ?? 0.8,
+            computeEfficiency: try optional("gpu.compute_efficiency", number("gpu.compute_efficiency", ValidRange.efficiency)) ?? 0.7,
+            launchOverheadNs: try nanoseconds("gpu.launch_overhead_ns", default: 5_000),
+            kernelsPerAttention: try optional("gpu.kernels_per_attention") { try document.integer($0, in: ValidRange.kernels) } ?? 8,
+            kernelsPerExpert: try optional("gpu.kernels_per_expert") { try document.integer($0, in: ValidRange.kernels) } ?? 4,
+            link: BusLink(gbps: try required("bus.h2d_gbps", number("bus.h2d_gbps", ValidRange.gbps)),
+                          latencyNs: try nanoseconds("bus.latency_ns", default: 5_000),
+                          copyEngines: try optional("bus.copy_engines") { try document.integer($0, in: ValidRange.copyEngines) } ?? 1,
+                          chunkBytes: try optional("bus.chunk_bytes") { try document.integer($0, in: ValidRange.chunkBytes) } ?? 0),
+            hostMemoryGBps: try optional("host.memory_gbps", number("host.memory_gbps", ValidRange.gbps)) ?? 100,
+            hostTFLOPS: try optional("host.tflops", number("host.tflops", ValidRange.tflops)) ?? 2,
+            hostExpertOverheadNs: try nanoseconds("host.expert_overhead_ns", default: 20_000),
             expertCalibration: tables)
         // A measured time-against-bytes table: `[calibration.NAME]` with `bytes` and `ns`.
         func byteTable(_ name: String) throws -> CalibrationTable? {
             let prefix = "calibration.\(name)."
-            guard let bytes = try optional(prefix + "bytes", document.numbers) else { return nil }
-            let times = try required(prefix + "ns", document.numbers)
-            guard let table = CalibrationTable(tokens: bytes.map { Int($0) }, nanoseconds: times) else {
-                throw fail(document.line(of: prefix + "bytes"), "'calibration.\(name)' needs ascending sizes and as many non-negative times")
-            }
-            return table
+            guard document[prefix + "bytes"] != nil else { return nil }
+            return try table(prefix + "bytes", prefix + "ns", name: name)
         }
         measuredCopies = try byteTable("copy")
         streamCalibration = try byteTable("stream")
-        copySlowdown = try optional("calibration.contention.copy_slowdown", document.number)
-        kernelSlowdown = try optional("calibration.contention.kernel_slowdown", document.number)
+        copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
+        kernelSlowdown = try optional("calibration.contention.kernel_slowdown", number("calibration.contention.kernel_slowdown", 0.01...100))
     }
 
     /// The profile as a TOML file a user can edit and load with `--hardware FILE`.

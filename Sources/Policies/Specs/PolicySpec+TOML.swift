@@ -1,4 +1,5 @@
 import OffloadSim
+import TraceStore
 import TOML
 
 extension PolicySpec {
@@ -40,50 +41,45 @@ extension PolicySpec {
         if mechanism.usesPredictor && predictor == nil {
             throw fail(0, "mechanism '\(mechanism.rawValue)' needs 'predictor.name'")
         }
-        recall = try read("predictor.recall", doc.number)
-        if let recall, !(0...1).contains(recall) { throw fail(line("predictor.recall"), "'predictor.recall' must be within 0…1") }
+        func number(_ key: String, _ range: ClosedRange<Double>, rangeText: String? = nil) throws -> Double? {
+            try read(key) { try doc.number($0, in: range, rangeText: rangeText ?? ValidRange.text(range)) }
+        }
+        func integer(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            try read(key) { try doc.integer($0, in: range) }
+        }
+        recall = try number("predictor.recall", ValidRange.recall)
         layerRecall = try read("predictor.layer_recall", doc.numbers)
-        if let layerRecall, layerRecall.isEmpty || !layerRecall.allSatisfy({ (0...1).contains($0) }) {
+        if let layerRecall, layerRecall.isEmpty || !layerRecall.allSatisfy({ ValidRange.recall.contains($0) }) {
             throw fail(line("predictor.layer_recall"), "'predictor.layer_recall' must list recalls within 0…1")
         }
-        lookahead = try read("predictor.lookahead", doc.integer) ?? 1
-        guard lookahead >= 1 else { throw fail(line("predictor.lookahead"), "'predictor.lookahead' must be at least 1") }
-        widen = try read("predictor.widen", doc.number) ?? 1
-        guard widen >= 1 else { throw fail(line("predictor.widen"), "'predictor.widen' must be at least 1") }
-        cacheMiB = try read("cache.mib", doc.number)
-        if let cacheMiB, !(cacheMiB > 0) { throw fail(line("cache.mib"), "'cache.mib' must be positive") }
-        cacheExpertsPerLayer = try read("cache.experts_per_layer", doc.integer)
-        if let count = cacheExpertsPerLayer, count < 1 { throw fail(line("cache.experts_per_layer"), "'cache.experts_per_layer' must be at least 1") }
+        // The upper bound depends on the model: checked against its layers when the policy runs.
+        lookahead = try integer("predictor.lookahead", 1...4_096) ?? 1
+        widen = try number("predictor.widen", ValidRange.widen) ?? 1
+        cacheMiB = try number("cache.mib", Double.leastNonzeroMagnitude...ValidRange.cacheMiB.upperBound,
+                              rangeText: "above 0 up to \(ValidRange.text(ValidRange.cacheMiB).split(separator: "…").last!)")
+        cacheExpertsPerLayer = try integer("cache.experts_per_layer", 1...65_535)
         eviction = try choice("cache.eviction", EvictionPolicy.init(rawValue:), valid: EvictionPolicy.allCases.map(\.rawValue))
         partitioned = try read("cache.partitioned", doc.bool) ?? false
         order = try choice("execution.order", ExpertOrder.init(rawValue:), valid: ["ascending", "resident-first"]) ?? .ascendingID
-        exactLayers = try (read("execution.exact_layers", doc.numbers) ?? []).map { Int($0) }
-        lowPrecisionBelow = try read("execution.low_precision_below", doc.number) ?? 0.1
-        lowPrecisionRatio = try read("execution.low_precision_ratio", doc.number) ?? 4.25 / 16
-        guard lowPrecisionRatio > 0, lowPrecisionRatio <= 1 else {
-            throw fail(line("execution.low_precision_ratio"), "'execution.low_precision_ratio' must be within (0, 1]")
+        let layers = try read("execution.exact_layers", doc.numbers) ?? []
+        guard layers.allSatisfy({ $0 >= 0 && $0 < 4_096 && $0 == $0.rounded() }) else {
+            throw fail(line("execution.exact_layers"), "'execution.exact_layers' must list layer numbers 0…4095")
         }
-        chunkBytes = try read("bus.chunk_bytes", doc.integer)
-        if let chunkBytes, chunkBytes < 0 { throw fail(line("bus.chunk_bytes"), "'bus.chunk_bytes' must not be negative") }
-        gpus = try read("placement.gpus", doc.integer) ?? 4
-        guard (1...1024).contains(gpus) else { throw fail(line("placement.gpus"), "'placement.gpus' must be 1…1024") }
-        interconnectGBps = try read("placement.interconnect_gbps", doc.number) ?? 450
-        guard interconnectGBps > 0 else { throw fail(line("placement.interconnect_gbps"), "'placement.interconnect_gbps' must be positive") }
+        exactLayers = layers.map { Int($0) }
+        lowPrecisionBelow = try number("execution.low_precision_below", 0...1) ?? 0.1
+        lowPrecisionRatio = try number("execution.low_precision_ratio", 1e-3...1) ?? 4.25 / 16
+        chunkBytes = try integer("bus.chunk_bytes", ValidRange.chunkBytes)
+        gpus = try integer("placement.gpus", 1...1_024) ?? 4
+        interconnectGBps = try number("placement.interconnect_gbps", ValidRange.gbps) ?? 450
         replicate = try read("placement.replicate", doc.bool) ?? false
-        replicaSlots = try read("placement.replica_slots", doc.integer) ?? 2
-        draftTokens = try read("speculative_decoding.draft_tokens", doc.integer) ?? 4
-        guard (1...64).contains(draftTokens) else { throw fail(line("speculative_decoding.draft_tokens"), "'speculative_decoding.draft_tokens' must be 1…64") }
-        draftNanosecondsPerToken = Int(try read("speculative_decoding.draft_ns_per_token", doc.number) ?? 2_000_000)
-        guard draftNanosecondsPerToken > 0 else {
-            throw fail(line("speculative_decoding.draft_ns_per_token"), "'speculative_decoding.draft_ns_per_token' must be positive")
-        }
-        acceptance = try read("speculative_decoding.acceptance", doc.number) ?? 0.7
-        guard (0...1).contains(acceptance) else { throw fail(line("speculative_decoding.acceptance"), "'speculative_decoding.acceptance' must be within 0…1") }
+        replicaSlots = try integer("placement.replica_slots", 0...65_535) ?? 2
+        draftTokens = try integer("speculative_decoding.draft_tokens", 1...64) ?? 4
+        draftNanosecondsPerToken = Int(try number("speculative_decoding.draft_ns_per_token", 1...Double(ValidRange.costNs.upperBound)) ?? 2_000_000)
+        acceptance = try number("speculative_decoding.acceptance", 0...1) ?? 0.7
         prefetchDuringDraft = try read("speculative_decoding.prefetch", doc.bool) ?? true
         if mechanism == .speculativeDecoding, let predictor, !["oracle", "parametric"].contains(predictor) {
             throw fail(line("predictor.name"), "speculative decoding predicts the verified tokens' experts before any layer has run; use 'oracle' or 'parametric'")
         }
-        guard replicaSlots >= 0 else { throw fail(line("placement.replica_slots"), "'placement.replica_slots' must not be negative") }
     }
 
     /// The spec as a policy file.

@@ -8,7 +8,9 @@ import Darwin
 /// one row per routed expert in rank order, atomically (temp file + rename).
 ///
 /// Weights are printed as the shortest decimal that reads back to the same fp16 value,
-/// so import → export → import is lossless on ids and on weights at fp16 precision.
+/// so import → export → import is lossless on ids and on weights at fp16 precision. A
+/// synthetic trace's export starts with a provenance line (``Provenance``) so that its
+/// re-import is labelled synthetic too.
 public enum TraceExport {
     /// The two syntaxes of the long format.
     public enum Syntax: String, CaseIterable, Sendable {
@@ -35,6 +37,10 @@ public enum TraceExport {
                 throw TraceStoreError(file: output, problem: "could not be written (\(String(cString: strerror(errno))))", fix: "Check the disk space.")
             }
             text.removeAll(keepingCapacity: true)
+        }
+        if trace.metadata.synthetic {
+            let provenance = Provenance(synthetic: true, source: trace.metadata.source)
+            text += syntax == .csv ? provenance.csvComment : provenance.jsonLine
         }
         if syntax == .csv { text += "sequence,token,phase,layer,rank,expert,weight\n" }
         let names = trace.sequences.map { syntax == .jsonl ? jsonString($0.name) : csvField($0.name) }
@@ -77,9 +83,11 @@ public enum TraceExport {
         return rows
     }
 
-    /// A sequence name as a CSV field: names with a comma, quote or newline have those replaced by "_".
+    /// A sequence name as a CSV field: names with a comma, quote or newline have those replaced
+    /// by "_", and a leading "#" (which would make the row a comment) too.
     static func csvField(_ name: String) -> String {
-        String(name.map { $0 == "," || $0 == "\"" || $0.isNewline ? "_" : $0 })
+        let field = String(name.map { $0 == "," || $0 == "\"" || $0.isNewline ? "_" : $0 })
+        return field.first == "#" ? "_" + field.dropFirst() : field
     }
 
     /// A JSON string literal.

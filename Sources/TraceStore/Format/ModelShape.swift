@@ -56,13 +56,31 @@ public struct ModelShape: Equatable, Sendable {
             TraceStoreError(file: file, place: "model shape", problem: problem,
                             fix: "Pass --model with a preset (see `moesim models`) or fix the source's header.")
         }
-        guard layers > 0 else { throw fail("has \(layers) MoE layers") }
+        guard layers > 0, layers <= 4_096 else { throw fail("has \(layers) MoE layers (1…4096 supported)") }
         guard experts > 0, experts <= 65_535 else { throw fail("has \(experts) experts (1…65535 supported)") }
         guard topK > 0, topK <= experts else { throw fail("has top-k \(topK) for \(experts) experts") }
+        guard layers * topK <= 1 << 20 else { throw fail("routes \(layers * topK) decisions per token (layers × top-k; 1…1048576 supported)") }
+        if let nativeTopK, !(1...experts).contains(nativeTopK) { throw fail("has native top-k \(nativeTopK) for \(experts) experts") }
+        guard (0...64).contains(sharedExperts) else { throw fail("has \(sharedExperts) shared experts (0…64 supported)") }
+        if let hiddenSize, !ValidRange.hiddenSize.contains(hiddenSize) {
+            throw fail("has hidden size \(hiddenSize); valid: \(ValidRange.text(ValidRange.hiddenSize))")
+        }
+        if let expertIntermediateSize, !ValidRange.hiddenSize.contains(expertIntermediateSize) {
+            throw fail("has expert intermediate size \(expertIntermediateSize); valid: \(ValidRange.text(ValidRange.hiddenSize))")
+        }
         guard modelLayers.count == layers else { throw fail("maps \(modelLayers.count) model layers for \(layers) MoE layers") }
-        if let expertBytes, expertBytes.count != layers || expertBytes.contains(where: { $0 <= 0 }) {
-            throw fail("gives expert bytes for \(expertBytes.count) of \(layers) layers, or a non-positive size")
+        if let expertBytes, expertBytes.count != layers {
+            throw fail("gives expert bytes for \(expertBytes.count) of \(layers) layers")
+        }
+        if let bad = expertBytes?.firstIndex(where: { !ValidRange.expertBytes.contains($0) }) {
+            throw fail("gives layer \(bad) experts of \(expertBytes![bad]) bytes; valid: \(ValidRange.text(ValidRange.expertBytes)) (16 GiB)")
+        }
+        if let expertBytes, expertBytes.reduce(0, { $0 + $1 }) > ValidRange.routedExpertBytes / experts {
+            throw fail("has \(experts) experts per layer totalling more than 4 PiB (2^52 bytes): beyond what 64-bit byte counts of a run can sum")
         }
         if let denseBytes, denseBytes.count != layers { throw fail("gives dense bytes for \(denseBytes.count) of \(layers) layers") }
+        if let bad = denseBytes?.firstIndex(where: { !ValidRange.denseBytes.contains($0) }) {
+            throw fail("gives layer \(bad) dense weights of \(denseBytes![bad]) bytes; valid: \(ValidRange.text(ValidRange.denseBytes))")
+        }
     }
 }

@@ -50,7 +50,9 @@ extension TraceMetadata {
         }
         func int(_ key: String) throws -> Int {
             guard let text = meta[key] else { throw fail(key, "is missing") }
-            guard let value = Int(text), value >= 0 else { throw fail(key, "is '\(text)', not a non-negative integer") }
+            guard let value = Int(text), ValidRange.traceCount.contains(value) else {
+                throw fail(key, "is '\(text)'; valid: an integer in \(ValidRange.text(ValidRange.traceCount))")
+            }
             return value
         }
         func optionalInt(_ key: String) throws -> Int? { meta[key] == nil ? nil : try int(key) }
@@ -83,8 +85,9 @@ extension TraceMetadata {
             source: meta["source"] ?? "", license: meta["license"] ?? "unknown", notes: meta["notes"] ?? "",
             importer: meta["importer"] ?? "", createdBy: meta["created_by"] ?? "")
         metadata.absentDecisions = try optionalInt("absent_decisions") ?? 0
-        guard metadata.formatVersion == version else {
-            throw fail("format_version", "is \(version), but the file has \(metadata.absentDecisions) absent decisions (version 2 exactly when some are absent)")
+        metadata.formatVersion = version
+        if version <= 2, (metadata.absentDecisions > 0) != (version == 2) {
+            throw fail("format_version", "is \(version), but the file has \(metadata.absentDecisions) absent decisions (before version 3, version 2 exactly when some are absent)")
         }
         metadata.tokens = try int("tokens")
         metadata.prefillTokens = try int("prefill_tokens")
@@ -94,10 +97,15 @@ extension TraceMetadata {
         metadata.chunkTokens = try int("chunk_tokens")
         if let lookaheads = meta["prediction_lookaheads"], !lookaheads.isEmpty {
             metadata.predictionLookaheads = try lookaheads.split(separator: ",").map {
-                guard let d = Int($0), d >= 0 else { throw fail("prediction_lookaheads", "holds '\($0)'") }
+                guard let d = Int($0), (0..<layers).contains(d) else {
+                    throw fail("prediction_lookaheads", "holds '\($0)'; valid: lookaheads of 0…\(layers - 1) layers")
+                }
                 return d
             }
             metadata.predictionWidth = try int("prediction_width")
+            guard (1...shape.experts).contains(metadata.predictionWidth) else {
+                throw fail("prediction_width", "is \(metadata.predictionWidth); valid: 1…\(shape.experts) experts")
+            }
         }
         guard metadata.prefillTokens + metadata.decodeTokens == metadata.tokens else {
             throw fail("tokens", "is \(metadata.tokens) but prefill + decode = \(metadata.prefillTokens + metadata.decodeTokens)")

@@ -5,15 +5,17 @@
 public struct TraceMetadata: Equatable, Sendable {
     /// The `meta` value of `format`, so that other SQLite files are recognised as such.
     public static let formatName = "moesim-trace"
-    /// The newest version this build writes and reads: 2 adds absent token-layers (a token
-    /// that lacks some layers' routing). A trace with none is written as version 1, which
-    /// every reader since the first reads; this build reads both.
-    public static let currentFormatVersion = 2
+    /// The version this build writes: 3 adds a content checksum to every chunk and
+    /// prediction row. Version 2 added absent token-layers (a token that lacks some layers'
+    /// routing; version 1 files have none); version 3 files may hold them or not.
+    public static let currentFormatVersion = 3
     /// The versions this build reads.
-    public static let readableFormatVersions = 1...2
+    public static let readableFormatVersions = 1...3
 
-    /// Format version of the file: 2 when it holds absent token-layers, else 1.
-    public var formatVersion: Int { absentDecisions > 0 ? 2 : 1 }
+    /// Format version of the file: what a file read says; ``currentFormatVersion`` for one being written.
+    public var formatVersion = currentFormatVersion
+    /// Whether chunks and predictions carry content checksums (version 3 on).
+    public var hasContentChecksums: Bool { formatVersion >= 3 }
     /// The model shape the ids refer to.
     public var shape: ModelShape
     /// Whether fp16 gate weights are stored next to the ids.

@@ -34,8 +34,18 @@ enum WeightPayload {
             let planes = try reader.take(2 * count)
             chunk.weightBits.removeAll(keepingCapacity: true)
             chunk.weightBits.append(contentsOf: repeatElement(0, count: count))
-            chunk.weightBits.withUnsafeMutableBufferPointer { out in
-                for i in 0..<count { out[i] = UInt16(planes[i]) << 8 | UInt16(planes[count + i]) }
+            let anyOutside = chunk.weightBits.withUnsafeMutableBufferPointer { out -> Bool in
+                var outside = false
+                for i in 0..<count {
+                    let bits = UInt16(planes[i]) << 8 | UInt16(planes[count + i])
+                    out[i] = bits
+                    outside = outside || !isValidWeight(bits)
+                }
+                return outside
+            }
+            if anyOutside, let i = chunk.weightBits.firstIndex(where: { !isValidWeight($0) }) {
+                let weight = Float(Float16(bitPattern: chunk.weightBits[i]))
+                throw PayloadError("weight payload holds gate weight \(weight) (fp16 0x\(String(chunk.weightBits[i], radix: 16))) at layer \(i / (tokens * topK)); valid: finite and non-negative")
             }
         } catch is ByteReader.ShortRead {
             throw PayloadError("weight payload is truncated")
@@ -44,5 +54,12 @@ enum WeightPayload {
         } catch {
             throw PayloadError("weight payload: \(error)")
         }
+    }
+
+    /// A finite fp16 that is not below zero (−0 passes): exponent bits not all ones, sign
+    /// bit clear unless the magnitude is zero.
+    @inline(__always)
+    static func isValidWeight(_ bits: UInt16) -> Bool {
+        bits & 0x7C00 != 0x7C00 && (bits & 0x8000 == 0 || bits == 0x8000)
     }
 }

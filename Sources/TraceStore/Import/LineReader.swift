@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Reads a text file line by line through a fixed buffer, handing out each line's bytes
-/// without a trailing "\n" or "\r\n". Memory is the buffer plus the longest line.
+/// without a trailing "\n" or "\r\n" (and the first without a UTF-8 byte-order mark). Memory is the buffer plus the longest line.
 public final class LineReader {
     /// The file being read.
     public let path: String
@@ -77,6 +77,8 @@ public final class LineReader {
     private func emit<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
         lineNumber += 1
         if line.last == 0x0D { line.removeLast() }
+        // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the text.
+        if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
         return try line.withUnsafeBufferPointer(body)
     }
 }

@@ -18,6 +18,8 @@ struct LongFormatImporter: RoutingImporter {
     let syntax: Syntax
 
     static let columns = ["sequence", "token", "phase", "layer", "rank", "expert", "weight"]
+    /// The columns that hold numbers (JSON Lines must give them as JSON numbers).
+    static let numericColumns = ["token", "layer", "rank", "expert", "weight"]
 
     struct Row {
         var sequence: String
@@ -29,8 +31,9 @@ struct LongFormatImporter: RoutingImporter {
         var weight: Double?
     }
 
-    /// Calls `body` with every row of every input, in order.
-    func forEachRow(_ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
+    /// Calls `body` with every row of every input, in order, and `provenance` with the
+    /// provenance line `trace export` writes first for a synthetic trace.
+    func forEachRow(provenance: (TraceExport.Provenance) -> Void = { _ in }, _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
         for file in inputs {
             let reader = try LineReader(path: file)
             var columnIndex: [String: Int]?
@@ -41,6 +44,10 @@ struct LongFormatImporter: RoutingImporter {
                     throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
                 }
                 if text.allSatisfy(\.isWhitespace) { continue }
+                if syntax == .csv, text.first == "#" {
+                    if let found = TraceExport.Provenance(csvComment: text) { provenance(found) }
+                    continue
+                }
                 let row: Row
                 switch syntax {
                 case .csv:
@@ -56,14 +63,24 @@ struct LongFormatImporter: RoutingImporter {
                         columnIndex = index
                         continue
                     }
-                    guard fields.count >= index.count else {
+                    guard fields.count == index.count else {
                         throw TraceStoreError(file: file, place: place, problem: "has \(fields.count) fields where the header has \(index.count)",
-                                              fix: "Each row needs a value for every column (weight may be empty).")
+                                              fix: "Give each row exactly one value per header column (weight may be empty); a comma inside a value is not supported.")
                     }
                     row = try parse(fields: { index[$0].map { fields[$0] } }, file: file, place: place)
                 case .jsonl:
                     guard let object = try JSONInput.parse(Data(text.utf8), file: file, place: place) as? [String: Any] else {
                         throw TraceStoreError(file: file, place: place, problem: "is not a JSON object", fix: "Each line is one object with keys \(Self.columns.joined(separator: ", ")).")
+                    }
+                    if let found = TraceExport.Provenance(jsonObject: object) {
+                        provenance(found)
+                        continue
+                    }
+                    for key in Self.numericColumns {
+                        if let text = object[key] as? String {
+                            throw TraceStoreError(file: file, place: place, problem: "gives \(key) as the string \"\(text.prefix(40))\"",
+                                                  fix: "Write \(Self.numericColumns.joined(separator: ", ")) as JSON numbers (3, not \"3\").")
+                        }
                     }
                     row = try parse(fields: { key in
                         switch object[key] {
@@ -100,6 +117,10 @@ struct LongFormatImporter: RoutingImporter {
             guard let value = Double(text), value.isFinite else {
                 throw TraceStoreError(file: file, place: place, problem: "has weight '\(text)', not a number", fix: "Leave weight empty where it is unknown.")
             }
+            guard ValidRange.gateWeight.contains(Float(value)) else {
+                throw TraceStoreError(file: file, place: place, problem: "has weight \(text); valid: \(ValidRange.text(ValidRange.gateWeight))",
+                                      fix: "Gate weights are non-negative scores (softmax probabilities); store those, not logits.")
+            }
             weight = value
         }
         return Row(sequence: sequence, token: try number("token"), phase: phase, layer: try number("layer"),
@@ -109,7 +130,8 @@ struct LongFormatImporter: RoutingImporter {
     func prepare() throws -> TraceMetadata {
         var maxLayer = 0, maxRank = 0, maxExpert = 0
         var withWeights = 0, withoutWeights = 0
-        try forEachRow { row, _, _ in
+        var exported: TraceExport.Provenance?
+        try forEachRow(provenance: { exported = exported ?? $0 }) { row, _, _ in
             maxLayer = max(maxLayer, row.layer)
             maxRank = max(maxRank, row.rank)
             maxExpert = max(maxExpert, row.expert)
@@ -136,7 +158,10 @@ struct LongFormatImporter: RoutingImporter {
             if options.experts == nil { notes += " Experts per layer (\(experts)) inferred from the largest id; pass --experts or --model to set it." }
             shape = ModelShape(name: "unknown", layers: maxLayer + 1, experts: experts, topK: maxRank + 1)
         }
-        return TraceMetadata(shape: shape, hasWeights: withWeights > 0, synthetic: false,
+        if let exported, exported.synthetic {
+            notes += " Exported by moesim from a synthetic trace (\(exported.source)); the routing is synthetic."
+        }
+        return TraceMetadata(shape: shape, hasWeights: withWeights > 0, synthetic: exported?.synthetic ?? false,
                              source: inputs.map(lastComponent).joined(separator: ", "), notes: notes, importer: syntax == .csv ? "csv" : "jsonl")
     }
 

@@ -40,6 +40,8 @@ public struct TraceInfo: Codable, Equatable, Sendable {
     public var fileBytesPerDecision: Double
     public var predictionLookaheads: [Int]
     public var predictionWidth: Int
+    /// What `--verify` checked (nil without it).
+    public var verified: String?
 
     enum CodingKeys: String, CodingKey {
         case path, model, layers, experts, notes, importer, source, license, synthetic, provenance, tokens, sequences, chunks, decisions
@@ -49,11 +51,12 @@ public struct TraceInfo: Codable, Equatable, Sendable {
         case hasWeights = "has_weights", createdBy = "created_by", prefillTokens = "prefill_tokens", decodeTokens = "decode_tokens"
         case bytesPerDecision = "bytes_per_decision", bytesPerDecisionIds = "bytes_per_decision_ids"
         case fileBytesPerDecision = "file_bytes_per_decision", predictionLookaheads = "prediction_lookaheads"
-        case predictionWidth = "prediction_width"
+        case predictionWidth = "prediction_width", verified
     }
 
-    /// Reads the summary of `trace` (metadata and payload sizes; no routing is decoded).
-    public init(trace: TraceReader) throws {
+    /// Reads the summary of `trace` (metadata and payload sizes); with `verify`, every chunk
+    /// is decoded and checked too (``TraceVerification``).
+    public init(trace: TraceReader, verify: Bool = false) throws {
         let meta = trace.metadata
         let payload = try trace.payloadBytes()
         let decisions = max(meta.decisions, 1)
@@ -88,6 +91,7 @@ public struct TraceInfo: Codable, Equatable, Sendable {
         fileBytesPerDecision = Double(trace.fileBytes) / Double(decisions)
         predictionLookaheads = meta.predictionLookaheads
         predictionWidth = meta.predictionWidth
+        verified = verify ? try TraceVerification.run(trace) : nil
     }
 
     /// The human-readable summary.
@@ -119,6 +123,7 @@ public struct TraceInfo: Codable, Equatable, Sendable {
             "importer    \(importer) (\(createdBy.first?.isNumber == true ? "moesim " + createdBy : createdBy))",
         ]
         if !notes.isEmpty { lines.append("notes       \(notes)") }
+        if let verified { lines.append("verified    \(verified)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -50,6 +50,25 @@ public enum AtomicFile {
         try commit(temporary, to: path)
     }
 
+    /// Throws when writing `output` (or its `.partial` file) would replace one of `inputs`:
+    /// the same file by device and inode, so another spelling of a path or a hard link is
+    /// caught too. `flag` names the option that gave `output`.
+    public static func refuseOverwriting(inputs: [String], output: String, flag: String = "-o") throws {
+        for target in [output, temporaryPath(for: output)] {
+            var written = stat()
+            guard stat(target, &written) == 0 else { continue }
+            for input in inputs {
+                var read = stat()
+                if stat(input, &read) == 0, read.st_dev == written.st_dev, read.st_ino == written.st_ino {
+                    throw TraceStoreError(file: output, place: flag,
+                                          problem: target == output ? "is also an input (\(input)): writing it would destroy that input"
+                                                                    : "would be written through \(target), which is an input (\(input))",
+                                          fix: "Choose an output path that is not one of the inputs.")
+                }
+            }
+        }
+    }
+
     /// Removes `path` if it exists.
     public static func remove(_ path: String) {
         unlink(path)

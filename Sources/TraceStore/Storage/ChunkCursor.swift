@@ -8,6 +8,8 @@ public final class ChunkCursor {
     private let predictionRows: SQLiteStatement?
     private let decompressor = ZstdDecompressor()
     private var payload: [UInt8] = []
+    /// Whether rows carry content checksums to check (format version 3 on).
+    private let verifies: Bool
     private var expectedIndex = 0
     private var tokensSeen = 0
     private let startChunk: Int
@@ -18,9 +20,11 @@ public final class ChunkCursor {
         self.reader = reader
         self.startChunk = startChunk
         expectedIndex = startChunk
-        rows = try reader.database.prepare("SELECT id, tokens, routing, weights FROM chunks WHERE id >= ? ORDER BY id")
+        verifies = reader.metadata.hasContentChecksums
+        let checksum = verifies ? "checksum" : "NULL"
+        rows = try reader.database.prepare("SELECT id, tokens, routing, weights, \(checksum) FROM chunks WHERE id >= ? ORDER BY id")
         try rows.bind(1, startChunk)
-        predictionRows = lookaheads.isEmpty ? nil : try reader.database.prepare("SELECT data FROM predictions WHERE chunk = ? AND lookahead = ?")
+        predictionRows = lookaheads.isEmpty ? nil : try reader.database.prepare("SELECT data, \(checksum) FROM predictions WHERE chunk = ? AND lookahead = ?")
         let meta = reader.metadata
         predictions = lookaheads.map { PredictionChunk(layers: meta.shape.layers, lookahead: $0, width: meta.predictionWidth) }
     }
@@ -52,6 +56,8 @@ public final class ChunkCursor {
         let maxTokens = max(meta.chunkTokens, 1)
         let routingLimit = 17 + 12 * maxTokens + maxTokens + 2 * shape.layers * maxTokens * shape.topK
         try inflate(rows, column: 2, what: "routing", limit: routingLimit, place: place)
+        var checksum = PayloadChecksum()
+        if verifies { checksum.add(payload) }
         do {
             try payload.withUnsafeBytes { bytes in
                 try RoutingPayload.decode(bytes, index: index, experts: shape.experts, maxTokens: maxTokens, into: &chunk)
@@ -65,12 +71,14 @@ public final class ChunkCursor {
         if meta.hasWeights {
             guard !rows.isNull(3) else { throw reader.corrupt(place, "has no weights though the trace has weights") }
             try inflate(rows, column: 3, what: "weight", limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
+            if verifies { checksum.add(payload) }
             do {
                 try payload.withUnsafeBytes { bytes in try WeightPayload.decode(bytes, into: &chunk) }
             } catch let error as PayloadError {
                 throw reader.corrupt(place, error.problem)
             }
         }
+        if verifies { try check(checksum, against: rows, column: 4, what: "routing and weights", place: place) }
         if let predictionRows {
             for i in predictions.indices {
                 predictionRows.reset()
@@ -80,6 +88,11 @@ public final class ChunkCursor {
                     throw reader.corrupt(place, "has no predictions at lookahead \(predictions[i].lookahead)")
                 }
                 try inflate(predictionRows, column: 0, what: "prediction", limit: 15 + 2 * shape.layers * tokens * predictions[i].width, place: place)
+                if verifies {
+                    var sum = PayloadChecksum()
+                    sum.add(payload)
+                    try check(sum, against: predictionRows, column: 1, what: "lookahead-\(predictions[i].lookahead) predictions", place: place)
+                }
                 do {
                     try payload.withUnsafeBytes { bytes in
                         try PredictionPayload.decode(bytes, experts: shape.experts, tokens: tokens, into: &predictions[i])
@@ -92,6 +105,14 @@ public final class ChunkCursor {
         expectedIndex += 1
         tokensSeen += tokens
         return true
+    }
+
+    /// Compares a decoded payload's checksum with the one its row stores.
+    private func check(_ checksum: PayloadChecksum, against row: SQLiteStatement, column: Int32, what: String, place: String) throws {
+        guard !row.isNull(column) else { throw reader.corrupt(place, "has no content checksum (format version \(reader.metadata.formatVersion) stores one per row)") }
+        guard Int64(row.int(column)) == checksum.stored else {
+            throw reader.corrupt(place, "decodes to \(what) whose content checksum differs from the one stored: the blob was altered after it was written")
+        }
     }
 
     private func inflate(_ statement: SQLiteStatement, column: Int32, what: String, limit: Int, place: String) throws {

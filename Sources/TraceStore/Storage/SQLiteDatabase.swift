@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A thin, owning wrapper over one `sqlite3` connection.
 ///
@@ -20,6 +25,10 @@ public final class SQLiteDatabase {
     /// Opens `path`. Throws a ``TraceStoreError`` naming the file when SQLite cannot.
     public init(path: String, mode: Mode) throws {
         self.path = path
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            throw TraceStoreError(file: path, problem: "is a folder, not a trace or results file", fix: "Pass the .sqlite file itself.")
+        }
         var db: OpaquePointer?
         let flags: Int32
         switch mode {

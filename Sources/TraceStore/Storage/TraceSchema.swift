@@ -1,4 +1,5 @@
-/// The SQL schema of a trace file, format version 1 (traces/FORMAT.md).
+/// The SQL schema of a trace file, format version 3 (traces/FORMAT.md); versions 1 and 2
+/// lack the `checksum` columns.
 enum TraceSchema {
     /// SQLite page size: large pages keep the overflow-page overhead of ~100 KB blobs small.
     static let pageSize = 16_384
@@ -23,13 +24,15 @@ enum TraceSchema {
             first_sequence INTEGER NOT NULL,
             tokens INTEGER NOT NULL,
             routing BLOB NOT NULL,
-            weights BLOB
+            weights BLOB,
+            checksum INTEGER
         );
         CREATE TABLE predictions (
             chunk INTEGER NOT NULL,
             lookahead INTEGER NOT NULL,
             width INTEGER NOT NULL,
             data BLOB NOT NULL,
+            checksum INTEGER,
             PRIMARY KEY (chunk, lookahead)
         ) WITHOUT ROWID;
         """

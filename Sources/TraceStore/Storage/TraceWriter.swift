@@ -66,8 +66,8 @@ public final class TraceWriter {
             try database.execute("PRAGMA page_size = \(TraceSchema.pageSize); PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
             try database.execute(TraceSchema.create)
             try database.execute("BEGIN")
-            insertChunk = try database.prepare("INSERT INTO chunks (id, first_sequence, tokens, routing, weights) VALUES (?, ?, ?, ?, ?)")
-            insertPrediction = try database.prepare("INSERT INTO predictions (chunk, lookahead, width, data) VALUES (?, ?, ?, ?)")
+            insertChunk = try database.prepare("INSERT INTO chunks (id, first_sequence, tokens, routing, weights, checksum) VALUES (?, ?, ?, ?, ?, ?)")
+            insertPrediction = try database.prepare("INSERT INTO predictions (chunk, lookahead, width, data, checksum) VALUES (?, ?, ?, ?, ?)")
         } catch {
             AtomicFile.remove(temporaryPath)
             throw error
@@ -139,8 +139,8 @@ public final class TraceWriter {
                 for q in 0..<r where ids[layer * k + q] == id {
                     throw InvalidToken(problem: "routes layer \(layer) to expert \(id) twice in one top-\(k)")
                 }
-                if let weights, !weights[layer * k + r].isFinite {
-                    throw InvalidToken(problem: "has a gate weight that is not a finite number at layer \(layer)")
+                if let weights, !ValidRange.gateWeight.contains(weights[layer * k + r]) {
+                    throw InvalidToken(problem: "has gate weight \(weights[layer * k + r]) at layer \(layer); valid: \(ValidRange.text(ValidRange.gateWeight)) (fp16, non-negative)")
                 }
             }
         }
@@ -259,16 +259,21 @@ public final class TraceWriter {
                 }
             }
         }
-        let routing = compressor.compress(RoutingPayload.encode(chunk, experts: shape.experts))
+        let routingPayload = RoutingPayload.encode(chunk, experts: shape.experts)
+        var checksum = PayloadChecksum()
+        checksum.add(routingPayload)
         try insertChunk.bind(1, chunk.index)
         try insertChunk.bind(2, stagedRuns[0].sequence)
         try insertChunk.bind(3, tokens)
-        try insertChunk.bind(4, routing)
+        try insertChunk.bind(4, compressor.compress(routingPayload))
         if metadata.hasWeights {
-            try insertChunk.bind(5, compressor.compress(WeightPayload.encode(chunk)))
+            let weightPayload = WeightPayload.encode(chunk)
+            checksum.add(weightPayload)
+            try insertChunk.bind(5, compressor.compress(weightPayload))
         } else {
             try insertChunk.bindNull(5)
         }
+        try insertChunk.bind(6, Int(checksum.stored))
         try insertChunk.run()
         try flushPredictions(tokens: tokens)
         metadata.chunks += 1
@@ -295,7 +300,11 @@ public final class TraceWriter {
             try insertPrediction.bind(1, metadata.chunks)
             try insertPrediction.bind(2, lookahead)
             try insertPrediction.bind(3, width)
-            try insertPrediction.bind(4, compressor.compress(PredictionPayload.encode(predictionChunks[i], experts: shape.experts)))
+            let payload = PredictionPayload.encode(predictionChunks[i], experts: shape.experts)
+            var checksum = PayloadChecksum()
+            checksum.add(payload)
+            try insertPrediction.bind(4, compressor.compress(payload))
+            try insertPrediction.bind(5, Int(checksum.stored))
             try insertPrediction.run()
             stagedPredictions[i].removeAll(keepingCapacity: true)
         }

@@ -65,7 +65,7 @@ struct EngineCommandTests {
         let added = try #require(long["tpot_ms"] as? Double) - #require(short["tpot_ms"] as? Double)
         #expect(added > 5 && added < 15)
         let negative = try CLI.run(["simulate", "--trace", trace, "--context=-1"])
-        #expect(negative.status == 2 && negative.stderr.contains("--context must be within"))
+        #expect(negative.status == 2 && negative.stderr.contains("--context is -1; valid: 0…1073741824"))
     }
 
     @Test("--cache-mib auto gives the cache what the run leaves of GPU memory, and says how")
@@ -83,8 +83,8 @@ struct EngineCommandTests {
     @Test("a run that does not fit in GPU memory is refused with the figures", arguments: [
         (["--policy", "all-resident"], "every expert resident (54.00 GiB) does not fit on NVIDIA RTX A6000"),
         (["--cache-mib", "47000"], "an expert cache of 45.90 GiB does not fit"),
-        (["--cache-mib", "1e13"], "beyond any GPU"),
-        (["--cache-gb", "inf"], "must be positive"),
+        (["--cache-mib", "1e13"], "--cache-mib is 10000000000000.0; valid: above 0 up to 1099511627776"),
+        (["--cache-gb", "inf"], "--cache-gb is inf; valid: above 0"),
     ])
     func doesNotFit(arguments: [String], message: String) throws {
         let trace = try Self.qwenTrace()

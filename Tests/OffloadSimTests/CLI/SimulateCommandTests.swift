@@ -49,10 +49,13 @@ struct SimulateCommandTests {
         (["--policy", "psychic"], "Valid policies:"),
         (["--eviction", "clock"], "Valid rules:"),
         (["--model", "qwen3-30b-a3b"], "has 26 MoE layers × 64 experts, but qwen3-30b-a3b has 48 × 128"),
-        (["--cache-mib", "0"], "must be positive"),
-        (["--cache-mib=-5"], "must be positive"),
+        (["--cache-mib", "0"], "--cache-mib is 0.0; valid: above 0"),
+        (["--cache-mib=-5"], "--cache-mib is -5.0; valid: above 0"),
+        (["--cache-mib", "-100"], "--cache-mib is -100.0; valid: above 0"),
         (["--cache-mib", "10"], "holds less than one expert"),
-        (["--batch", "0"], "--batch must be at least 1"),
+        (["--batch", "0"], "--batch is 0; valid: 1…65536"),
+        (["--batch", "1000000000"], "--batch is 1000000000; valid: 1…65536"),
+        (["--batch", "-3"], "--batch is -3; valid: 1…65536"),
     ])
     func badInput(arguments: [String], message: String) throws {
         let result = try CLI.run(["simulate", "--trace", Self.demo] + arguments)

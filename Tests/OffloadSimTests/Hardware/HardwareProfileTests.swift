@@ -44,7 +44,7 @@ struct HardwareProfileTests {
         #expect {
             _ = try HardwareProfile(toml: text, file: "p.toml")
         } throws: { error in
-            (error as? TOMLFileError)?.problem.contains("'bus.h2d_gbps' must be positive") == true && (error as? TOMLFileError)?.line ?? 0 > 0
+            (error as? TOMLFileError)?.problem.contains("'bus.h2d_gbps' is 0.0; valid: 0.001…1000000") == true && (error as? TOMLFileError)?.line ?? 0 > 0
         }
     }
 

@@ -23,7 +23,7 @@ struct PolicySpecTests {
         ("name = \"x\"\nmechanism = \"prefetch\"\n[predictor]\nname = \"crystal-ball\"\n", 4, "valid: recorded, oracle"),
         ("name = \"x\"\nmechanism = \"teleport\"\n", 2, "valid: on-demand, prefetch"),
         ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nsize = 3\n", 4, "unknown key 'cache.size'"),
-        ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nmib = -1\n", 4, "'cache.mib' must be positive"),
+        ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nmib = -1\n", 4, "'cache.mib' is -1.0; valid: above 0 up to 1099511627776"),
         ("name = \"x\"\nmechanism = \"speculative\"\n", 0, "needs 'predictor.name'"),
     ])
     func badFiles(text: String, line: Int, message: String) {

@@ -43,4 +43,22 @@ struct TraceExportTests {
         #expect(lines[1] == "s0,0,prefill,0,0,0,0.75")
         #expect(lines[2] == "s0,0,prefill,0,1,1,0.25")
     }
+
+    @Test("a synthetic trace's export re-imports as synthetic, in both syntaxes", arguments: [TraceExport.Syntax.csv, .jsonl])
+    func syntheticLabelSurvives(syntax: TraceExport.Syntax) throws {
+        let folder = Fixtures.temporaryFolder()
+        let request = TraceSynthesis.Request(model: ModelPreset.named("mixtral-8x7b"), tokens: 40, seed: 5, like: nil, prefill: 4, decode: 16)
+        let synthetic = try TraceSynthesis.run(request, output: folder + "/s.sqlite")
+        #expect(synthetic.synthetic)
+        try TraceExport.run(trace: TraceReader(path: folder + "/s.sqlite"), syntax: syntax, output: folder + "/s.\(syntax)")
+        let format: ImportFormat = syntax == .csv ? .csv : .jsonl
+        let back = try TraceImport.run(format: format, inputs: [folder + "/s.\(syntax)"], output: folder + "/b.sqlite", options: ImportOptions())
+        #expect(back.metadata.synthetic && back.metadata.provenanceLabel == "synthetic")
+        #expect(back.metadata.notes.contains("Exported by moesim from a synthetic trace (\(synthetic.source))"))
+        #expect(try Fixtures.tokens(of: folder + "/b.sqlite").map(\.ids) == Fixtures.tokens(of: folder + "/s.sqlite").map(\.ids))
+        // A real trace's export carries no provenance line and re-imports as real.
+        try Fixtures.tinyTrace(at: folder + "/r.sqlite")
+        try TraceExport.run(trace: TraceReader(path: folder + "/r.sqlite"), syntax: syntax, output: folder + "/r.\(syntax)")
+        #expect(try !TraceImport.run(format: format, inputs: [folder + "/r.\(syntax)"], output: folder + "/r2.sqlite", options: ImportOptions(experts: 8)).metadata.synthetic)
+    }
 }

@@ -105,4 +105,23 @@ struct LongFormatImportTests {
         }
         #expect(emptyError?.file == empty)
     }
+
+    @Test("a UTF-8 byte-order mark and # comment lines are not data")
+    func byteOrderMarkAndComments() throws {
+        let folder = Fixtures.temporaryFolder()
+        let plain = Fixtures.write(csv, to: "plain.csv", in: folder)
+        let marked = folder + "/marked.csv"
+        let text = "# exported by a spreadsheet\n" + csv.replacingOccurrences(of: "b,0,decode,0,0,7", with: "# a note\nb,0,decode,0,0,7")
+        _ = FileManager.default.createFile(atPath: marked, contents: Data([0xEF, 0xBB, 0xBF]) + Data(text.utf8))
+        _ = try TraceImport.run(format: .csv, inputs: [plain], output: folder + "/plain.sqlite", options: ImportOptions(experts: 8))
+        _ = try TraceImport.run(format: .csv, inputs: [marked], output: folder + "/marked.sqlite", options: ImportOptions(experts: 8))
+        let expected = try Fixtures.tokens(of: folder + "/plain.sqlite")
+        let got = try Fixtures.tokens(of: folder + "/marked.sqlite")
+        #expect(got.map(\.ids) == expected.map(\.ids) && got.map(\.weights) == expected.map(\.weights))
+
+        // Without the fix the mark glued itself to the first column's name.
+        let header = folder + "/header.csv"
+        _ = FileManager.default.createFile(atPath: header, contents: Data([0xEF, 0xBB, 0xBF]) + Data(csv.utf8))
+        #expect(try TraceImport.run(format: .csv, inputs: [header], output: folder + "/h.sqlite", options: ImportOptions(experts: 8)).metadata.tokens == 3)
+    }
 }

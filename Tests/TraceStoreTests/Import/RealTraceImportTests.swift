@@ -67,7 +67,7 @@ struct RealTraceImportTests {
         #expect(result.incompleteTokens == 27)
         #expect(result.metadata.prefillTokens == 28)
         #expect(result.metadata.absentDecisions == 27 * 6)
-        #expect(result.metadata.formatVersion == 2)
+        #expect(result.metadata.formatVersion == 3)
         #expect(result.metadata.notes.contains("--lenient kept 27 tokens that lack some layers"))
         let first = try Fixtures.tokens(of: output).first { $0.phase == .decode }!
         // turn 0, step 28, layer 0 of qwen.route.csv: experts 60, 49, … in slot order (slot order is weight order there).

@@ -21,12 +21,12 @@ struct AbsentLayerTests {
         return try writer.finish()
     }
 
-    @Test("the reader gives back which token-layers are absent, and the trace says version 2 and how many decisions",
+    @Test("the reader gives back which token-layers are absent, and the trace says how many decisions",
           arguments: [true, false])
     func roundTrip(weights: Bool) throws {
         let path = Fixtures.temporaryFolder() + "/absent.sqlite"
         let written = try Self.write(at: path, weights: weights)
-        #expect(written.formatVersion == 2)
+        #expect(written.formatVersion == 3)
         // Per sequence: 1 layer of token 1 and 2 of token 3, × top-2.
         #expect(written.absentDecisions == 2 * 3 * 2)
         let reader = try TraceReader(path: path)
@@ -51,12 +51,22 @@ struct AbsentLayerTests {
         #expect(absent.map { $0.1 } == [2, 0, 1, 2, 0, 1])
     }
 
-    @Test("a trace without absent layers is still written as version 1")
-    func versionOneWithoutAbsence() throws {
-        let path = Fixtures.temporaryFolder() + "/plain.sqlite"
+    @Test("a version-1 file, without checksum columns, still reads token for token")
+    func versionOneStillReads() throws {
+        let folder = Fixtures.temporaryFolder()
+        let path = folder + "/plain.sqlite"
         let written = try Fixtures.tinyTrace(at: path)
-        #expect(written.formatVersion == 1 && written.absentDecisions == 0)
-        #expect(try TraceReader(path: path).metadata.formatVersion == 1)
+        #expect(written.formatVersion == 3 && written.absentDecisions == 0)
+        let old = folder + "/v1.sqlite"
+        try FileManager.default.copyItem(atPath: path, toPath: old)
+        try SQLiteDatabase(path: old, mode: .readWriteCreate).execute("""
+            ALTER TABLE chunks DROP COLUMN checksum; ALTER TABLE predictions DROP COLUMN checksum;
+            UPDATE meta SET value = '1' WHERE key = 'format_version'
+            """)
+        let reader = try TraceReader(path: old)
+        #expect(reader.metadata.formatVersion == 1 && !reader.metadata.hasContentChecksums)
+        #expect(try Fixtures.tokens(of: old).map(\.ids) == Fixtures.tokens(of: path).map(\.ids))
+        #expect(try TraceVerification.run(reader).contains("format version 1 stores no content checksums"))
     }
 
     @Test("a token that lacks every layer is refused")
