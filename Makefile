@@ -1,7 +1,8 @@
 # moesim — build, demo and test.
 #
 #   make demo   build (release) and run the main job on the bundled trace
-#   make test   build and run the test suite
+#   make test   build and run the test suite (and a short seeded fuzzer pass)
+#   make fuzz   run the fuzzer's targets for FUZZ_SECONDS each
 #
 # Both install the system libraries they need (libsqlite3-dev, libzstd-dev, pkg-config)
 # when they are missing and we are root or have sudo; `make test` also installs Chromium
@@ -19,7 +20,7 @@ PYTHON ?= python3
 VENV = .build-py/venv
 PY_REQUIREMENTS = notebooks-export/requirements.txt traces/record/requirements.txt
 
-.PHONY: demo test test-deps test-recorder apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
+.PHONY: demo test test-deps test-recorder fuzz fuzz-smoke apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -60,6 +61,22 @@ demo: release
 test: deps test-deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test --parallel
 	$(MAKE) --no-print-directory test-recorder
+	$(MAKE) --no-print-directory fuzz-smoke
+
+# The fuzzer (Fuzz/, a separate package built with -sanitize=fuzzer into .build-fuzz):
+# `fuzz` runs every target for FUZZ_SECONDS in parallel and lists crashes; `fuzz-smoke`
+# runs FUZZ_RUNS inputs per target from seed 1 and fails on any crash (part of `make test`).
+FUZZ_SECONDS ?= 600
+FUZZ_RUNS ?= 2000
+fuzz: deps
+	Fuzz/fuzz.sh build release
+	Fuzz/fuzz.sh corpus release
+	Fuzz/fuzz.sh run release $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	Fuzz/fuzz.sh build debug
+	Fuzz/fuzz.sh corpus debug
+	Fuzz/fuzz.sh smoke debug $(FUZZ_RUNS)
 
 test-deps: $(VENV)/installed
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_TEST_PACKAGES)"

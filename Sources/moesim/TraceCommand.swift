@@ -57,7 +57,7 @@ struct TraceImportCommand: ParsableCommand {
     var level: Int32 = 19
 
     func validate() throws {
-        guard chunkTokens >= 1, chunkTokens <= 1 << 20 else { throw ValidationError("--chunk-tokens must be in 1…1048576.") }
+        try OptionRange.check(chunkTokens, ValidRange.chunkTokens, "--chunk-tokens")
         guard (1...22).contains(level) else { throw ValidationError("--level must be in 1…22.") }
         if let phase, Phase(text: Substring(phase)) == nil { throw ValidationError("--phase must be prefill or decode.") }
         if let experts, experts < 1 || experts > 65_535 { throw ValidationError("--experts must be in 1…65535.") }

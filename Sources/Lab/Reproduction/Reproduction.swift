@@ -108,8 +108,12 @@ public struct Reproduction: Sendable {
         if let path = try read("trace.path", doc.string) {
             trace = .file(path.hasPrefix("/") ? path : folder + "/" + path)
         } else if let model = try read("trace.synthesize", doc.string) {
-            trace = .synthesis(model: model, tokens: try required("trace.tokens", doc.integer), prefill: try required("trace.prefill", doc.integer),
-                               decode: try required("trace.decode", doc.integer), seed: UInt64(try read("trace.seed", doc.integer) ?? 1))
+            func count(_ key: String, _ range: ClosedRange<Int>) throws -> Int {
+                try required(key) { try doc.integer($0, in: range) }
+            }
+            trace = .synthesis(model: model, tokens: try count("trace.tokens", 1...(1 << 31)), prefill: try count("trace.prefill", ValidRange.context),
+                               decode: try count("trace.decode", ValidRange.context),
+                               seed: UInt64(try read("trace.seed") { try doc.integer($0, in: 0...Int.max) } ?? 1))
         } else {
             throw fail(0, "names no trace: give trace.path or trace.synthesize with tokens, prefill, decode and seed")
         }
@@ -130,6 +134,7 @@ public struct Reproduction: Sendable {
                 case (.bool, .bool(let flag)): value = .bool(flag)
                 default: throw fail(entry.line, "'\(key)' must be \(parameter.kind) (\(parameter.summary)), not \(entry.value)")
                 }
+                if let problem = parameter.problem(with: value) { throw fail(entry.line, "'\(key)' \(problem) (\(parameter.summary))") }
                 // Files named in a reproduction live beside it.
                 if [.policy, .hardware, .engine].contains(parameter), case .string(let text) = value, text.hasSuffix(".toml"), !text.hasPrefix("/") {
                     value = .string(folder + "/" + text)

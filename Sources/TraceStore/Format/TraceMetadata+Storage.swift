@@ -95,6 +95,10 @@ extension TraceMetadata {
         metadata.sequences = try int("sequences")
         metadata.chunks = try int("chunks")
         metadata.chunkTokens = try int("chunk_tokens")
+        guard metadata.chunkTokens <= ValidRange.chunkTokens.upperBound,
+              metadata.chunkTokens * shape.decisionsPerToken <= ValidRange.chunkDecisions else {
+            throw fail("chunk_tokens", "is \(metadata.chunkTokens): chunks of up to \(ValidRange.chunkTokens.upperBound) tokens and \(ValidRange.chunkDecisions) decisions (tokens × layers × top-k) are read")
+        }
         if let lookaheads = meta["prediction_lookaheads"], !lookaheads.isEmpty {
             metadata.predictionLookaheads = try lookaheads.split(separator: ",").map {
                 guard let d = Int($0), (0..<layers).contains(d) else {

@@ -54,7 +54,11 @@ public final class ChunkCursor {
         let tokens = rows.int(1)
         let shape = meta.shape
         let maxTokens = max(meta.chunkTokens, 1)
-        let routingLimit = 17 + 12 * maxTokens + maxTokens + 2 * shape.layers * maxTokens * shape.topK
+        guard (1...maxTokens).contains(tokens) else {
+            throw reader.corrupt(place, "says it holds \(tokens) tokens; chunks of this trace hold 1…\(maxTokens) (meta 'chunk_tokens')")
+        }
+        // Bounded by the row's tokens, so that a frame cannot make the reader allocate more.
+        let routingLimit = 17 + 13 * tokens + 2 * shape.layers * tokens * shape.topK
         try inflate(rows, column: 2, what: "routing", limit: routingLimit, place: place)
         var checksum = PayloadChecksum()
         if verifies { checksum.add(payload) }

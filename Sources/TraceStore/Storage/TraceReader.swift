@@ -43,7 +43,16 @@ public final class TraceReader {
             throw TraceStoreError(file: path, problem: "is an SQLite file but not a moesim trace (\(error.problem))",
                                   fix: "Import the source with `moesim trace import --format F INPUT -o OUT` first.")
         }
-        metadata = try TraceMetadata.decode(meta: meta, layerRows: layerRows, file: path)
+        let metadata = try TraceMetadata.decode(meta: meta, layerRows: layerRows, file: path)
+        self.metadata = metadata
+        if let bad = sequences.first(where: {
+            !ValidRange.traceCount.contains($0.prefillTokens) || !ValidRange.traceCount.contains($0.decodeTokens)
+                || !(0...metadata.chunks).contains($0.firstChunk)
+        }) {
+            throw TraceStoreError(file: path, place: "table 'sequences', row \(bad.id)",
+                                  problem: "has \(bad.prefillTokens) prompt and \(bad.decodeTokens) generated tokens from chunk \(bad.firstChunk); valid: token counts in \(ValidRange.text(ValidRange.traceCount)), a chunk of 0…\(metadata.chunks)",
+                                  fix: "The file is damaged; re-create it with `moesim trace import`.")
+        }
         guard sequences.count == metadata.sequences,
               sequences.enumerated().allSatisfy({ $0.offset == $0.element.id }),
               sequences.reduce(0, { $0 + $1.tokens }) == metadata.tokens

@@ -58,6 +58,10 @@ public final class TraceWriter {
         precondition(options.chunkTokens >= 1)
         self.path = path
         self.metadata = metadata
+        // A chunk holds at most ValidRange.chunkDecisions decisions (what readers accept).
+        var options = options
+        options.chunkTokens = min(options.chunkTokens, ValidRange.chunkTokens.upperBound,
+                                  max(1, ValidRange.chunkDecisions / metadata.shape.decisionsPerToken))
         self.options = options
         temporaryPath = AtomicFile.temporaryPath(for: path)
         AtomicFile.remove(temporaryPath)

@@ -11,6 +11,11 @@ public enum ValidRange {
     public static let routedExpertBytes = 1 << 52
     /// A model's hidden size or an expert's intermediate size.
     public static let hiddenSize = 1...(1 << 22)
+    /// Tokens in one chunk of a trace (`chunk_tokens`; `trace import --chunk-tokens`).
+    public static let chunkTokens = 1...(1 << 20)
+    /// Routed decisions in one chunk (tokens × layers × top-k): 2^28, so that a chunk's
+    /// decoded payloads stay below about 1 GiB whatever its metadata claims.
+    public static let chunkDecisions = 1 << 28
     /// A count in a trace's metadata (tokens, sequences, chunks).
     public static let traceCount = 0...(1 << 40)
     /// Bytes of one layer's dense weights.

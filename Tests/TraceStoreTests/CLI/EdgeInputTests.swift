@@ -76,11 +76,18 @@ struct EdgeInputTests {
                           saying: "model shape: gives layer 0 experts of 9223372036854775000 bytes; valid: 1…17179869184")
     }
 
-    @Test("trace counts beyond 2^40 are refused before any sum can overflow")
-    func hugeCounts() throws {
+    @Test("trace counts beyond their ranges are refused before any sum can overflow", arguments: [
+        ("UPDATE meta SET value = '9223372036854775807' WHERE key = 'prefill_tokens'",
+         "meta key 'prefill_tokens': is '9223372036854775807'; valid: an integer in 0…1099511627776"),
+        ("UPDATE sequences SET prefill_tokens = 9223372036854775807, decode_tokens = 9223372036854775807 WHERE id = 0",
+         "table 'sequences', row 0: has 9223372036854775807 prompt and 9223372036854775807 generated tokens"),
+        ("UPDATE meta SET value = '1048577' WHERE key = 'chunk_tokens'", "meta key 'chunk_tokens': is 1048577"),
+        ("UPDATE chunks SET tokens = 1000000 WHERE id = 0", "chunk 0: says it holds 1000000 tokens; chunks of this trace hold 1…4"),
+    ])
+    func hugeCounts(sql: String, message: String) throws {
         let (folder, path) = try Self.tinyTrace()
-        try SQLiteDatabase(path: path, mode: .readWriteCreate).execute("UPDATE meta SET value = '9223372036854775807' WHERE key = 'prefill_tokens'")
-        try expectRefusal(["trace", "info", path], in: folder, saying: "meta key 'prefill_tokens': is '9223372036854775807'; valid: an integer in 0…1099511627776")
+        try SQLiteDatabase(path: path, mode: .readWriteCreate).execute(sql)
+        try expectRefusal(["trace", "stats", path], in: folder, saying: message)
     }
 
     @Test("an output path that is one of the inputs is refused and the input survives", arguments: [
