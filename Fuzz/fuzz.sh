@@ -20,7 +20,7 @@ binary="$out/$config/MoesimFuzz"
 # on: MOESIM_FUZZ_TARGET=T .build-fuzz/CONFIG/MoesimFuzz ARTIFACT).
 export SWIFT_BACKTRACE=enable=no
 # Per input: 10 s before it counts as a hang; 2 GiB of memory in all, 1 GiB in one allocation.
-limits=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=262144)
+limits=(-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=262144 -dict=Fuzz/dictionaries/numbers.dict)
 
 build() {
   "$SWIFT" build --package-path Fuzz -c "$config" --build-path "$out" -Xswiftc -sanitize=fuzzer

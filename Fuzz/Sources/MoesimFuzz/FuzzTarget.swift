@@ -7,7 +7,7 @@ import TraceStore
 enum FuzzTarget: String, CaseIterable {
     /// The input is a whole trace file (SQLite bytes).
     case traceFile = "trace-file"
-    /// The input edits a valid trace's `meta`, `layers`, `sequences` and `chunks` rows (``TraceEdits``).
+    /// The input edits a valid trace's `meta`, `layers`, `sequences`, `chunks` and `predictions` rows (``TraceEdits``).
     case traceMeta = "trace-meta"
     /// The input replaces one decompressed chunk payload (routing, weights or predictions) of a valid trace.
     case chunk
@@ -40,7 +40,7 @@ enum FuzzTarget: String, CaseIterable {
         case .traceFile:
             write("template.sqlite", Array(FileManager.default.contents(atPath: FuzzScratch.shared.template)!))
         case .traceMeta:
-            write("template-rows.txt", Array(try TraceEdits.describe(FuzzScratch.shared.template).utf8))
+            write("template-rows", try TraceEdits.describe(FuzzScratch.shared.template))
         case .chunk:
             for (name, bytes) in try TraceFuzzing.templatePayloads() { write(name, bytes) }
         case .importText:

@@ -12,9 +12,8 @@ enum TraceFuzzing {
 
     /// `trace-meta`: the input as ``TraceEdits`` on a copy of the template.
     static func traceMeta(_ input: [UInt8]) {
-        guard let text = String(validating: input, as: UTF8.self) else { return }
         let path = FuzzScratch.shared.templateCopy()
-        guard (try? TraceEdits.apply(text, to: path)) != nil else { return }
+        guard (try? TraceEdits.apply(input, to: path)) != nil else { return }
         Exercise.trace(at: path)
     }
 

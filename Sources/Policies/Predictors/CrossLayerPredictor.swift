@@ -6,6 +6,8 @@ import OffloadSim
 /// learned analogue of applying layer l + d's gate to layer l's state (Fate, arXiv
 /// 2502.12224). Memory: lookaheads × layers × experts² counters.
 public final class CrossLayerPredictor: ExpertPredictor {
+    /// The most counters it keeps: 2^26 (256 MiB of UInt32; DeepSeek-V3 at one lookahead needs 3.9 M).
+    public static let largestCounters = 1 << 26
     /// "cross-layer".
     public let name = "cross-layer"
     public var isLearned: Bool { true }

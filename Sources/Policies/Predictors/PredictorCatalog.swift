@@ -61,7 +61,14 @@ public enum PredictorCatalog {
             predictor = ParametricPredictor(shape: shape, recall: settings.recall, layerRecall: settings.layerRecall, seed: settings.seed)
         case "previous-token": predictor = PreviousTokenPredictor(shape: shape)
         case "popularity": predictor = PopularityPredictor(shape: shape)
-        case "cross-layer": predictor = CrossLayerPredictor(shape: shape, lookaheads: settings.lookaheads)
+        case "cross-layer":
+            let counters = settings.lookaheads.count * shape.layers * shape.experts * shape.experts
+            guard counters <= CrossLayerPredictor.largestCounters else {
+                throw TraceStoreError(file: source.sourceName, place: "model shape",
+                                      problem: "needs \(counters) co-activation counters for the cross-layer predictor (lookaheads × layers × experts²), above its \(CrossLayerPredictor.largestCounters)",
+                                      fix: "Use another predictor (popularity, previous-token, parametric, oracle) for a model this wide.")
+            }
+            predictor = CrossLayerPredictor(shape: shape, lookaheads: settings.lookaheads)
         case "activation-matrix": predictor = ActivationMatrixPredictor(shape: shape)
         default:
             throw TraceStoreError(file: "--predictor", problem: "unknown predictor '\(name)'", fix: "Valid predictors: \(names.joined(separator: ", ")).")

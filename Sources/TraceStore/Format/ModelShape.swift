@@ -59,6 +59,9 @@ public struct ModelShape: Equatable, Sendable {
         guard layers > 0, layers <= 4_096 else { throw fail("has \(layers) MoE layers (1…4096 supported)") }
         guard experts > 0, experts <= 65_535 else { throw fail("has \(experts) experts (1…65535 supported)") }
         guard topK > 0, topK <= experts else { throw fail("has top-k \(topK) for \(experts) experts") }
+        guard layers * experts <= ValidRange.expertSlots else {
+            throw fail("has \(layers) layers × \(experts) experts = \(layers * experts) (at most \(ValidRange.expertSlots) supported: per-expert state is kept for each)")
+        }
         guard layers * topK <= 1 << 20 else { throw fail("routes \(layers * topK) decisions per token (layers × top-k; 1…1048576 supported)") }
         if let nativeTopK, !(1...experts).contains(nativeTopK) { throw fail("has native top-k \(nativeTopK) for \(experts) experts") }
         guard (0...64).contains(sharedExperts) else { throw fail("has \(sharedExperts) shared experts (0…64 supported)") }

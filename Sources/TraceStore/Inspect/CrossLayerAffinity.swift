@@ -25,7 +25,7 @@ struct CrossLayerAffinity {
         self.counts = counts
         let experts = counts.experts
         var conditional = [Double](repeating: 0, count: counts.coactivation.count)
-        for l in 0..<max(0, counts.layers - 1) {
+        for l in 0..<(counts.coactivation.isEmpty ? 0 : max(0, counts.layers - 1)) {
             for e in 0..<experts {
                 let n = counts.activations[l * experts + e]
                 guard n > 0 else { continue }
@@ -48,6 +48,7 @@ struct CrossLayerAffinity {
 
     /// Scores one token (layers × top-k ids, layer-major).
     mutating func add(_ ids: UnsafeBufferPointer<UInt16>, absent: UnsafeBufferPointer<Bool>) {
+        guard counts.tracksCoactivation else { return }
         let k = counts.topK
         for l in 0..<max(0, counts.layers - 1) where absent.isEmpty || (!absent[l] && !absent[l + 1]) {
             pairs[l] += 1

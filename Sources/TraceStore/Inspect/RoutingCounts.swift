@@ -32,6 +32,10 @@ struct RoutingCounts {
     var windowCount: [Int]
     static let windowSizes = [1, 8, 64]
     static let weightBins = 256
+    /// The most co-activation counts kept (see ``coactivation``).
+    static let largestCoactivation = 1 << 24
+    /// Whether co-activation was counted (so cross-layer affinity can be measured).
+    var tracksCoactivation: Bool { !coactivation.isEmpty || layers < 2 }
 
     private var lastUse: [Int]
     private var currentSequence = -1
@@ -45,7 +49,10 @@ struct RoutingCounts {
         self.experts = experts
         self.topK = topK
         activations = Array(repeating: 0, count: layers * experts)
-        coactivation = Array(repeating: 0, count: max(0, layers - 1) * experts * experts)
+        // Dense co-activation is layers × experts² counts: kept up to 2^24 of them (every real
+        // model; DeepSeek-V3 needs 3.9 M), else left empty and the affinity not measured.
+        let pairs = max(0, layers - 1) * experts * experts
+        coactivation = Array(repeating: 0, count: pairs <= Self.largestCoactivation ? pairs : 0)
         reuseHits = Array(repeating: 0, count: layers)
         weightHistogram = Array(repeating: 0, count: topK * Self.weightBins)
         windowDistinct = Array(repeating: 0, count: Self.windowSizes.count)
@@ -84,7 +91,7 @@ struct RoutingCounts {
                     windowSets[w][slot] = true
                     windowDistinct[w] += 1
                 }
-                if layer + 1 < layers && (absent.isEmpty || !absent[layer + 1]) {
+                if layer + 1 < layers && !coactivation.isEmpty && (absent.isEmpty || !absent[layer + 1]) {
                     let row = (layer * experts + e) * experts
                     let next = (layer + 1) * topK
                     for q in 0..<topK { coactivation[row + Int(ids[next + q])] += 1 }

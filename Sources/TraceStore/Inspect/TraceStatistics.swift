@@ -130,8 +130,8 @@ public struct TraceStatistics: Codable, Equatable, Sendable {
                 entropyBits: entropy, normalizedEntropy: shape.experts > 1 ? entropy / log2(Double(shape.experts)) : 0,
                 topDecileShare: popularity.sorted(by: >).prefix(decile).reduce(0, +),
                 reuse: Double(counts.reuseHits[l]) / pairs(l),
-                affinityRecall: last ? nil : affinity.recall(layer: l),
-                popularityRecall: last ? nil : affinity.popularityRecall(layer: l))
+                affinityRecall: last || !counts.tracksCoactivation ? nil : affinity.recall(layer: l),
+                popularityRecall: last || !counts.tracksCoactivation ? nil : affinity.popularityRecall(layer: l))
         }
         func mean(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count) }
         meanNormalizedEntropy = mean(layers.map(\.normalizedEntropy))

@@ -11,6 +11,8 @@ public enum ValidRange {
     public static let routedExpertBytes = 1 << 52
     /// A model's hidden size or an expert's intermediate size.
     public static let hiddenSize = 1...(1 << 22)
+    /// Experts of a model, all layers: 2^24 (the simulator and statistics keep state per expert).
+    public static let expertSlots = 1 << 24
     /// Tokens in one chunk of a trace (`chunk_tokens`; `trace import --chunk-tokens`).
     public static let chunkTokens = 1...(1 << 20)
     /// Routed decisions in one chunk (tokens × layers × top-k): 2^28, so that a chunk's

@@ -128,4 +128,21 @@ struct EdgeInputTests {
         Fixtures.write(text, to: "in.\(format)", in: folder)
         try expectRefusal(["trace", "import", "--format", format, "DIR/in.\(format)", "-o", "DIR/t.sqlite"], in: folder, saying: message)
     }
+
+    @Test("trace stats on a model too wide for dense co-activation counts leaves the affinity out instead of allocating gigabytes")
+    func wideModelStatistics() throws {
+        // 3 layers × 5,000 experts: 2 × 5,000² = 50 M co-activation counts, above the 2^24 kept.
+        // (The fuzzer's input claimed 61,439 experts: 7.5 G counts, 60 GB asked for.)
+        let path = Fixtures.temporaryFolder() + "/wide.sqlite"
+        let shape = ModelShape(name: "wide", layers: 3, experts: 5_000, topK: 2, expertBytes: [1_000, 1_000, 1_000])
+        let writer = try TraceWriter(path: path, metadata: TraceMetadata(shape: shape, hasWeights: false, synthetic: true, source: "test", importer: "test"))
+        writer.beginSequence(name: "s")
+        for t in 0..<6 { try writer.appendToken(phase: .decode, ids: (0..<6).map { UInt16(t * 6 + $0) }) }
+        _ = try writer.finish()
+        let result = try CLI.run(["trace", "stats", path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let layers = try #require(object["layers"] as? [[String: Any]])
+        #expect(layers.count == 3 && layers.allSatisfy { $0["affinity_recall"] == nil || $0["affinity_recall"] is NSNull })
+    }
 }
