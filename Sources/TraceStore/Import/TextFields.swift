@@ -51,6 +51,11 @@ enum TextFields {
         var simple = !field.isEmpty
         for (i, byte) in field.enumerated() {
             if byte >= 0x30, byte <= 0x39 {
+                // Past 15 digits the fast path is not taken; stop before the Int overflows.
+                guard digits < 16 else {
+                    simple = false
+                    break
+                }
                 mantissa = mantissa * 10 + Int(byte - 0x30)
                 digits += 1
                 if seenPoint { fraction += 1 }

@@ -18,6 +18,18 @@ struct SweepValidationTests {
         return (folder, path)
     }
 
+    /// Runs a sweep of `grid` and checks the refusal: status 2, `message`, and nothing but
+    /// the spec in its folder. Returns standard error.
+    @discardableResult
+    static func expectRefusal(grid: String, saying message: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let (folder, spec) = Self.spec(grid)
+        let result = try CLI.run(["sweep", spec, "-o", folder + "/results.sqlite", "--jobs", "1"])
+        #expect(result.status == 2, sourceLocation: sourceLocation)
+        #expect(result.stderr.contains(message), "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["spec.toml"], sourceLocation: sourceLocation)
+        return result.stderr
+    }
+
     @Test("a value outside its range is refused at its line with the range, and no results file appears", arguments: [
         ("batch = [0]", "spec.toml: line 5: 'grid.batch' is 0; valid: 1…65536"),
         ("cache_mib = [-100]", "spec.toml: line 5: 'grid.cache_mib' is -100.0; valid: 0…1099511627776"),
@@ -29,11 +41,7 @@ struct SweepValidationTests {
         ("lookahead = [0]", "'grid.lookahead' is 0; valid: 1…4096"),
     ])
     func outOfRange(grid: String, message: String) throws {
-        let (folder, spec) = Self.spec(grid)
-        let result = try CLI.run(["sweep", spec, "-o", folder + "/results.sqlite", "--jobs", "1"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["spec.toml"])
+        try Self.expectRefusal(grid: grid, saying: message)
     }
 
     @Test("a point that cannot be set up names the spec key and line, not a CLI flag, and writes nothing", arguments: [
@@ -42,12 +50,8 @@ struct SweepValidationTests {
         ("policy = [\"cross-layer-gate\"]\nlookahead = [1, 30]", "spec.toml: line 6 (grid.lookahead): is 30, but deepseek-v2-lite has 26 MoE layers"),
     ])
     func badPoint(grid: String, message: String) throws {
-        let (folder, spec) = Self.spec(grid)
-        let result = try CLI.run(["sweep", spec, "-o", folder + "/results.sqlite", "--jobs", "1"])
-        #expect(result.status == 2)
-        #expect(result.stderr.contains(message), "stderr: \(result.stderr)")
-        #expect(!result.stderr.contains("--engine") && !result.stderr.contains("--cache-mib"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["spec.toml"])
+        let stderr = try Self.expectRefusal(grid: grid, saying: message)
+        #expect(!stderr.contains("--engine") && !stderr.contains("--cache-mib"))
     }
 
     @Test("after a refused spec, the corrected spec runs into the same results path")

@@ -24,6 +24,15 @@ struct ESFTImportTests {
         #expect(try Fixtures.tokens(of: folder + "/../t.sqlite")[1].ids.prefix(6) == [3, 2, 1, 4, 5, 6])
     }
 
+    @Test("a weight of many digits is read, not overflowed (a fuzzer find: the fast path's mantissa trapped past 18 digits)")
+    func longWeight() throws {
+        let long = "0.1000000000000000000000000000001"
+        let folder = task { $0 == 2 ? "1\t2\t3\t4\t5\t6\t\t\(long)\t0.2\t0.3\t0.1\t0.1\t0.1\n" : goodLine }
+        let result = try TraceImport.run(format: .esft, inputs: [folder], output: folder + "/../t.sqlite", options: ImportOptions())
+        #expect(result.metadata.tokens == 1)
+        #expect(try Fixtures.tokens(of: folder + "/../t.sqlite")[0].weights.contains(Float(Float16(0.1))))
+    }
+
     @Test("an id count that is not a multiple of top-k is an inconsistent top-k")
     func inconsistentTopK() throws {
         let folder = task { $0 == 5 ? "1\t2\t3\t4\t5\t\t0.1\t0.2\t0.3\t0.1\t0.1\n" : goodLine }
