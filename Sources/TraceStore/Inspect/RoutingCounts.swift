@@ -50,7 +50,8 @@ struct RoutingCounts {
         self.topK = topK
         activations = Array(repeating: 0, count: layers * experts)
         // Dense co-activation is layers × experts² counts: kept up to 2^24 of them (every real
-        // model; DeepSeek-V3 needs 3.9 M), else left empty and the affinity not measured.
+        // model: DeepSeek-V3's 58 MoE layers × 256 experts need about 3.8 M), else left empty
+        // and the affinity not measured.
         let pairs = max(0, layers - 1) * experts * experts
         coactivation = Array(repeating: 0, count: pairs <= Self.largestCoactivation ? pairs : 0)
         reuseHits = Array(repeating: 0, count: layers)
