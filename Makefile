@@ -3,6 +3,7 @@
 #   make demo   build (release) and run the main job on the bundled trace
 #   make test   build and run the test suite (and a short seeded fuzzer pass)
 #   make fuzz   run the fuzzer's targets for FUZZ_SECONDS each
+#   make test-slurm   submit the demo sweep to a real local Slurm (slurmctld + slurmd) and check it
 #
 # Both install the system libraries they need (libsqlite3-dev, libzstd-dev, pkg-config)
 # when they are missing and we are root or have sudo; `make test` also installs Chromium
@@ -20,7 +21,7 @@ PYTHON ?= python3
 VENV = .build-py/venv
 PY_REQUIREMENTS = notebooks-export/requirements.txt traces/record/requirements.txt
 
-.PHONY: demo test test-deps test-recorder fuzz fuzz-smoke apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
+.PHONY: demo test test-slurm test-deps test-recorder fuzz fuzz-smoke apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -62,6 +63,13 @@ test: deps test-deps
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test --parallel
 	$(MAKE) --no-print-directory test-recorder
 	$(MAKE) --no-print-directory fuzz-smoke
+
+# A real Slurm on this machine (Tests/Slurm/slurm-test.sh: installs slurm-wlm and munge,
+# starts munged, slurmctld and slurmd from a generated slurm.conf, submits the demo sweep with
+# `moesim sweep --slurm --submit`, cancels a task and resubmits; skips only where the daemons
+# cannot start). Uses the release binary: the debug one takes ~11 min for the 96 points here.
+test-slurm: release
+	MOESIM=$(CURDIR)/$(MOESIM) Tests/Slurm/slurm-test.sh
 
 # The fuzzer (Fuzz/, a separate package built with -sanitize=fuzzer into .build-fuzz):
 # `fuzz` runs every target for FUZZ_SECONDS in parallel and lists crashes; `fuzz-smoke`
