@@ -20,22 +20,22 @@ public protocol OffloadPolicy: AnyObject {
     var preloadsAllExperts: Bool { get }
     /// Compute time before the step's first layer, ns (a draft model's tokens under
     /// speculative decoding); the bus keeps working meanwhile. Asked after ``stepStarted(in:)``.
-    func draftNanoseconds(in sim: inout Simulation<Self>) -> Nanoseconds
+    func draftNanoseconds(in sim: inout Simulation) -> Nanoseconds
     /// Output tokens each sequence of a decode step produces (accepted drafts + 1 under
     /// speculative decoding). Asked when the step ends.
-    func producedTokens(in sim: inout Simulation<Self>) -> Int
+    func producedTokens(in sim: inout Simulation) -> Int
     /// A step is about to begin; ``Simulation/step`` holds it.
-    func stepStarted(in sim: inout Simulation<Self>)
+    func stepStarted(in sim: inout Simulation)
     /// The step in ``Simulation/step`` has finished.
-    func stepFinished(in sim: inout Simulation<Self>)
+    func stepFinished(in sim: inout Simulation)
     /// Layer `layer`'s router has run; ``Simulation/layerExperts`` holds what it chose and
     /// the policy may replace it (``Simulation/substituteLayer(experts:tokens:exactMass:totalMass:)``)
     /// before anything is looked up.
-    func planLayer(_ layer: Int, in sim: inout Simulation<Self>)
+    func planLayer(_ layer: Int, in sim: inout Simulation)
     /// Layer `layer`'s router has run and its demand copies are queued.
-    func routed(layer: Int, in sim: inout Simulation<Self>)
+    func routed(layer: Int, in sim: inout Simulation)
     /// A copy finished; `key` is the cache key it filled (nil for a staging copy).
-    func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>)
+    func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation)
     /// Whether the cache may evict `key` now (the rule has chosen it); the policy answers
     /// from its own state, e.g. the experts it prefetched for layers still to come.
     func mayEvict(_ key: Int) -> Bool
@@ -46,12 +46,12 @@ extension OffloadPolicy {
     public var missHandling: MissHandling { .fetch }
     public var expertOrder: ExpertOrder { .ascendingID }
     public var preloadsAllExperts: Bool { false }
-    public func planLayer(_ layer: Int, in sim: inout Simulation<Self>) {}
-    public func stepFinished(in sim: inout Simulation<Self>) {}
-    public func stepStarted(in sim: inout Simulation<Self>) {}
-    public func draftNanoseconds(in sim: inout Simulation<Self>) -> Nanoseconds { 0 }
-    public func producedTokens(in sim: inout Simulation<Self>) -> Int { 1 }
-    public func routed(layer: Int, in sim: inout Simulation<Self>) {}
-    public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation<Self>) {}
+    public func planLayer(_ layer: Int, in sim: inout Simulation) {}
+    public func stepFinished(in sim: inout Simulation) {}
+    public func stepStarted(in sim: inout Simulation) {}
+    public func draftNanoseconds(in sim: inout Simulation) -> Nanoseconds { 0 }
+    public func producedTokens(in sim: inout Simulation) -> Int { 1 }
+    public func routed(layer: Int, in sim: inout Simulation) {}
+    public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation) {}
     public func mayEvict(_ key: Int) -> Bool { true }
 }

@@ -20,7 +20,7 @@ import TraceStore
 /// than at run time on every access (which cost half the run time as a class). Per routed decision the work is O(1) plus
 /// O(log n) per event; memory is O(layers × experts + batch × chunk), independent of the
 /// trace's length (Belady's next-use table excepted: O(lookups)).
-public struct Simulation<Policy: OffloadPolicy> {
+public struct Simulation {
     /// The compute cost model.
     public let compute: GPUCompute
     /// The serving engine simulated (``SimulationOptions/engine``).
@@ -28,7 +28,7 @@ public struct Simulation<Policy: OffloadPolicy> {
     /// Copy calls per expert under the engine.
     let copyPieces: Int
     /// The policy.
-    public let policy: Policy
+    public let policy: any OffloadPolicy
     /// Run options.
     public let options: SimulationOptions
     /// The bus.
@@ -97,7 +97,7 @@ public struct Simulation<Policy: OffloadPolicy> {
     ///   - nextUse: for Belady, the logical time of each lookup's next use, in lookup order
     ///     (from ``TracePrepass``); empty otherwise.
     ///   - hotSet: for the pinned rule, the cache keys to keep.
-    public init(model: ModelCost, profile: HardwareProfile, policy: Policy, options: SimulationOptions,
+    public init(model: ModelCost, profile: HardwareProfile, policy: any OffloadPolicy, options: SimulationOptions,
                 nextUse: [UInt32] = [], hotSet: [Int] = []) {
         compute = GPUCompute(model: model, profile: profile)
         engine = options.engine

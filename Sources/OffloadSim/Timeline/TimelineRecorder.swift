@@ -28,7 +28,7 @@ public struct TimelineRecorder: Sendable {
 
     /// Records a compute operation; `expert` is the routed expert an expert operation ran
     /// (the policy's choice, which under speculation is not the router's) and its tokens.
-    mutating func recordCompute(op: Simulation<some OffloadPolicy>.ComputeOp, layer: Int, step: Step, start: Nanoseconds, end: Nanoseconds,
+    mutating func recordCompute(op: Simulation.ComputeOp, layer: Int, step: Step, start: Nanoseconds, end: Nanoseconds,
                                 expert: (id: UInt16, tokens: Int32)?) {
         let name: String
         var arguments = "\"layer\":\(layer),\"step\":\(step.index)"

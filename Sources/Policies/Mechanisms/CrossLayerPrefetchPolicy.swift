@@ -20,11 +20,11 @@ public final class CrossLayerPrefetchPolicy: OffloadPolicy {
         planner = PredictionPlanner(predictor: predictor, lookahead: lookahead, width: width, layers: layers, experts: experts)
     }
 
-    public func stepStarted(in sim: inout Simulation<CrossLayerPrefetchPolicy>) { planner.releaseAll() }
+    public func stepStarted(in sim: inout Simulation) { planner.releaseAll() }
 
-    public func planLayer(_ layer: Int, in sim: inout Simulation<CrossLayerPrefetchPolicy>) { planner.release(layer: layer) }
+    public func planLayer(_ layer: Int, in sim: inout Simulation) { planner.release(layer: layer) }
 
-    public func routed(layer: Int, in sim: inout Simulation<CrossLayerPrefetchPolicy>) {
+    public func routed(layer: Int, in sim: inout Simulation) {
         let target = layer + planner.lookahead
         guard target < sim.step.layerStart.count - 1 else { return }
         let planned = planner.predict(sim.step, from: layer)
@@ -32,7 +32,7 @@ public final class CrossLayerPrefetchPolicy: OffloadPolicy {
         planner.protect(started)
     }
 
-    public func stepFinished(in sim: inout Simulation<CrossLayerPrefetchPolicy>) { planner.predictor.observe(sim.step) }
+    public func stepFinished(in sim: inout Simulation) { planner.predictor.observe(sim.step) }
 
     public func mayEvict(_ key: Int) -> Bool { !planner.isProtected(key) }
 }

@@ -47,7 +47,7 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
         random = SplitMix64(seed: seed, stream: "draft-acceptance")
     }
 
-    public func stepStarted(in sim: inout Simulation<SpeculativeDecodingPolicy>) {
+    public func stepStarted(in sim: inout Simulation) {
         if protection == nil { protection = PrefetchProtection(layers: sim.step.layerStart.count - 1, experts: sim.cache.expertsPerLayer) }
         protection!.releaseAll()
         guard sim.step.phase == .decode else { return }
@@ -81,18 +81,18 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
         }
     }
 
-    public func draftNanoseconds(in sim: inout Simulation<SpeculativeDecodingPolicy>) -> Nanoseconds {
+    public func draftNanoseconds(in sim: inout Simulation) -> Nanoseconds {
         sim.step.phase == .decode ? Nanoseconds(draftTokens) * draftNanosecondsPerToken : 0
     }
 
-    public func producedTokens(in sim: inout Simulation<SpeculativeDecodingPolicy>) -> Int {
+    public func producedTokens(in sim: inout Simulation) -> Int {
         var accepted = 0
         while accepted < draftTokens && random.uniform() < acceptance { accepted += 1 }
         let verified = sim.step.tokens / max(1, sim.step.sequences.count)
         return min(accepted + 1, max(1, verified))
     }
 
-    public func planLayer(_ layer: Int, in sim: inout Simulation<SpeculativeDecodingPolicy>) {
+    public func planLayer(_ layer: Int, in sim: inout Simulation) {
         protection?.release(layer: layer)
     }
 

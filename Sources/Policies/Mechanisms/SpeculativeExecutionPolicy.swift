@@ -24,9 +24,9 @@ public final class SpeculativeExecutionPolicy: OffloadPolicy {
         planner = PredictionPlanner(predictor: predictor, lookahead: 1, width: width, layers: layers, experts: experts)
     }
 
-    public func stepStarted(in sim: inout Simulation<SpeculativeExecutionPolicy>) { planner.releaseAll() }
+    public func stepStarted(in sim: inout Simulation) { planner.releaseAll() }
 
-    public func routed(layer: Int, in sim: inout Simulation<SpeculativeExecutionPolicy>) {
+    public func routed(layer: Int, in sim: inout Simulation) {
         let target = layer + 1
         guard target < layers, !exactLayers.contains(target) else { return }
         let planned = planner.predict(sim.step, from: layer)
@@ -34,7 +34,7 @@ public final class SpeculativeExecutionPolicy: OffloadPolicy {
         planner.protect(started)
     }
 
-    public func planLayer(_ layer: Int, in sim: inout Simulation<SpeculativeExecutionPolicy>) {
+    public func planLayer(_ layer: Int, in sim: inout Simulation) {
         planner.release(layer: layer)
         guard planner.perTokenLayer == layer, !exactLayers.contains(layer) else { return }
         let step = sim.step
@@ -58,7 +58,7 @@ public final class SpeculativeExecutionPolicy: OffloadPolicy {
         sim.substituteLayer(experts: experts, tokens: experts.map { counts[$0]! }, exactMass: exact, totalMass: total)
     }
 
-    public func stepFinished(in sim: inout Simulation<SpeculativeExecutionPolicy>) { planner.predictor.observe(sim.step) }
+    public func stepFinished(in sim: inout Simulation) { planner.predictor.observe(sim.step) }
 
     public func mayEvict(_ key: Int) -> Bool { !planner.isProtected(key) }
 }

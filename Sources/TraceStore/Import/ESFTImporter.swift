@@ -60,7 +60,7 @@ struct ESFTImporter: RoutingImporter {
             importer: ImportFormat.esft.rawValue)
     }
 
-    func read(into sink: TraceSink) throws {
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws {
         let k = preset.topK
         let layers = preset.moeLayers.count
         for task in try tasks() {

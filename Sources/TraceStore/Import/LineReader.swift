@@ -37,48 +37,55 @@ public final class LineReader {
         fclose(file)
     }
 
-    /// Calls `body` with the next line's bytes; returns false at the end of the file.
+    /// Calls `body` with the next line's bytes; returns nil at the end of the file. A line
+    /// that lies whole in the buffer is handed over in place; one that spans refills is
+    /// gathered first.
     public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
         line.removeAll(keepingCapacity: true)
         while true {
             if start == end {
                 if atEOF { break }
-                end = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-                start = 0
-                if end == 0 {
-                    atEOF = true
-                    if ferror(file) != 0 {
-                        throw TraceStoreError(file: path, place: "line \(lineNumber + 1)", problem: "could not be read (I/O error)",
-                                              fix: "Check the disk and the file.")
-                    }
-                    break
-                }
+                try refill()
+                if atEOF { break }
             }
+            let (from, to) = (start, end)
             let newline = buffer.withUnsafeBufferPointer { buffer -> Int? in
-                var i = start
-                while i < end {
-                    if buffer[i] == 0x0A { return i }
-                    i += 1
-                }
-                return nil
+                memchr(buffer.baseAddress! + from, 0x0A, to - from).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - buffer.baseAddress! }
             }
             if let newline {
-                line.append(contentsOf: buffer[start..<newline])
                 start = newline + 1
-                return try emit(body)
+                if line.isEmpty {
+                    return try buffer.withUnsafeBufferPointer { try emit(UnsafeBufferPointer(rebasing: $0[from..<newline]), body) }
+                }
+                line.append(contentsOf: buffer[from..<newline])
+                return try line.withUnsafeBufferPointer { try emit($0, body) }
             }
-            line.append(contentsOf: buffer[start..<end])
-            start = end
+            line.append(contentsOf: buffer[from..<to])
+            start = to
         }
         if line.isEmpty { return nil }
-        return try emit(body)
+        return try line.withUnsafeBufferPointer { try emit($0, body) }
     }
 
-    private func emit<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
+    private func refill() throws {
+        end = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        start = 0
+        if end == 0 {
+            atEOF = true
+            if ferror(file) != 0 {
+                throw TraceStoreError(file: path, place: "line \(lineNumber + 1)", problem: "could not be read (I/O error)",
+                                      fix: "Check the disk and the file.")
+            }
+        }
+    }
+
+    /// Hands `bytes` to `body` as the next line: without a trailing "\r", and the first
+    /// line without a UTF-8 byte-order mark (spreadsheet exports write one).
+    private func emit<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
         lineNumber += 1
-        if line.last == 0x0D { line.removeLast() }
-        // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the text.
-        if lineNumber == 1, line.starts(with: [0xEF, 0xBB, 0xBF]) { line.removeFirst(3) }
-        return try line.withUnsafeBufferPointer(body)
+        var text = bytes[...]
+        if text.last == 0x0D { text = text.dropLast() }
+        if lineNumber == 1, text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
+        return try body(UnsafeBufferPointer(rebasing: text))
     }
 }

@@ -22,7 +22,7 @@ struct Llama4JSONImporter: RoutingImporter {
             importer: ImportFormat.llama4JSON.rawValue)
     }
 
-    func read(into sink: TraceSink) throws {
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws {
         let moeLayers = preset.moeLayers
         let k = preset.topK
         for file in try JSONInput.files(inputs, suffix: ".json") {

@@ -8,8 +8,11 @@ import Foundation
 ///
 /// Rows of one sequence must be contiguous; within a sequence they may come in any
 /// order. The shape comes from `--model`, else from the data (layers and top-k from the
-/// largest layer and rank, experts from `--experts` or the largest id). Two passes: the
-/// first fixes the shape, the second writes; memory is one sequence.
+/// largest layer and rank, experts from `--experts` or the largest id). Two passes over the
+/// input, because the format needs them: the trace's header (shape, whether it has weights,
+/// provenance) is fixed before its first chunk is written, and without `--model` the shape is
+/// the largest layer, rank and expert of the whole input, and a file that gives weights on
+/// some rows only is refused before anything is written. Memory is one sequence.
 struct LongFormatImporter: RoutingImporter {
     enum Syntax { case csv, jsonl }
 
@@ -31,6 +34,12 @@ struct LongFormatImporter: RoutingImporter {
         var weight: Double?
     }
 
+    /// A line as the reader hands it over: a row read from its bytes, or the text (nil when not UTF-8).
+    private enum Line {
+        case row(Row)
+        case text(String?)
+    }
+
     /// Calls `body` with every row of every input, in order, and `provenance` with the
     /// provenance line `trace export` writes first for a synthetic trace.
     func forEachRow(provenance: (TraceExport.Provenance) -> Void = { _ in }, _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
@@ -38,7 +47,22 @@ struct LongFormatImporter: RoutingImporter {
             let reader = try LineReader(path: file)
             var columnIndex: [String: Int]?
             var rows = 0
-            while let text = try reader.nextLine({ TextFields.utf8($0) }) {
+            // Data rows of CSV are read from their bytes where they can be (LongFormatCSVRow);
+            // the header, comments and anything unusual take the general path below.
+            var bytesRow: LongFormatCSVRow?
+            while let line = try reader.nextLine({ bytes -> Line in
+                if let row = bytesRow?.read(bytes) { return .row(row) }
+                return .text(TextFields.utf8(bytes))
+            }) {
+                let text: String?
+                switch line {
+                case .row(let row):
+                    rows += 1
+                    try body(row, file, reader.lineNumber)
+                    continue
+                case .text(let line):
+                    text = line
+                }
                 let place = "line \(reader.lineNumber)"
                 guard let text else {
                     throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
@@ -61,6 +85,7 @@ struct LongFormatImporter: RoutingImporter {
                                                   fix: "The first line names the columns: \(Self.columns.joined(separator: ",")) (weight optional).")
                         }
                         columnIndex = index
+                        bytesRow = LongFormatCSVRow(columnIndex: index)
                         continue
                     }
                     guard fields.count == index.count else {
@@ -165,22 +190,27 @@ struct LongFormatImporter: RoutingImporter {
                              source: inputs.map(lastComponent).joined(separator: ", "), notes: notes, importer: syntax == .csv ? "csv" : "jsonl")
     }
 
-    func read(into sink: TraceSink) throws {
-        let metadata = try prepare()
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws {
         let shape = metadata.shape
         var current: String?
         var currentFile = ""
-        var tokens: [Int: TokenAssembly] = [:]
+        // The sequence's tokens: token index → slot in a pool of assemblies reused across
+        // sequences, so that a row fills its token in place (no copy, no allocation).
+        var slotOfToken: [Int: Int] = [:]
+        var pool: [TokenAssembly] = []
+        var lastToken = -1, lastSlot = -1
         var finished = Set<String>()
         func flush() throws {
             guard let name = current else { return }
             sink.beginSequence(name: name)
-            for index in tokens.keys.sorted() {
-                try sink.append(tokens[index]!, withWeights: metadata.hasWeights, lenient: options.lenient, file: currentFile,
+            for index in slotOfToken.keys.sorted() {
+                try sink.append(pool[slotOfToken[index]!], withWeights: metadata.hasWeights, lenient: options.lenient, file: currentFile,
                                 place: "sequence \(name), token \(index)")
             }
             finished.insert(name)
-            tokens.removeAll(keepingCapacity: true)
+            for slot in slotOfToken.values { pool[slot].reset() }
+            slotOfToken.removeAll(keepingCapacity: true)
+            (lastToken, lastSlot) = (-1, -1)
         }
         try forEachRow { row, file, line in
             if row.sequence != current {
@@ -192,17 +222,25 @@ struct LongFormatImporter: RoutingImporter {
                 current = row.sequence
                 currentFile = file
             }
-            var token = tokens[row.token] ?? TokenAssembly(layers: shape.layers, topK: shape.topK)
-            if tokens[row.token] == nil { token.phase = row.phase }
-            guard token.phase == row.phase else {
-                throw TraceStoreError(file: file, place: "line \(line)", problem: "gives token \(row.token) of '\(row.sequence)' phase \(row.phase) where earlier rows said \(token.phase)",
+            if row.token != lastToken {
+                if let slot = slotOfToken[row.token] {
+                    lastSlot = slot
+                } else {
+                    lastSlot = slotOfToken.count
+                    if lastSlot == pool.count { pool.append(TokenAssembly(layers: shape.layers, topK: shape.topK)) }
+                    pool[lastSlot].phase = row.phase
+                    slotOfToken[row.token] = lastSlot
+                }
+                lastToken = row.token
+            }
+            guard pool[lastSlot].phase == row.phase else {
+                throw TraceStoreError(file: file, place: "line \(line)", problem: "gives token \(row.token) of '\(row.sequence)' phase \(row.phase) where earlier rows said \(pool[lastSlot].phase)",
                                       fix: "All rows of a token share its phase.")
             }
-            guard token.set(layer: row.layer, slot: row.rank, expert: UInt16(row.expert), weight: Float(row.weight ?? 0)) else {
+            guard pool[lastSlot].set(layer: row.layer, slot: row.rank, expert: UInt16(row.expert), weight: Float(row.weight ?? 0)) else {
                 throw TraceStoreError(file: file, place: "line \(line)", problem: "repeats layer \(row.layer), rank \(row.rank) of token \(row.token) in '\(row.sequence)'",
                                       fix: "Remove the duplicate row.")
             }
-            tokens[row.token] = token
         }
         try flush()
     }

@@ -31,7 +31,7 @@ struct MixtralJSONLImporter: RoutingImporter {
         static func < (a: Key, b: Key) -> Bool { (a.dataset, a.problem) < (b.dataset, b.problem) }
     }
 
-    func read(into sink: TraceSink) throws {
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws {
         let layers = preset.moeLayers.count, k = preset.topK
         for file in try JSONInput.files(inputs, suffix: ".jsonl") {
             let reader = try LineReader(path: file)

@@ -123,7 +123,7 @@ struct RouteCSVImporter: RoutingImporter {
             license: "Apache-2.0", notes: notes, importer: ImportFormat.routeCSV.rawValue)
     }
 
-    func read(into sink: TraceSink) throws {
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws {
         let header = try header(of: inputs[0])
         let layers = header.layers, k = header.topK
         for file in inputs {

@@ -37,6 +37,16 @@ struct TokenAssembly {
 
     func slotsFilled(_ layer: Int) -> Int { (0..<topK).filter { filled[layer * topK + $0] }.count }
 
+    /// Empties it for another token: every slot unfilled and zero, phase prefill (as new).
+    mutating func reset() {
+        for i in filled.indices {
+            filled[i] = false
+            ids[i] = 0
+            weights[i] = 0
+        }
+        phase = .prefill
+    }
+
     mutating func clear() {
         for i in filled.indices { filled[i] = false }
     }

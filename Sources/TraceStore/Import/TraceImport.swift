@@ -55,8 +55,8 @@ public struct ImportResult: Sendable {
 protocol RoutingImporter {
     /// Shape, weights and provenance of the trace to write (totals are left at zero).
     func prepare() throws -> TraceMetadata
-    /// Streams every sequence's tokens into `sink`.
-    func read(into sink: TraceSink) throws
+    /// Streams every sequence's tokens into `sink`; `metadata` is what ``prepare()`` returned.
+    func read(into sink: TraceSink, metadata: TraceMetadata) throws
 }
 
 /// `moesim trace import`: reads `inputs` in `format` and writes the trace at `output`
@@ -84,7 +84,7 @@ public enum TraceImport {
         let writer = try TraceWriter(path: output, metadata: metadata, options: options.writer)
         let sink = TraceSink(writer: writer)
         do {
-            try importer.read(into: sink)
+            try importer.read(into: sink, metadata: metadata)
             if sink.incompleteTokens > 0 {
                 writer.addNote("--lenient kept \(sink.incompleteTokens) tokens that lack some layers, with \(sink.absentLayers) token-layers absent.")
             }
