@@ -36,7 +36,7 @@ public final class TraceWriter {
     private let database: SQLiteDatabase
     private let insertChunk: SQLiteStatement
     private let insertPrediction: SQLiteStatement
-    private let compressor: ZstdCompressor
+    private let compression: ChunkCompressionPipeline
 
     private var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
     private var chunk: RoutingChunk
@@ -76,7 +76,7 @@ public final class TraceWriter {
             AtomicFile.remove(temporaryPath)
             throw error
         }
-        compressor = ZstdCompressor(level: options.compressionLevel)
+        compression = ChunkCompressionPipeline(level: options.compressionLevel)
         chunk = RoutingChunk(layers: metadata.shape.layers, topK: metadata.shape.topK)
         predictionChunks = metadata.predictionLookaheads.map {
             PredictionChunk(layers: metadata.shape.layers, lookahead: $0, width: metadata.predictionWidth)
@@ -126,7 +126,7 @@ public final class TraceWriter {
         guard absentLayers.allSatisfy({ (0..<shape.layers).contains($0) }), Set(absentLayers).count < shape.layers else {
             throw InvalidToken(problem: "lacks layers \(absentLayers) of 0..<\(shape.layers): a token needs at least one layer")
         }
-        let absent = Set(absentLayers)
+        let absent = absentLayers.isEmpty ? [] : Set(absentLayers)
         var ids = ids, weights = weights
         for layer in absent {
             for r in 0..<k {
@@ -134,7 +134,7 @@ public final class TraceWriter {
                 weights?[layer * k + r] = 0
             }
         }
-        for layer in 0..<shape.layers where !absent.contains(layer) {
+        for layer in 0..<shape.layers where absent.isEmpty || !absent.contains(layer) {
             for r in 0..<k {
                 let id = ids[layer * k + r]
                 guard Int(id) < shape.experts else {
@@ -148,13 +148,26 @@ public final class TraceWriter {
                 }
             }
         }
+        // The staging arrays are moved into locals for the loop: appending to a class's stored
+        // array element by element pays a run-time exclusivity check per element.
+        var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = [], order: [Int] = []
+        swap(&stagedIDs, &self.stagedIDs)
+        swap(&stagedWeights, &self.stagedWeights)
+        swap(&order, &scratchOrder)
         if let weights {
             for layer in 0..<shape.layers {
                 let base = layer * k
-                scratchOrder.removeAll(keepingCapacity: true)
-                scratchOrder.append(contentsOf: 0..<k)
-                scratchOrder.sort { ids[base + $0] < ids[base + $1] }
-                for r in scratchOrder {
+                // Ranks in ascending id order (ids of a layer are distinct): insertion sort, k is small.
+                if order.count != k { order = Array(repeating: 0, count: k) }
+                for r in 0..<k {
+                    var at = r
+                    while at > 0 && ids[base + order[at - 1]] > ids[base + r] {
+                        order[at] = order[at - 1]
+                        at -= 1
+                    }
+                    order[at] = r
+                }
+                for r in order {
                     stagedIDs.append(ids[base + r])
                     stagedWeights.append(Float16(weights[base + r]).bitPattern)
                 }
@@ -162,6 +175,9 @@ public final class TraceWriter {
         } else {
             stagedIDs.append(contentsOf: ids)
         }
+        swap(&stagedIDs, &self.stagedIDs)
+        swap(&stagedWeights, &self.stagedWeights)
+        swap(&order, &scratchOrder)
         for (i, predicted) in predictions.enumerated() {
             let width = metadata.predictionWidth
             guard predicted.count == shape.layers * width, !predicted.contains(where: { Int($0) >= shape.experts }) else {
@@ -173,7 +189,7 @@ public final class TraceWriter {
             }
             stagedPredictions[i].append(contentsOf: predicted)
         }
-        for layer in 0..<shape.layers { stagedAbsent.append(absent.contains(layer)) }
+        for layer in 0..<shape.layers { stagedAbsent.append(!absent.isEmpty && absent.contains(layer)) }
         metadata.absentDecisions += absent.count * k
         stagedPhases.append(phase.rawValue)
         if phase == .prefill { sequenceRows[sequence].prefill += 1 } else { sequenceRows[sequence].decode += 1 }
@@ -193,6 +209,7 @@ public final class TraceWriter {
     @discardableResult
     public func finish() throws -> TraceMetadata {
         try flush()
+        try compression.drain()
         guard metadata.tokens > 0 else {
             throw TraceStoreError(file: path, problem: "no tokens were read, so there is no trace to write",
                                   fix: "Check that the inputs are non-empty and in the format given to --format.")
@@ -236,6 +253,7 @@ public final class TraceWriter {
 
     /// Abandons the trace: the temporary file is removed and nothing appears under `path`.
     public func discard() {
+        compression.abandon()
         finished = true
         AtomicFile.remove(temporaryPath)
     }
@@ -253,33 +271,55 @@ public final class TraceWriter {
         if stagedAbsent.contains(true) {
             chunk.absent = (0..<shape.layers * tokens).map { stagedAbsent[($0 % tokens) * shape.layers + $0 / tokens] }
         }
-        for t in 0..<tokens {
-            for layer in 0..<shape.layers {
-                let from = t * perToken + layer * k
-                let to = (layer * tokens + t) * k
-                for r in 0..<k {
-                    chunk.ids[to + r] = stagedIDs[from + r]
-                    if metadata.hasWeights { chunk.weightBits[to + r] = stagedWeights[from + r] }
+        // Token-major staging to the chunk's layer-major columns, through locals (see appendToken).
+        let hasWeights = metadata.hasWeights
+        var ids: [UInt16] = [], weightBits: [UInt16] = []
+        swap(&ids, &chunk.ids)
+        swap(&weightBits, &chunk.weightBits)
+        stagedIDs.withUnsafeBufferPointer { stagedIDs in
+            stagedWeights.withUnsafeBufferPointer { stagedWeights in
+                for t in 0..<tokens {
+                    for layer in 0..<shape.layers {
+                        let from = t * perToken + layer * k
+                        let to = (layer * tokens + t) * k
+                        for r in 0..<k {
+                            ids[to + r] = stagedIDs[from + r]
+                            if hasWeights { weightBits[to + r] = stagedWeights[from + r] }
+                        }
+                    }
                 }
             }
         }
+        swap(&ids, &chunk.ids)
+        swap(&weightBits, &chunk.weightBits)
         let routingPayload = RoutingPayload.encode(chunk, experts: shape.experts)
         var checksum = PayloadChecksum()
         checksum.add(routingPayload)
-        try insertChunk.bind(1, chunk.index)
-        try insertChunk.bind(2, stagedRuns[0].sequence)
-        try insertChunk.bind(3, tokens)
-        try insertChunk.bind(4, compressor.compress(routingPayload))
+        var payloads = [routingPayload]
         if metadata.hasWeights {
             let weightPayload = WeightPayload.encode(chunk)
             checksum.add(weightPayload)
-            try insertChunk.bind(5, compressor.compress(weightPayload))
-        } else {
-            try insertChunk.bindNull(5)
+            payloads.append(weightPayload)
         }
-        try insertChunk.bind(6, Int(checksum.stored))
-        try insertChunk.run()
-        try flushPredictions(tokens: tokens)
+        let predictions = predictionPayloads(tokens: tokens)
+        let (index, firstSequence, stored) = (chunk.index, stagedRuns[0].sequence, Int(checksum.stored))
+        try compression.submit(payloads + predictions.map(\.payload)) { [insertChunk, insertPrediction] compressed in
+            try insertChunk.bind(1, index)
+            try insertChunk.bind(2, firstSequence)
+            try insertChunk.bind(3, tokens)
+            try insertChunk.bind(4, compressed[0])
+            if hasWeights { try insertChunk.bind(5, compressed[1]) } else { try insertChunk.bindNull(5) }
+            try insertChunk.bind(6, stored)
+            try insertChunk.run()
+            for (number, prediction) in predictions.enumerated() {
+                try insertPrediction.bind(1, index)
+                try insertPrediction.bind(2, prediction.lookahead)
+                try insertPrediction.bind(3, prediction.width)
+                try insertPrediction.bind(4, compressed[payloads.count + number])
+                try insertPrediction.bind(5, prediction.checksum)
+                try insertPrediction.run()
+            }
+        }
         metadata.chunks += 1
         metadata.chunkTokens = max(metadata.chunkTokens, tokens)
         stagedIDs.removeAll(keepingCapacity: true)
@@ -289,9 +329,11 @@ public final class TraceWriter {
         stagedAbsent.removeAll(keepingCapacity: true)
     }
 
-    private func flushPredictions(tokens: Int) throws {
+    /// The current chunk's prediction payloads (one per lookahead), encoded, with their checksums.
+    private func predictionPayloads(tokens: Int) -> [(lookahead: Int, width: Int, payload: [UInt8], checksum: Int)] {
         let shape = metadata.shape
         let width = metadata.predictionWidth
+        var payloads: [(lookahead: Int, width: Int, payload: [UInt8], checksum: Int)] = []
         for i in predictionChunks.indices {
             let lookahead = predictionChunks[i].lookahead
             predictionChunks[i].reset(tokenCount: tokens)
@@ -301,16 +343,12 @@ public final class TraceWriter {
                     predictionChunks[i].set(token: t, targetLayer: target, ids: stagedPredictions[i][from..<from + width])
                 }
             }
-            try insertPrediction.bind(1, metadata.chunks)
-            try insertPrediction.bind(2, lookahead)
-            try insertPrediction.bind(3, width)
             let payload = PredictionPayload.encode(predictionChunks[i], experts: shape.experts)
             var checksum = PayloadChecksum()
             checksum.add(payload)
-            try insertPrediction.bind(4, compressor.compress(payload))
-            try insertPrediction.bind(5, Int(checksum.stored))
-            try insertPrediction.run()
+            payloads.append((lookahead, width, payload, Int(checksum.stored)))
             stagedPredictions[i].removeAll(keepingCapacity: true)
         }
+        return payloads
     }
 }

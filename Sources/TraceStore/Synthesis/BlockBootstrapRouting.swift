@@ -94,12 +94,14 @@ struct BlockBootstrapRouting: SyntheticRouting {
                     let pool = startsByPhase[Int(phase.rawValue)].isEmpty ? startsByPhase[1 - Int(phase.rawValue)] : startsByPhase[Int(phase.rawValue)]
                     source = Int(pool[stitching.int(below: pool.count)])
                 }
+                let from = source * perToken
                 for l in 0..<shape.layers {
-                    for r in 0..<shape.topK {
-                        let i = l * shape.topK + r
-                        tokenIDs[i] = permutation[l][Int(ids[source * perToken + i])]
-                        if hasWeights { tokenWeights[i] = Float(Float16(bitPattern: weightBits[source * perToken + i])) }
+                    permutation[l].withUnsafeBufferPointer { relabel in
+                        for i in l * shape.topK..<(l + 1) * shape.topK { tokenIDs[i] = relabel[Int(ids[from + i])] }
                     }
+                }
+                if hasWeights {
+                    for i in 0..<perToken { tokenWeights[i] = Float(Float16(bitPattern: weightBits[from + i])) }
                 }
                 // A token copied from one that lacks layers lacks them too.
                 let absentLayers = absent.isEmpty ? [] : (0..<shape.layers).filter { absent[source * shape.layers + $0] }
