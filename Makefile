@@ -21,7 +21,7 @@ PYTHON ?= python3
 VENV = .build-py/venv
 PY_REQUIREMENTS = notebooks-export/requirements.txt traces/record/requirements.txt
 
-.PHONY: demo test test-slurm test-deps test-recorder fuzz fuzz-smoke apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
+.PHONY: demo test test-slurm bench-process test-deps test-recorder fuzz fuzz-smoke apt-install build release deps bench notebook-example notebook-check demo-trace hardware-files policy-files engine-files kernels kernels-swift clean
 
 deps:
 	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
@@ -136,6 +136,11 @@ engine-files: release
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --disable-sandbox benchmark
+	$(MAKE) --no-print-directory bench-process
+
+# Whole-process figures (issue 17): replay, import and synthesis as a user runs them.
+bench-process: release
+	Benchmarks/whole-process.sh $(CURDIR)/$(MOESIM)
 
 clean:
 	rm -rf .build
