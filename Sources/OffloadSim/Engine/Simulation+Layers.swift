@@ -39,7 +39,7 @@ extension Simulation {
             let (kernel, tag) = replayExpert(position)
             replay.computeStarted(kernel, tokens: Int(layerTokens[position]), work: work, tag: tag, at: begin)
         case .grouped:
-            let positions = executionOrder.filter { !onCPU[$0] }
+            let positions = executionOrder.filter { !planned[$0].onCPU }
             replay.groupStarted(positions.map { replayExpert($0) }, tokens: positions.map { Int(layerTokens[$0]) }, work: work, at: begin)
         }
     }
@@ -48,8 +48,8 @@ extension Simulation {
     private func replayExpert(_ position: Int) -> (ReplaySchedule.Kernel, Int32) {
         let expert = Int(layerExperts[position])
         let key = layer * cache.expertsPerLayer + expert
-        let tag = staged[position] ? -Int32(position) - 1 : Int32(key)
-        return (.expert(layer: layer, expert: expert, key: key, staging: staged[position] ? position : -1, onCPU: onCPU[position]), tag)
+        let tag = planned[position].staged ? -Int32(position) - 1 : Int32(key)
+        return (.expert(layer: layer, expert: expert, key: key, staging: planned[position].staged ? position : -1, onCPU: planned[position].onCPU), tag)
     }
 
     mutating func computeFinished() {
@@ -77,7 +77,7 @@ extension Simulation {
     private mutating func issueStagingCopy(_ position: Int) {
         stagingFree -= 1
         var bytes = compute.model.expertBytes[layer]
-        if case .lowPrecision(_, let ratio) = policy.missHandling, lowPrecision[position] {
+        if case .lowPrecision(_, let ratio) = policy.missHandling, planned[position].lowPrecision {
             bytes = Int((Double(bytes) * ratio).rounded(.up))
         }
         _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(position) - 1)
@@ -99,9 +99,9 @@ extension Simulation {
             // The host loop reaches this expert: it syncs, then copies the expert if it is missing.
             syncedCursor = cursor
             hostFree = max(hostFree, now) + engine.expertSyncNs
-            if deferred[position] {
-                deferred[position] = false
-                if staged[position] {
+            if planned[position].deferred {
+                planned[position].deferred = false
+                if planned[position].staged {
                     issueStagingCopy(position)
                 } else {
                     let key = layer * cache.expertsPerLayer + Int(layerExperts[position])
@@ -109,9 +109,9 @@ extension Simulation {
                 }
             }
         }
-        if ready[position] {
+        if planned[position].ready {
             let tokens = Int(layerTokens[position])
-            startCompute(.expert(position), onCPU[position] ? 0 : expertNanoseconds(tokens: tokens))
+            startCompute(.expert(position), planned[position].onCPU ? 0 : expertNanoseconds(tokens: tokens))
         } else {
             computeOp = .idle
             waitingOn = position
@@ -123,20 +123,20 @@ extension Simulation {
     /// the layer's GPU experts; until then the compute stream stalls.
     private mutating func startGroupedExperts() {
         guard cursor < executionOrder.count else { return layerFinished() }
-        if let missing = executionOrder.first(where: { !ready[$0] }) {
+        if let missing = executionOrder.first(where: { !planned[$0].ready }) {
             computeOp = .idle
             waitingOn = missing
             stallStart = now
             return
         }
         cursor = executionOrder.count
-        let shards = executionOrder.filter { !onCPU[$0] }.map { Int(layerTokens[$0]) }
+        let shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
         guard !shards.isEmpty else { return groupedFinished() }
         startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
     }
 
     private mutating func groupedFinished() {
-        stagingFree += staged.reduce(0) { $0 + ($1 ? 1 : 0) }
+        stagingFree += planned.reduce(0) { $0 + ($1.staged ? 1 : 0) }
         issueStagingCopies()
         layerFinished()
     }
@@ -153,7 +153,7 @@ extension Simulation {
         }
         if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
         replay.copyFinished(done, stagingTag: key == nil ? done.tag : nil)
-        if position >= 0 && position < ready.count { ready[position] = true }
+        if position >= 0 && position < planned.count { planned[position].ready = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)
         if position >= 0 { resumeIfWaiting(on: position) }
@@ -172,7 +172,7 @@ extension Simulation {
     }
 
     mutating func expertFinished(_ position: Int) {
-        if staged[position] {
+        if planned[position].staged {
             stagingFree += 1
             issueStagingCopies()
         }

@@ -24,8 +24,8 @@ extension Simulation {
         cursor = 0
         issueStagingCopies()
         if policy.expertOrder == .residentFirst {
-            executionOrder = executionOrder.filter { ready[$0] } + executionOrder.filter { !ready[$0] && !staged[$0] }
-                + executionOrder.filter { !ready[$0] && staged[$0] }
+            executionOrder = executionOrder.filter { planned[$0].ready } + executionOrder.filter { !planned[$0].ready && !planned[$0].staged }
+                + executionOrder.filter { !planned[$0].ready && planned[$0].staged }
         }
         policy.routed(layer: layer, in: &self)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
@@ -58,11 +58,7 @@ extension Simulation {
         let count = layerExperts.count
         let decode = step.phase == .decode
         let base = layer * cache.expertsPerLayer
-        ready.removeAll(keepingCapacity: true)
-        staged.removeAll(keepingCapacity: true)
-        onCPU.removeAll(keepingCapacity: true)
-        lowPrecision.removeAll(keepingCapacity: true)
-        deferred.removeAll(keepingCapacity: true)
+        planned.removeAll(keepingCapacity: true)
         executionOrder.removeAll(keepingCapacity: true)
         // A per-expert host loop copies each miss only when it reaches the expert.
         let deferCopies = engine.expertExecution == .perExpertSync
@@ -119,11 +115,7 @@ extension Simulation {
                     }
                 }
             }
-            ready.append(isReady)
-            staged.append(isStaged)
-            onCPU.append(isOnCPU)
-            lowPrecision.append(isLow)
-            deferred.append(isDeferred)
+            planned.append(PlannedExpert(ready: isReady, staged: isStaged, onCPU: isOnCPU, lowPrecision: isLow, deferred: isDeferred))
         }
         metrics.layers[layer].lookups += count
         metrics.layers[layer].hits += hits
@@ -166,7 +158,7 @@ extension Simulation {
 
     /// A CPU expert finished: its result is ready for the GPU to merge.
     mutating func cpuFinished(_ position: Int) {
-        ready[position] = true
+        planned[position].ready = true
         resumeIfWaiting(on: position)
     }
 }

@@ -58,10 +58,9 @@ public struct Simulation {
     /// Tokens routed to each of ``layerExperts``.
     public internal(set) var layerTokens: [Int32] = []
     var substituted = false
-    var ready: [Bool] = []
-    var staged: [Bool] = []
-    var onCPU: [Bool] = []
-    var lowPrecision: [Bool] = []
+    /// Per planned expert of the current layer: how it is served (one array, not five: each
+    /// array written per expert costs a uniqueness check in the hot loop).
+    var planned: [PlannedExpert] = []
     var cpuFree: Nanoseconds = 0
     var executionOrder: [Int] = []
     var cursor = 0
@@ -83,9 +82,8 @@ public struct Simulation {
     static var tabulatedTokens: Int { 16 }
     // Engines with host costs: when the host can next launch a kernel or issue a copy.
     var hostFree: Nanoseconds = 0
-    // Per-expert-sync engines: per position, a copy waiting for the host loop to reach it;
-    // and the cursor position whose sync has been paid.
-    var deferred: [Bool] = []
+    // Per-expert-sync engines: the cursor position whose sync has been paid (the copies
+    // waiting for the host loop are marked `deferred` in `planned`).
     var syncedCursor = -1
     var latencies = StepLatencyTracker()
 
