@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import TraceStore
+
+/// Chunks compressed on worker threads are stored in their order and the file does not
+/// depend on how many are in flight.
+@Suite("Chunk compression pipeline")
+struct ChunkCompressionPipelineTests {
+    @Test("a trace of many chunks reads back token for token in order, and twice gives the same bytes")
+    func manyChunksInOrder() throws {
+        let folder = Fixtures.temporaryFolder()
+        // 40 sequences × (prefill + 5 decode) tokens in chunks of 1 token: hundreds of chunks in flight.
+        try Fixtures.tinyTrace(at: folder + "/a.sqlite", sequences: 40, weights: false, chunkTokens: 1)
+        try Fixtures.tinyTrace(at: folder + "/b.sqlite", sequences: 40, weights: false, chunkTokens: 1)
+        #expect(FileManager.default.contents(atPath: folder + "/a.sqlite") == FileManager.default.contents(atPath: folder + "/b.sqlite"))
+        let tokens = try Fixtures.tokens(of: folder + "/a.sqlite")
+        #expect(tokens.count > 200)
+        var position = [Int: Int]()
+        for token in tokens {
+            let t = position[token.sequence, default: 0]
+            #expect(token.ids == Fixtures.tinyIDs(sequence: token.sequence, token: t), "sequence \(token.sequence) token \(t)")
+            position[token.sequence] = t + 1
+        }
+        #expect(try TraceReader(path: folder + "/a.sqlite").metadata.chunks == tokens.count)
+    }
+
+    @Test("the compressed payloads come back in submission order whatever the limit")
+    func submissionOrder() throws {
+        for limit in [1, 2, 8] {
+            let pipeline = ChunkCompressionPipeline(level: 3, limit: limit)
+            var stored: [[UInt8]] = []
+            let decompressor = ZstdDecompressor()
+            for n in 0..<50 {
+                let payload = [UInt8](repeating: UInt8(n), count: 1000 + n)
+                try pipeline.submit([payload]) { compressed in
+                    var output: [UInt8] = []
+                    try compressed[0].withUnsafeBytes { try decompressor.decompress($0, into: &output, limit: 4096) }
+                    stored.append(output)
+                }
+            }
+            try pipeline.drain()
+            #expect(stored.count == 50)
+            #expect(stored.enumerated().allSatisfy { $0.element == [UInt8](repeating: UInt8($0.offset), count: 1000 + $0.offset) })
+        }
+    }
+}
