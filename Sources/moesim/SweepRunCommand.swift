@@ -62,7 +62,7 @@ struct SweepRunCommand: ParsableCommand {
                 file: spec, problem: "has \(sweep.count == Int.max ? "more than 2^63" : String(sweep.count)) points (\(sweep.grid.map { "\($0.values.count) \($0.parameter.rawValue)" }.joined(separator: " × "))), above the \(ValidRange.sweepPointsWithoutAsking) a sweep runs without asking",
                 fix: "Shrink the grid, or confirm its size with --yes or `max_points = \(sweep.count)` in the spec.")
         }
-        try AtomicFile.refuseOverwriting(inputs: [spec] + SweepSpecFile.traces(of: sweep), output: output)
+        try AtomicFile.refuseOverwriting(inputs: [spec] + sweep.traces, output: output)
         var runner = SweepRunner(spec: sweep, jobs: jobs, shard: try parsedShard())
         try runner.check()
         if slurm.slurm {

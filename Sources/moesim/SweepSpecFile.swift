@@ -17,11 +17,6 @@ enum SweepSpecFile {
         }
     }
 
-    /// The trace files a spec reads (base or grid).
-    static func traces(of sweep: SweepSpec) -> [String] {
-        sweep.grid.first { $0.parameter == .trace }.map { $0.values.compactMap(\.string) } ?? sweep.base[.trace].flatMap(\.string).map { [$0] } ?? []
-    }
-
     /// `path` made absolute against the current folder, without `.` and `..` parts.
     static func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path).standardizedFileURL.path

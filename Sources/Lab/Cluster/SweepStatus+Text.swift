@@ -1,4 +1,3 @@
-import Foundation
 import TraceStore
 
 extension SweepStatus {
@@ -24,7 +23,7 @@ extension SweepStatus {
         let table = [header] + rows + [total]
         let widths = (0..<header.count).map { column in table.map { $0[column].count }.max()! }
         for row in table {
-            lines.append(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            lines.append(zip(row, widths).map { $0.rightPadded($1) }.joined(separator: "  ")
                 .trimmingTrailingSpaces())
         }
         return lines

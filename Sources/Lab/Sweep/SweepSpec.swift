@@ -100,6 +100,11 @@ public struct SweepSpec: Sendable, Equatable {
         }
     }
 
+    /// The trace files the sweep reads: the grid's traces, or the base trace.
+    public var traces: [String] {
+        grid.first { $0.parameter == .trace }.map { $0.values.compactMap(\.string) } ?? base[.trace].flatMap(\.string).map { [$0] } ?? []
+    }
+
     /// Points in the sweep (saturating at Int.max).
     public var count: Int {
         grid.reduce(1) { product, axis in

@@ -46,8 +46,4 @@ struct TokenAssembly {
         }
         phase = .prefill
     }
-
-    mutating func clear() {
-        for i in filled.indices { filled[i] = false }
-    }
 }
