@@ -150,7 +150,7 @@ public enum PolicyCatalog {
                 prefetch: spec.prefetchDuringDraft, seed: run.options.seed)
             var result = try execute(policy)
             if spec.prefetchDuringDraft && policy.decodeSteps > 0 {
-                result.notes.append("prefetched \(Format.fixed(Double(policy.prefetchedLayers) / Double(policy.decodeSteps), 2)) full layers per step while drafting (latency-model cutoff)")
+                result.notes.append("prefetched \(Format.fixed(Double(policy.prefetchedLayers) / Double(policy.decodeSteps), 2)) full layers per step ahead of the verification (cutoff layer from the latency model over drafting and verification compute)")
             }
             return result
         case .expertParallel:

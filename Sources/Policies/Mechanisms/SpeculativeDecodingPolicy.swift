@@ -1,16 +1,32 @@
 import OffloadSim
 import TraceStore
 
-/// Speculative decoding with expert prefetch during drafting, after SP-MoE (arXiv
-/// 2510.10302). Each decode step first runs `draftTokens` tokens of a draft model on the
-/// GPU (`draftNanosecondsPerToken` each), then verifies them together with one more token
-/// as a single batch through the target model; of the drafts, a leading run is accepted,
-/// each with probability `acceptance`, and the step yields that many tokens plus one.
-/// With `prefetch`, the target's experts for the verification are prefetched while the
-/// draft runs, in layer order up to a cutoff chosen by a latency model: experts are taken
-/// while their cumulative copy time (latency + bytes / bandwidth, for those not already
-/// resident) fits in the drafting time, so the cutoff falls inside the first layer that
-/// does not fit.
+/// Speculative decoding with expert prefetch, after SP-MoE (Chen et al., arXiv 2510.10302).
+/// Each decode step first runs `draftTokens` tokens of a draft model on the GPU
+/// (`draftNanosecondsPerToken` each), then verifies them together with one more token as a
+/// single batch through the target model; of the drafts, a leading run is accepted, each
+/// with probability `acceptance`, and the step yields that many tokens plus one.
+///
+/// With `prefetch`, the target's predicted experts for the verification are prefetched in
+/// layer order from the start of drafting, and the prefetch keeps running through the
+/// verification ahead of the layer being computed (the paper's asynchronous prefetch
+/// thread: the copies are queued at prefetch priority, so the engine's demand copies
+/// overtake them), up to a **cutoff layer from a latency model** (the paper's
+/// "cutoff-layer policy ... based on empirical profiles and an analytical latency model,
+/// guaranteeing just-in-time availability without overfetch", abstract). The model here:
+/// verification reaches layer *l*'s routed experts, if it never stalls, at
+/// `R(l) = draft + Σ_{j≤l} (attention_j + shared_j) + Σ_{j<l} experts_j` (each term from
+/// ``GPUCompute`` for the step's tokens, the experts at the predicted tokens per expert);
+/// the predicted experts not resident, copied back to back in layer order, finish at
+/// `C(l)` (latency + bytes / bandwidth each). Experts are taken while `C(l) ≤ R(l)`; the
+/// first that would arrive after its layer needs it is the cutoff, and nothing from there
+/// on is prefetched: such a copy would only hold the bus against the demand copies of the
+/// experts the predictor missed.
+///
+/// What the paper's evaluation (hardware, models, draft length, acceptance rates, the
+/// exact cutoff formula, batched copies) would add could not be read here: only its
+/// abstract and introduction were reachable (README, Policies). Batched I/O is not modelled
+/// (each expert is its own copy and pays the link's latency).
 ///
 /// The trace supplies the verified tokens' routing: a step consumes `draftTokens + 1`
 /// generated tokens of the trace whatever is accepted, the rejected ones standing in for
@@ -24,9 +40,9 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
     public let draftNanosecondsPerToken: Nanoseconds
     /// Probability that each draft token is accepted.
     public let acceptance: Double
-    /// Whether the target's experts are prefetched during drafting (SP-MoE) or not (plain speculative decoding).
+    /// Whether the target's experts are prefetched from drafting on, up to the cutoff layer (SP-MoE), or not (plain speculative decoding).
     public let prefetchDuringDraft: Bool
-    /// Sum over decode steps of the layers prefetched in full, for the mean cutoff.
+    /// Sum over decode steps of the layers prefetched in full (the cutoff layer), for the mean cutoff.
     public private(set) var prefetchedLayers = 0
     /// Decode steps seen.
     public private(set) var decodeSteps = 0
@@ -34,6 +50,9 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
     private var random: SplitMix64
     private var protection: PrefetchProtection?
     private var buffer: [UInt16] = []
+    private var planned: [UInt16] = []
+    /// Predicted verification tokens per expert of the layer being planned.
+    private var predictedTokens: [Int] = []
 
     /// A policy drafting `draftTokens` per step.
     public init(name: String, predictor: ExpertPredictor, draftTokens: Int, draftNanosecondsPerToken: Nanoseconds,
@@ -54,29 +73,46 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
         decodeSteps += 1
         guard prefetchDuringDraft else { return }
         let step = sim.step
-        let link = sim.compute.profile.link
-        let budget = Double(Nanoseconds(draftTokens) * draftNanosecondsPerToken)
+        let compute = sim.compute
+        let link = compute.profile.link
         let experts = sim.cache.expertsPerLayer
         let layers = step.layerStart.count - 1
         let topK = step.decisions / max(1, step.tokens * layers)
-        var spent = 0.0
+        let beforeExperts = Double(compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+                                   + compute.sharedExpertsNanoseconds(tokens: step.tokens))
+        if predictedTokens.count != experts { predictedTokens = Array(repeating: 0, count: experts) }
+        // R(l) and C(l) of the latency model, ns from the start of drafting.
+        var reaches = Double(Nanoseconds(draftTokens) * draftNanosecondsPerToken)
+        var copied = 0.0
         var started: [Int] = []
         defer { protection!.protect(started) }
-        layers: for layer in 0..<layers {
-            var planned = Set<UInt16>()
+        for layer in 0..<layers {
+            planned.removeAll(keepingCapacity: true)
             for token in 0..<step.tokens {
                 buffer.removeAll(keepingCapacity: true)
                 predictor.predict(step, token: token, layer: 0, lookahead: layer, width: topK, into: &buffer)
-                planned.formUnion(buffer)
+                for expert in buffer {
+                    if predictedTokens[Int(expert)] == 0 { planned.append(expert) }
+                    predictedTokens[Int(expert)] += 1
+                }
             }
-            for expert in planned.sorted() {
+            planned.sort()
+            reaches += beforeExperts
+            var fits = true
+            for expert in planned where fits {
                 let key = layer * experts + Int(expert)
                 guard sim.cache.residency(of: key) == .absent else { continue }
                 let cost = Double(link.latencyNs) + Double(sim.cache.bytes(ofKey: key)) / link.gbps
-                guard spent + cost <= budget else { break layers }
-                spent += cost
+                fits = copied + cost <= reaches
+                guard fits else { break }
+                copied += cost
                 if sim.prefetch(layer: layer, expert: Int(expert)) { started.append(key) }
             }
+            for expert in planned {
+                reaches += Double(compute.expertNanoseconds(layer: layer, tokens: predictedTokens[Int(expert)]))
+                predictedTokens[Int(expert)] = 0
+            }
+            guard fits else { break }
             prefetchedLayers += 1
         }
     }

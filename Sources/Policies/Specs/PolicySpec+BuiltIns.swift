@@ -51,7 +51,7 @@ extension PolicySpec {
         drafting.prefetchDuringDraft = false
         all.append(drafting)
 
-        var spmoe = PolicySpec(name: "sp-moe", description: "speculative decoding that prefetches the verification's experts while drafting, up to a cutoff layer from a latency model",
+        var spmoe = PolicySpec(name: "sp-moe", description: "speculative decoding that prefetches the verification's predicted experts from drafting on, through the verification, up to a cutoff layer from a latency model",
                                paper: "SP-MoE, arXiv 2510.10302", mechanism: .speculativeDecoding)
         spmoe.predictor = "parametric"
         spmoe.recall = 0.9

@@ -115,7 +115,7 @@ extension PolicySpec {
         if mechanism == .speculativeDecoding {
             lines += ["", "[speculative_decoding]", "draft_tokens = \(draftTokens)",
                       "draft_ns_per_token = \(draftNanosecondsPerToken)   # draft model time per token",
-                      "acceptance = \(TOMLValue.float(acceptance))", "prefetch = \(prefetchDuringDraft)   # prefetch target experts while drafting (SP-MoE)"]
+                      "acceptance = \(TOMLValue.float(acceptance))", "prefetch = \(prefetchDuringDraft)   # prefetch the target's predicted experts from drafting on, up to the latency-model cutoff layer (SP-MoE)"]
         }
         if mechanism == .expertParallel {
             lines += ["", "[placement]", "gpus = \(gpus)", "interconnect_gbps = \(TOMLValue.float(interconnectGBps))   # per direction (NVLink 4: 450)",
