@@ -75,7 +75,7 @@ public struct SimulationReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case run, tpotMs = "tpot_ms", tpotP50Ms = "tpot_p50_ms", tpotP99Ms = "tpot_p99_ms", ttftMs = "ttft_ms"
         case ttftP99Ms = "ttft_p99_ms", tokensPerS = "tokens_per_s", stallShare = "stall_share"
-        case decodeStallShare = "decode_stall_share", hostWaitShare = "host_wait_share", busBusyShare = "bus_busy_share", hitRate = "hit_rate"
+        case decodeStallShare = "decode_stall_share", hostWaitShare = "host_wait_share", busBusyShare = "bus_busy_share", gpuBusyShare = "gpu_busy_share", hitRate = "hit_rate"
         case decodeHitRate = "decode_hit_rate", bytesMoved = "bytes_moved", bytesDemand = "bytes_demand"
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
@@ -98,6 +98,7 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.decodeStallShare, forKey: .decodeStallShare)
         try c.encode(m.hostWaitShare, forKey: .hostWaitShare)
         try c.encode(m.busBusyShare, forKey: .busBusyShare)
+        try c.encode(m.gpuBusyShare, forKey: .gpuBusyShare)
         try c.encode(m.hitRate, forKey: .hitRate)
         try c.encode(m.decodeHitRate, forKey: .decodeHitRate)
         try c.encode(m.bytesMoved, forKey: .bytesMoved)

@@ -1,5 +1,6 @@
 /// Chooses, per layer, which experts to copy to which GPUs before a step, from the load
-/// predicted for the step (predictive replication, arXiv 2605.11537): while the busiest
+/// predicted for the step (`expert-parallel-replication`: the replication idea of arXiv
+/// 2605.11537 applied across expert-parallel GPUs, not that paper's single-GPU system): while the busiest
 /// GPU's predicted load exceeds the mean by more than the threshold, the expert giving it
 /// the most work gets one more holder, the least-loaded GPU with a free slot, and its
 /// tokens are split evenly among its holders. Greedy; O(G × slots × (E + G)) per layer.

@@ -62,8 +62,10 @@ extension PolicySpec {
         staticEP.replicate = false
         all.append(staticEP)
 
-        var replication = PolicySpec(name: "predictive-replication", description: "4 GPUs; experts predicted (from the previous step's load) to be overloaded are replicated to less-loaded GPUs",
-                                     paper: "arXiv 2605.11537", mechanism: .expertParallel)
+        // Not the system of arXiv 2605.11537 (one A100, SiDA-style predicted loading, replicas on
+        // concurrent streams): load balancing across expert-parallel GPUs, kept as its own model.
+        var replication = PolicySpec(name: "expert-parallel-replication", description: "4 GPUs; experts predicted (from the previous step's load) to be overloaded are replicated to less-loaded GPUs (not arXiv 2605.11537's single-GPU system)",
+                                     paper: "expert-parallel load balancing by replication (after the replication idea of arXiv 2605.11537, not its system)", mechanism: .expertParallel)
         replication.replicate = true
         all.append(replication)
 

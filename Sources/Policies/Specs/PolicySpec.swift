@@ -20,7 +20,7 @@ public struct PolicySpec: Sendable, Equatable {
         case allResident = "all-resident"
         /// Speculative decoding with a draft model, optionally prefetching during drafting (``SpeculativeDecodingPolicy``).
         case speculativeDecoding = "speculative-decoding"
-        /// Expert parallelism over several GPUs, optionally with predictive replication (``ExpertParallelSimulation``).
+        /// Expert parallelism over several GPUs, optionally replicating experts predicted to be overloaded (``ExpertParallelSimulation``).
         case expertParallel = "expert-parallel"
 
         /// Whether the mechanism consults a predictor.

@@ -20,7 +20,7 @@ struct SimulateCommandTests {
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        for key in ["tpot_ms", "tpot_p99_ms", "ttft_ms", "stall_share", "bus_busy_share", "hit_rate", "decode_hit_rate", "bytes_moved", "decisions", "run", "layers"] {
+        for key in ["tpot_ms", "tpot_p99_ms", "ttft_ms", "stall_share", "bus_busy_share", "gpu_busy_share", "hit_rate", "decode_hit_rate", "bytes_moved", "decisions", "run", "layers"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         let run = try #require(object["run"] as? [String: Any])

@@ -49,6 +49,14 @@ struct OnDemandClosedFormTests {
         #expect(metrics.busBusyShare == 90_000.0 / 91_500.0)
     }
 
+    @Test("the GPU is busy while an operation runs: attention and the two experts, not the waits")
+    func gpuBusyShare() throws {
+        let metrics = try SimFixtures.simulate(twoLayerTrace(), model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile())
+        // Per layer: attention and router 500, then two experts of 1,000 each: 2,500 of 91,500.
+        #expect(metrics.computeNs == 4 * 2 * 2_500)
+        #expect(metrics.gpuBusyShare == 2_500.0 / 91_500.0)
+    }
+
     @Test("with a cache that holds every expert, only the first token copies and later tokens hit")
     func cachedReuse() throws {
         let metrics = try SimFixtures.simulate(

@@ -3,7 +3,7 @@ import Policies
 import Testing
 import TraceStore
 
-@Suite("Predictive replication")
+@Suite("Expert-parallel replication")
 struct ReplicationTests {
     /// Six prompts of 512 tokens, 2 layers × 4 experts, top-1, every token routed to expert 0
     /// (home: GPU 0 of 2): the most skewed load there is.
@@ -13,7 +13,7 @@ struct ReplicationTests {
     }
 
     static func run(replicate: Bool) throws -> PolicyCatalog.Result {
-        var spec = PolicySpec.builtIn(named: replicate ? "predictive-replication" : "expert-parallel")!
+        var spec = PolicySpec.builtIn(named: replicate ? "expert-parallel-replication" : "expert-parallel")!
         spec.gpus = 2
         let model = ModelCost(name: "hand", layers: 2, experts: 4, expertBytes: [1_000_000, 1_000_000], expertParameters: 4_000_000,
                               attentionParameters: 0, attentionBytes: 500_000, kvBytesPerToken: 0, queryWidth: 0, hiddenSize: 1024)
