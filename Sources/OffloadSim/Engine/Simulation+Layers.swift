@@ -20,7 +20,8 @@ extension Simulation {
         computeStart = begin
         metrics.computeNs += ns
         if op != .draft { metrics.layers[layer].computeNs += ns }
-        queue.schedule(at: begin + ns, phase: .compute)
+        precondition(computeDue < 0, "the compute stream runs one operation at a time")
+        computeDue = begin + ns
         if replay.stepLimit > 0 { recordReplay(op, work: duration, at: begin) }
     }
 
