@@ -6,7 +6,7 @@
 /// Waterman and Patterson, "Roofline", CACM 2009). A calibrated expert table in the
 /// hardware profile replaces the routed-expert roofline for its model. All results are
 /// whole nanoseconds, rounded up; every call is O(1) (O(log n) with a table).
-public struct GPUCompute: Sendable {
+public final class GPUCompute: Sendable {
     /// The model being served.
     public let model: ModelCost
     /// The GPU.

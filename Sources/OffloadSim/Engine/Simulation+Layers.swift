@@ -11,8 +11,8 @@ extension Simulation {
     /// the host has launched it (after its syncs and copy calls so far).
     mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds) {
         var ns = duration
-        if compute.copyContention > 1 && op != .draft && bus.isCopying() {
-            ns = Units.roundUp(Double(ns) * compute.copyContention)
+        if copyContention > 1 && op != .draft && bus.isCopying() {
+            ns = Units.roundUp(Double(ns) * copyContention)
         }
         let begin = max(now, hostFree)
         metrics.hostWaitNs += begin - now

@@ -45,6 +45,7 @@ extension Simulation {
     }
 
     /// Gate weight routed at `range` of the step's experts (decisions where there are no weights).
+    @inline(__always)  // called from mutating code, an outlined call copies the whole engine state first
     func routedMass(_ range: Range<Int>) -> Double {
         var mass = 0.0
         for index in range {

@@ -83,6 +83,8 @@ public struct Simulation {
     var nextUse: [UInt32]
     var lookupIndex = 0
     var expertTimes: [Nanoseconds]
+    /// ``GPUCompute/copyContention``, held apart so that the hot path does not read `compute`.
+    let copyContention: Double
     static var tabulatedTokens: Int { 16 }
     // Engines with host costs: when the host can next launch a kernel or issue a copy.
     var hostFree: Nanoseconds = 0
@@ -102,6 +104,7 @@ public struct Simulation {
     public init(model: ModelCost, profile: HardwareProfile, policy: any OffloadPolicy, options: SimulationOptions,
                 nextUse: [UInt32] = [], hotSet: [Int] = []) {
         compute = GPUCompute(model: model, profile: profile)
+        copyContention = compute.copyContention
         engine = options.engine
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
         self.policy = policy
