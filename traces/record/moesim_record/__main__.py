@@ -1,4 +1,5 @@
-"""Command line: python -m moesim_record --model ID --prompts FILE -o OUT.sqlite."""
+"""Command line: python -m moesim_record --model ID --prompts FILE -o OUT.sqlite (decoder-only MoE models, or
+the encoder of a Switch Transformers model)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="weights' type (default auto: the checkpoint's)")
     parser.add_argument("--model-name", help="the trace's model name (default: the moesim preset matching the model, else the id's last part)")
     parser.add_argument("--license", default="unknown", help="licence of the recorded prompts and routing, stored in the trace")
+    parser.add_argument("--pad-to", type=positive, help="Switch Transformers encoder: pad each prompt to N tokens with --pad-token-id "
+                        "and route the padding too, as moe-mpmc's latency script does (512 there)")
+    parser.add_argument("--pad-token-id", type=positive, default=0, help="the padding token (default 0, T5's)")
+    parser.add_argument("--random-weights", type=positive, metavar="SEED",
+                        help="build the model from its config.json with weights drawn from SEED instead of loading them "
+                             "(no download of the weights; the routing then shows no learned skew, and the trace says so)")
     return parser.parse_args(argv)
 
 
@@ -63,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .prompts import PromptFileError, read_prompts
-    from .recorder import record
+    from .recorder import record, record_encoder
     from .routers import UnsupportedModel
     from .traceformat import TraceFormatError
 
@@ -77,12 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     except PromptFileError as error:
         return fail(str(error))
     try:
-        model = AutoModelForCausalLM.from_pretrained(args.model, dtype=args.dtype if args.dtype != "auto" else "auto").to(device)
+        model = load_model(args, device)
     except (OSError, ValueError) as error:
         return fail(f"--model {args.model}: cannot be loaded ({str(error).splitlines()[0]}); give a hub id or a folder with "
-                    "config.json and the weights")
+                    "config.json and the weights" + ("" if args.random_weights is not None else ", or --random-weights SEED with config.json alone"))
+    encoder = model.config.model_type == "switch_transformers"
     eos = set()
-    if not args.ignore_eos:
+    if not args.ignore_eos and not encoder:
         configured = model.generation_config.eos_token_id if model.generation_config else None
         configured = configured if configured is not None else model.config.eos_token_id
         eos = set(configured if isinstance(configured, list) else [] if configured is None else [configured])
@@ -91,11 +99,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"recorded {done}/{total} prompts, {tokens} tokens, {tokens / max(seconds, 1e-9):.1f} tokens/s", file=sys.stderr)
 
     dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
+    weights = f"RANDOM weights (seed {args.random_weights}) built from the config of" if args.random_weights is not None else "recorded from"
+    source = f"{weights} {args.model} ({dtype} on {device}); prompts from {os.path.basename(args.prompts)}"
+    notes = ("The model's weights were drawn at random, not trained: its routing shows no learned skew or locality; "
+             "use it for the shape and the mechanics, not for hit rates.") if args.random_weights is not None else ""
     try:
-        recording = record(model, prompts, args.output, decode_tokens=args.decode_tokens, lookaheads=args.lookaheads,
-                           prediction_width=args.prediction_width, eos_token_ids=eos, model_name=args.model_name,
-                           source=f"recorded from {args.model} ({dtype} on {device}); prompts from {os.path.basename(args.prompts)}",
-                           license=args.license, progress=progress)
+        if encoder:
+            recording = record_encoder(model, prompts, args.output, pad_to=args.pad_to, pad_token_id=args.pad_token_id,
+                                       lookaheads=args.lookaheads, model_name=args.model_name, source=source,
+                                       license=args.license, notes=notes, progress=progress)
+        else:
+            recording = record(model, prompts, args.output, decode_tokens=args.decode_tokens, lookaheads=args.lookaheads,
+                               prediction_width=args.prediction_width, eos_token_ids=eos, model_name=args.model_name,
+                               source=source, license=args.license, notes=notes, progress=progress)
     except (UnsupportedModel, TraceFormatError, ValueError) as error:
         return fail(f"--model {args.model}: {error}")
     meta = recording.meta
@@ -107,6 +123,26 @@ def main(argv: list[str] | None = None) -> int:
           f"({size / tokens * 1000 / 1024:.1f} KiB per 1,000 tokens), {recording.seconds:.1f} s "
           f"({recording.seconds / tokens * 1000:.1f} s per 1,000 tokens)")
     return 0
+
+
+def load_model(args: argparse.Namespace, device: str):
+    """The model: a decoder-only causal LM, or the encoder of a Switch Transformers model
+    (``SwitchTransformersEncoderModel``); loaded, or built from config.json with seeded
+    random weights under ``--random-weights``."""
+    import torch
+    import transformers
+
+    config = transformers.AutoConfig.from_pretrained(args.model)
+    encoder = config.model_type == "switch_transformers"
+    kind = transformers.SwitchTransformersEncoderModel if encoder else transformers.AutoModelForCausalLM
+    dtype = getattr(torch, args.dtype) if args.dtype != "auto" else None
+    if args.random_weights is not None:
+        torch.manual_seed(args.random_weights)
+        model = kind.from_config(config, **({"dtype": dtype} if dtype is not None else {})) if not encoder \
+            else kind(config).to(dtype or torch.float32)
+    else:
+        model = kind.from_pretrained(args.model, dtype=args.dtype if args.dtype != "auto" else "auto")
+    return model.to(device)
 
 
 def fail(message: str) -> int:

@@ -12,7 +12,8 @@ import torch
 
 from . import __version__
 from .prompts import Prompt
-from .routers import MoELayer, decoder_layers, experts_of, moe_layers, shared_expert_bytes, split_router_output
+from .routers import (MoELayer, decoder_layers, experts_of, is_switch_encoder, moe_layers, shared_expert_bytes,
+                      split_router_output, split_switch_output)
 from .traceformat import TraceShape, TraceWriter
 
 # moesim's model presets (`moesim models`) with their (MoE layers, experts, top-k): a
@@ -37,10 +38,12 @@ class RouterTap:
     logits (which, for DeepSeek's group-limited routing, ignores the group limit).
     """
 
-    def __init__(self, layers: list[MoELayer], lookaheads: list[int], width: int) -> None:
+    def __init__(self, layers: list[MoELayer], lookaheads: list[int], width: int, split=None) -> None:
         self.layers = layers
         self.lookaheads = lookaheads
         self.width = width
+        # (logits, weights, ids, kept or None) from a router's output.
+        self.split = split or (lambda output: (*split_router_output(output), None))
         self.predicting = False
         self._reset()
         self.handles = [layer.router.register_forward_hook(self._hook(i)) for i, layer in enumerate(layers)]
@@ -52,19 +55,21 @@ class RouterTap:
     def _reset(self) -> None:
         self.ids: list[torch.Tensor | None] = [None] * len(self.layers)
         self.weights: list[torch.Tensor | None] = [None] * len(self.layers)
+        self.kept: list[torch.Tensor | None] = [None] * len(self.layers)
         self.predictions = {d: [None] * len(self.layers) for d in self.lookaheads}
 
     def _predict(self, target: int, hidden: torch.Tensor) -> torch.Tensor:
-        logits, _, ids = split_router_output(self.layers[target].router(hidden))
+        logits, _, ids, _ = self.split(self.layers[target].router(hidden))
         return ids if self.width == ids.shape[-1] else torch.topk(logits.float(), self.width, dim=-1).indices
 
     def _hook(self, index: int):
         def hook(module, args, output):
             if self.predicting:
                 return
-            _, weights, ids = split_router_output(output)
+            _, weights, ids, kept = self.split(output)
             self.ids[index] = ids
             self.weights[index] = weights
+            self.kept[index] = kept
             hidden = args[0]
             self.predicting = True
             try:
@@ -75,15 +80,19 @@ class RouterTap:
                 self.predicting = False
         return hook
 
-    def take(self, tokens: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    def take(self, tokens: int) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
         """(ids [tokens, layers, k], weights [tokens, layers, k], per lookahead predictions
-        [tokens, layers, width] with zero rows below the lookahead) of the last forward."""
+        [tokens, layers, width] with zero rows below the lookahead, absent [tokens, layers])
+        of the last forward."""
         if any(ids is None for ids in self.ids):
             missing = [layer.model_layer for layer, ids in zip(self.layers, self.ids) if ids is None]
             raise RuntimeError(f"the routers of model layers {missing} did not run in this forward pass")
         # One device-to-host copy per kind, not one per layer: each copy waits for the GPU.
         ids = torch.stack(self.ids, dim=1).cpu().numpy()
         weights = torch.stack([w.float() for w in self.weights], dim=1).cpu().numpy()
+        absent = np.zeros((tokens, len(self.layers)), dtype=bool)
+        if any(kept is not None for kept in self.kept):
+            absent = ~torch.stack(self.kept, dim=1).cpu().numpy()
         if ids.shape[0] != tokens:
             raise RuntimeError(f"the routers saw {ids.shape[0]} tokens where {tokens} were fed")
         predictions = []
@@ -93,7 +102,7 @@ class RouterTap:
                 sets[:, d:] = torch.stack(self.predictions[d][d:], dim=1).cpu().numpy()
             predictions.append(sets)
         self._reset()
-        return ids, weights, predictions
+        return ids, weights, predictions, absent
 
 
 @dataclass
@@ -113,7 +122,7 @@ def trace_shape(model: torch.nn.Module, layers: list[MoELayer], model_name: str 
     config = model.config
     counts, expert_bytes, dense_bytes, shared = [], [], [], []
     dtype = None
-    decoder = decoder_layers(model)
+    decoder = model.encoder.block if is_switch_encoder(model) else decoder_layers(model)
     for layer in layers:
         count, per_expert, dtype = experts_of(layer)
         counts.append(count)
@@ -125,9 +134,10 @@ def trace_shape(model: torch.nn.Module, layers: list[MoELayer], model_name: str 
     if len(set(counts)) != 1 or len(set(shared)) != 1:
         raise ValueError(f"MoE layers differ in expert count {sorted(set(counts))} or shared experts {sorted(set(shared))}; "
                          "the trace format needs one shape for all layers")
-    top_k = int(getattr(layers[0].router, "top_k", 0) or config.num_experts_per_tok)
-    name = model_name or preset_name(config, len(layers), counts[0], top_k)
-    intermediate = getattr(config, "moe_intermediate_size", None) or getattr(config, "intermediate_size", None)
+    top_k = 1 if is_switch_encoder(model) else int(getattr(layers[0].router, "top_k", 0) or config.num_experts_per_tok)
+    name = model_name or (encoder_name(config) if is_switch_encoder(model) else preset_name(config, len(layers), counts[0], top_k))
+    intermediate = getattr(config, "moe_intermediate_size", None) or getattr(config, "intermediate_size", None) \
+        or getattr(config, "d_ff", None)
     return TraceShape(model=name, layers=len(layers), experts=counts[0], top_k=top_k,
                       model_layers=[layer.model_layer for layer in layers], shared_experts=shared[0],
                       hidden_size=int(config.hidden_size), expert_intermediate_size=int(intermediate) if intermediate else None,
@@ -141,6 +151,13 @@ def preset_name(config, layers: int, experts: int, top_k: int) -> str:
         if label.startswith(name) and shape == (layers, experts, top_k):
             return name
     return label or config.model_type
+
+
+def encoder_name(config) -> str:
+    """``<model id's last part>-encoder``: the encoder's MoE layers are a different shape
+    from the whole model's (moesim's ``switch-base-128`` preset counts both stacks)."""
+    label = (getattr(config, "_name_or_path", "") or "").rstrip("/").split("/")[-1].lower()
+    return f"{label or config.model_type}-encoder"
 
 
 def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode_tokens: int, lookaheads: list[int],
@@ -195,12 +212,84 @@ def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode
     return recording
 
 
-def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> None:
-    ids, weights, predictions = tap.take(tokens)
+def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> int:
+    """Writes the last forward's tokens; returns how many were left out because a
+    capacity-limited router dropped them at every MoE layer."""
+    ids, weights, predictions, absent = tap.take(tokens)
+    skipped = 0
     for t in range(tokens):
-        writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions])
+        if absent[t].all():
+            skipped += 1
+            continue
+        writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions], absent=absent[t] if absent[t].any() else None)
+    return skipped
 
 
 def _version(package: str) -> str:
     from importlib.metadata import version
     return version(package)
+
+
+def record_encoder(model: torch.nn.Module, prompts: list[Prompt], output: str, *, pad_to: int | None = None,
+                   pad_token_id: int = 0, lookaheads: list[int], model_name: str | None = None, source: str = "",
+                   license: str = "unknown", notes: str = "", progress=None) -> Recording:
+    """Runs each prompt once through a Switch Transformers encoder (``SwitchTransformersEncoderModel``)
+    and writes the routing of its sparse blocks to ``output``: every token is a prefill token,
+    with its top-1 expert and the router's probability for it; a token the router dropped at a
+    layer (its expert had taken ``expert_capacity`` tokens of the sequence) is absent there,
+    and a token dropped at every layer is left out, which the notes count.
+
+    ``pad_to`` pads each prompt with ``pad_token_id`` up to that many tokens, and the encoder
+    sees no attention mask, as moe-mpmc's latency script does (github.com/vvkkvv23812025/moe-mpmc,
+    ``src/dataset/get_cls_loader.py``: ``padding="max_length"``, the T5 tokenizer's 512; ``src/latency.py``
+    passes only ``input_ids``), so the padding is routed like any token.
+    Nothing appears at ``output`` unless the whole recording succeeds."""
+    if not is_switch_encoder(model):
+        raise ValueError(f"{type(model).__name__} is not a Switch Transformers encoder; record() takes decoder-only models")
+    layers = moe_layers(model)
+    shape = trace_shape(model, layers, model_name)
+    tap = RouterTap(layers, sorted(set(lookaheads)), 1, split=split_switch_output)
+    device = next(model.parameters()).device
+    vocab = model.get_input_embeddings().num_embeddings
+    capacity = int(model.config.expert_capacity)
+    created_by = f"moesim_record {__version__} with transformers {_version('transformers')}, torch {torch.__version__}"
+    recording = Recording(output)
+    started = time.perf_counter()
+    model.eval()
+    dropped = 0
+    try:
+        with torch.inference_mode():
+            staged: list[tuple[str, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]] = []
+            for number, prompt in enumerate(prompts):
+                bad = [t for t in prompt.token_ids if not 0 <= t < vocab]
+                if not prompt.token_ids or bad:
+                    raise ValueError(f"{prompt.origin}: {'is empty' if not prompt.token_ids else f'token ids {bad[:5]} outside the vocabulary 0..{vocab - 1}'}")
+                tokens = list(prompt.token_ids)
+                if pad_to is not None:
+                    tokens = tokens[:pad_to] + [pad_token_id] * max(0, pad_to - len(tokens))
+                model(input_ids=torch.tensor([tokens], device=device))
+                staged.append((prompt.name, *tap.take(len(tokens))))
+                recording.sequences.append((prompt.name, tokens, []))
+                if progress:
+                    progress(number + 1, len(prompts), sum(len(p) for _, p, _ in recording.sequences), time.perf_counter() - started)
+        dropped = sum(int(absent.all(axis=1).sum()) for *_, absent in staged)
+        absent_pairs = sum(int(absent.sum()) for *_, absent in staged)
+        all_notes = " ".join(filter(None, [notes, (
+            f"Switch Transformers encoder only (sparse blocks {shape.model_layers}), one forward per prompt"
+            + (f", each padded with token {pad_token_id} to {pad_to} tokens and no attention mask (as moe-mpmc's latency script)" if pad_to else "")
+            + f"; top-1 routing with expert capacity {capacity} tokens per sequence: {absent_pairs} token-layers dropped "
+            f"by the capacity are absent, and {dropped} tokens dropped at every layer are left out."
+        )]))
+        with TraceWriter(output, shape, has_weights=True, lookaheads=tap.lookaheads, prediction_width=1, source=source,
+                         license=license, notes=all_notes, importer="moesim_record", created_by=created_by) as writer:
+            for name, ids, weights, predictions, absent in staged:
+                writer.begin_sequence(name)
+                for t in range(len(ids)):
+                    if absent[t].all():
+                        continue
+                    writer.append_token(0, ids[t], weights[t], [p[t] for p in predictions], absent=absent[t] if absent[t].any() else None)
+            recording.meta = writer.finish()
+    finally:
+        tap.close()
+    recording.seconds = time.perf_counter() - started
+    return recording

@@ -47,12 +47,22 @@ def decoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
     return layers
 
 
+def is_switch_encoder(model: torch.nn.Module) -> bool:
+    """Whether ``model`` is a Switch Transformers encoder (``SwitchTransformersEncoderModel``),
+    which ``record_encoder`` records."""
+    return getattr(model.config, "model_type", "") == "switch_transformers" and hasattr(model, "encoder") \
+        and not hasattr(model, "decoder")
+
+
 def moe_layers(model: torch.nn.Module) -> list[MoELayer]:
     """The MoE layers in model order; dense layers (DeepSeek's first layers, Qwen's
     ``mlp_only_layers``) have no router and are skipped."""
+    if is_switch_encoder(model):
+        return switch_encoder_layers(model)
     if getattr(model.config, "is_encoder_decoder", False):
         raise UnsupportedModel(f"{type(model).__name__} is an encoder-decoder model (Switch Transformers, NLLB-MoE): "
-                               f"its capacity-limited routers and two stacks are not recorded; supported: {SUPPORTED}")
+                               f"its two stacks are not recorded together (Switch Transformers' encoder alone is, as "
+                               f"SwitchTransformersEncoderModel); supported: {SUPPORTED}")
     found = []
     for index, layer in enumerate(decoder_layers(model)):
         routers = [(name, module) for name, module in layer.named_modules() if ROUTER_CLASS.search(type(module).__name__)]
@@ -105,3 +115,36 @@ def shared_expert_bytes(layer: MoELayer) -> int:
         if module is not None:
             total += sum(p.numel() * p.element_size() for p in module.parameters())
     return total
+
+
+def switch_encoder_layers(model: torch.nn.Module) -> list[MoELayer]:
+    """The sparse blocks of a Switch Transformers encoder (every ``encoder_sparse_step``-th
+    block; transformers' ``SwitchTransformersStack``): block *i*'s feed-forward holds a
+    ``SwitchTransformersSparseMLP`` with its ``router`` and ``experts``."""
+    found = []
+    for index, block in enumerate(model.encoder.block):
+        feed_forward = block.layer[-1]
+        if getattr(feed_forward, "is_sparse", False):
+            found.append(MoELayer(index, f"encoder.block.{index}.layer.{len(block.layer) - 1}.mlp.router",
+                                  feed_forward.mlp.router, feed_forward.mlp))
+    if not found:
+        raise UnsupportedModel(f"{type(model).__name__} has no sparse encoder block (encoder_sparse_step gives none)")
+    return found
+
+
+def split_switch_output(output) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(logits [N, E], weights [N, 1], ids [N, 1], kept [N])`` from a Switch Transformers
+    top-1 router's ``(dispatch mask [B, S, E], probability [B, S, 1], logits [B, S, E])``.
+
+    The id is the router's choice, the argmax of its probabilities (Fedus et al., arXiv
+    2101.03961, §2.1); ``kept`` is false for a token the router dropped because its expert
+    had already taken ``expert_capacity`` tokens of the sequence (its dispatch row is zero):
+    the layer leaves that token unchanged, so the trace records it as absent there.
+    """
+    if not (isinstance(output, tuple) and len(output) == 3 and output[0].dim() == 3):
+        raise UnsupportedModel(f"a Switch router returned {type(output).__name__} instead of (dispatch mask, probabilities, logits)")
+    dispatch, probability, logits = output
+    logits = logits.reshape(-1, logits.shape[-1])
+    ids = torch.argmax(logits, dim=-1, keepdim=True)
+    kept = dispatch.reshape(-1, dispatch.shape[-1]).sum(dim=-1) > 0
+    return logits, probability.reshape(-1, 1), ids, kept

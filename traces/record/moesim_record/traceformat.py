@@ -1,4 +1,4 @@
-"""Writer of moesim trace files, format version 1 (traces/FORMAT.md).
+"""Writer of moesim trace files, format version 1, or 2 when some token-layers are absent (traces/FORMAT.md).
 
 A trace is one SQLite file of zstd-compressed, column-major routing chunks. This module
 writes exactly the layout moesim's Swift reader checks: the ``MSR1`` routing payload
@@ -25,6 +25,7 @@ CHUNK_TOKENS = 4096
 ZSTD_LEVEL = 19
 FLAG_ASCENDING = 1
 FLAG_WIDE_IDS = 2
+FLAG_ABSENCE = 4
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -116,10 +117,12 @@ class _Staged:
     predictions: list[list[np.ndarray]] = field(default_factory=list)  # per lookahead, per token: layers × width
     phases: list[int] = field(default_factory=list)
     runs: list[list[int]] = field(default_factory=list)  # [sequence, first_token, tokens]
+    absent: list[np.ndarray] = field(default_factory=list)  # per token: layers, bool
 
 
 class TraceWriter:
-    """Writes one trace file token by token (FORMAT.md, version 1).
+    """Writes one trace file token by token (FORMAT.md, version 1; version 2, with an
+    absence plane in the chunks that need one, when a token lacks some layers).
 
     ``lookaheads`` are the lookaheads d whose predictions every token carries, each as
     ``layers × width`` ids by target layer (rows of target layers below d are ignored).
@@ -154,6 +157,7 @@ class TraceWriter:
         self.chunks = 0
         self.max_chunk = 0
         self.tokens = [0, 0]  # prefill, decode
+        self.absent_decisions = 0
         self.staged = _Staged(predictions=[[] for _ in self.lookaheads])
         self.finished = False
 
@@ -170,18 +174,30 @@ class TraceWriter:
         return len(self.sequences) - 1
 
     def append_token(self, phase: int, ids: np.ndarray, weights: np.ndarray | None = None,
-                     predictions: list[np.ndarray] | None = None) -> None:
+                     predictions: list[np.ndarray] | None = None, absent: np.ndarray | None = None) -> None:
         """Appends one token of the open sequence.
 
         ``ids``: layers × k expert ids in rank order (rank 0 first); ``weights``: the matching
         gate weights (required exactly when the trace has weights); ``predictions``: per
         lookahead (ascending), layers × width predicted ids by target layer. ``phase``: 0
-        prefill, 1 decode.
+        prefill, 1 decode. ``absent``: per layer, whether the token has no routing there (a
+        token a capacity-limited router dropped); such a layer's ids and weights are stored
+        as the format's placeholders and readers skip it.
         """
         if not self.sequences:
             raise TraceFormatError("append_token before begin_sequence")
         shape = self.shape
         ids = np.asarray(ids, dtype=np.int64).reshape(shape.layers, shape.top_k)
+        absent = np.zeros(shape.layers, dtype=bool) if absent is None else np.asarray(absent, dtype=bool).reshape(shape.layers)
+        if absent.all():
+            raise TraceFormatError("a token absent from every layer; leave it out instead")
+        if absent.any():
+            ids = ids.copy()
+            ids[absent] = np.arange(shape.top_k)
+            if weights is not None:
+                weights = np.asarray(weights, dtype=np.float32).reshape(shape.layers, shape.top_k).copy()
+                weights[absent] = 0
+            self.absent_decisions += int(absent.sum()) * shape.top_k
         if ids.min() < 0 or ids.max() >= shape.experts:
             raise TraceFormatError(f"an expert id outside 0..{shape.experts - 1}")
         if _repeats(ids):
@@ -226,6 +242,7 @@ class TraceWriter:
         for i, predicted in enumerate(staged_predictions):
             staged.predictions[i].append(predicted)
         staged.phases.append(phase)
+        staged.absent.append(absent)
         if staged.runs and staged.runs[-1][0] == sequence:
             staged.runs[-1][2] += 1
         else:
@@ -277,7 +294,7 @@ class TraceWriter:
         shape = self.shape
         meta = {
             "format": "moesim-trace",
-            "format_version": str(FORMAT_VERSION),
+            "format_version": str(FORMAT_VERSION if self.absent_decisions == 0 else 2),
             "model": shape.model,
             "layers": str(shape.layers),
             "experts": str(shape.experts),
@@ -301,6 +318,8 @@ class TraceWriter:
             meta["expert_intermediate_size"] = str(shape.expert_intermediate_size)
         if shape.expert_dtype is not None:
             meta["expert_dtype"] = shape.expert_dtype
+        if self.absent_decisions:
+            meta["absent_decisions"] = str(self.absent_decisions)
         if self.lookaheads:
             meta["prediction_lookaheads"] = ",".join(str(d) for d in self.lookaheads)
             meta["prediction_width"] = str(self.prediction_width)
@@ -314,10 +333,14 @@ class TraceWriter:
         # Layer-major columns: ids of layer 0 for all tokens, then layer 1, ...
         ids = np.stack(staged.ids, axis=1)  # layers × tokens × k
         values = gap_coded(ids) if self.has_weights else ids
-        header = b"MSR1" + struct.pack("<BHHII", (FLAG_ASCENDING if self.has_weights else 0) | (FLAG_WIDE_IDS if self.wide else 0),
-                                       self.shape.layers, self.shape.top_k, tokens, len(staged.runs))
+        absent = np.stack(staged.absent, axis=1)  # layers × tokens
+        flags = (FLAG_ASCENDING if self.has_weights else 0) | (FLAG_WIDE_IDS if self.wide else 0) | (FLAG_ABSENCE if absent.any() else 0)
+        header = b"MSR1" + struct.pack("<BHHII", flags, self.shape.layers, self.shape.top_k, tokens, len(staged.runs))
         runs = b"".join(struct.pack("<III", *run) for run in staged.runs)
         routing = header + runs + bytes(staged.phases) + planes(values, self.wide)
+        if absent.any():
+            # Bit l × T + t, least significant bit first.
+            routing += np.packbits(absent.reshape(-1), bitorder="little").tobytes()
         weights = None
         if self.has_weights:
             bits = np.stack(staged.weights, axis=1).astype(np.float16).view(np.uint16).reshape(-1)

@@ -15,7 +15,7 @@ import torch
 import transformers
 
 from moesim_record.prompts import Prompt, PromptFileError, read_prompts
-from moesim_record.recorder import record
+from moesim_record.recorder import record, record_encoder
 from moesim_record.routers import UnsupportedModel
 from moesim_record.traceformat import TraceFormatError, TraceShape, TraceWriter
 
@@ -295,6 +295,96 @@ class Prompts(unittest.TestCase):
             read_prompts(path)
 
 
+def tiny_switch_config() -> transformers.SwitchTransformersConfig:
+    """Four encoder blocks, two of them sparse (blocks 1 and 3), four experts, capacity 4 tokens per sequence."""
+    return transformers.SwitchTransformersConfig(vocab_size=96, d_model=16, d_kv=4, d_ff=32, num_layers=4, num_sparse_encoder_layers=2,
+                                                 num_decoder_layers=2, num_sparse_decoder_layers=1, num_heads=2, num_experts=4,
+                                                 expert_capacity=4, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+
+
+class SwitchEncoder(unittest.TestCase):
+    """The encoder of a tiny random Switch Transformers model, checked against an independent
+    reading of top-1 routing with expert capacity (Fedus et al., arXiv 2101.03961, §2.1) and
+    moesim's Swift reader."""
+
+    PAD_TO = 12
+
+    @classmethod
+    def setUpClass(cls):
+        cls.folder = tempfile.mkdtemp(prefix="moesim-record-")
+        config = tiny_switch_config()
+        config._attn_implementation = "eager"
+        torch.manual_seed(0)
+        cls.model = transformers.SwitchTransformersEncoderModel(config).eval()
+        with torch.no_grad():  # clear winners, as trained routers have
+            for name, parameter in cls.model.named_parameters():
+                if "router" in name:
+                    parameter.normal_(0, 1.0)
+        cls.trace = os.path.join(cls.folder, "switch.sqlite")
+        cls.recording = record_encoder(cls.model, PROMPTS, cls.trace, pad_to=cls.PAD_TO, lookaheads=[1])
+
+    def expected(self, tokens: list[int]) -> list[tuple[int, dict[int, tuple[int, float]]]]:
+        """Per token its position and, per MoE layer kept, (expert, probability): the argmax of
+        the softmax of the router's logits, dropped once its expert already took the capacity."""
+        hidden, handles = {}, []
+        sparse = [i for i, block in enumerate(self.model.encoder.block) if block.layer[-1].is_sparse]
+        for layer, index in enumerate(sparse):
+            router = self.model.encoder.block[index].layer[-1].mlp.router
+            handles.append(router.register_forward_pre_hook(lambda module, args, layer=layer: hidden.__setitem__(layer, args[0][0])))
+        try:
+            with torch.no_grad():
+                self.model(input_ids=torch.tensor([tokens]))
+        finally:
+            for handle in handles:
+                handle.remove()
+        capacity = self.model.config.expert_capacity
+        kept = [dict() for _ in tokens]
+        for layer, index in enumerate(sparse):
+            router = self.model.encoder.block[index].layer[-1].mlp.router
+            with torch.no_grad():
+                probs = torch.softmax(hidden[layer].float() @ router.classifier.weight.float().T, dim=-1)
+            taken = [0] * probs.shape[-1]
+            for t in range(len(tokens)):
+                expert = int(torch.argmax(probs[t]))
+                taken[expert] += 1
+                if taken[expert] <= capacity:
+                    kept[t][layer] = (expert, float(probs[t, expert]))
+        return [(t, layers) for t, layers in enumerate(kept) if layers]
+
+    def test_routing_is_top1_with_tokens_over_capacity_absent(self):
+        rows = exported_rows(self.trace, self.folder)
+        absent = 0
+        for prompt in PROMPTS:
+            tokens = prompt.token_ids + [0] * (self.PAD_TO - len(prompt.token_ids))
+            for written, (_, layers) in enumerate(self.expected(tokens)):
+                for layer in range(2):
+                    if layer in layers:
+                        expert, probability = layers[layer]
+                        row = rows[(prompt.name, written, layer)]
+                        self.assertEqual(list(row), [expert])
+                        self.assertAlmostEqual(row[expert], probability, delta=1e-3)
+                    else:
+                        self.assertNotIn((prompt.name, written, layer), rows)
+                        absent += 1
+        self.assertGreater(absent, 0, "the padding should overflow an expert's capacity")
+        info = json.loads(run_moesim("trace", "info", self.trace, "--json").stdout)
+        self.assertEqual(info["absent_decisions"], absent)
+        self.assertEqual((info["layers"], info["experts"], info["top_k"]), (2, 4, 1))
+        self.assertIn("expert capacity 4 tokens per sequence", info["notes"])
+
+    def test_predictions_are_the_next_router_on_this_layers_input(self):
+        predicted = recorded_predictions(self.trace)[1]
+        self.assertEqual(predicted.shape[1:], (2, 1))
+        self.assertTrue((predicted[:, 0] == -1).all())
+
+    def test_moesim_simulates_the_encoder_trace(self):
+        result = run_moesim("simulate", "--trace", self.trace, "--hardware", "a100-80gb-pcie", "--json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        report = json.loads(result.stdout)
+        self.assertEqual(report["prefill_steps"], 2)
+        self.assertGreater(report["gpu_busy_share"], 0)
+
+
 class CommandLine(unittest.TestCase):
     def run_recorder(self, *arguments: str) -> subprocess.CompletedProcess:
         here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -315,6 +405,23 @@ class CommandLine(unittest.TestCase):
         info = json.loads(run_moesim("trace", "info", out, "--json").stdout)
         self.assertIn("recorded from", info["source"])
         self.assertEqual(info["model"], "model")
+
+    def test_records_a_switch_encoder_with_random_weights_from_its_config_alone(self):
+        folder = tempfile.mkdtemp(prefix="moesim-record-")
+        tiny_switch_config().save_pretrained(os.path.join(folder, "switch"))
+        prompts = os.path.join(folder, "prompts.jsonl")
+        with open(prompts, "w") as handle:
+            handle.write('{"token_ids": [3, 4, 5]}\n{"token_ids": [6, 7]}\n')
+        out = os.path.join(folder, "trace.sqlite")
+        result = self.run_recorder("--model", os.path.join(folder, "switch"), "--prompts", prompts, "-o", out,
+                                   "--random-weights", "3", "--pad-to", "8", "--lookaheads", "")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        info = json.loads(run_moesim("trace", "info", out, "--json").stdout)
+        self.assertIn("RANDOM weights (seed 3)", info["source"])
+        self.assertIn("no learned skew", info["notes"])
+        self.assertEqual(info["model"], "switch-encoder")
+        self.assertEqual(info["sequences"], 2)
+        self.assertEqual(info["decode_tokens"], 0)
 
     def test_a_missing_prompts_file_exits_2_naming_it(self):
         result = self.run_recorder("--model", "unused", "--prompts", "/nonexistent/p.txt", "-o", "/tmp/x.sqlite")
