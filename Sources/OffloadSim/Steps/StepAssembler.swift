@@ -14,7 +14,10 @@ struct StepAssembler {
     private var counts: [Int32]
     private var rankSlots: [Int]
     private var mass: [Float]
-    private var touched: [[UInt16]]
+    /// Each layer's distinct experts so far, in `experts` slots per layer (flat, so that
+    /// adding one is a store, not an append to a nested array).
+    private var touched: [UInt16]
+    private var touchedCount: [Int]
 
     init(layers: Int, experts: Int, topK: Int, order: LookupOrder = .id) {
         self.layers = layers
@@ -24,7 +27,8 @@ struct StepAssembler {
         rankSlots = Array(0..<topK)
         counts = Array(repeating: 0, count: layers * experts)
         mass = Array(repeating: 0, count: layers * experts)
-        touched = Array(repeating: [], count: layers)
+        touched = Array(repeating: 0, count: layers * experts)
+        touchedCount = Array(repeating: 0, count: layers)
     }
 
     /// Starts `step` afresh.
@@ -67,30 +71,39 @@ struct StepAssembler {
         step.tokenSequences.append(sequence)
         let weighted = chunk.hasWeights
         if order == .rank { noteRankOrder(token: token, of: chunk) }
+        // The token's entries, layer by layer; an absent layer keeps these (no lookup; its entries say so).
+        let first = step.tokenExperts.count
+        step.tokenExperts.append(contentsOf: repeatElement(Step.absentExpert, count: layers * topK))
+        step.tokenWeights.append(contentsOf: repeatElement(.nan, count: layers * topK))
+        let (layers, experts, topK, byID) = (layers, experts, topK, order == .id)
         chunk.ids.withUnsafeBufferPointer { ids in
             chunk.weightBits.withUnsafeBufferPointer { weights in
                 counts.withUnsafeMutableBufferPointer { counts in
                     mass.withUnsafeMutableBufferPointer { mass in
-                        for layer in 0..<layers {
-                            let start = (layer * chunk.tokenCount + token) * topK
-                            let base = layer * experts
-                            if chunk.isAbsent(token: token, layer: layer) {
-                                // The token lacks this layer: no lookup; its per-token entries say so.
-                                for _ in 0..<topK {
-                                    step.tokenExperts.append(Step.absentExpert)
-                                    step.tokenWeights.append(.nan)
+                        touched.withUnsafeMutableBufferPointer { touched in
+                            touchedCount.withUnsafeMutableBufferPointer { touchedCount in
+                                step.tokenExperts.withUnsafeMutableBufferPointer { tokenExperts in
+                                    step.tokenWeights.withUnsafeMutableBufferPointer { tokenWeights in
+                                        for layer in 0..<layers where !chunk.isAbsent(token: token, layer: layer) {
+                                            let start = (layer * chunk.tokenCount + token) * topK
+                                            let base = layer * experts
+                                            for rank in 0..<topK {
+                                                let slot = start + rank
+                                                let expert = ids[slot]
+                                                let key = base + Int(expert)
+                                                if counts[key] == 0 && byID {
+                                                    touched[base + touchedCount[layer]] = expert
+                                                    touchedCount[layer] += 1
+                                                }
+                                                counts[key] += 1
+                                                let weight = weighted ? Float(Float16(bitPattern: weights[slot])) : .nan
+                                                if weighted { mass[key] += weight }
+                                                tokenExperts[first + layer * topK + rank] = expert
+                                                tokenWeights[first + layer * topK + rank] = weight
+                                            }
+                                        }
+                                    }
                                 }
-                                continue
-                            }
-                            for slot in start..<start + topK {
-                                let expert = ids[slot]
-                                let key = base + Int(expert)
-                                if counts[key] == 0 && order == .id { touched[layer].append(expert) }
-                                counts[key] += 1
-                                let weight = weighted ? Float(Float16(bitPattern: weights[slot])) : .nan
-                                if weighted { mass[key] += weight }
-                                step.tokenExperts.append(expert)
-                                step.tokenWeights.append(weight)
                             }
                         }
                     }
@@ -121,7 +134,10 @@ struct StepAssembler {
             let base = layer * experts
             for index in 0..<topK {
                 let expert = chunk.ids[start + (chunk.hasWeights ? rankSlots[index] : index)]
-                if counts[base + Int(expert)] == 0 { touched[layer].append(expert) }
+                if counts[base + Int(expert)] == 0 {
+                    touched[base + touchedCount[layer]] = expert
+                    touchedCount[layer] += 1
+                }
             }
         }
     }
@@ -133,24 +149,62 @@ struct StepAssembler {
 
     /// Writes the per-layer expert lists into `step` and clears the counters.
     mutating func finish(_ step: inout Step, weighted: Bool) {
+        let total = touchedCount.reduce(0, +)
         step.layerStart.removeAll(keepingCapacity: true)
         step.experts.removeAll(keepingCapacity: true)
         step.expertTokens.removeAll(keepingCapacity: true)
         step.expertGateMass.removeAll(keepingCapacity: true)
+        step.experts.append(contentsOf: repeatElement(0, count: total))
+        step.expertTokens.append(contentsOf: repeatElement(0, count: total))
+        step.expertGateMass.append(contentsOf: repeatElement(.nan, count: total))
+        var next = 0
         for layer in 0..<layers {
-            step.layerStart.append(step.experts.count)
-            if order == .id { touched[layer].sort() }
+            step.layerStart.append(next)
             let base = layer * experts
-            for expert in touched[layer] {
-                let key = base + Int(expert)
-                step.experts.append(expert)
-                step.expertTokens.append(counts[key])
-                step.expertGateMass.append(weighted ? mass[key] : .nan)
-                counts[key] = 0
-                mass[key] = 0
+            let count = touchedCount[layer]
+            touched.withUnsafeMutableBufferPointer { touched in
+                let list = UnsafeMutableBufferPointer(rebasing: touched[base..<base + count])
+                if order == .id { Self.sortAscending(list) }
+                counts.withUnsafeMutableBufferPointer { counts in
+                    mass.withUnsafeMutableBufferPointer { mass in
+                        step.experts.withUnsafeMutableBufferPointer { stepExperts in
+                            step.expertTokens.withUnsafeMutableBufferPointer { stepTokens in
+                                step.expertGateMass.withUnsafeMutableBufferPointer { stepMass in
+                                    for (offset, expert) in list.enumerated() {
+                                        let key = base + Int(expert)
+                                        stepExperts[next + offset] = expert
+                                        stepTokens[next + offset] = counts[key]
+                                        if weighted { stepMass[next + offset] = mass[key] }
+                                        counts[key] = 0
+                                        mass[key] = 0
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
-            touched[layer].removeAll(keepingCapacity: true)
+            next += count
+            touchedCount[layer] = 0
         }
-        step.layerStart.append(step.experts.count)
+        step.layerStart.append(next)
+    }
+
+    /// Sorts a layer's distinct experts: insertion sort for the few a decode step has
+    /// (a library sort's set-up costs more than the sorting there), the library's otherwise.
+    private static func sortAscending(_ list: UnsafeMutableBufferPointer<UInt16>) {
+        guard list.count <= 32 else {
+            var list = list
+            return list.sort()
+        }
+        for index in list.indices.dropFirst() {
+            let value = list[index]
+            var position = index
+            while position > 0 && list[position - 1] > value {
+                list[position] = list[position - 1]
+                position -= 1
+            }
+            list[position] = value
+        }
     }
 }
