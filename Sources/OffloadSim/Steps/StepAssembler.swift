@@ -157,26 +157,35 @@ struct StepAssembler {
         step.experts.append(contentsOf: repeatElement(0, count: total))
         step.expertTokens.append(contentsOf: repeatElement(0, count: total))
         step.expertGateMass.append(contentsOf: repeatElement(.nan, count: total))
-        var next = 0
-        for layer in 0..<layers {
-            step.layerStart.append(next)
-            let base = layer * experts
-            let count = touchedCount[layer]
-            touched.withUnsafeMutableBufferPointer { touched in
-                let list = UnsafeMutableBufferPointer(rebasing: touched[base..<base + count])
-                if order == .id { Self.sortAscending(list) }
+        var start = 0
+        for count in touchedCount {
+            step.layerStart.append(start)
+            start += count
+        }
+        step.layerStart.append(start)
+        let (experts, byID) = (experts, order == .id)
+        touched.withUnsafeMutableBufferPointer { touched in
+            touchedCount.withUnsafeMutableBufferPointer { touchedCount in
                 counts.withUnsafeMutableBufferPointer { counts in
                     mass.withUnsafeMutableBufferPointer { mass in
                         step.experts.withUnsafeMutableBufferPointer { stepExperts in
                             step.expertTokens.withUnsafeMutableBufferPointer { stepTokens in
                                 step.expertGateMass.withUnsafeMutableBufferPointer { stepMass in
-                                    for (offset, expert) in list.enumerated() {
-                                        let key = base + Int(expert)
-                                        stepExperts[next + offset] = expert
-                                        stepTokens[next + offset] = counts[key]
-                                        if weighted { stepMass[next + offset] = mass[key] }
-                                        counts[key] = 0
-                                        mass[key] = 0
+                                    var next = 0
+                                    for layer in 0..<touchedCount.count {
+                                        let base = layer * experts
+                                        let list = UnsafeMutableBufferPointer(rebasing: touched[base..<base + touchedCount[layer]])
+                                        if byID { Self.sortAscending(list) }
+                                        for expert in list {
+                                            let key = base + Int(expert)
+                                            stepExperts[next] = expert
+                                            stepTokens[next] = counts[key]
+                                            if weighted { stepMass[next] = mass[key] }
+                                            counts[key] = 0
+                                            mass[key] = 0
+                                            next += 1
+                                        }
+                                        touchedCount[layer] = 0
                                     }
                                 }
                             }
@@ -184,10 +193,7 @@ struct StepAssembler {
                     }
                 }
             }
-            next += count
-            touchedCount[layer] = 0
         }
-        step.layerStart.append(next)
     }
 
     /// Sorts a layer's distinct experts: insertion sort for the few a decode step has
