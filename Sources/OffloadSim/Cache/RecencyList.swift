@@ -1,47 +1,100 @@
 /// An intrusive doubly linked list over cache keys, oldest first: the order LRU (moved to
 /// the back on every use) and FIFO (in insertion order) evict in. Insert, move, remove
 /// and finding the oldest unlocked key are O(1) apart from skipping locked keys.
-struct RecencyList {
-    private var previous: [Int32]
-    private var next: [Int32]
-    private var member: [Bool]
-    private var head: [Int32]
-    private var tail: [Int32]
+///
+/// The links live in one allocation behind a class, copied on write as a whole: a mutation
+/// checks uniqueness once, not once per link it writes (an `Array` per field did, four to
+/// eight times per move, a tenth of a replay's instructions).
+struct RecencyList: Sendable {
+    private var storage: Storage
 
     init(keys: Int, partitions: Int) {
-        previous = Array(repeating: -1, count: keys)
-        next = Array(repeating: -1, count: keys)
-        member = Array(repeating: false, count: keys)
-        head = Array(repeating: -1, count: partitions)
-        tail = Array(repeating: -1, count: partitions)
+        storage = Storage(keys: keys, partitions: partitions)
     }
 
     /// Appends `key` as the newest of `partition` (moving it there if already listed).
     mutating func append(_ key: Int, partition: Int) {
-        if member[key] { remove(key, partition: partition) }
-        member[key] = true
-        previous[key] = tail[partition]
-        next[key] = -1
-        if tail[partition] >= 0 { next[Int(tail[partition])] = Int32(key) } else { head[partition] = Int32(key) }
-        tail[partition] = Int32(key)
+        let links = uniqueStorage()
+        links.remove(key, partition: partition)
+        links.member[key] = true
+        links.previous[key] = links.tail[partition]
+        links.next[key] = -1
+        if links.tail[partition] >= 0 { links.next[Int(links.tail[partition])] = Int32(key) } else { links.head[partition] = Int32(key) }
+        links.tail[partition] = Int32(key)
     }
 
     /// Unlinks `key`.
     mutating func remove(_ key: Int, partition: Int) {
-        guard member[key] else { return }
-        member[key] = false
-        let before = previous[key], after = next[key]
-        if before >= 0 { next[Int(before)] = after } else { head[partition] = after }
-        if after >= 0 { previous[Int(after)] = before } else { tail[partition] = before }
+        uniqueStorage().remove(key, partition: partition)
     }
 
     /// The oldest key of `partition` that `eligible` accepts, or nil.
     func oldest(partition: Int, where eligible: (Int) -> Bool) -> Int? {
-        var key = head[partition]
+        let links = storage
+        var key = links.head[partition]
         while key >= 0 {
             if eligible(Int(key)) { return Int(key) }
-            key = next[Int(key)]
+            key = links.next[Int(key)]
         }
         return nil
+    }
+
+    private mutating func uniqueStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    /// The links: per key its neighbours and whether it is listed; per partition its ends.
+    /// Unchecked `Sendable`: it is written only through `uniqueStorage()`, so a copy shared
+    /// across threads is never written while shared.
+    private final class Storage: @unchecked Sendable {
+        let keys: Int
+        let partitions: Int
+        let previous: UnsafeMutablePointer<Int32>
+        let next: UnsafeMutablePointer<Int32>
+        let member: UnsafeMutablePointer<Bool>
+        let head: UnsafeMutablePointer<Int32>
+        let tail: UnsafeMutablePointer<Int32>
+
+        init(keys: Int, partitions: Int) {
+            self.keys = keys
+            self.partitions = partitions
+            previous = .allocate(capacity: keys)
+            previous.initialize(repeating: -1, count: keys)
+            next = .allocate(capacity: keys)
+            next.initialize(repeating: -1, count: keys)
+            member = .allocate(capacity: keys)
+            member.initialize(repeating: false, count: keys)
+            head = .allocate(capacity: partitions)
+            head.initialize(repeating: -1, count: partitions)
+            tail = .allocate(capacity: partitions)
+            tail.initialize(repeating: -1, count: partitions)
+        }
+
+        func copy() -> Storage {
+            let copy = Storage(keys: keys, partitions: partitions)
+            copy.previous.update(from: previous, count: keys)
+            copy.next.update(from: next, count: keys)
+            copy.member.update(from: member, count: keys)
+            copy.head.update(from: head, count: partitions)
+            copy.tail.update(from: tail, count: partitions)
+            return copy
+        }
+
+        func remove(_ key: Int, partition: Int) {
+            guard member[key] else { return }
+            member[key] = false
+            let before = previous[key], after = next[key]
+            if before >= 0 { next[Int(before)] = after } else { head[partition] = after }
+            if after >= 0 { previous[Int(after)] = before } else { tail[partition] = before }
+        }
+
+        deinit {
+            previous.deallocate()
+            next.deallocate()
+            member.deallocate()
+            head.deallocate()
+            tail.deallocate()
+        }
     }
 }

@@ -31,6 +31,23 @@ struct ExpertCacheTests {
     @Test("LRU hits the accesses worked out by hand")
     func lru() { #expect(hits(Self.stream, capacity: 3, eviction: .lru) == [2, 3, 7, 9]) }
 
+    @Test("a copied LRU cache keeps its own recency order when the original is used", arguments: [EvictionPolicy.lru, .arc])
+    func copiesAreIndependent(eviction: EvictionPolicy) {
+        var original = ExpertCache(capacityBytes: 2, expertBytes: [1], experts: 8, eviction: eviction)
+        var evicted: [Int] = []
+        for key in [0, 1] {
+            _ = original.reserve(key, evicted: &evicted)
+            original.fill(key)
+        }
+        var copy = original
+        original.touch(0)  // in the original, 1 is now the least recent
+        _ = original.reserve(2, evicted: &evicted)
+        #expect(evicted == [1])
+        evicted.removeAll()
+        _ = copy.reserve(2, evicted: &evicted)
+        #expect(evicted == [0])
+    }
+
     @Test("FIFO does not refresh on a hit, so B is evicted before its third use")
     func fifo() { #expect(hits(Self.stream, capacity: 3, eviction: .fifo) == [2, 3, 7]) }
 
