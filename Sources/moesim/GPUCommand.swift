@@ -115,6 +115,10 @@ struct GPUValidateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if try RunSetup.engine(engine).expertExecution == .concurrentStreams {
+            throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs experts on concurrent streams, and the CUDA replay has one compute stream",
+                                  fix: "Validate a streaming, layer-barrier or per-expert-sync engine; concurrent streams are simulated only.")
+        }
         let (context, kernels) = try GPUCommand.open()
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,

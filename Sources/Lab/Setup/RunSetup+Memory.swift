@@ -41,7 +41,7 @@ extension RunSetup {
             (needed, what) = (share, "one GPU's share of the experts over \(policy.gpus) GPUs (\(Format.bytes(share)))")
         default:
             let planned = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides)
-            let counted = planned.implicit && options.engine.expertExecution == .layerBarrier ? 0 : planned.bytes
+            let counted = planned.implicit && options.engine.waitsForWholeLayer ? 0 : planned.bytes
             (needed, what) = (counted, counted == 0 ? "no expert cache" : "an expert cache of \(Format.bytes(counted))")
         }
         guard plan.roomForCacheBytes < 0 || needed > plan.roomForCacheBytes else { return }

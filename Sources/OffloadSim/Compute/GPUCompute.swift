@@ -63,6 +63,29 @@ public final class GPUCompute: Sendable {
         return shards.reduce(launched) { $0 + expertWork(layer: layer, tokens: $1) }
     }
 
+    /// The experts of `layer`, each for its number of tokens in `shards`, launched round-robin
+    /// on `streams` CUDA streams that run concurrently, ns. Kernels running at once share the
+    /// HBM bandwidth and the SMs, so together they take at least the roofline over their summed
+    /// bytes and FLOPs (Williams, Waterman and Patterson, "Roofline", CACM 2009, applied to the
+    /// concurrent work) after one expert's launches; and each stream runs its own experts one
+    /// after another, each at best at its own roofline with its launches. The time is the larger
+    /// of the two. Sharing is taken as perfect, so this is the most concurrency can give: a
+    /// kernel that fills every SM leaves no room for another, which a roofline does not see.
+    /// One stream gives the serial sum, as a single-stream engine runs them. O(experts).
+    public func concurrentExpertsNanoseconds(layer: Int, shards: [Int], streams: Int) -> Nanoseconds {
+        guard !shards.isEmpty else { return 0 }
+        let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
+        var bytes = 0.0, flops = 0.0
+        var chains = Array(repeating: 0.0, count: max(1, min(streams, shards.count)))
+        for (index, tokens) in shards.enumerated() {
+            let expertBytes = Double(model.expertBytes[layer]), expertFlops = 2 * Double(model.expertParameters) * Double(tokens)
+            bytes += expertBytes
+            flops += expertFlops
+            chains[index % chains.count] += launches + max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
+        }
+        return Units.roundUp(max(launches + max(bytes / bytesPerNs, flops / flopsPerNs), chains.max()!))
+    }
+
     /// One routed expert's roofline without launches: max(weight bytes / HBM, FLOPs / peak), ns.
     private func expertWork(layer: Int, tokens: Int) -> Nanoseconds {
         let flops = 2 * Double(model.expertParameters) * Double(tokens)

@@ -93,7 +93,7 @@ extension Simulation {
     }
 
     mutating func startNextExpert() {
-        if engine.expertExecution == .layerBarrier { return startGroupedExperts() }
+        if engine.waitsForWholeLayer { return startGroupedExperts() }
         guard cursor < executionOrder.count else { return layerFinished() }
         let position = executionOrder[cursor]
         if engine.expertExecution == .perExpertSync && syncedCursor != cursor {
@@ -121,7 +121,8 @@ extension Simulation {
     }
 
     /// Layer-barrier engines: once every planned expert is ready, one grouped kernel runs
-    /// the layer's GPU experts; until then the compute stream stalls.
+    /// the layer's GPU experts (concurrent-streams engines: the experts on their streams,
+    /// timed as one operation); until then the compute stream stalls.
     private mutating func startGroupedExperts() {
         guard cursor < executionOrder.count else { return layerFinished() }
         if let missing = executionOrder.first(where: { !planned[$0].ready }) {
@@ -133,7 +134,9 @@ extension Simulation {
         cursor = executionOrder.count
         let shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
         guard !shards.isEmpty else { return groupedFinished() }
-        startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
+        startCompute(.grouped, engine.expertExecution == .concurrentStreams
+            ? compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams)
+            : compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
     }
 
     private mutating func groupedFinished() {

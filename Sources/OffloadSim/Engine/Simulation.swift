@@ -116,7 +116,7 @@ public struct Simulation {
         timeline = TimelineRecorder(stepLimit: options.timelineSteps)
         replay = ReplayRecorder(stepLimit: options.replaySteps)
         // A layer-barrier engine's buffer set holds a whole layer: every miss of the layer copies at once.
-        stagingFree = options.engine.expertExecution == .layerBarrier ? Int(Int32.max) : options.stagingBuffers
+        stagingFree = options.engine.waitsForWholeLayer ? Int(Int32.max) : options.stagingBuffers
         let keys = model.layers * model.experts
         positionOfKey = Array(repeating: -1, count: keys)
         copyOfKey = Array(repeating: -1, count: keys)

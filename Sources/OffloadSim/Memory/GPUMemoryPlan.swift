@@ -42,7 +42,7 @@ public struct GPUMemoryPlan: Sendable, Equatable {
         switch engine.expertExecution {
         case .streaming: engineBufferBytes = Self.product([stagingBuffers, largest])
         case .perExpertSync: engineBufferBytes = largest
-        case .layerBarrier: engineBufferBytes = Self.product([engine.bufferSets ?? 2, model.experts, largest])
+        case .layerBarrier, .concurrentStreams: engineBufferBytes = Self.product([engine.bufferSets ?? 2, model.experts, largest])
         }
     }
 

@@ -3,7 +3,7 @@ import TOML
 extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
     static let termKeys = [
-        "execution.experts", "execution.grouped_kernel_launches", "execution.buffer_sets", "execution.copy_queue",
+        "execution.experts", "execution.grouped_kernel_launches", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert",
     ]
 
@@ -63,6 +63,7 @@ extension ServingEngine {
             copiesPerExpert: try countOrWord("host.copies_per_expert", word: "per-matrix", default: 1, in: 1...64),
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
             groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64),
+            expertStreams: try integer("execution.streams", default: 1, in: 1...128),
             prioritisesDemand: queue == "priority", sources: sources)
     }
 
@@ -77,6 +78,7 @@ extension ServingEngine {
             "[execution]",
             "experts = \(TOMLValue.quoted(expertExecution.rawValue))   # \(ExpertExecution.allCases.map(\.rawValue).joined(separator: " | "))",
             "grouped_kernel_launches = \(groupedKernelLaunches)   # launches of the grouped MoE kernel (layer-barrier)",
+            "streams = \(expertStreams)   # CUDA streams a layer's experts are launched on (concurrent-streams)",
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
             "",

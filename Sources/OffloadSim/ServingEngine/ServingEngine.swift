@@ -37,6 +37,9 @@ public struct ServingEngine: Sendable, Equatable {
     public var bufferSets: Int?
     /// Kernel launches of the grouped MoE kernel under ``ExpertExecution/layerBarrier``.
     public var groupedKernelLaunches: Int
+    /// CUDA streams a layer's experts are launched on under ``ExpertExecution/concurrentStreams``
+    /// (round-robin in execution order); 1 elsewhere.
+    public var expertStreams: Int
     /// Whether demand copies overtake queued prefetches (moesim's two priority classes);
     /// false: one FIFO transfer stream for every copy, as an engine with a single copy
     /// stream has.
@@ -47,7 +50,7 @@ public struct ServingEngine: Sendable, Equatable {
     /// Creates an engine description.
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
                 routerSyncNs: Nanoseconds = 0, expertSyncNs: Nanoseconds = 0, copyIssueNs: Nanoseconds = 0,
-                copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1,
+                copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, expertStreams: Int = 1,
                 prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
@@ -59,6 +62,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.copiesPerExpert = copiesPerExpert
         self.bufferSets = bufferSets
         self.groupedKernelLaunches = groupedKernelLaunches
+        self.expertStreams = expertStreams
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources
     }
@@ -66,6 +70,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// Whether the host's own time (syncs, copy issue) enters the run: false for an engine
     /// that neither syncs nor pays for issuing copies, whose runs need no host clock.
     public var hasHostCosts: Bool { routerSyncNs > 0 || expertSyncNs > 0 || copyIssueNs > 0 }
+
+    /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
+    /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).
+    public var waitsForWholeLayer: Bool { expertExecution == .layerBarrier || expertExecution == .concurrentStreams }
 
     /// How every output names the engine: "yalis (YALIS, offload_prefetch)".
     public var label: String { "\(name) (\(displayName))" }
@@ -84,4 +92,9 @@ public enum ExpertExecution: String, CaseIterable, Sendable {
     /// A host loop over the layer's experts, each launched after a host sync, with its
     /// weights copied when the loop reaches it (Hugging Face transformers' MoE blocks).
     case perExpertSync = "per-expert-sync"
+    /// All of the layer's copies first (into a buffer set holding the layer, as
+    /// `layer-barrier`), then each expert's own kernels launched round-robin on
+    /// ``ServingEngine/expertStreams`` CUDA streams, which run concurrently and share the
+    /// SMs and HBM (``GPUCompute/concurrentExpertsNanoseconds(layer:shards:streams:)``).
+    case concurrentStreams = "concurrent-streams"
 }

@@ -21,6 +21,21 @@ struct GPUComputeTests {
         #expect(compute.expertNanoseconds(layer: 0, tokens: tokens) == expected)
     }
 
+    @Test("experts on concurrent streams take the roofline over their summed work, or the longest stream's chain", arguments: [
+        // Two memory-bound experts (2,000 ns of bytes each, 3 µs of launches): serially 2 × 5,000;
+        // on two streams 3,000 + 4 MB / 1,000 B/ns = 7,000.
+        ([1, 1], 1, 10_000), ([1, 1], 2, 7_000),
+        // A compute-bound expert (20,000 ns) beside a memory-bound one: serially 23,000 + 5,000; on
+        // two streams 3,000 + (2 G + 2 M FLOPs) / 100,000 per ns = 23,020, above either stream's chain.
+        ([1_000, 1], 1, 28_000), ([1_000, 1], 2, 23_020),
+        // Three experts on two streams: stream 0 runs two of them back to back, 10,000 > 3,000 + 6,000.
+        ([1, 1, 1], 2, 10_000), ([1, 1, 1], 3, 9_000),
+    ])
+    func concurrentStreams(shards: [Int], streams: Int, expected: Int64) {
+        let compute = GPUCompute(model: Self.model, profile: Self.profile)
+        #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: shards, streams: streams) == expected)
+    }
+
     @Test("attention reads its weights and the KV cache and pays its launches")
     func attention() {
         let compute = GPUCompute(model: Self.model, profile: Self.profile)

@@ -43,6 +43,17 @@ struct ServingEngineExecutionTests {
         #expect(metrics.stallNs == 4 * 2 * 90_000)
     }
 
+    /// Memory-bound experts without launch costs gain nothing from running at once (the bytes
+    /// add up either way): as the layer-barrier layer, 500 + 90,000 + 2,000 per layer.
+    @Test("a concurrent-streams engine also waits for the whole layer's copies")
+    func concurrentStreamsWaitForTheWholeLayer() throws {
+        var concurrent = engine(.concurrentStreams)
+        concurrent.expertStreams = 2
+        let metrics = try simulate(concurrent)
+        #expect(metrics.tpot.mean == 185_000)
+        #expect(metrics.stallNs == 4 * 2 * 90_000)
+    }
+
     /// Two copy calls per expert: X = 2 × 5,000 + 40,000 = 50,000; a layer 500 + 100,000 + 2,000.
     @Test("each copy call of an expert pays the link's latency")
     func copyCallsPayLatency() throws {

@@ -27,6 +27,13 @@ struct ServingEngineFileTests {
         }
     }
 
+    @Test("a concurrent-streams engine file keeps its number of streams")
+    func concurrentStreamsRoundTrip() throws {
+        let engine = try ServingEngine(toml: "name = \"mine\"\n[execution]\nexperts = \"concurrent-streams\"\nstreams = 8\n", file: "mine.toml")
+        #expect(engine.expertExecution == .concurrentStreams && engine.expertStreams == 8 && engine.waitsForWholeLayer)
+        #expect(try ServingEngine(toml: engine.tomlText, file: "mine.toml") == engine)
+    }
+
     @Test("the words per-matrix and per-policy read as nil counts")
     func wordsForDerivedCounts() throws {
         let text = """
@@ -42,7 +49,8 @@ struct ServingEngineFileTests {
     }
 
     @Test("a bad value is refused with its line and the valid values", arguments: [
-        ("experts = \"barrier\"", "valid: streaming, layer-barrier, per-expert-sync"),
+        ("experts = \"barrier\"", "valid: streaming, layer-barrier, per-expert-sync, concurrent-streams"),
+        ("streams = 0", "valid: 1…128"),
         ("copy_queue = \"lifo\"", "valid: priority, fifo"),
         ("buffer_sets = 0", "valid: an integer 1…64 or \"per-policy\""),
         ("buffer_sets = \"many\"", "valid: an integer 1…64 or \"per-policy\""),
