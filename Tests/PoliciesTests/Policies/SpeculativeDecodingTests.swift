@@ -48,45 +48,38 @@ struct SpeculativeDecodingTests {
     static let slowAttention = ModelCost(name: "hand", layers: 2, experts: 4, expertBytes: [1_000_000, 1_000_000], expertParameters: 0,
                                          attentionParameters: 0, attentionBytes: 100_000_000, kvBytesPerToken: 0, queryWidth: 0)
 
-    @Test("SP-MoE's cutoff counts the verification's compute before a layer, not only the drafting time")
-    func cutoffFromVerificationCompute() throws {
-        // Steps alternate between experts {0, 1} and {2, 3} at both layers and the cache holds
-        // four experts, so each step's four experts are absent when it starts. Drafting
-        // (100,000 ns) fits two of the four 45,000 ns copies; the latency model lets layer 0's
-        // copies finish by 200,000 ns (draft + attention) and layer 1's by 302,000 ns, so all
-        // four are prefetched and a two-token step takes 100,000 + 2 × (100,000 + 2 × 1,000) ns.
+    /// Steps that alternate between experts {0, 1} and {2, 3} at both layers, one draft token
+    /// of `draftNs`, every draft accepted, oracle predictions and a cache of four experts, so
+    /// that each step's four experts are absent when it starts.
+    static func alternating(_ name: String, draftNs: Int, model: ModelCost) throws -> SimulationMetrics {
         let low: [UInt16] = [0, 1, 0, 1], high: [UInt16] = [2, 3, 2, 3]
         let reader = try PolicyFixtures.trace([[high, low, low, high, high]], layers: 2, experts: 4, topK: 2, prompt: 1)
-        func tpot(_ name: String) throws -> Double? {
-            var spec = PolicySpec.builtIn(named: name)!
-            spec.predictor = "oracle"
-            spec.draftTokens = 1
-            spec.draftNanosecondsPerToken = 100_000
-            spec.acceptance = 1
-            return try PolicyFixtures.run(spec, reader, profile: MechanismTests.profile, model: Self.slowAttention,
-                                          cacheBytes: 4_000_000).metrics.tpot.mean
-        }
-        #expect(try tpot("sp-moe") == Double(2 * 304_000) / 4)
+        var spec = PolicySpec.builtIn(named: name)!
+        spec.predictor = "oracle"
+        spec.draftTokens = 1
+        spec.draftNanosecondsPerToken = draftNs
+        spec.acceptance = 1
+        return try PolicyFixtures.run(spec, reader, profile: MechanismTests.profile, model: model, cacheBytes: 4_000_000).metrics
+    }
+
+    @Test("SP-MoE's cutoff counts the verification's compute before a layer, not only the drafting time")
+    func cutoffFromVerificationCompute() throws {
+        // Drafting (100,000 ns) fits two of the four 45,000 ns copies; the latency model lets
+        // layer 0's copies finish by 200,000 ns (draft + attention) and layer 1's by 302,000 ns,
+        // so all four are prefetched and a two-token step takes 100,000 + 2 × (100,000 + 2 × 1,000) ns.
+        let spmoe = try Self.alternating("sp-moe", draftNs: 100_000, model: Self.slowAttention)
+        #expect(spmoe.tpot.mean == Double(2 * 304_000) / 4)
         // Without prefetch, each layer waits for two demand copies after its attention: 482,000 ns a step.
-        #expect(try tpot("speculative-decoding") == Double(2 * 482_000) / 4)
+        let plain = try Self.alternating("speculative-decoding", draftNs: 100_000, model: Self.slowAttention)
+        #expect(plain.tpot.mean == Double(2 * 482_000) / 4)
     }
 
     @Test("SP-MoE prefetches nothing when no predicted copy can arrive before its layer needs it")
     func noPrefetchPastTheCutoff() throws {
         // A 45,000 ns copy cannot finish within 10,000 ns of drafting and 500 ns of attention:
         // the cutoff is layer 0, and SP-MoE runs exactly as plain speculative decoding.
-        let low: [UInt16] = [0, 1, 0, 1], high: [UInt16] = [2, 3, 2, 3]
-        let reader = try PolicyFixtures.trace([[high, low, low, high, high]], layers: 2, experts: 4, topK: 2, prompt: 1)
-        func metrics(_ name: String) throws -> SimulationMetrics {
-            var spec = PolicySpec.builtIn(named: name)!
-            spec.predictor = "oracle"
-            spec.draftTokens = 1
-            spec.draftNanosecondsPerToken = 10_000
-            spec.acceptance = 1
-            return try PolicyFixtures.run(spec, reader, profile: MechanismTests.profile, model: MechanismTests.model,
-                                          cacheBytes: 4_000_000).metrics
-        }
-        let spmoe = try metrics("sp-moe"), plain = try metrics("speculative-decoding")
+        let spmoe = try Self.alternating("sp-moe", draftNs: 10_000, model: MechanismTests.model)
+        let plain = try Self.alternating("speculative-decoding", draftNs: 10_000, model: MechanismTests.model)
         #expect(spmoe.prefetchBytes == 0)
         #expect(spmoe.tpot.mean == plain.tpot.mean)
         #expect(spmoe.decodeHitRate == 0)
