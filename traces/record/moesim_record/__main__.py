@@ -48,7 +48,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                         help="weights' type (default auto: the checkpoint's)")
     parser.add_argument("--model-name", help="the trace's model name (default: the moesim preset matching the model, else the id's last part)")
     parser.add_argument("--license", default="unknown", help="licence of the recorded prompts and routing, stored in the trace")
-    parser.add_argument("--pad-to", type=positive, help="Switch Transformers encoder: pad each prompt to N tokens with --pad-token-id "
+    parser.add_argument("--pad-to", type=positive, help="Switch Transformers encoder: pad (or cut) each prompt to N tokens with --pad-token-id "
                         "and route the padding too, as moe-mpmc's latency script does (512 there)")
     parser.add_argument("--pad-token-id", type=positive, default=0, help="the padding token (default 0, T5's)")
     parser.add_argument("--random-weights", type=positive, metavar="SEED",

@@ -239,7 +239,8 @@ def record_encoder(model: torch.nn.Module, prompts: list[Prompt], output: str, *
     layer (its expert had taken ``expert_capacity`` tokens of the sequence) is absent there,
     and a token dropped at every layer is left out, which the notes count.
 
-    ``pad_to`` pads each prompt with ``pad_token_id`` up to that many tokens, and the encoder
+    ``pad_to`` pads each prompt with ``pad_token_id`` up to that many tokens (cutting longer ones, as the
+    tokenizer call there truncates), and the encoder
     sees no attention mask, as moe-mpmc's latency script does (github.com/vvkkvv23812025/moe-mpmc,
     ``src/dataset/get_cls_loader.py``: ``padding="max_length"``, the T5 tokenizer's 512; ``src/latency.py``
     passes only ``input_ids``), so the padding is routed like any token.
