@@ -50,7 +50,6 @@ public final class TraceWriter {
     private var stagedRuns: [SequenceRun] = []
     private var openSequence: Int?
     private var finished = false
-    private var scratchOrder: [Int] = []
 
     /// Starts a trace at `path` for `metadata` (its totals are filled in as tokens arrive).
     public init(path: String, metadata: TraceMetadata, options: Options = Options()) throws {
@@ -148,36 +147,22 @@ public final class TraceWriter {
                 }
             }
         }
-        // The staging arrays are moved into locals for the loop: appending to a class's stored
-        // array element by element pays a run-time exclusivity check per element.
-        var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = [], order: [Int] = []
+        // The staging arrays are moved into locals and filled through buffers: appending to a
+        // class's stored array element by element pays a run-time exclusivity check (and a
+        // uniqueness check) per element.
+        var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = []
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)
-        swap(&order, &scratchOrder)
+        let first = stagedIDs.count, decisions = shape.layers * k
+        stagedIDs.append(contentsOf: repeatElement(0, count: decisions))
         if let weights {
-            for layer in 0..<shape.layers {
-                let base = layer * k
-                // Ranks in ascending id order (ids of a layer are distinct): insertion sort, k is small.
-                if order.count != k { order = Array(repeating: 0, count: k) }
-                for r in 0..<k {
-                    var at = r
-                    while at > 0 && ids[base + order[at - 1]] > ids[base + r] {
-                        order[at] = order[at - 1]
-                        at -= 1
-                    }
-                    order[at] = r
-                }
-                for r in order {
-                    stagedIDs.append(ids[base + r])
-                    stagedWeights.append(Float16(weights[base + r]).bitPattern)
-                }
-            }
+            stagedWeights.append(contentsOf: repeatElement(0, count: decisions))
+            Self.stageAscending(ids: ids, weights: weights, topK: k, into: &stagedIDs, &stagedWeights, at: first)
         } else {
-            stagedIDs.append(contentsOf: ids)
+            stagedIDs.replaceSubrange(first..<first + decisions, with: ids)
         }
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)
-        swap(&order, &scratchOrder)
         for (i, predicted) in predictions.enumerated() {
             let width = metadata.predictionWidth
             guard predicted.count == shape.layers * width, !predicted.contains(where: { Int($0) >= shape.experts }) else {
@@ -189,7 +174,11 @@ public final class TraceWriter {
             }
             stagedPredictions[i].append(contentsOf: predicted)
         }
-        for layer in 0..<shape.layers { stagedAbsent.append(!absent.isEmpty && absent.contains(layer)) }
+        if absent.isEmpty {
+            stagedAbsent.append(contentsOf: repeatElement(false, count: shape.layers))
+        } else {
+            stagedAbsent.append(contentsOf: (0..<shape.layers).map { absent.contains($0) })
+        }
         metadata.absentDecisions += absent.count * k
         stagedPhases.append(phase.rawValue)
         if phase == .prefill { sequenceRows[sequence].prefill += 1 } else { sequenceRows[sequence].decode += 1 }
@@ -202,6 +191,37 @@ public final class TraceWriter {
         metadata.tokens += 1
         if phase == .prefill { metadata.prefillTokens += 1 } else { metadata.decodeTokens += 1 }
         if stagedPhases.count == options.chunkTokens { try flush() }
+    }
+
+    /// Writes each layer's `topK` ids in ascending order, with their weights as fp16 bit
+    /// patterns alongside, at `offset` of the staged arrays (ids of a layer are distinct:
+    /// insertion sort, k is small). O(layers × k²).
+    private static func stageAscending(ids: [UInt16], weights: [Float], topK k: Int, into stagedIDs: inout [UInt16],
+                                       _ stagedWeights: inout [UInt16], at offset: Int) {
+        ids.withUnsafeBufferPointer { ids in
+            weights.withUnsafeBufferPointer { weights in
+                stagedIDs.withUnsafeMutableBufferPointer { outIDs in
+                    stagedWeights.withUnsafeMutableBufferPointer { outWeights in
+                        withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { order in
+                            for base in stride(from: 0, to: ids.count, by: k) {
+                                for r in 0..<k {
+                                    var at = r
+                                    while at > 0 && ids[base + order[at - 1]] > ids[base + r] {
+                                        order[at] = order[at - 1]
+                                        at -= 1
+                                    }
+                                    order[at] = r
+                                }
+                                for slot in 0..<k {
+                                    outIDs[offset + base + slot] = ids[base + order[slot]]
+                                    outWeights[offset + base + slot] = Float16(weights[base + order[slot]]).bitPattern
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Completes the file: writes the last chunk, the sequences and the metadata, then
