@@ -212,17 +212,10 @@ def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode
     return recording
 
 
-def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> int:
-    """Writes the last forward's tokens; returns how many were left out because a
-    capacity-limited router dropped them at every MoE layer."""
-    ids, weights, predictions, absent = tap.take(tokens)
-    skipped = 0
+def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> None:
+    ids, weights, predictions, _ = tap.take(tokens)  # decoder routers drop nothing: no absent layers
     for t in range(tokens):
-        if absent[t].all():
-            skipped += 1
-            continue
-        writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions], absent=absent[t] if absent[t].any() else None)
-    return skipped
+        writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions])
 
 
 def _version(package: str) -> str:
