@@ -25,10 +25,11 @@ extension SimulationReport {
             "throughput \(String(format: "%.2f", m.tokensPerSecond)) output tokens/s over \(ms(Double(m.makespanNs)))",
             "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))"
                 + (m.hostWaitNs > 0 ? "; \(pct(m.hostWaitShare)) on the host (syncs, copy calls)" : ""),
-            "gpu        busy \(pct(m.gpuBusyShare)) (at least one kernel running, as NVML's utilization.gpu counts)",
+            // One GPU's share; an expert-parallel run prints each GPU's on its GPUs line.
+            parallel == nil ? "gpu        busy \(pct(m.gpuBusyShare)) (at least one kernel running, as NVML's utilization.gpu counts)" : nil,
             "bus        busy \(pct(m.busBusyShare)); moved \(Format.bytes(m.bytesMoved)) (demand \(Format.bytes(m.demandBytes)), prefetch \(Format.bytes(m.prefetchBytes)), wasted \(Format.bytes(m.wastedBytes)))",
             "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups, \(pct(m.inFlightRate)) found their copy under way; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
-        ]
+        ].compactMap { $0 }
         if m.routingFidelity < 1 || m.cpuExperts > 0 || m.lowPrecisionExperts > 0 {
             lines.append("execution  routing fidelity \(Format.fixed(m.routingFidelity, 4)); \(m.cpuExperts) experts on the CPU (\(ms(Double(m.cpuNs)))); \(m.lowPrecisionExperts) low-precision copies")
         }

@@ -98,7 +98,8 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.decodeStallShare, forKey: .decodeStallShare)
         try c.encode(m.hostWaitShare, forKey: .hostWaitShare)
         try c.encode(m.busBusyShare, forKey: .busBusyShare)
-        try c.encode(m.gpuBusyShare, forKey: .gpuBusyShare)
+        // One GPU's figure; an expert-parallel run has several, each in `expert_parallel`.
+        try c.encode(parallel == nil ? m.gpuBusyShare : nil, forKey: .gpuBusyShare)
         try c.encode(m.hitRate, forKey: .hitRate)
         try c.encode(m.decodeHitRate, forKey: .decodeHitRate)
         try c.encode(m.bytesMoved, forKey: .bytesMoved)

@@ -29,6 +29,18 @@ struct SimulateCommandTests {
         #expect(object["decisions"] as? Int == 958_464)
     }
 
+    @Test("an expert-parallel run leaves the one-GPU busy share out and gives each GPU's utilisation")
+    func expertParallelBusyShare() throws {
+        let result = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "expert-parallel", "--json"])
+        #expect(result.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["gpu_busy_share"] is NSNull)
+        let parallel = try #require(object["expert_parallel"] as? [String: Any])
+        #expect((parallel["per_gpu_utilisation"] as? [Double])?.count == 4)
+        let text = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "expert-parallel"])
+        #expect(!text.stdout.contains("gpu        busy") && text.stdout.contains("GPUs       4: expert utilisation"))
+    }
+
     @Test("--timeline writes trace-event JSON with compute and copy tracks")
     func timeline() throws {
         let output = Repository.temporaryFolder() + "/timeline.json"
