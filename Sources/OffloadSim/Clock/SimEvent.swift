@@ -11,7 +11,8 @@ public enum EventPhase: UInt8, Sendable, Comparable {
     case copy = 0
     /// An expert computed on the host CPU finished.
     case cpu = 1
-    /// A compute-stream operation finished.
+    /// A compute-stream operation finished. ``Simulation`` keeps its one pending completion
+    /// outside the queue and handles it where this phase sorts.
     case compute = 2
     /// A new step begins.
     case step = 3

@@ -5,8 +5,8 @@
 /// ``Simulation/prefetch(layer:expert:)``, or keeping its prefetches from eviction.
 ///
 /// Policies are classes so that they can keep state (a predictor's tables); the engine
-/// is generic over the policy type, so hook calls are static, not through an existential,
-/// and hooks get the engine `inout` to issue prefetches.
+/// holds one as `any OffloadPolicy` (a generic engine ran unspecialised across modules,
+/// which cost more than the dynamic calls), and hooks get the engine `inout` to issue prefetches.
 public protocol OffloadPolicy: AnyObject {
     /// Name as reports print it ("on-demand").
     var name: String { get }

@@ -11,8 +11,8 @@ import TraceStore
 /// cache slot, or through one of the staging buffers when the cache has no room (or
 /// there is no cache: the double buffer). The policy's hooks may add prefetches. The
 /// ``ServingEngine`` in the options says how the layer's experts run (as each lands, after
-/// a barrier as one grouped kernel, or one by one from a host loop) and what the host's
-/// syncs and copy calls cost.
+/// a barrier as one grouped kernel or on concurrent streams, or one by one from a host loop)
+/// and what the host's syncs and copy calls cost.
 ///
 /// Simulated time is integer nanoseconds and events are ordered by (time, phase,
 /// sequence), so a run is deterministic. The engine is a struct, and policies receive it

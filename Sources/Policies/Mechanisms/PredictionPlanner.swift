@@ -41,8 +41,7 @@ struct PredictionPlanner {
     /// Prefetches the predicted experts of layer `target`; returns the cache keys it started
     /// copies for, to ``protect(_:)`` afterwards. (Static, so that the cache's eviction
     /// callback can read the planner while the prefetches run.)
-    static func prefetch(_ planned: [(expert: UInt16, tokens: Int32)], layer target: Int,
-                                           in sim: inout Simulation) -> [Int] {
+    static func prefetch(_ planned: [(expert: UInt16, tokens: Int32)], layer target: Int, in sim: inout Simulation) -> [Int] {
         var started: [Int] = []
         for (expert, _) in planned where sim.prefetch(layer: target, expert: Int(expert)) {
             started.append(target * sim.cache.expertsPerLayer + Int(expert))

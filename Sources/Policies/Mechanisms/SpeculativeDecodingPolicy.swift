@@ -99,12 +99,14 @@ public final class SpeculativeDecodingPolicy: OffloadPolicy {
             planned.sort()
             reaches += beforeExperts
             var fits = true
-            for expert in planned where fits {
+            for expert in planned {
                 let key = layer * experts + Int(expert)
                 guard sim.cache.residency(of: key) == .absent else { continue }
                 let cost = Double(link.latencyNs) + Double(sim.cache.bytes(ofKey: key)) / link.gbps
-                fits = copied + cost <= reaches
-                guard fits else { break }
+                guard copied + cost <= reaches else {
+                    fits = false
+                    break
+                }
                 copied += cost
                 if sim.prefetch(layer: layer, expert: Int(expert)) { started.append(key) }
             }

@@ -153,13 +153,13 @@ public final class TraceWriter {
         var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = []
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)
-        let first = stagedIDs.count, decisions = shape.layers * k
-        stagedIDs.append(contentsOf: repeatElement(0, count: decisions))
         if let weights {
-            stagedWeights.append(contentsOf: repeatElement(0, count: decisions))
+            let first = stagedIDs.count
+            stagedIDs.append(contentsOf: repeatElement(0, count: ids.count))
+            stagedWeights.append(contentsOf: repeatElement(0, count: ids.count))
             Self.stageAscending(ids: ids, weights: weights, topK: k, into: &stagedIDs, &stagedWeights, at: first)
         } else {
-            stagedIDs.replaceSubrange(first..<first + decisions, with: ids)
+            stagedIDs.append(contentsOf: ids)
         }
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)

@@ -172,7 +172,7 @@ def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode
     tap = RouterTap(layers, sorted(set(lookaheads)), width)
     device = next(model.parameters()).device
     vocab = model.get_input_embeddings().num_embeddings
-    created_by = f"moesim_record {__version__} with transformers {_version('transformers')}, torch {torch.__version__}"
+    created_by = _created_by()
     predicted = ("; predictions at lookahead d: the gate (router) of MoE layer m applied to the hidden state that "
                  "entered MoE layer m - d's router" + ("" if width == shape.top_k else f", top-{width} of its logits")) \
         if lookaheads else ""
@@ -186,9 +186,7 @@ def record(model: torch.nn.Module, prompts: list[Prompt], output: str, *, decode
                          license=license, notes=all_notes, importer="moesim_record",
                          created_by=created_by) as writer, torch.inference_mode():
             for number, prompt in enumerate(prompts):
-                bad = [t for t in prompt.token_ids if not 0 <= t < vocab]
-                if not prompt.token_ids or bad:
-                    raise ValueError(f"{prompt.origin}: {'is empty' if not prompt.token_ids else f'token ids {bad[:5]} outside the vocabulary 0..{vocab - 1}'}")
+                _check_prompt(prompt, vocab)
                 writer.begin_sequence(prompt.name)
                 fed = torch.tensor([prompt.token_ids], device=device)
                 out = model(input_ids=fed, use_cache=True)
@@ -216,6 +214,17 @@ def _append(writer: TraceWriter, tap: RouterTap, phase: int, tokens: int) -> Non
     ids, weights, predictions, _ = tap.take(tokens)  # decoder routers drop nothing: no absent layers
     for t in range(tokens):
         writer.append_token(phase, ids[t], weights[t], [p[t] for p in predictions])
+
+
+def _check_prompt(prompt: Prompt, vocab: int) -> None:
+    """Refuses an empty prompt or one with token ids outside the model's vocabulary, naming where it came from."""
+    bad = [t for t in prompt.token_ids if not 0 <= t < vocab]
+    if not prompt.token_ids or bad:
+        raise ValueError(f"{prompt.origin}: {'is empty' if not prompt.token_ids else f'token ids {bad[:5]} outside the vocabulary 0..{vocab - 1}'}")
+
+
+def _created_by() -> str:
+    return f"moesim_record {__version__} with transformers {_version('transformers')}, torch {torch.__version__}"
 
 
 def _version(package: str) -> str:
@@ -246,7 +255,7 @@ def record_encoder(model: torch.nn.Module, prompts: list[Prompt], output: str, *
     device = next(model.parameters()).device
     vocab = model.get_input_embeddings().num_embeddings
     capacity = int(model.config.expert_capacity)
-    created_by = f"moesim_record {__version__} with transformers {_version('transformers')}, torch {torch.__version__}"
+    created_by = _created_by()
     recording = Recording(output)
     started = time.perf_counter()
     model.eval()
@@ -255,9 +264,7 @@ def record_encoder(model: torch.nn.Module, prompts: list[Prompt], output: str, *
         with torch.inference_mode():
             staged: list[tuple[str, np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]] = []
             for number, prompt in enumerate(prompts):
-                bad = [t for t in prompt.token_ids if not 0 <= t < vocab]
-                if not prompt.token_ids or bad:
-                    raise ValueError(f"{prompt.origin}: {'is empty' if not prompt.token_ids else f'token ids {bad[:5]} outside the vocabulary 0..{vocab - 1}'}")
+                _check_prompt(prompt, vocab)
                 tokens = list(prompt.token_ids)
                 if pad_to is not None:
                     tokens = tokens[:pad_to] + [pad_token_id] * max(0, pad_to - len(tokens))
