@@ -69,6 +69,10 @@ public enum PolicyCatalog {
             let bytes = Int(drafting) + 2 * (spec.draftTokens + 1) * topK * largest
             return (bytes, true, "no cache given: a prefetch buffer of \(Format.bytes(bytes)) (what drafting time can fill, plus two layers)")
         }
+        if spec.mechanism == .predictiveReplication {
+            let bytes = model.expertBytes.reduce(0, +) * model.experts
+            return (bytes, true, "no cache given: room for every expert (\(Format.bytes(bytes))); predicted experts stay until evicted")
+        }
         guard spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding else { return (0, false, nil) }
         let layers = engine.bufferSets ?? spec.lookahead + 1
         let bytes = layers * width * largest
@@ -152,6 +156,18 @@ public enum PolicyCatalog {
             if spec.prefetchDuringDraft && policy.decodeSteps > 0 {
                 result.notes.append("prefetched \(Format.fixed(Double(policy.prefetchedLayers) / Double(policy.decodeSteps), 2)) full layers per step ahead of the verification (cutoff layer from the latency model over drafting and verification compute)")
             }
+            return result
+        case .predictiveReplication:
+            let engine = run.options.engine
+            let streams = engine.expertExecution == .concurrentStreams ? engine.expertStreams : 1
+            let policy = PredictiveReplicationPolicy(
+                name: spec.name, predictor: predictor!, width: width, layers: shape.layers, experts: shape.experts, topK: topK,
+                replicates: streams > 1, memoryCapBytes: Int(spec.replicaMemoryMiB * Double(Units.mebibyte)),
+                threshold: spec.replicaThreshold, maxCopies: spec.maxCopies > 0 ? spec.maxCopies : streams, preload: spec.preloadExperts)
+            var result = try execute(policy)
+            result.notes.append(streams > 1
+                ? "\(policy.replicaCopies) replica copies over \(policy.batches) batches (cap \(Format.fixed(spec.replicaMemoryMiB, 0)) MiB, threshold \(Format.fixed(spec.replicaThreshold, 2)), at most \(policy.maxCopies) copies per expert)"
+                : "no replicas: the \(engine.name) engine runs a layer's experts on one stream (replicas need `experts = \"concurrent-streams\"` with streams > 1)")
             return result
         case .expertParallel:
             let configuration = ExpertParallelConfiguration(gpus: spec.gpus, interconnectGBps: spec.interconnectGBps,

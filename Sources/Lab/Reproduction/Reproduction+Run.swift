@@ -94,6 +94,9 @@ extension Reproduction {
                 let before = try metric(baseline, row.metric)
                 simulated = (before - simulated) / before * 100
                 runs = "\(row.run) against \(baseline)"
+            } else if let baseline = row.speedupFrom {
+                simulated = try metric(baseline, row.metric) / simulated
+                runs = "\(row.run) against \(baseline)"
             } else {
                 simulated *= row.scale
             }

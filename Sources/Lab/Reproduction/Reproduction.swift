@@ -23,7 +23,8 @@ import TraceStore
 ///     metric = "tpot_ms"
 ///
 /// A row's simulated figure is `metric` of `run` (a `simulate --json` key) times `scale`; with
-/// `reduction_from`, it is the percentage by which `run` lowers the metric of that other run.
+/// `reduction_from`, it is the percentage by which `run` lowers the metric of that other run;
+/// with `speedup_from`, the other run's metric divided by `run`'s (a speed-up, ×).
 public struct Reproduction: Sendable {
     /// Where the trace comes from.
     public enum TraceRecipe: Sendable, Equatable {
@@ -53,6 +54,8 @@ public struct Reproduction: Sendable {
         public var scale: Double
         /// With a reduction: the run whose metric `run` lowers, in percent of it.
         public var reductionFrom: String?
+        /// The run whose metric, divided by this row's run's, gives the simulated speed-up (×).
+        public var speedupFrom: String?
     }
 
     /// The paper's arXiv id, as `moesim reproduce ID` takes it.
@@ -80,7 +83,7 @@ public struct Reproduction: Sendable {
     public init(toml text: String, file: String) throws {
         func fail(_ line: Int, _ problem: String) -> TOMLFileError { TOMLFileError(file: file, line: line, problem: problem) }
         let parameters = SweepParameter.allCases.map(\.rawValue)
-        let rowKeys = ["figure", "unit", "published", "published_low", "published_high", "source", "run", "metric", "scale", "reduction_from"]
+        let rowKeys = ["figure", "unit", "published", "published_low", "published_high", "source", "run", "metric", "scale", "reduction_from", "speedup_from"]
         let doc = try TOMLDocument(parsing: text, file: file, allowed: [
             "id", "title", "paper", "setup", "notes", "trace.path", "trace.synthesize", "trace.tokens", "trace.prefill", "trace.decode",
             "trace.seed", "base.*", "runs.*", "rows.*",
@@ -166,7 +169,11 @@ public struct Reproduction: Sendable {
             }
             let run = try required(prefix + "run", doc.string)
             let reduction = try read(prefix + "reduction_from", doc.string)
-            for named in [run] + (reduction.map { [$0] } ?? []) where !runNames.contains(named) {
+            let speedup = try read(prefix + "speedup_from", doc.string)
+            if reduction != nil && speedup != nil {
+                throw fail(doc.line(of: prefix + "speedup_from"), "row '\(name)' gives both reduction_from and speedup_from; a row is one or the other")
+            }
+            for named in [run] + [reduction, speedup].compactMap({ $0 }) where !runNames.contains(named) {
                 throw fail(doc.line(of: prefix + "run"), "row '\(name)' names run '\(named)', which is not among [runs.*]: \(runs.map(\.name).joined(separator: ", "))")
             }
             let low = try read(prefix + "published_low", doc.number), high = try read(prefix + "published_high", doc.number)
@@ -175,7 +182,7 @@ public struct Reproduction: Sendable {
                        published: try required(prefix + "published", doc.number),
                        publishedRange: low.flatMap { low in high.map { low...$0 } },
                        source: try read(prefix + "source", doc.string) ?? "", run: run, metric: try required(prefix + "metric", doc.string),
-                       scale: try read(prefix + "scale", doc.number) ?? 1, reductionFrom: reduction)
+                       scale: try read(prefix + "scale", doc.number) ?? 1, reductionFrom: reduction, speedupFrom: speedup)
         }
         guard !rows.isEmpty else { throw fail(0, "has no [rows.*]") }
         self.rows = rows

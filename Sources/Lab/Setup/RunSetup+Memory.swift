@@ -39,6 +39,10 @@ extension RunSetup {
         case .expertParallel:
             let share = layerBytes / policy.gpus + (policy.replicate ? policy.replicaSlots * (cost.expertBytes.max() ?? 0) : 0)
             (needed, what) = (share, "one GPU's share of the experts over \(policy.gpus) GPUs (\(Format.bytes(share)))")
+        case .predictiveReplication:
+            let cache = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides).bytes
+            let replicas = Int(policy.replicaMemoryMiB * Double(Units.mebibyte))
+            (needed, what) = (cache + replicas, "an expert cache of \(Format.bytes(cache)) and replicas of up to \(Format.bytes(replicas))")
         default:
             let planned = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides)
             let counted = planned.implicit && options.engine.waitsForWholeLayer ? 0 : planned.bytes

@@ -113,8 +113,13 @@ public struct ModelCost: Sendable, Equatable {
             width = h
             assumptions.append("attention estimated as 4 × hidden² weights (hidden \(h)) with full-width bf16 KV")
         }
-        let attentionBytes = shape.denseBytes.map { $0.max() ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? attention * 2
-        let sharedBytes = (preset?.expertParameters ?? params) * 2
+        // The other weights are stored as the experts are when the whole model runs in fp32
+        // (a checkpoint loaded as stored); otherwise they stay bf16 (a quantised expert
+        // format does not quantise attention).
+        let weightBytes = (dtype ?? shape.expertDType.flatMap(ExpertDType.init(rawValue:))) == .fp32 ? 4 : 2
+        if weightBytes == 4 { assumptions.append("fp32 model: attention, shared and resident weights at 4 bytes per parameter") }
+        let attentionBytes = shape.denseBytes.map { $0.max() ?? 0 }.flatMap { $0 > 0 ? $0 : nil } ?? attention * weightBytes
+        let sharedBytes = (preset?.expertParameters ?? params) * weightBytes
         if preset == nil {
             assumptions.append("GPU-resident weights: the MoE layers' attention and shared experts only (no embedding or dense layers known)")
         }
@@ -123,7 +128,7 @@ public struct ModelCost: Sendable, Equatable {
             matricesPerExpert: preset?.matricesPerExpert ?? 3, sharedExperts: shape.sharedExperts, sharedExpertBytes: sharedBytes,
             attentionParameters: attention, attentionBytes: attentionBytes, kvBytesPerToken: kv, queryWidth: width,
             hiddenSize: hidden ?? 4096,
-            residentWeightBytes: preset?.residentWeightBytes ?? shape.layers * (attentionBytes + shape.sharedExperts * sharedBytes),
+            residentWeightBytes: preset.map { $0.residentWeightBytes / 2 * weightBytes } ?? shape.layers * (attentionBytes + shape.sharedExperts * sharedBytes),
             attentionLayers: preset?.totalLayers ?? shape.layers, vocabSize: preset?.vocabSize ?? 0, assumptions: assumptions)
     }
 }

@@ -39,6 +39,11 @@ public protocol OffloadPolicy: AnyObject {
     /// Whether the cache may evict `key` now (the rule has chosen it); the policy answers
     /// from its own state, e.g. the experts it prefetched for layers still to come.
     func mayEvict(_ key: Int) -> Bool
+    /// Extra copies of expert `key` that are on the GPU now (``Simulation/copyReplica(key:)``
+    /// copies that finished and that the policy still holds). Under an engine that runs a
+    /// layer's experts on concurrent streams, the expert's tokens are split evenly among its
+    /// copies, each a kernel of its own; other engines run each expert once.
+    func readyReplicas(ofKey key: Int) -> Int
 }
 
 extension OffloadPolicy {
@@ -54,4 +59,5 @@ extension OffloadPolicy {
     public func routed(layer: Int, in sim: inout Simulation) {}
     public func copyFinished(_ copy: CopyCompletion, key: Int?, in sim: inout Simulation) {}
     public func mayEvict(_ key: Int) -> Bool { true }
+    public func readyReplicas(ofKey key: Int) -> Int { 0 }
 }

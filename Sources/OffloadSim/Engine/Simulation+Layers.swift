@@ -135,8 +135,22 @@ extension Simulation {
         let shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
         guard !shards.isEmpty else { return groupedFinished() }
         startCompute(.grouped, engine.expertExecution == .concurrentStreams
-            ? compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams)
+            ? compute.concurrentExpertsNanoseconds(layer: layer, shards: replicatedShards(), streams: engine.expertStreams)
             : compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
+    }
+
+    /// The kernels a concurrent-streams layer runs: each GPU expert's tokens split evenly
+    /// among the expert and its ready replicas (``OffloadPolicy/readyReplicas(ofKey:)``), in
+    /// execution order, so that an expert's copies land on neighbouring streams.
+    private func replicatedShards() -> [Int] {
+        var shards: [Int] = []
+        for position in executionOrder where !planned[position].onCPU {
+            let tokens = Int(layerTokens[position])
+            let key = layer * cache.expertsPerLayer + Int(layerExperts[position])
+            let copies = 1 + min(policy.readyReplicas(ofKey: key), max(0, tokens - 1))
+            for copy in 0..<copies { shards.append(tokens / copies + (copy < tokens % copies ? 1 : 0)) }
+        }
+        return shards
     }
 
     private mutating func groupedFinished() {
@@ -146,6 +160,11 @@ extension Simulation {
     }
 
     mutating func copyFinished(_ done: CopyCompletion) {
+        if let replica = Self.replicaKey(ofTag: done.tag) {
+            if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: replica / cache.expertsPerLayer) }
+            let policy = self.policy
+            return policy.copyFinished(done, key: nil, in: &self)
+        }
         let key: Int? = done.tag >= 0 ? Int(done.tag) : nil
         let position: Int
         if let key {

@@ -220,6 +220,27 @@ public struct Simulation {
         return true
     }
 
+    /// Copies one more replica of expert `key` (layer × experts per layer + expert) to the
+    /// GPU at prefetch priority, outside the cache (the policy keeps it and its memory);
+    /// ``OffloadPolicy/copyFinished(_:key:in:)`` hears of it with `key` nil and the tag
+    /// ``replicaTag(ofKey:)``. Counted in the prefetched bytes.
+    public mutating func copyReplica(key: Int) {
+        let bytes = cache.bytes(ofKey: key)
+        metrics.prefetchBytes += bytes
+        metrics.layers[key / cache.expertsPerLayer].prefetchBytes += bytes
+        _ = submitCopy(bytes: bytes, priority: .prefetch, tag: Self.replicaTag(ofKey: key))
+    }
+
+    /// Copy tags at or below this mark are replica copies (``copyReplica(key:)``); cache
+    /// fills use the key (≥ 0) and staging copies -(position + 1).
+    static let replicaTagMark: Int32 = -1_000_000_000
+
+    /// The bus tag of a replica copy of `key`.
+    public static func replicaTag(ofKey key: Int) -> Int32 { replicaTagMark - Int32(key) }
+
+    /// The expert key a replica copy's tag stands for, or nil for any other copy.
+    public static func replicaKey(ofTag tag: Int32) -> Int? { tag <= replicaTagMark ? Int(replicaTagMark - tag) : nil }
+
     /// Submits a copy to the bus (and to the replay schedule); returns the bus's id for it.
     /// Under an engine that pays for copy calls the host issues it after its earlier work,
     /// one call per weight tensor, and the bus cannot start it before the first call.

@@ -53,8 +53,28 @@ extension ServingEngine {
             "copies_per_expert": "one per weight matrix of the expert module (nn.Linear wi/wo for Switch; gate_proj/up_proj/down_proj for SwiGLU experts)",
         ])
 
+    /// The runtime of arXiv 2605.11537 as its abstract describes it: a layer's experts (and
+    /// their replicas) as separate kernels on concurrent CUDA streams, the expert ids taken
+    /// from a hash table predicted ahead of the batch (SiDA-MoE), so no host sync on the
+    /// router or per expert. Its code is not public: the stream count is an assumption.
+    public static let replicaStreams = ServingEngine(
+        name: "replica-streams", displayName: "concurrent expert streams with replicas (arXiv 2605.11537, as its abstract describes)",
+        source: "arXiv 2605.11537 abstract (\"the replicated experts process batch tokens concurrently\"); github.com/vvkkvv23812025/moe-mpmc src/utils/manager.py (SODAManager: the predicted experts moved with .to(\"cuda\") before the batch, the hash table built by a thread); the replication and stream code is not in that repository",
+        expertExecution: .concurrentStreams, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 5_000, copiesPerExpert: nil, bufferSets: nil,
+        groupedKernelLaunches: 1, expertStreams: 4, prioritisesDemand: false,
+        sources: [
+            "experts": "abstract: replicas process the batch's tokens concurrently; each expert copy is moesim's per-expert kernel on one of the streams",
+            "streams": "ASSUMED: 4 (the paper's stream count is not in its public artifact); sweep `engine` over edited copies to see its effect",
+            "buffer_sets": "none: SODAManager.move_experts keeps the predicted experts on the GPU (a cache), nothing is staged per layer",
+            "copy_queue": "module.to(\"cuda\") runs on the current stream in program order",
+            "router_sync_ns": "none: SwitchTransformersSparseMLPOffloading.forward reads the expert ids from the predicted hash table, not from the router",
+            "expert_sync_ns": "none: the replicas' kernels are launched without waiting on each other (the abstract's concurrency)",
+            "copy_issue_ns": "module.to(\"cuda\") issues one eager copy per weight tensor: 5 µs, the presets' launch assumption; not measured",
+            "copies_per_expert": "one per weight tensor of the expert module (SwitchTransformersDenseActDense wi, wo)",
+        ])
+
     /// The built-in engines, in the order `moesim engines` lists them.
-    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers]
+    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers, .replicaStreams]
 
     /// The built-in engine named `name` (case-insensitive), or nil.
     public static func builtIn(named name: String) -> ServingEngine? {

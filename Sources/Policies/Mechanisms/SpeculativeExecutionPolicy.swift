@@ -37,25 +37,7 @@ public final class SpeculativeExecutionPolicy: OffloadPolicy {
     public func planLayer(_ layer: Int, in sim: inout Simulation) {
         planner.release(layer: layer)
         guard planner.perTokenLayer == layer, !exactLayers.contains(layer) else { return }
-        let step = sim.step
-        var counts: [UInt16: Int32] = [:]
-        var exact = 0.0
-        var total = 0.0
-        for token in 0..<step.tokens {
-            let start = (token * layers + layer) * topK
-            // A token the trace lacks this layer for runs nothing here.
-            guard step.tokenExperts[start] != Step.absentExpert else { continue }
-            let predicted = planner.perToken[token]
-            for expert in predicted { counts[expert, default: 0] += 1 }
-            for slot in start..<start + topK {
-                let weight = step.tokenWeights[slot].isNaN ? 1.0 : Double(step.tokenWeights[slot])
-                total += weight
-                if predicted.contains(step.tokenExperts[slot]) { exact += weight }
-            }
-        }
-        guard !counts.isEmpty else { return }
-        let experts = counts.keys.sorted()
-        sim.substituteLayer(experts: experts, tokens: experts.map { counts[$0]! }, exactMass: exact, totalMass: total)
+        PredictedExecution.substitute(planner.perToken, layer: layer, layers: layers, topK: topK, in: &sim)
     }
 
     public func stepFinished(in sim: inout Simulation) { planner.predictor.observe(sim.step) }

@@ -69,6 +69,13 @@ extension PolicySpec {
         replication.replicate = true
         all.append(replication)
 
+        var predictive = PolicySpec(name: "predictive-replication", description: "one GPU: each batch's experts predicted (SiDA-style), loaded before it and executed; predicted-hot experts replicated onto concurrent streams under a memory cap",
+                                    paper: "arXiv 2605.11537 (predictive prefetching and expert replication, on SiDA-MoE); replication rule, threshold and cap assumed (its code is not public)",
+                                    mechanism: .predictiveReplication)
+        predictive.predictor = "parametric"
+        predictive.recall = 0.994
+        all.append(predictive)
+
         all.append(PolicySpec(name: "all-resident", description: "every expert on the GPU: the compute floor, no offloading",
                               paper: "bound", mechanism: .allResident))
 

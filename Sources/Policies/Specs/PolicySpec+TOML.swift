@@ -13,6 +13,7 @@ extension PolicySpec {
         "placement.gpus", "placement.interconnect_gbps", "placement.replicate", "placement.replica_slots",
         "speculative_decoding.draft_tokens", "speculative_decoding.draft_ns_per_token", "speculative_decoding.acceptance",
         "speculative_decoding.prefetch",
+        "replication.memory_mib", "replication.threshold", "replication.max_copies", "replication.preload",
     ]
 
     /// Reads a policy file; errors give the line of the bad key and what is valid.
@@ -77,8 +78,12 @@ extension PolicySpec {
         draftNanosecondsPerToken = Int(try number("speculative_decoding.draft_ns_per_token", 1...Double(ValidRange.costNs.upperBound)) ?? 2_000_000)
         acceptance = try number("speculative_decoding.acceptance", 0...1) ?? 0.7
         prefetchDuringDraft = try read("speculative_decoding.prefetch", doc.bool) ?? true
-        if mechanism == .speculativeDecoding, let predictor, !["oracle", "parametric"].contains(predictor) {
-            throw fail(line("predictor.name"), "speculative decoding predicts the verified tokens' experts before any layer has run; use 'oracle' or 'parametric'")
+        replicaMemoryMiB = try number("replication.memory_mib", 0...ValidRange.cacheMiB.upperBound) ?? 4_096
+        replicaThreshold = try number("replication.threshold", 0...1_000) ?? 1
+        maxCopies = try integer("replication.max_copies", 0...1_024) ?? 0
+        preloadExperts = try read("replication.preload", doc.bool) ?? false
+        if mechanism.predictsWholeBatch, let predictor, !["oracle", "parametric"].contains(predictor) {
+            throw fail(line("predictor.name"), "\(mechanism.rawValue) predicts the batch's experts before any of its layers has run; use 'oracle' or 'parametric'")
         }
     }
 
@@ -116,6 +121,12 @@ extension PolicySpec {
             lines += ["", "[speculative_decoding]", "draft_tokens = \(draftTokens)",
                       "draft_ns_per_token = \(draftNanosecondsPerToken)   # draft model time per token",
                       "acceptance = \(TOMLValue.float(acceptance))", "prefetch = \(prefetchDuringDraft)   # prefetch the target's predicted experts from drafting on, up to the latency-model cutoff layer (SP-MoE)"]
+        }
+        if mechanism == .predictiveReplication {
+            lines += ["", "[replication]", "memory_mib = \(TOMLValue.float(replicaMemoryMiB))   # all replicas together",
+                      "threshold = \(TOMLValue.float(replicaThreshold))   # replicate while predicted tokens per copy > (1 + threshold) × the layer's mean",
+                      "max_copies = \(maxCopies)   # copies of one expert, original included (0: the engine's streams)",
+                      "preload = \(preloadExperts)   # every expert on the GPU before the first batch (loading left out of the timing)"]
         }
         if mechanism == .expertParallel {
             lines += ["", "[placement]", "gpus = \(gpus)", "interconnect_gbps = \(TOMLValue.float(interconnectGBps))   # per direction (NVLink 4: 450)",

@@ -22,9 +22,18 @@ public struct PolicySpec: Sendable, Equatable {
         case speculativeDecoding = "speculative-decoding"
         /// Expert parallelism over several GPUs, optionally replicating experts predicted to be overloaded (``ExpertParallelSimulation``).
         case expertParallel = "expert-parallel"
+        /// One GPU: predicted experts loaded before each batch and executed, predicted-hot
+        /// experts replicated onto concurrent streams (``PredictiveReplicationPolicy``).
+        case predictiveReplication = "predictive-replication"
 
         /// Whether the mechanism consults a predictor.
-        public var usesPredictor: Bool { self == .prefetch || self == .speculative || self == .speculativeDecoding }
+        public var usesPredictor: Bool {
+            self == .prefetch || self == .speculative || self == .speculativeDecoding || self == .predictiveReplication
+        }
+
+        /// Whether the mechanism predicts a whole batch before any of its layers runs (so only
+        /// predictors that need none of the batch's routing can serve it).
+        public var predictsWholeBatch: Bool { self == .speculativeDecoding || self == .predictiveReplication }
     }
 
     /// Name, as `--policy` takes it.
@@ -79,6 +88,15 @@ public struct PolicySpec: Sendable, Equatable {
     public var replicate = false
     /// Expert parallelism: extra expert copies per GPU per layer.
     public var replicaSlots = 2
+    /// Predictive replication: memory for all replicas together, MiB.
+    public var replicaMemoryMiB = 4_096.0
+    /// Predictive replication: an expert is replicated while its predicted tokens per copy
+    /// exceed (1 + threshold) × its layer's mean over active experts.
+    public var replicaThreshold = 1.0
+    /// Predictive replication: most copies of one expert, the original included (0: the engine's streams).
+    public var maxCopies = 0
+    /// Predictive replication: every expert on the GPU before the first batch (the artifact's timing convention).
+    public var preloadExperts = false
 
     /// Creates a spec.
     public init(name: String, description: String, paper: String, mechanism: Mechanism) {

@@ -1,5 +1,8 @@
 /// How a routed expert's weights are stored, which sets its size in bytes.
 public enum ExpertDType: String, Sendable, CaseIterable {
+    /// IEEE float32: 4 bytes per parameter (a checkpoint run as stored, e.g. Hugging Face's
+    /// Switch Transformers loaded without a `torch_dtype`).
+    case fp32
     /// bfloat16: 2 bytes per parameter.
     case bf16
     /// 8-bit float (e4m3), ignoring per-block scales: 1 byte per parameter.
@@ -11,6 +14,7 @@ public enum ExpertDType: String, Sendable, CaseIterable {
     /// Bytes of `parameters` weights in this type, rounded up to whole bytes.
     public func bytes(parameters: Int) -> Int {
         switch self {
+        case .fp32: return parameters * 4
         case .bf16: return parameters * 2
         case .fp8: return parameters
         case .mxfp4: return (parameters * 17 + 31) / 32

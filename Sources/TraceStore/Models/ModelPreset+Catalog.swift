@@ -65,7 +65,22 @@ extension ModelPreset {
             source: "num_heads 12, d_kv 64: 4 × 768×768 (self-attention; decoder cross-attention ignored); KV 2×768 bf16")
             .withResident(vocab: 32128, tied: true, denseIntermediate: 3072,
                           source: "vocab_size 32128 with tie_word_embeddings true (SwitchTransformersConfig defaults); the dense layers (even ones) with d_ff 3072; decoder cross-attention not counted"),
-    ]
+    ] + [128, 256].map(switchEncoder)
+
+    /// The encoder stack alone of Switch-base-`experts`, as encoder-only classification runs
+    /// it (arXiv 2605.11537's artifact, `SwitchTransformersEncoderModel`) and as moesim's
+    /// recorder names it (`traces/record`: `<model>-encoder`).
+    private static func switchEncoder(experts: Int) -> ModelPreset {
+        ModelPreset(
+            name: "switch-base-\(experts)-encoder", displayName: "Switch-base-\(experts) encoder", totalLayers: 12,
+            moeLayers: [1, 3, 5, 7, 9, 11],
+            experts: experts, topK: 1, sharedExperts: 0, hiddenSize: 768, expertIntermediateSize: 3072, matricesPerExpert: 2,
+            source: "huggingface.co/google/switch-base-\(experts) config.json: num_layers 12, encoder_sparse_step 2 (transformers SwitchTransformersStack: layer i is sparse when i % 2 == 1), num_experts \(experts), d_model 768, d_ff 3072; the encoder only").withAttention(
+            parameters: 2359296, kvBytesPerToken: 3072, queryWidth: 768,
+            source: "num_heads 12, d_kv 64: 4 × 768×768 self-attention; no KV cache is kept by an encoder (the figure is the decoder's, unused without decode steps)")
+            .withResident(vocab: 32128, tied: true, denseIntermediate: 3072,
+                          source: "vocab_size 32128 (the shared embedding); the dense layers (even ones) with d_ff 3072")
+    }
 
     /// The preset named `name` (case-insensitive; "_" and "." read as "-"), or nil.
     public static func named(_ name: String) -> ModelPreset? {

@@ -55,6 +55,60 @@ struct ReproduceCommandTests {
         #expect(try number(rows[3], "simulated") > onDemand)
     }
 
+    /// Runs the 2605.11537 reproduction on a short synthetic Switch encoder trace: speed-ups
+    /// are the baseline's latency over replication's, utilisations the busy share in percent.
+    @Test("2605.11537's speed-up rows divide the baseline's latency by replication's")
+    func speedups() throws {
+        let trace = Repository.temporaryFolder() + "/switch.sqlite"
+        let made = try CLI.run(["trace", "synth", "--model", "switch-base-128-encoder", "--tokens", "512", "--prefill", "16", "--decode", "0",
+                                "--seed", "2", "-o", trace, "--level", "1"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let result = try CLI.run(["reproduce", "2605.11537", "--trace", trace, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        let runs = try #require(object["runs"] as? [[String: Any]])
+        func figure(_ run: String, _ key: String) throws -> Double {
+            let report = try #require(runs.first { $0["name"] as? String == run }?["report"] as? [String: Any])
+            return try #require(report[key] as? Double)
+        }
+        func simulated(_ figure: String) throws -> Double {
+            try #require(rows.first { $0["figure"] as? String == figure }?["simulated"] as? Double)
+        }
+        #expect(try simulated("GPU utilisation, HF baseline, batch 128") == 100 * (try figure("baseline-b128", "gpu_busy_share")))
+        for batch in [1, 4, 16] {
+            let expected = try figure("baseline-b\(batch)", "ttft_ms") / (try figure("replication-b\(batch)", "ttft_ms"))
+            #expect(abs(try simulated("latency speed-up over HF, batch \(batch)") - expected) < 1e-12)
+        }
+        // The baseline waits on the host before every expert; the concurrent engine does not.
+        #expect(try figure("baseline-b1", "host_wait_share") > 2 * (try figure("replication-b1", "host_wait_share")))
+        // Replication executes the predicted experts: fidelity below 1 with recall 0.994.
+        #expect(try figure("replication-b1", "fidelity") < 1)
+    }
+
+    @Test("a row giving both reduction_from and speedup_from is refused with its line")
+    func reductionAndSpeedup() throws {
+        let text = """
+            id = "x"
+            [trace]
+            path = "t.sqlite"
+            [runs.a]
+            policy = "on-demand"
+            [rows.r]
+            figure = "f"
+            published = 1
+            run = "a"
+            metric = "tpot_ms"
+            reduction_from = "a"
+            speedup_from = "a"
+            """
+        #expect {
+            _ = try Reproduction(toml: text, file: "x.toml")
+        } throws: { error in
+            String(describing: error).contains("x.toml:12: row 'r' gives both reduction_from and speedup_from")
+        }
+    }
+
     @Test("a row naming a run the file does not define is refused with its line")
     func unknownRun() throws {
         let text = """

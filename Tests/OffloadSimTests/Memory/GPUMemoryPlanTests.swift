@@ -22,6 +22,19 @@ struct GPUMemoryPlanTests {
         #expect(preset.residentWeightBytes == 2 * parameters)
     }
 
+    /// A model run in float32 keeps every weight at 4 bytes: the resident weights and each
+    /// layer's attention double, the experts are 4 bytes per parameter.
+    @Test("an fp32 model's resident and attention weights are twice its bf16 figures")
+    func fp32Weights() throws {
+        let preset = try #require(ModelPreset.named("switch-base-128-encoder"))
+        let bf16 = try ModelCost.resolve(shape: preset.shape(), preset: preset)
+        let fp32 = try ModelCost.resolve(shape: preset.shape(), preset: preset, dtype: .fp32)
+        #expect(fp32.residentWeightBytes == 2 * bf16.residentWeightBytes)
+        #expect(fp32.attentionBytes == 2 * bf16.attentionBytes)
+        #expect(fp32.expertBytes == Array(repeating: 4 * preset.expertParameters, count: 6))
+        #expect(fp32.assumptions.contains { $0.hasPrefix("fp32 model") } && !bf16.assumptions.contains { $0.hasPrefix("fp32 model") })
+    }
+
     /// 64k context + 122 generated tokens × 2,048 B per token per layer × 48 layers; the yalis
     /// engine's 2 buffer sets of 128 experts of 9,437,184 B.
     @Test("KV cache and engine buffers follow the context, the batch and the engine")

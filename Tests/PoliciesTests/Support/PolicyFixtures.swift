@@ -34,9 +34,9 @@ enum PolicyFixtures {
 
     /// Simulates `spec` over `reader` with `model` on `profile`.
     static func run(_ spec: PolicySpec, _ reader: TraceReader, profile: HardwareProfile, model: ModelCost? = nil,
-                    cacheBytes: Int? = nil, split: SequenceSplit? = nil) throws -> PolicyCatalog.Result {
+                    cacheBytes: Int? = nil, split: SequenceSplit? = nil, engine: ServingEngine = .moesim) throws -> PolicyCatalog.Result {
         let cost = try model ?? ModelCost.resolve(shape: reader.metadata.shape, preset: ModelPreset.named(reader.metadata.shape.name))
-        let base = SimulationRun(source: reader, model: cost, profile: profile, options: SimulationOptions())
+        let base = SimulationRun(source: reader, model: cost, profile: profile, options: SimulationOptions(engine: engine))
         return try PolicyCatalog.run(spec, base, overrides: .init(cacheBytes: cacheBytes, split: split))
     }
 

@@ -34,6 +34,14 @@ struct ModelPresetTests {
     func unknown() {
         let error = #expect(throws: TraceStoreError.self) { try ModelPreset.require("gpt-5") }
         #expect(error?.fix.contains("qwen3-30b-a3b") == true)
-        #expect(ModelPreset.all.count == 8)
+        #expect(ModelPreset.all.count == 10)
+    }
+
+    @Test("Switch-base-128's encoder alone has 6 MoE layers of 12, as the recorder names it")
+    func switchEncoder() throws {
+        let encoder = try ModelPreset.require("switch-base-128-encoder")
+        #expect(encoder.moeLayers == [1, 3, 5, 7, 9, 11] && encoder.totalLayers == 12 && encoder.experts == 128)
+        #expect(encoder.expertBytes(.fp32) == 4 * 2 * 768 * 3072)
+        #expect(try ModelPreset.require("switch-base-256-encoder").experts == 256)
     }
 }
