@@ -83,7 +83,7 @@ public enum PolicyCatalog {
     /// Refuses a predictor lookahead that reaches past the model's last layer (a policy file's
     /// `predictor.lookahead` is checked against 1…4096 when read; the model is known only here).
     public static func checkLookahead(_ spec: PolicySpec, model: ModelCost) throws {
-        guard spec.mechanism.usesPredictor && spec.mechanism != .speculativeDecoding && spec.lookahead >= model.layers else { return }
+        guard spec.mechanism.usesPredictor && !spec.mechanism.predictsWholeBatch && spec.lookahead >= model.layers else { return }
         throw TraceStoreError(file: "policy '\(spec.name)'", place: "predictor.lookahead",
                               problem: "is \(spec.lookahead), but \(model.name) has \(model.layers) MoE layers: nothing lies that far ahead",
                               fix: "Give a lookahead of 1…\(max(1, model.layers - 1)).")
