@@ -66,9 +66,9 @@ struct RoutingCounts {
         lastPresent = Array(repeating: -2, count: layers)
     }
 
-    /// Adds one token. `ids` and `weights` are layers × top-k, layer-major; weights may be empty;
-    /// layers marked in `absent` (empty: none) are skipped.
-    mutating func add(sequence: Int, phase: Phase, ids: UnsafeBufferPointer<UInt16>, weights: UnsafeBufferPointer<Float>,
+    /// Adds one token. `ids` and `weightBits` (fp16 bit patterns) are layers × top-k,
+    /// layer-major; weights may be empty; layers marked in `absent` (empty: none) are skipped.
+    mutating func add(sequence: Int, phase: Phase, ids: UnsafeBufferPointer<UInt16>, weightBits: UnsafeBufferPointer<UInt16>,
                       absent: UnsafeBufferPointer<Bool>) {
         if sequence != currentSequence {
             closeWindows()
@@ -98,8 +98,8 @@ struct RoutingCounts {
                     for q in 0..<topK { coactivation[row + Int(ids[next + q])] += 1 }
                 }
             }
-            if !weights.isEmpty {
-                for r in 0..<topK { scratchWeights[r] = weights[base + r] }
+            if !weightBits.isEmpty {
+                for r in 0..<topK { scratchWeights[r] = Float(Float16(bitPattern: weightBits[base + r])) }
                 scratchWeights.sort(by: >)
                 for r in 0..<topK {
                     let bin = min(Self.weightBins - 1, max(0, Int(scratchWeights[r] * Float(Self.weightBins))))
@@ -107,7 +107,7 @@ struct RoutingCounts {
                 }
             }
         }
-        if !weights.isEmpty { weightedTokens += 1 }
+        if !weightBits.isEmpty { weightedTokens += 1 }
         tokens += 1
         if phase == .decode { decodeTokens += 1 }
         positionInSequence += 1
@@ -141,8 +141,8 @@ extension RoutingCounts {
     static func gather(_ trace: TraceReader, visit: ((Int, UnsafeBufferPointer<UInt16>) -> Void)? = nil) throws -> RoutingCounts {
         let shape = trace.metadata.shape
         var counts = RoutingCounts(layers: shape.layers, experts: shape.experts, topK: shape.topK)
-        try TokenWalk.forEach(trace) { sequence, phase, ids, weights, absent in
-            counts.add(sequence: sequence, phase: phase, ids: ids, weights: weights, absent: absent)
+        try TokenWalk.forEach(trace) { sequence, phase, ids, weightBits, absent in
+            counts.add(sequence: sequence, phase: phase, ids: ids, weightBits: weightBits, absent: absent)
             visit?(sequence, ids)
         }
         counts.closeWindows()
@@ -151,40 +151,47 @@ extension RoutingCounts {
 }
 
 /// Visits a trace token by token in trace order, each as layers × top-k ids (layer-major),
-/// weights (empty when the trace has none) and, per layer, whether the token lacks it (its
-/// ids are then placeholders to skip), reusing one buffer.
+/// gate weights as the fp16 bit patterns the format stores (empty when the trace has none)
+/// and, per layer, whether the token lacks it (its ids are then placeholders to skip),
+/// reusing one buffer. The buffers are filled through pointers: element writes into local
+/// arrays paid a uniqueness check each. O(decisions).
 enum TokenWalk {
     static func forEach(
         _ trace: TraceReader,
-        _ body: (_ sequence: Int, _ phase: Phase, _ ids: UnsafeBufferPointer<UInt16>, _ weights: UnsafeBufferPointer<Float>,
+        _ body: (_ sequence: Int, _ phase: Phase, _ ids: UnsafeBufferPointer<UInt16>, _ weightBits: UnsafeBufferPointer<UInt16>,
                  _ absent: UnsafeBufferPointer<Bool>) throws -> Void
     ) throws {
         let shape = trace.metadata.shape
-        let perToken = shape.layers * shape.topK
-        var ids = [UInt16](repeating: 0, count: perToken)
-        var weights = [Float](repeating: 0, count: trace.metadata.hasWeights ? perToken : 0)
-        var absent = [Bool](repeating: false, count: shape.layers)
+        let (layers, k) = (shape.layers, shape.topK)
+        let perToken = layers * k
+        let ids = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: perToken)
+        let weights = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: trace.metadata.hasWeights ? perToken : 0)
+        let absent = UnsafeMutableBufferPointer<Bool>.allocate(capacity: layers)
+        defer {
+            ids.deallocate()
+            weights.deallocate()
+            absent.deallocate()
+        }
         let cursor = try trace.chunks()
         var chunk = cursor.makeChunk()
         while try cursor.next(into: &chunk) {
             var token = 0
             for run in chunk.runs {
                 for _ in 0..<run.tokens {
-                    for layer in 0..<shape.layers {
-                        absent[layer] = chunk.isAbsent(token: token, layer: layer)
-                        let from = chunk.offset(token: token, layer: layer)
-                        for r in 0..<shape.topK {
-                            ids[layer * shape.topK + r] = chunk.ids[from + r]
-                            if chunk.hasWeights { weights[layer * shape.topK + r] = Float(Float16(bitPattern: chunk.weightBits[from + r])) }
-                        }
-                    }
-                    try ids.withUnsafeBufferPointer { ids in
-                        try weights.withUnsafeBufferPointer { weights in
-                            try absent.withUnsafeBufferPointer { absent in
-                                try body(run.sequence, chunk.phase(token: token), ids, weights, absent)
+                    chunk.ids.withUnsafeBufferPointer { chunkIDs in
+                        chunk.weightBits.withUnsafeBufferPointer { chunkWeights in
+                            for layer in 0..<layers {
+                                absent[layer] = chunk.isAbsent(token: token, layer: layer)
+                                let from = chunk.offset(token: token, layer: layer)
+                                for r in 0..<k { ids[layer * k + r] = chunkIDs[from + r] }
+                                if chunk.hasWeights {
+                                    for r in 0..<k { weights[layer * k + r] = chunkWeights[from + r] }
+                                }
                             }
                         }
                     }
+                    try body(run.sequence, chunk.phase(token: token), UnsafeBufferPointer(ids), UnsafeBufferPointer(weights),
+                             UnsafeBufferPointer(absent))
                     token += 1
                 }
             }

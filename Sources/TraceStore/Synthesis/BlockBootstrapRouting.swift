@@ -42,11 +42,11 @@ struct BlockBootstrapRouting: SyntheticRouting {
         var shapes: [SequenceShape] = []
         var lastSequence = -1
         let limit = Self.maxReferenceTokens
-        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeights, tokenAbsent in
+        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeightBits, tokenAbsent in
             guard sequenceOf.count < limit else { return }
             ids.append(contentsOf: tokenIDs)
             if keepsAbsent { absent.append(contentsOf: tokenAbsent) }
-            for weight in tokenWeights { weightBits.append(Float16(weight).bitPattern) }
+            weightBits.append(contentsOf: tokenWeightBits)
             sequenceOf.append(Int32(sequence))
             phaseOf.append(phase)
             if sequence != lastSequence {
@@ -71,12 +71,12 @@ struct BlockBootstrapRouting: SyntheticRouting {
         origin = "block bootstrap of the \(reference.metadata.provenanceLabel) trace \(reference.path) (\(held); runs of \(Int((1 / jump).rounded())) tokens on average; expert ids relabelled per layer by a seeded permutation); reference source: \(reference.metadata.source)\(substitution)"
     }
 
-    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float], [Int]) throws -> Void) rethrows {
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
         let perToken = shape.layers * shape.topK
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
         var stitching = SplitMix64(seed: seed, stream: "synth.stitching")
         var tokenIDs = [UInt16](repeating: 0, count: perToken)
-        var tokenWeights = [Float](repeating: 0, count: hasWeights ? perToken : 0)
+        var tokenWeights = [UInt16](repeating: 0, count: hasWeights ? perToken : 0)
         var produced = 0
         var sequence = 0
         while produced < count {
@@ -95,13 +95,18 @@ struct BlockBootstrapRouting: SyntheticRouting {
                     source = Int(pool[stitching.int(below: pool.count)])
                 }
                 let from = source * perToken
-                for l in 0..<shape.layers {
-                    permutation[l].withUnsafeBufferPointer { relabel in
-                        for i in l * shape.topK..<(l + 1) * shape.topK { tokenIDs[i] = relabel[Int(ids[from + i])] }
+                // Through buffers: element writes into the local arrays paid a uniqueness check each.
+                ids.withUnsafeBufferPointer { ids in
+                    tokenIDs.withUnsafeMutableBufferPointer { tokenIDs in
+                        for l in 0..<shape.layers {
+                            permutation[l].withUnsafeBufferPointer { relabel in
+                                for i in l * shape.topK..<(l + 1) * shape.topK { tokenIDs[i] = relabel[Int(ids[from + i])] }
+                            }
+                        }
                     }
                 }
                 if hasWeights {
-                    for i in 0..<perToken { tokenWeights[i] = Float(Float16(bitPattern: weightBits[from + i])) }
+                    tokenWeights.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: weightBits[from..<from + perToken]) }
                 }
                 // A token copied from one that lacks layers lacks them too.
                 let absentLayers = absent.isEmpty ? [] : (0..<shape.layers).filter { absent[source * shape.layers + $0] }

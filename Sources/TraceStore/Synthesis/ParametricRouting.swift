@@ -43,14 +43,14 @@ struct ParametricRouting: SyntheticRouting {
         return low
     }
 
-    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [Float], [Int]) throws -> Void) rethrows {
+    func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
         let k = shape.topK, experts = shape.experts, layers = shape.layers
         var routing = SplitMix64(seed: seed, stream: "synth.routing")
         var weighting = SplitMix64(seed: seed, stream: "synth.weights")
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
         var ids = [UInt16](repeating: 0, count: layers * k)
         var previous = ids
-        var weights = [Float](repeating: 0, count: layers * k)
+        var weights = [UInt16](repeating: 0, count: layers * k)
         var chosen = [Bool](repeating: false, count: experts)
         var produced = 0, sequence = 0
         while produced < count {
@@ -73,7 +73,7 @@ struct ParametricRouting: SyntheticRouting {
                     var draws = (0..<k).map { _ in Float(-log(1 - weighting.uniform())) }
                     let total = draws.reduce(0, +)
                     draws.sort(by: >)
-                    for r in 0..<k { weights[base + r] = draws[r] / total }
+                    for r in 0..<k { weights[base + r] = Float16(draws[r] / total).bitPattern }
                 }
                 try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights, [])
                 previous = ids

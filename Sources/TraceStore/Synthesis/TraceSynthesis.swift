@@ -72,12 +72,12 @@ public enum TraceSynthesis {
         let writer = try TraceWriter(path: output, metadata: metadata, options: request.writer)
         do {
             var open = -1
-            try routing.generate(tokens: request.tokens) { sequence, phase, ids, weights, absentLayers in
+            try routing.generate(tokens: request.tokens) { sequence, phase, ids, weightBits, absentLayers in
                 if sequence != open {
                     writer.beginSequence(name: "synthetic/\(sequence)")
                     open = sequence
                 }
-                try writer.appendToken(phase: phase, ids: ids, weights: routing.hasWeights ? weights : nil, absentLayers: absentLayers)
+                try writer.appendToken(phase: phase, ids: ids, weightBits: routing.hasWeights ? weightBits : nil, absentLayers: absentLayers)
             }
             return try writer.finish()
         } catch {

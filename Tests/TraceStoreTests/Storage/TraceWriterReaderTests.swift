@@ -35,6 +35,41 @@ struct TraceWriterReaderTests {
         #expect(reader.sequences.map(\.firstChunk) == [0, 1, 3])
     }
 
+    @Test("weights given as fp16 bit patterns write the same file as the same weights given as floats")
+    func weightBitsMatchFloats() throws {
+        let folder = Fixtures.temporaryFolder()
+        try Fixtures.tinyTrace(at: folder + "/floats.sqlite")
+        let metadata = TraceMetadata(shape: Fixtures.tinyShape, hasWeights: true, synthetic: false, source: "test fixture", importer: "test")
+        let writer = try TraceWriter(path: folder + "/bits.sqlite", metadata: metadata, options: .init(chunkTokens: 4, compressionLevel: 3))
+        for s in 0..<3 {
+            writer.beginSequence(name: "s\(s)")
+            for t in 0..<7 {
+                try writer.appendToken(phase: t < 2 ? .prefill : .decode, ids: Fixtures.tinyIDs(sequence: s, token: t),
+                                       weightBits: Fixtures.tinyWeights(token: t).map { Float16($0).bitPattern })
+            }
+        }
+        try writer.finish()
+        #expect(FileManager.default.contents(atPath: folder + "/bits.sqlite") == FileManager.default.contents(atPath: folder + "/floats.sqlite"))
+    }
+
+    /// Valid as the float weights are: finite and not below zero; −0 compares equal to 0.
+    @Test("a weight's bit pattern is refused where its value would be", arguments: [
+        (Float16(-0.5).bitPattern, false), (Float16.infinity.bitPattern, false), (Float16.nan.bitPattern, false),
+        ((-Float16.zero).bitPattern, true), (Float16(65504).bitPattern, true), (Float16(0.25).bitPattern, true),
+    ])
+    func weightBitsValidity(bits: UInt16, valid: Bool) throws {
+        let metadata = TraceMetadata(shape: Fixtures.tinyShape, hasWeights: true, synthetic: false, source: "t", importer: "t")
+        let writer = try TraceWriter(path: Fixtures.temporaryFolder() + "/w.sqlite", metadata: metadata)
+        defer { writer.discard() }
+        writer.beginSequence(name: "a")
+        let float = Float(Float16(bitPattern: bits))
+        let floatValid = (try? writer.appendToken(phase: .decode, ids: [7, 1, 0, 5, 3, 2], weights: [float, 0.1, 0.5, 0.5, 0.5, 0.5])) != nil
+        let bitsValid = (try? writer.appendToken(phase: .decode, ids: [7, 1, 0, 5, 3, 2],
+                                                weightBits: [bits] + Array(repeating: Float16(0.5).bitPattern, count: 5))) != nil
+        #expect(bitsValid == valid)
+        #expect(floatValid == valid)
+    }
+
     @Test("without weights the given order is kept as the rank order")
     func unweightedOrderIsKept() throws {
         let path = Fixtures.temporaryFolder() + "/tiny.sqlite"
