@@ -105,18 +105,28 @@ enum RoutingPayload {
     /// Gap-codes each run of `topK` ascending ids.
     static func gaps(_ ids: [UInt16], topK: Int) -> [UInt16] {
         var out = ids
-        var i = 0
-        while i < ids.count {
-            for r in stride(from: topK - 1, to: 0, by: -1) { out[i + r] = ids[i + r] &- ids[i + r - 1] &- 1 }
-            i += topK
+        // Through buffers: element writes into an array pay a uniqueness check each.
+        ids.withUnsafeBufferPointer { ids in
+            out.withUnsafeMutableBufferPointer { out in
+                var i = 0
+                while i < ids.count {
+                    for r in stride(from: topK - 1, to: 0, by: -1) { out[i + r] = ids[i + r] &- ids[i + r - 1] &- 1 }
+                    i += topK
+                }
+            }
         }
         return out
     }
 
     static func appendPlanes(_ values: [UInt16], wide: Bool, to bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + values.count * (wide ? 2 : 1))
-        for value in values { bytes.append(UInt8(truncatingIfNeeded: value)) }
-        if wide { for value in values { bytes.append(UInt8(truncatingIfNeeded: value >> 8)) } }
+        let start = bytes.count, count = values.count
+        bytes.append(contentsOf: repeatElement(0, count: count * (wide ? 2 : 1)))
+        values.withUnsafeBufferPointer { values in
+            bytes.withUnsafeMutableBufferPointer { bytes in
+                for i in 0..<count { bytes[start + i] = UInt8(truncatingIfNeeded: values[i]) }
+                if wide { for i in 0..<count { bytes[start + count + i] = UInt8(truncatingIfNeeded: values[i] >> 8) } }
+            }
+        }
     }
 
     static func readPlanes(_ planes: UnsafeRawBufferPointer, count: Int, wide: Bool, into values: inout [UInt16]) throws {

@@ -13,9 +13,17 @@ enum WeightPayload {
         out.u16(chunk.layers)
         out.u16(chunk.topK)
         out.u32(chunk.tokenCount)
-        out.bytes.reserveCapacity(out.bytes.count + chunk.weightBits.count * 2)
-        for bits in chunk.weightBits { out.bytes.append(UInt8(truncatingIfNeeded: bits >> 8)) }
-        for bits in chunk.weightBits { out.bytes.append(UInt8(truncatingIfNeeded: bits)) }
+        // High bytes, then low bytes, filled through buffers (an append per byte paid a uniqueness check each).
+        let start = out.bytes.count, count = chunk.weightBits.count
+        out.bytes.append(contentsOf: repeatElement(0, count: 2 * count))
+        chunk.weightBits.withUnsafeBufferPointer { weights in
+            out.bytes.withUnsafeMutableBufferPointer { bytes in
+                for i in 0..<count {
+                    bytes[start + i] = UInt8(truncatingIfNeeded: weights[i] >> 8)
+                    bytes[start + count + i] = UInt8(truncatingIfNeeded: weights[i])
+                }
+            }
+        }
         return out.bytes
     }
 

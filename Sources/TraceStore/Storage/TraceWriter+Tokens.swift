@@ -24,7 +24,7 @@ extension TraceWriter {
         phase: Phase, ids: [UInt16], weightBits: [UInt16]?, predictions: [[UInt16]] = [], absentLayers: [Int] = []
     ) throws {
         let absent = try checkToken(ids: ids, weights: weightBits, predictions: predictions, absentLayers: absentLayers,
-                                    isValid: { $0 & 0x7FFF < 0x7C00 && ($0 & 0x8000 == 0 || $0 & 0x7FFF == 0) },
+                                    isValid: WeightPayload.isValidWeight,
                                     value: { Float(Float16(bitPattern: $0)) })
         try stage(phase: phase, ids: ids, weightBits: weightBits, predictions: predictions, absent: absent)
     }

@@ -169,13 +169,15 @@ public final class TraceWriter {
         swap(&weightBits, &chunk.weightBits)
         stagedIDs.withUnsafeBufferPointer { stagedIDs in
             stagedWeights.withUnsafeBufferPointer { stagedWeights in
-                for t in 0..<tokens {
-                    for layer in 0..<shape.layers {
-                        let from = t * perToken + layer * k
-                        let to = (layer * tokens + t) * k
-                        for r in 0..<k {
-                            ids[to + r] = stagedIDs[from + r]
-                            if hasWeights { weightBits[to + r] = stagedWeights[from + r] }
+                ids.withUnsafeMutableBufferPointer { ids in
+                    weightBits.withUnsafeMutableBufferPointer { weightBits in
+                        for t in 0..<tokens {
+                            for layer in 0..<shape.layers {
+                                let from = t * perToken + layer * k
+                                let to = (layer * tokens + t) * k
+                                for r in 0..<k { ids[to + r] = stagedIDs[from + r] }
+                                if hasWeights { for r in 0..<k { weightBits[to + r] = stagedWeights[from + r] } }
+                            }
                         }
                     }
                 }
