@@ -101,6 +101,8 @@ struct EngineCommandTests {
     @Test("a run that does not fit in GPU memory is refused with the figures", arguments: [
         (["--policy", "all-resident"], "every expert resident (54.00 GiB) does not fit on NVIDIA RTX A6000"),
         (["--cache-mib", "47000"], "an expert cache of 45.90 GiB does not fit"),
+        (["--policy", "predictive-replication"], "an expert cache of 54.00 GiB and replicas of up to 4.00 GiB does not fit"),
+        (["--policy", "predictive-replication", "--cache-mib", "44000"], "Give --cache-mib and the policy file's replication.memory_mib that add up to"),
         (["--cache-mib", "1e13"], "--cache-mib is 10000000000000.0; valid: above 0 up to 1099511627776"),
         (["--cache-gb", "inf"], "--cache-gb is inf; valid: above 0"),
     ])
