@@ -84,9 +84,11 @@ public struct HardwareProfile: Sendable, Equatable {
         kernelSlowdown = nil
     }
 
-    /// How every output names the profile: "preset rtx-a6000" or "calibrated on …".
+    /// How every output names the profile: a preset's datasheet figures, a calibration ("calibrated
+    /// on …"), or a profile file under a name of its own, whose figures are its author's.
     public var label: String {
         if let calibratedOn { return "\(name) (calibrated on \(calibratedOn))" }
+        if HardwareProfile.preset(named: name) == nil { return "\(name) (profile file: \(displayName), not calibrated)" }
         return "\(name) (preset: \(displayName), datasheet figures)"
     }
 }

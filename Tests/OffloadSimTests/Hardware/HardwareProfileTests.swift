@@ -57,4 +57,12 @@ struct HardwareProfileTests {
         #expect(parsed == profile)
         #expect(parsed.label.contains("calibrated on NVIDIA H100"))
     }
+
+    @Test("a profile file under a name of its own is not labelled as a preset's datasheet figures")
+    func fileLabel() throws {
+        let text = HardwareProfile.presets[0].tomlText.replacingOccurrences(of: "name = \"\(HardwareProfile.presets[0].name)\"", with: "name = \"my-gpu\"")
+        let parsed = try HardwareProfile(toml: text, file: "my-gpu.toml")
+        #expect(parsed.label == "my-gpu (profile file: \(HardwareProfile.presets[0].displayName), not calibrated)")
+        #expect(HardwareProfile.presets[0].label.contains("(preset: "))
+    }
 }
