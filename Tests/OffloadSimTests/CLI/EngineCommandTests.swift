@@ -74,6 +74,21 @@ struct EngineCommandTests {
         #expect(try #require(slow["tpot_ms"] as? Double) > #require(yalis["tpot_ms"] as? Double) + 48 * 4)
     }
 
+    /// DeepSpeed ZeRO-3 over Hugging Face's loop fetches each routed expert's matrices when
+    /// they run and nothing ahead across MoE layers: the hf-transformers schedule.
+    @Test("deepspeed-zero3 runs a routed MoE on the hf-transformers schedule")
+    func deepSpeedIsTheHuggingFaceSchedule() throws {
+        let trace = try Self.qwenTrace()
+        var figures: [[String: Double]] = []
+        for engine in ["hf-transformers", "deepspeed-zero3"] {
+            let run = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", engine, "--cache-mib", "4096", "--json"]))
+            figures.append(run.compactMapValues { $0 as? Double })
+        }
+        #expect(figures[0]["tpot_ms"] != nil && figures[0] == figures[1])
+        let onDemand = try Self.json(try CLI.run(["simulate", "--trace", trace, "--cache-mib", "4096", "--json"]))
+        #expect(figures[1]["tpot_ms"] != onDemand["tpot_ms"] as? Double)
+    }
+
     @Test("a longer context makes decode attention read more KV cache")
     func contextLengthensAttention() throws {
         let trace = try Self.qwenTrace()
