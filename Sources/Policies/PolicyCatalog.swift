@@ -89,6 +89,15 @@ public enum PolicyCatalog {
                               fix: "Give a lookahead of 1…\(max(1, model.layers - 1)).")
     }
 
+    /// Refuses an engine that runs every expert of a layer (capacity dispatch) under a policy
+    /// that does not keep every expert resident.
+    public static func checkEngine(_ spec: PolicySpec, engine: ServingEngine) throws {
+        let preloads = spec.mechanism == .allResident || (spec.mechanism == .predictiveReplication && spec.preloadExperts)
+        guard engine.runsEveryExpert && !preloads else { return }
+        throw TraceStoreError(file: "--engine \(engine.name)", problem: "runs every expert of a layer at capacity, which needs them all resident, but policy '\(spec.name)' offloads them",
+                              fix: "Use --policy all-resident (or predictive-replication with replication.preload = true), or an engine whose capacity_factor is \"routed\".")
+    }
+
     /// Runs `spec` over `base` (trace, model, hardware, options), applying `overrides`.
     public static func run<Source: RoutingSource>(_ spec: PolicySpec, _ base: SimulationRun<Source>, overrides: Overrides) throws -> Result {
         var run = base
@@ -97,6 +106,7 @@ public enum PolicyCatalog {
         let topK = run.source.shape.topK
         let width = min(model.experts, Int((Double(topK) * spec.widen).rounded(.up)))
         try checkLookahead(spec, model: model)
+        try checkEngine(spec, engine: run.options.engine)
         if spec.mechanism == .speculativeDecoding {
             run.decodeTokensPerStep = spec.draftTokens + 1
         }

@@ -28,6 +28,7 @@ extension RunSetup {
     /// expert for all-resident, a GPU's share of the experts for expert parallelism.
     public func checkMemory() throws {
         try PolicyCatalog.checkLookahead(policy, model: cost)
+        try PolicyCatalog.checkEngine(policy, engine: options.engine)
         let plan = memoryPlan
         let topK = reader.metadata.shape.topK
         let layerBytes = plan.allExpertBytes

@@ -132,8 +132,15 @@ extension Simulation {
             return
         }
         cursor = executionOrder.count
-        let shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
+        var shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
         guard !shards.isEmpty else { return groupedFinished() }
+        if engine.runsEveryExpert, let factor = engine.capacityFactor {
+            // Capacity dispatch (Tutel's extract_critical): every expert runs its padded capacity.
+            let experts = cache.expertsPerLayer
+            let topK = step.decisions / max(1, step.tokens * compute.model.layers)
+            let capacity = topK * Int(factor * Double((step.tokens + experts - 1) / experts))
+            shards = Array(repeating: capacity, count: experts)
+        }
         startCompute(.grouped, engine.expertExecution == .concurrentStreams
             ? compute.concurrentExpertsNanoseconds(layer: layer, shards: replicatedShards(), streams: engine.expertStreams)
             : compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))

@@ -42,7 +42,9 @@ public struct GPUMemoryPlan: Sendable, Equatable {
         switch engine.expertExecution {
         case .streaming: engineBufferBytes = Self.product([stagingBuffers, largest])
         case .perExpertSync: engineBufferBytes = largest
-        case .layerBarrier, .concurrentStreams: engineBufferBytes = Self.product([engine.bufferSets ?? 2, model.experts, largest])
+        case .layerBarrier, .concurrentStreams:
+            // An engine that runs every expert keeps them all resident and copies nothing per layer.
+            engineBufferBytes = engine.runsEveryExpert ? 0 : Self.product([engine.bufferSets ?? 2, model.experts, largest])
         }
     }
 

@@ -73,6 +73,25 @@ extension ServingEngine {
             "copies_per_expert": "each nn.Linear of an expert is its own submodule with its own fetch (iter_params over z3 leaf modules): one copy per weight matrix; the second matrix's fetch fires when the first has run, where moesim issues both before the expert runs (one matrix's compute per expert of overlap that DeepSpeed does not have)",
         ])
 
+    /// Tutel's MoE layer (github.com/microsoft/tutel) with every expert resident: a
+    /// capacity-based dispatch and one batched matmul per projection over all local experts, so
+    /// each expert runs its padded capacity whatever its load, and no host sync.
+    public static let tutel = ServingEngine(
+        name: "tutel", displayName: "Tutel MoE layer, all experts resident",
+        source: "github.com/microsoft/tutel (commit 82af7aa): tutel/impls/moe_layer.py (forward: fast_encode, expert_local, fast_decode), tutel/impls/fast_dispatch.py (extract_critical: the capacity), tutel/experts/ffn.py (FusedExpertsNetwork.forward: batched matmuls over the local experts)",
+        expertExecution: .layerBarrier, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 0, copiesPerExpert: 1, bufferSets: 1,
+        groupedKernelLaunches: 7, capacityFactor: 1.0, prioritisesDemand: false,
+        sources: [
+            "experts": "moe_layer.py forward: fast_encode scatters the tokens into an [experts × capacity, model] buffer, expert_local runs FusedExpertsNetwork over all local experts at once, fast_decode gathers back: the layer waits for its whole batch of experts",
+            "grouped_kernel_launches": "fast_encode, matmul (fc1), add (fc1 bias), activation, matmul (fc2), add (fc2 bias), fast_decode — 7 launches (ffn.py FusedExpertsNetwork.forward without megablocks; the gate's kernels belong to the router)",
+            "capacity_factor": "fast_dispatch.py extract_critical: capacity = top_k × int(capacity_factor × ceil(tokens / experts)); moe_layer.py reads the gate's capacity_factor, default 1.0 (CAP_FACTOR)",
+            "buffer_sets": "none used: the engine needs every expert resident (no offloading in Tutel)",
+            "router_sync_ns": "none: the capacity comes from the tensor shapes on the host and the dispatch runs on the device",
+            "copy_issue_ns": "none: nothing is copied per layer",
+            "copy_queue": "unused: nothing is copied per layer",
+            "copies_per_expert": "unused: nothing is copied per layer (ffn.py keeps each projection of all local experts as one batched tensor)",
+        ])
+
     /// The runtime of arXiv 2605.11537 as its abstract describes it: a layer's experts (and
     /// their replicas) as separate kernels on concurrent CUDA streams, the expert ids taken
     /// from a hash table predicted ahead of the batch (SiDA-MoE), so no host sync on the
@@ -94,7 +113,7 @@ extension ServingEngine {
         ])
 
     /// The built-in engines, in the order `moesim engines` lists them.
-    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers, .deepSpeedZero3, .replicaStreams]
+    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers, .deepSpeedZero3, .tutel, .replicaStreams]
 
     /// The built-in engine named `name` (case-insensitive), or nil.
     public static func builtIn(named name: String) -> ServingEngine? {

@@ -3,7 +3,7 @@ import TOML
 extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
     static let termKeys = [
-        "execution.experts", "execution.grouped_kernel_launches", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
+        "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert",
     ]
 
@@ -45,6 +45,19 @@ extension ServingEngine {
         guard queue == "priority" || queue == "fifo" else {
             throw fail(doc.line(of: "execution.copy_queue"), "'execution.copy_queue' is '\(queue)'; valid: priority, fifo")
         }
+        var capacityFactor: Double?
+        if let entry = doc["execution.capacity_factor"] {
+            if case .string(let text) = entry.value, text == "routed" {
+                capacityFactor = nil
+            } else {
+                capacityFactor = try read("execution.capacity_factor") { try doc.number($0, in: 0.01...1_000, rangeText: "0.01…1000") }
+                if capacityFactor == nil || execution != .layerBarrier {
+                    throw fail(entry.line, execution != .layerBarrier
+                               ? "'execution.capacity_factor' applies to layer-barrier engines only; give \"routed\" for \(execution.rawValue)"
+                               : "'execution.capacity_factor' must be \"routed\" or a number 0.01…1000")
+                }
+            }
+        }
         var sources: [String: String] = [:]
         for key in doc.keys(under: "sources") {
             let term = String(key.dropFirst("sources.".count))
@@ -62,7 +75,7 @@ extension ServingEngine {
             copyIssueNs: Nanoseconds(try integer("host.copy_issue_ns", default: 0, in: host)),
             copiesPerExpert: try countOrWord("host.copies_per_expert", word: "per-matrix", default: 1, in: 1...64),
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
-            groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64),
+            groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64), capacityFactor: capacityFactor,
             expertStreams: try integer("execution.streams", default: 1, in: 1...128),
             prioritisesDemand: queue == "priority", sources: sources)
     }
@@ -78,6 +91,7 @@ extension ServingEngine {
             "[execution]",
             "experts = \(TOMLValue.quoted(expertExecution.rawValue))   # \(ExpertExecution.allCases.map(\.rawValue).joined(separator: " | "))",
             "grouped_kernel_launches = \(groupedKernelLaunches)   # launches of the grouped MoE kernel (layer-barrier)",
+            "capacity_factor = \(capacityFactor.map { TOMLValue.float($0).description } ?? "\"routed\"")   # grouped kernel (layer-barrier): \"routed\" experts, or every expert at capacity top-k × ⌊factor × ⌈tokens / experts⌉⌋",
             "streams = \(expertStreams)   # CUDA streams a layer's experts are launched on (concurrent-streams)",
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",

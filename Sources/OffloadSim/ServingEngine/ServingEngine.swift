@@ -37,6 +37,11 @@ public struct ServingEngine: Sendable, Equatable {
     public var bufferSets: Int?
     /// Kernel launches of the grouped MoE kernel under ``ExpertExecution/layerBarrier``.
     public var groupedKernelLaunches: Int
+    /// Under ``ExpertExecution/layerBarrier``: nil, the grouped kernel runs the routed experts
+    /// at their token counts; a factor, it runs every expert of the layer at the capacity
+    /// top-k × ⌊factor × ⌈tokens / experts⌉⌋, padded, as a capacity-based dispatch does (Tutel's
+    /// `extract_critical`), so it reads all of the layer's weights: every expert must be resident.
+    public var capacityFactor: Double?
     /// CUDA streams a layer's experts are launched on under ``ExpertExecution/concurrentStreams``
     /// (round-robin in execution order); 1 elsewhere.
     public var expertStreams: Int
@@ -50,8 +55,8 @@ public struct ServingEngine: Sendable, Equatable {
     /// Creates an engine description.
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
                 routerSyncNs: Nanoseconds = 0, expertSyncNs: Nanoseconds = 0, copyIssueNs: Nanoseconds = 0,
-                copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, expertStreams: Int = 1,
-                prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
+                expertStreams: Int = 1, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -62,6 +67,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.copiesPerExpert = copiesPerExpert
         self.bufferSets = bufferSets
         self.groupedKernelLaunches = groupedKernelLaunches
+        self.capacityFactor = capacityFactor
         self.expertStreams = expertStreams
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources
@@ -74,6 +80,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
     /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).
     public var waitsForWholeLayer: Bool { expertExecution == .layerBarrier || expertExecution == .concurrentStreams }
+
+    /// Whether a layer runs every one of its experts at capacity (``capacityFactor`` under a
+    /// layer barrier), which needs all of them resident.
+    public var runsEveryExpert: Bool { expertExecution == .layerBarrier && capacityFactor != nil }
 
     /// How every output names the engine: "yalis (YALIS, offload_prefetch)".
     public var label: String { "\(name) (\(displayName))" }

@@ -89,6 +89,18 @@ struct EngineCommandTests {
         #expect(figures[1]["tpot_ms"] != onDemand["tpot_ms"] as? Double)
     }
 
+    @Test("an engine that runs every expert is refused with a policy that offloads them, and compare skips that policy")
+    func capacityEngineNeedsEveryExpertResident() throws {
+        let trace = try Self.qwenTrace()
+        let refused = try CLI.run(["simulate", "--trace", trace, "--engine", "tutel"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--engine tutel: runs every expert of a layer at capacity, which needs them all resident, but policy 'on-demand' offloads them"))
+        let compared = try CLI.run(["compare", "--trace", trace, "--engine", "tutel", "--policies", "on-demand,all-resident", "--hardware", "h100-sxm"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        #expect(compared.stdout.contains("not run: on-demand: runs every expert"))
+        #expect(compared.stdout.split(separator: "\n").contains { $0.hasPrefix("all-resident ") })
+    }
+
     @Test("a longer context makes decode attention read more KV cache")
     func contextLengthensAttention() throws {
         let trace = try Self.qwenTrace()

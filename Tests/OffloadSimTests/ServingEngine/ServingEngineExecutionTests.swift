@@ -87,6 +87,23 @@ struct ServingEngineExecutionTests {
         #expect(metrics.hostWaitNs == 3 * 4 * 10_000)
     }
 
+    /// Every expert resident, one decode token per step routed to 2 of the 4 experts: the
+    /// routed grouped kernel reads 2 experts (2F), a capacity dispatch runs all 4 at capacity
+    /// 2 × ⌊1.0 × ⌈1/4⌉⌋ = 2 and reads 4 (4F; no FLOPs here). Per token: 2 × (A + 2F) = 5,000
+    /// against 2 × (A + 4F) = 9,000.
+    @Test("a capacity dispatch runs every expert of the layer, routed or not")
+    func capacityDispatchRunsEveryExpert() throws {
+        var capacity = engine(.layerBarrier)
+        capacity.capacityFactor = 1.0
+        func tpot(_ engine: ServingEngine) throws -> Double {
+            let run = SimulationRun(source: try twoLayerTrace(), model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile(),
+                                    options: SimulationOptions(engine: engine))
+            return try #require(try run.run(policy: AllResidentPolicy()).metrics.tpot.mean)
+        }
+        #expect(try tpot(engine(.layerBarrier)) == 5_000)
+        #expect(try tpot(capacity) == 9_000)
+    }
+
     @Test("a grouped kernel costs its launches plus each expert's roofline")
     func groupedKernelCost() {
         var profile = SimFixtures.profile()

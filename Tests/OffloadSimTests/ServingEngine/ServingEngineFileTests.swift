@@ -34,6 +34,26 @@ struct ServingEngineFileTests {
         #expect(try ServingEngine(toml: engine.tomlText, file: "mine.toml") == engine)
     }
 
+    @Test("a capacity factor is kept for a layer-barrier engine and refused for any other", arguments: [
+        ("layer-barrier", true), ("streaming", false), ("concurrent-streams", false),
+    ])
+    func capacityFactorNeedsALayerBarrier(execution: String, accepted: Bool) throws {
+        let text = "name = \"mine\"\n[execution]\nexperts = \"\(execution)\"\ncapacity_factor = 1.25\n"
+        if accepted {
+            let engine = try ServingEngine(toml: text, file: "mine.toml")
+            #expect(engine.capacityFactor == 1.25 && engine.runsEveryExpert)
+            #expect(try ServingEngine(toml: engine.tomlText, file: "mine.toml") == engine)
+        } else {
+            #expect {
+                _ = try ServingEngine(toml: text, file: "mine.toml")
+            } throws: { error in
+                String(describing: error).contains("mine.toml:4: 'execution.capacity_factor' applies to layer-barrier engines only")
+            }
+        }
+        let routed = try ServingEngine(toml: "name = \"mine\"\n[execution]\nexperts = \"\(execution)\"\ncapacity_factor = \"routed\"\n", file: "mine.toml")
+        #expect(routed.capacityFactor == nil && !routed.runsEveryExpert)
+    }
+
     @Test("the words per-matrix and per-policy read as nil counts")
     func wordsForDerivedCounts() throws {
         let text = """
