@@ -85,10 +85,14 @@ public struct HardwareProfile: Sendable, Equatable {
     }
 
     /// How every output names the profile: a preset's datasheet figures, a calibration ("calibrated
-    /// on …"), or a profile file under a name of its own, whose figures are its author's.
+    /// on …"), or a profile file whose figures are its author's (under a name of its own, or an
+    /// edited copy of a preset). The bus settings are left out of the comparison: sweeps and
+    /// policies set them, and results report them on their own.
     public var label: String {
         if let calibratedOn { return "\(name) (calibrated on \(calibratedOn))" }
-        if HardwareProfile.preset(named: name) == nil { return "\(name) (profile file: \(displayName), not calibrated)" }
+        guard var preset = HardwareProfile.preset(named: name) else { return "\(name) (profile file: \(displayName), not calibrated)" }
+        preset.link = link
+        guard preset == self else { return "\(name) (edited copy of the preset: \(displayName), not calibrated)" }
         return "\(name) (preset: \(displayName), datasheet figures)"
     }
 }

@@ -65,4 +65,14 @@ struct HardwareProfileTests {
         #expect(parsed.label == "my-gpu (profile file: \(HardwareProfile.presets[0].displayName), not calibrated)")
         #expect(HardwareProfile.presets[0].label.contains("(preset: "))
     }
+
+    @Test("an edited copy of a preset under the preset's name says so; a swept bus does not make it one")
+    func editedPresetLabel() throws {
+        var edited = HardwareProfile.presets[0]
+        edited.hbmGBps *= 2
+        #expect(edited.label.hasPrefix("\(edited.name) (edited copy of the preset: "))
+        var swept = HardwareProfile.presets[0]
+        swept.link.gbps = 6.3
+        #expect(swept.label == HardwareProfile.presets[0].label)
+    }
 }
