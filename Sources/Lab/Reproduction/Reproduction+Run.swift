@@ -90,16 +90,16 @@ extension Reproduction {
         let rows = try rows.map { row -> ReproductionResult.Row in
             var simulated = try metric(row.run, row.metric)
             var runs = row.run
-            if let baseline = row.reductionFrom {
+            switch row.comparison {
+            case .reduction(let baseline)?:
                 let before = try metric(baseline, row.metric)
                 simulated = (before - simulated) / before * 100
-                runs = "\(row.run) against \(baseline)"
-            } else if let baseline = row.speedupFrom {
+            case .speedup(let baseline)?:
                 simulated = try metric(baseline, row.metric) / simulated
-                runs = "\(row.run) against \(baseline)"
-            } else {
+            case nil:
                 simulated *= row.scale
             }
+            if let baseline = row.comparison?.baseline { runs = "\(row.run) against \(baseline)" }
             return .init(figure: row.figure, unit: row.unit, published: row.published, publishedLow: row.publishedRange?.lowerBound,
                          publishedHigh: row.publishedRange?.upperBound, simulated: simulated,
                          differencePct: (simulated - row.published) / row.published * 100, source: row.source, run: runs)

@@ -52,10 +52,23 @@ public struct Reproduction: Sendable {
         public var metric: String
         /// Factor applied to the metric (100 for a share as a percentage).
         public var scale: Double
-        /// With a reduction: the run whose metric `run` lowers, in percent of it.
-        public var reductionFrom: String?
-        /// The run whose metric, divided by this row's run's, gives the simulated speed-up (×).
-        public var speedupFrom: String?
+        /// How the figure compares `run` with another run, if it does.
+        public var comparison: Comparison?
+    }
+
+    /// A figure computed from two runs' metrics.
+    public enum Comparison: Sendable, Equatable {
+        /// The percentage by which `run` lowers the metric of the named run (`reduction_from`).
+        case reduction(from: String)
+        /// The named run's metric divided by `run`'s, a speed-up in × (`speedup_from`).
+        case speedup(from: String)
+
+        /// The other run.
+        public var baseline: String {
+            switch self {
+            case .reduction(let run), .speedup(let run): return run
+            }
+        }
     }
 
     /// The paper's arXiv id, as `moesim reproduce ID` takes it.
@@ -173,7 +186,8 @@ public struct Reproduction: Sendable {
             if reduction != nil && speedup != nil {
                 throw fail(doc.line(of: prefix + "speedup_from"), "row '\(name)' gives both reduction_from and speedup_from; a row is one or the other")
             }
-            for named in [run] + [reduction, speedup].compactMap({ $0 }) where !runNames.contains(named) {
+            let comparison = reduction.map { Comparison.reduction(from: $0) } ?? speedup.map { Comparison.speedup(from: $0) }
+            for named in [run] + (comparison.map { [$0.baseline] } ?? []) where !runNames.contains(named) {
                 throw fail(doc.line(of: prefix + "run"), "row '\(name)' names run '\(named)', which is not among [runs.*]: \(runs.map(\.name).joined(separator: ", "))")
             }
             let low = try read(prefix + "published_low", doc.number), high = try read(prefix + "published_high", doc.number)
@@ -182,7 +196,7 @@ public struct Reproduction: Sendable {
                        published: try required(prefix + "published", doc.number),
                        publishedRange: low.flatMap { low in high.map { low...$0 } },
                        source: try read(prefix + "source", doc.string) ?? "", run: run, metric: try required(prefix + "metric", doc.string),
-                       scale: try read(prefix + "scale", doc.number) ?? 1, reductionFrom: reduction, speedupFrom: speedup)
+                       scale: try read(prefix + "scale", doc.number) ?? 1, comparison: comparison)
         }
         guard !rows.isEmpty else { throw fail(0, "has no [rows.*]") }
         self.rows = rows

@@ -132,18 +132,25 @@ extension Simulation {
             return
         }
         cursor = executionOrder.count
-        var shards = executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
-        guard !shards.isEmpty else { return groupedFinished() }
-        if engine.runsEveryExpert, let factor = engine.capacityFactor {
-            // Capacity dispatch (Tutel's extract_critical): every expert runs its padded capacity.
-            let experts = cache.expertsPerLayer
-            let topK = step.decisions / max(1, step.tokens * compute.model.layers)
-            let capacity = topK * Int(factor * Double((step.tokens + experts - 1) / experts))
-            shards = Array(repeating: capacity, count: experts)
-        }
+        guard executionOrder.contains(where: { !planned[$0].onCPU }) else { return groupedFinished() }
         startCompute(.grouped, engine.expertExecution == .concurrentStreams
             ? compute.concurrentExpertsNanoseconds(layer: layer, shards: replicatedShards(), streams: engine.expertStreams)
-            : compute.groupedExpertsNanoseconds(layer: layer, shards: shards, launches: engine.groupedKernelLaunches))
+            : compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),
+                                                launches: engine.groupedKernelLaunches))
+    }
+
+    /// Each GPU expert's token count, in execution order.
+    private func routedShards() -> [Int] {
+        executionOrder.filter { !planned[$0].onCPU }.map { Int(layerTokens[$0]) }
+    }
+
+    /// A capacity dispatch (Tutel's `extract_critical`): every expert of the layer runs its
+    /// padded capacity, top-k × ⌊factor × ⌈tokens / experts⌉⌋, routed or not.
+    private func capacityShards() -> [Int] {
+        let experts = cache.expertsPerLayer
+        let topK = step.decisions / max(1, step.tokens * compute.model.layers)
+        let capacity = topK * Int((engine.capacityFactor ?? 1) * Double((step.tokens + experts - 1) / experts))
+        return Array(repeating: capacity, count: experts)
     }
 
     /// The kernels a concurrent-streams layer runs: each GPU expert's tokens split evenly

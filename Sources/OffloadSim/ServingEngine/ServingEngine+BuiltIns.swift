@@ -58,12 +58,13 @@ extension ServingEngine {
     /// waits for them; the prefetch that follows a recorded module trace is invalidated as soon
     /// as the routed experts differ from the recorded ones, so across MoE layers nothing is
     /// fetched ahead. On a routed MoE its schedule is therefore the `hf-transformers` one.
-    public static let deepSpeedZero3 = ServingEngine(
-        name: "deepspeed-zero3", displayName: "DeepSpeed ZeRO-3 with parameters offloaded to pinned CPU memory, over Hugging Face's MoE loop",
-        source: "github.com/microsoft/DeepSpeed deepspeed/runtime/zero/partitioned_param_coordinator.py (fetch_sub_module, trace_prologue, _invalidate_trace, reset_step; commit 38327e07f); the wrapped model's loop as in transformers' SwitchTransformersSparseMLP.forward",
-        expertExecution: .perExpertSync, routerSyncNs: 10_000, expertSyncNs: 10_000, copyIssueNs: 5_000, copiesPerExpert: nil, bufferSets: 1,
-        groupedKernelLaunches: 1, prioritisesDemand: false,
-        sources: [
+    public static let deepSpeedZero3: ServingEngine = {
+        // Hugging Face's schedule, term for term; only the names and the sources differ.
+        var engine = hfTransformers
+        engine.name = "deepspeed-zero3"
+        engine.displayName = "DeepSpeed ZeRO-3 with parameters offloaded to pinned CPU memory, over Hugging Face's MoE loop"
+        engine.source = "github.com/microsoft/DeepSpeed deepspeed/runtime/zero/partitioned_param_coordinator.py (fetch_sub_module, trace_prologue, _invalidate_trace, reset_step; commit 38327e07f); the wrapped model's loop as in transformers' SwitchTransformersSparseMLP.forward"
+        engine.sources = [
             "experts": "the wrapped Hugging Face loop runs one routed expert at a time (SwitchTransformersSparseMLP.forward); fetch_sub_module gathers a submodule's parameters when its forward hook fires and blocks on them before it runs",
             "buffer_sets": "fetch_sub_module prefetches upcoming parameters only while the recorded module trace matches (is_complete_trace); trace_prologue calls _invalidate_trace when the module that runs is not the recorded one, which a change in routed experts causes, so nothing is fetched ahead across MoE layers; release_sub_module frees parameters after use",
             "copy_queue": "all gathers run on the coordinator's one allgather stream, in issue order; the compute stream waits on it (current_stream().wait_stream)",
@@ -71,7 +72,9 @@ extension ServingEngine {
             "expert_sync_ns": "boolean-mask indexing per expert in the wrapped loop: one device-to-host sync, 5 + 5 µs as above; not measured",
             "copy_issue_ns": "one all-gather call per parameter (a single GPU's all-gather is a copy from the pinned partition): 5 µs, the presets' launch assumption; not measured",
             "copies_per_expert": "each nn.Linear of an expert is its own submodule with its own fetch (iter_params over z3 leaf modules): one copy per weight matrix; the second matrix's fetch fires when the first has run, where moesim issues both before the expert runs (one matrix's compute per expert of overlap that DeepSpeed does not have)",
-        ])
+        ]
+        return engine
+    }()
 
     /// Tutel's MoE layer (github.com/microsoft/tutel) with every expert resident: a
     /// capacity-based dispatch and one batched matmul per projection over all local experts, so

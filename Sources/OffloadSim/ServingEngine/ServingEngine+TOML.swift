@@ -46,17 +46,11 @@ extension ServingEngine {
             throw fail(doc.line(of: "execution.copy_queue"), "'execution.copy_queue' is '\(queue)'; valid: priority, fifo")
         }
         var capacityFactor: Double?
-        if let entry = doc["execution.capacity_factor"] {
-            if case .string(let text) = entry.value, text == "routed" {
-                capacityFactor = nil
-            } else {
-                capacityFactor = try read("execution.capacity_factor") { try doc.number($0, in: 0.01...1_000, rangeText: "0.01…1000") }
-                if capacityFactor == nil || execution != .layerBarrier {
-                    throw fail(entry.line, execution != .layerBarrier
-                               ? "'execution.capacity_factor' applies to layer-barrier engines only; give \"routed\" for \(execution.rawValue)"
-                               : "'execution.capacity_factor' must be \"routed\" or a number 0.01…1000")
-                }
+        if let entry = doc["execution.capacity_factor"], entry.value != .string("routed") {
+            guard execution == .layerBarrier else {
+                throw fail(entry.line, "'execution.capacity_factor' applies to layer-barrier engines only; give \"routed\" for \(execution.rawValue)")
             }
+            capacityFactor = try read("execution.capacity_factor") { try doc.number($0, in: 0.01...1_000, rangeText: "0.01…1000") }
         }
         var sources: [String: String] = [:]
         for key in doc.keys(under: "sources") {
