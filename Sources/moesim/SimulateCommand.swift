@@ -70,6 +70,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps the timeline records.")
     var timelineSteps = 4
 
+    @Flag(help: "Simulate event by event even where on-demand loading has a closed form (slower, same results; for checking the one against the other).")
+    var eventDriven = false
+
     func validate() throws {
         try OptionRange.check(batch, ValidRange.batch, "--batch")
         try OptionRange.check(stagingBuffers, 1...64, "--staging-buffers")
@@ -80,11 +83,12 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         if let timeline { try AtomicFile.refuseOverwriting(inputs: [trace, hardware, policy, engine], output: timeline, flag: "--timeline") }
         let reader = try TraceReader(path: trace)
-        let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
+        var setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: partitioned,
                                  batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
                                  timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, context: context,
                                  admission: admission, lookupOrder: lookupOrder)
+        setup.options.eventDriven = eventDriven
         let (report, recorder) = try setup.run()
         if let timeline {
             try AtomicFile.write(recorder.json(title: "moesim \(report.run.policy) on \(trace) (\(report.run.traceKind)), \(report.run.hardware)"), to: timeline)

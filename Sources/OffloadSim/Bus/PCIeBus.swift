@@ -213,9 +213,7 @@ public struct PCIeBus: Sendable {
     private mutating func startPiece(_ id: Int32, now: Nanoseconds, queue: inout EventQueue) {
         let link = ports[copies[Int(id)].port].link
         let copy = copies[Int(id)]
-        // A copy made of several calls moves each tensor as its own piece.
-        let remaining = copy.pieceBytes > 0
-            ? min(copy.unstartedBytes, copy.pieceBytes - (copy.bytes - copy.unstartedBytes) % copy.pieceBytes) : copy.unstartedBytes
+        let remaining = Self.nextPieceBytes(bytes: copy.bytes, unstarted: copy.unstartedBytes, pieceBytes: copy.pieceBytes)
         // Only prefetches are chunked: a demand copy moves whole, and a prefetch promoted to
         // demand moves the rest whole.
         let chunked = link.chunkBytes > 0 && copies[Int(id)].priority == .prefetch
@@ -226,15 +224,45 @@ public struct PCIeBus: Sendable {
         if exclusive {
             copies[Int(id)].rate = link.gbps
             copies[Int(id)].state = .transferring
-            let duration = link.measuredTimes.map { Units.roundUp($0.time(tokens: piece)) }
-                ?? link.latencyNs + Units.transferNanoseconds(bytes: piece, gbps: link.gbps)
-            let finish = now + duration
+            let finish = now + Self.exclusivePieceNanoseconds(bytes: piece, link: link)
             queue.schedule(at: finish, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
             return
         }
         copies[Int(id)].rate = 0
         copies[Int(id)].state = .latency
         queue.schedule(at: now + link.latencyNs, phase: .copy, payload: id, stamp: copies[Int(id)].epoch)
+    }
+
+    /// The bytes of a copy's next piece: a copy made of several calls (`pieceBytes` > 0, the
+    /// size of one weight tensor) moves each tensor as its own piece.
+    private static func nextPieceBytes(bytes: Int, unstarted: Int, pieceBytes: Int) -> Int {
+        pieceBytes > 0 ? min(unstarted, pieceBytes - (bytes - unstarted) % pieceBytes) : unstarted
+    }
+
+    /// One piece's time on a link it has to itself: the calibrated copy table's time for its
+    /// size, else the link's latency plus its bytes at the link's bandwidth, ns.
+    private static func exclusivePieceNanoseconds(bytes: Int, link: BusLink) -> Nanoseconds {
+        link.measuredTimes.map { Units.roundUp($0.time(tokens: bytes)) } ?? link.latencyNs + Units.transferNanoseconds(bytes: bytes, gbps: link.gbps)
+    }
+
+    /// Whether the bus is one port with one copy engine and no shared upstream: copies then
+    /// run one at a time, in queue order, each with the whole link.
+    public var isExclusive: Bool { exclusive }
+
+    /// How long a demand copy of `bytes` made of `pieces` calls holds an exclusive bus
+    /// (``isExclusive``), ns: the sum of its pieces' times, exactly as ``submit`` times them.
+    /// nil on a bus that is not exclusive, where a copy's time depends on the others.
+    public func exclusiveCopyNanoseconds(bytes: Int, pieces: Int) -> Nanoseconds? {
+        guard exclusive else { return nil }
+        let pieceBytes = pieces > 1 ? (bytes + pieces - 1) / pieces : 0
+        var unstarted = bytes
+        var total: Nanoseconds = 0
+        repeat {
+            let piece = Self.nextPieceBytes(bytes: bytes, unstarted: unstarted, pieceBytes: pieceBytes)
+            unstarted -= piece
+            total += Self.exclusivePieceNanoseconds(bytes: piece, link: ports[0].link)
+        } while unstarted > 0
+        return total
     }
 
     private mutating func release(port: Int, now: Nanoseconds) {

@@ -18,6 +18,11 @@ public protocol OffloadPolicy: AnyObject {
     var expertOrder: ExpertOrder { get }
     /// Whether every expert is resident from the start (no offloading: the compute floor).
     var preloadsAllExperts: Bool { get }
+    /// Whether the policy is the engine's own on-demand path with every hook left at its
+    /// default (nothing prefetched, substituted, replicated, vetoed or drafted): the engine
+    /// may then time each layer in closed form rather than event by event
+    /// (``Simulation/usesClosedForm``). Only such a policy may say true.
+    var isPlainOnDemand: Bool { get }
     /// Compute time before the step's first layer, ns (a draft model's tokens under
     /// speculative decoding); the bus keeps working meanwhile. Asked after ``stepStarted(in:)``.
     func draftNanoseconds(in sim: inout Simulation) -> Nanoseconds
@@ -51,6 +56,7 @@ extension OffloadPolicy {
     public var missHandling: MissHandling { .fetch }
     public var expertOrder: ExpertOrder { .ascendingID }
     public var preloadsAllExperts: Bool { false }
+    public var isPlainOnDemand: Bool { false }
     public func planLayer(_ layer: Int, in sim: inout Simulation) {}
     public func stepFinished(in sim: inout Simulation) {}
     public func stepStarted(in sim: inout Simulation) {}

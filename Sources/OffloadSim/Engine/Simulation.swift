@@ -92,6 +92,15 @@ public struct Simulation {
     // waiting for the host loop are marked `deferred` in `planned`).
     var syncedCursor = -1
     var latencies = StepLatencyTracker()
+    /// Whether steps are timed in closed form rather than event by event: on-demand loading
+    /// on an exclusive bus under moesim's streaming engine, where every event's time follows
+    /// from the layer's lookups (``closedFormApplies(policy:options:bus:copyNanoseconds:)``).
+    /// The results are the same either way (tests hold them equal); only the speed differs.
+    public let usesClosedForm: Bool
+    /// Under ``usesClosedForm``: one demand copy's time per layer on the idle bus, ns.
+    let copyNanoseconds: [Nanoseconds]
+    /// Under ``usesClosedForm``: bus busy time so far, ns (the ``bus`` itself is not used).
+    var closedFormBusyNs: Nanoseconds = 0
 
     enum ComputeOp: Equatable { case idle, draft, attention, shared, expert(Int), grouped }
 
@@ -140,15 +149,18 @@ public struct Simulation {
         expertTimes = (0..<model.layers).flatMap { layer in
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }
         }
+        let (bus, pieces) = (bus, copyPieces)
+        copyNanoseconds = bus.isExclusive ? model.expertBytes.compactMap { bus.exclusiveCopyNanoseconds(bytes: $0, pieces: pieces) } : []
+        usesClosedForm = Self.closedFormApplies(policy: policy, options: options, bus: bus, copyNanoseconds: copyNanoseconds)
     }
 
     /// Runs every step `former` produces and returns the metrics.
     public mutating func run<Source: RoutingSource>(_ former: inout BatchFormer<Source>) throws -> SimulationMetrics {
         while try former.next(into: &step) {
-            simulateStep()
+            if usesClosedForm { simulateStepInClosedForm() } else { simulateStep() }
             guard now <= Units.latestTime, metrics.bytesMoved <= Units.largestByteCount else { throw overflow() }
         }
-        metrics.busBusyNs = bus.busyNanoseconds(now: now)
+        metrics.busBusyNs = usesClosedForm ? closedFormBusyNs : bus.busyNanoseconds(now: now)
         return metrics
     }
 

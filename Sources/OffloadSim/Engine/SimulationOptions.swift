@@ -21,11 +21,15 @@ public struct SimulationOptions: Sendable, Equatable {
     public var admission: CacheAdmission
     /// The order a layer's experts are looked up, fetched and run in (ascending id by default).
     public var lookupOrder: LookupOrder
+    /// Simulate every event even where a run has a closed form (``Simulation/usesClosedForm``):
+    /// slower, with the same results; for checking the one against the other.
+    public var eventDriven: Bool
 
     /// Creates options.
     public init(cacheBytes: Int = 0, eviction: EvictionPolicy = .lru, partitioned: Bool = false,
                 stagingBuffers: Int = 2, timelineSteps: Int = 0, seed: UInt64 = 1, replaySteps: Int = 0,
-                engine: ServingEngine = .moesim, admission: CacheAdmission = .hardCap, lookupOrder: LookupOrder = .id) {
+                engine: ServingEngine = .moesim, admission: CacheAdmission = .hardCap, lookupOrder: LookupOrder = .id,
+                eventDriven: Bool = false) {
         self.cacheBytes = cacheBytes
         self.eviction = eviction
         self.partitioned = partitioned
@@ -36,5 +40,6 @@ public struct SimulationOptions: Sendable, Equatable {
         self.engine = engine
         self.admission = admission
         self.lookupOrder = lookupOrder
+        self.eventDriven = eventDriven
     }
 }

@@ -17,6 +17,19 @@ public struct LayerMetrics: Sendable, Equatable, Encodable {
     /// Bytes prefetched for this layer.
     public var prefetchBytes = 0
 
+    /// Adds one step's figures for the layer at once (one write to the layer's entry).
+    mutating func record(lookups: Int, hits: Int, decode: Bool, demandBytes: Int, computeNs: Nanoseconds, stallNs: Nanoseconds) {
+        self.lookups += lookups
+        self.hits += hits
+        if decode {
+            decodeLookups += lookups
+            decodeHits += hits
+        }
+        self.demandBytes += demandBytes
+        self.computeNs += computeNs
+        self.stallNs += stallNs
+    }
+
     /// Hits over lookups (0 without lookups).
     public var hitRate: Double { lookups == 0 ? 0 : Double(hits) / Double(lookups) }
 

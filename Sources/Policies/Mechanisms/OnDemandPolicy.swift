@@ -11,4 +11,7 @@ public final class OnDemandPolicy: OffloadPolicy {
 
     /// The policy.
     public init(name: String = "on-demand") { self.name = name }
+
+    /// On-demand adds no hook to the engine's demand path.
+    public var isPlainOnDemand: Bool { true }
 }

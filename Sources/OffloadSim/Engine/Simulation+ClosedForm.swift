@@ -1,0 +1,154 @@
+import TraceStore
+
+/// What a lookup of the layer being timed in closed form found.
+private enum ClosedFormLookup: UInt8 {
+    case hit, fill, staged
+}
+
+extension Simulation {
+    /// Whether a run under these settings is on-demand loading whose every event time is a
+    /// closed form of the layer's lookups, so that ``simulateStepInClosedForm()`` gives the
+    /// event loop's results exactly: a plain on-demand policy (``OffloadPolicy/isPlainOnDemand``),
+    /// moesim's streaming engine without host costs, hard-cap admission, at least one staging
+    /// buffer, an exclusive bus (one port, one copy engine: copies run back to back in
+    /// submission order, ``PCIeBus/isExclusive``) whose copies all take time, and neither a
+    /// timeline nor a replay recorded (they want every operation's events).
+    static func closedFormApplies(policy: any OffloadPolicy, options: SimulationOptions, bus: PCIeBus, copyNanoseconds: [Nanoseconds]) -> Bool {
+        policy.isPlainOnDemand && !policy.preloadsAllExperts && !options.eventDriven
+            && options.engine.expertExecution == .streaming && !options.engine.hasHostCosts
+            && options.admission == .hardCap && options.stagingBuffers >= 1
+            && options.timelineSteps == 0 && options.replaySteps == 0
+            && bus.isExclusive && !copyNanoseconds.isEmpty && copyNanoseconds.allSatisfy { $0 > 0 }
+    }
+
+    /// Simulates the step in ``step`` without events, layer by layer (see ``usesClosedForm``).
+    ///
+    /// On demand, a layer starts with the bus idle (each of its copies finishes before the
+    /// expert that waits for it, and the layer ends with its last expert), so its copies are
+    /// known at the router's end: the fills in lookup order, back to back, each taking the
+    /// layer's one copy time X, then the first staged experts' copies, one per free staging
+    /// buffer; a later staged copy is submitted when a staged expert finishes and starts when
+    /// the bus is free. Experts run in lookup order, each once its copy is in and the one before
+    /// it is done. The bus is copying at an expert's start exactly when the start is before the
+    /// end of the last copy submitted so far (every submission so far was at or before it,
+    /// and a copy ending at that instant is handled first, as the event order has it), which
+    /// is when the compute slowdown under copies applies. The cache sees the same calls in the
+    /// same order as under events: locks, then per lookup a touch or a reservation, then the
+    /// fills in copy order, then the unlocks. O(routed experts) per layer.
+    mutating func simulateStepInClosedForm() {
+        stepStart = now
+        latencies.begin(step, at: now)
+        for index in 0..<(step.layerStart.count - 1) { simulateLayerInClosedForm(index) }
+        stepFinished()
+    }
+
+    private mutating func simulateLayerInClosedForm(_ index: Int) {
+        layer = index
+        let range = step.range(layer: index)
+        let count = range.count
+        let base = index * cache.expertsPerLayer
+        let bytes = cache.expertBytesOfLayer(index)
+        let copyNs = copyNanoseconds[index]
+        let attention = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+        let router = now + attention
+        let mass = routedMass(range)
+        metrics.exactGateMass += mass
+        metrics.totalGateMass += mass
+        withUnsafeTemporaryAllocation(of: ClosedFormLookup.self, capacity: count) { lookups in
+            let (hits, fills, staged) = lookUpInClosedForm(range, base: base, into: lookups)
+            // Copies submitted at the router's end: every fill, then one staged copy per buffer.
+            let initialCopies = fills + min(staged, options.stagingBuffers)
+            var busFree = router + Nanoseconds(initialCopies) * copyNs
+            var busyNs = Nanoseconds(initialCopies) * copyNs
+            var computeNs = attention
+            var stallNs: Nanoseconds = 0
+            var computeEnd = router
+            let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
+            if shared > 0 {
+                let ns = slowedUnderCopies(shared, copying: router < busFree)
+                computeNs += ns
+                computeEnd = router + ns
+            }
+            withUnsafeTemporaryAllocation(of: Nanoseconds.self, capacity: max(1, staged)) { stagedReady in
+                for copy in 0..<min(staged, options.stagingBuffers) {
+                    stagedReady[copy] = router + Nanoseconds(fills + copy + 1) * copyNs
+                }
+                var (fillsDone, stagedDone, stagedIssued) = (0, 0, min(staged, options.stagingBuffers))
+                for position in 0..<count {
+                    var ready = computeEnd
+                    switch lookups[position] {
+                    case .hit: break
+                    case .fill:
+                        fillsDone += 1
+                        ready = router + Nanoseconds(fillsDone) * copyNs
+                    case .staged:
+                        ready = stagedReady[stagedDone]
+                        stagedDone += 1
+                    }
+                    if ready > computeEnd {
+                        stallNs += ready - computeEnd
+                        computeEnd = ready
+                    }
+                    let ns = slowedUnderCopies(expertNanoseconds(tokens: Int(step.expertTokens[range.lowerBound + position])),
+                                               copying: computeEnd < busFree)
+                    computeNs += ns
+                    computeEnd += ns
+                    if lookups[position] == .staged && stagedIssued < staged {
+                        // Its staging buffer is free: the next staged expert's copy is submitted now.
+                        busFree = max(computeEnd, busFree) + copyNs
+                        busyNs += copyNs
+                        stagedReady[stagedIssued] = busFree
+                        stagedIssued += 1
+                    }
+                }
+            }
+            now = computeEnd
+            closedFormBusyNs += busyNs
+            metrics.computeNs += computeNs
+            metrics.stallNs += stallNs
+            if step.phase == .decode { metrics.decodeStallNs += stallNs }
+            let demandBytes = (fills + staged) * bytes
+            metrics.demandBytes += demandBytes
+            metrics.stagedExperts += staged
+            metrics.layers[index].record(lookups: count, hits: hits, decode: step.phase == .decode,
+                                         demandBytes: demandBytes, computeNs: computeNs, stallNs: stallNs)
+        }
+        for position in range { cache.unlock(base + Int(step.experts[position])) }
+    }
+
+    /// Looks the layer's experts up as ``lookUpLayer()`` does for on-demand (lock them all,
+    /// then a touch for each resident one and a reservation for each other, staged when no
+    /// room can be made), then fills the reserved slots in copy order; writes what each
+    /// lookup found into `lookups` and returns the counts.
+    private mutating func lookUpInClosedForm(_ range: Range<Int>, base: Int, into lookups: UnsafeMutableBufferPointer<ClosedFormLookup>)
+        -> (hits: Int, fills: Int, staged: Int) {
+        for position in range { cache.lock(base + Int(step.experts[position])) }
+        var (hits, fills, staged) = (0, 0, 0)
+        let usesCache = options.cacheBytes > 0
+        for position in 0..<range.count {
+            let key = base + Int(step.experts[range.lowerBound + position])
+            let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
+            lookupIndex += 1
+            if cache.residency(of: key) == .resident {
+                hits += 1
+                cache.touch(key, nextUse: next)
+                lookups[position] = .hit
+            } else if usesCache && reserveSlot(key, nextUse: next) {
+                fills += 1
+                lookups[position] = .fill
+            } else {
+                staged += 1
+                lookups[position] = .staged
+            }
+        }
+        for position in 0..<range.count where lookups[position] == .fill {
+            cache.fill(base + Int(step.experts[range.lowerBound + position]))
+        }
+        return (hits, fills, staged)
+    }
+
+    /// `ns` of compute, stretched by the profile's kernel slowdown when the bus is copying.
+    private func slowedUnderCopies(_ ns: Nanoseconds, copying: Bool) -> Nanoseconds {
+        copyContention > 1 && copying ? Units.roundUp(Double(ns) * copyContention) : ns
+    }
+}
