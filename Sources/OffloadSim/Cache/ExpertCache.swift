@@ -124,6 +124,35 @@ public struct ExpertCache: Sendable {
         if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] -= bytes(ofKey: key) }
     }
 
+    /// Locks each of `experts` of `layer` (``lock(_:)`` for each key; a layer's experts are
+    /// distinct), touching each array once for the whole layer rather than once per key.
+    public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
+        let (base, size) = (layer * self.experts, layerBytes[layer])
+        var newlyLocked = 0
+        locks.withUnsafeMutableBufferPointer { locks in
+            for expert in experts {
+                let key = base + Int(expert)
+                if locks[key] == 0 && residency[key] == .resident { newlyLocked += size }
+                locks[key] += 1
+            }
+        }
+        lockedBytes[partitioned ? layer : 0] += newlyLocked
+    }
+
+    /// Releases one ``lock(layer:experts:)`` of the same experts.
+    public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
+        let (base, size) = (layer * self.experts, layerBytes[layer])
+        var released = 0
+        locks.withUnsafeMutableBufferPointer { locks in
+            for expert in experts {
+                let key = base + Int(expert)
+                locks[key] -= 1
+                if locks[key] == 0 && residency[key] == .resident { released += size }
+            }
+        }
+        lockedBytes[partitioned ? layer : 0] -= released
+    }
+
     /// Reserves a slot for `key` (absent), evicting unlocked resident experts the rule picks
     /// and `mayEvict` allows; the evicted keys are appended to `evicted`. Returns false,
     /// when the room cannot be made (or, for `pinned`, when `key` is not
@@ -239,8 +268,12 @@ public struct ExpertCache: Sendable {
                                   locked: { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) })
         }
         if eviction == .lru || eviction == .fifo {
-            let (residency, locks) = (self.residency, self.locks)
-            return recency.oldest(partition: part) { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
+            var key = recency.oldest(partition: part)
+            while key >= 0 {
+                if locks[key] == 0 && residency[key] == .resident && mayEvict(key) { return key }
+                key = recency.newer(than: key)
+            }
+            return nil
         }
         if eviction == .arc {
             let (residency, locks) = (self.residency, self.locks)

@@ -30,14 +30,19 @@ struct RecencyList: Sendable {
 
     /// The oldest key of `partition` that `eligible` accepts, or nil.
     func oldest(partition: Int, where eligible: (Int) -> Bool) -> Int? {
-        let links = storage
-        var key = links.head[partition]
+        var key = oldest(partition: partition)
         while key >= 0 {
-            if eligible(Int(key)) { return Int(key) }
-            key = links.next[Int(key)]
+            if eligible(key) { return key }
+            key = newer(than: key)
         }
         return nil
     }
+
+    /// The oldest key of `partition`, or -1 when it lists none.
+    func oldest(partition: Int) -> Int { Int(storage.head[partition]) }
+
+    /// The key listed after `key` (the next newer one), or -1 after the newest.
+    func newer(than key: Int) -> Int { Int(storage.next[key]) }
 
     private mutating func uniqueStorage() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }

@@ -113,16 +113,16 @@ extension Simulation {
             metrics.layers[index].record(lookups: count, hits: hits, decode: step.phase == .decode,
                                          demandBytes: demandBytes, computeNs: computeNs, stallNs: stallNs)
         }
-        for position in range { cache.unlock(base + Int(step.experts[position])) }
+        cache.unlock(layer: index, experts: step.experts[range])
     }
 
     /// Looks the layer's experts up as ``lookUpLayer()`` does for on-demand (lock them all,
     /// then a touch for each resident one and a reservation for each other, staged when no
-    /// room can be made), then fills the reserved slots in copy order; writes what each
-    /// lookup found into `lookups` and returns the counts.
+    /// room can be made; on-demand vetoes no eviction), then fills the reserved slots in copy
+    /// order; writes what each lookup found into `lookups` and returns the counts.
     private mutating func lookUpInClosedForm(_ range: Range<Int>, base: Int, into lookups: UnsafeMutableBufferPointer<ClosedFormLookup>)
         -> (hits: Int, fills: Int, staged: Int) {
-        for position in range { cache.lock(base + Int(step.experts[position])) }
+        cache.lock(layer: layer, experts: step.experts[range])
         var (hits, fills, staged) = (0, 0, 0)
         let usesCache = options.cacheBytes > 0
         for position in 0..<range.count {
@@ -133,13 +133,17 @@ extension Simulation {
                 hits += 1
                 cache.touch(key, nextUse: next)
                 lookups[position] = .hit
-            } else if usesCache && reserveSlot(key, nextUse: next) {
+            } else if usesCache && cache.reserve(key, nextUse: next, evicted: &evicted) {
                 fills += 1
                 lookups[position] = .fill
             } else {
                 staged += 1
                 lookups[position] = .staged
             }
+        }
+        if !evicted.isEmpty {
+            countEvictions()
+            evicted.removeAll(keepingCapacity: true)
         }
         for position in 0..<range.count where lookups[position] == .fill {
             cache.fill(base + Int(step.experts[range.lowerBound + position]))

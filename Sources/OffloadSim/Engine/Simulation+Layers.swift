@@ -220,11 +220,8 @@ extension Simulation {
     mutating func layerFinished() {
         computeOp = .idle
         let base = layer * cache.expertsPerLayer
-        for expert in layerExperts {
-            let key = base + Int(expert)
-            positionOfKey[key] = -1
-            cache.unlock(key)
-        }
+        for expert in layerExperts { positionOfKey[base + Int(expert)] = -1 }
+        cache.unlock(layer: layer, experts: layerExperts[...])
         if layer + 1 < step.layerStart.count - 1 { return beginLayer(layer + 1) }
         stepFinished()
     }

@@ -71,7 +71,7 @@ extension Simulation {
         let handling = policy.missHandling
         var massPerToken: Float?  // the layer's top-k gate weight per token, for low-precision decisions
         // Lock the whole layer first, so that a miss never evicts an expert the layer needs later in its list.
-        for expert in layerExperts { cache.lock(base + Int(expert)) }
+        cache.lock(layer: layer, experts: layerExperts[...])
         for position in 0..<count {
             let key = base + Int(layerExperts[position])
             positionOfKey[key] = Int32(position)

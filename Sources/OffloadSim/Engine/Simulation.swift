@@ -155,6 +155,9 @@ public struct Simulation {
     }
 
     /// Runs every step `former` produces and returns the metrics.
+    // Specialised for trace files: callers in other modules reach the generic entry point,
+    // where the step former ran unspecialised (its type metadata looked up at every step).
+    @_specialize(exported: false, where Source == TraceReader)
     public mutating func run<Source: RoutingSource>(_ former: inout BatchFormer<Source>) throws -> SimulationMetrics {
         while try former.next(into: &step) {
             if usesClosedForm { simulateStepInClosedForm() } else { simulateStep() }
@@ -298,7 +301,7 @@ public struct Simulation {
     }
 
     /// Counts the keys in `evicted`, and the prefetched bytes among them that were never used.
-    private mutating func countEvictions() {
+    mutating func countEvictions() {
         for victim in evicted {
             metrics.evictions += 1
             if unusedPrefetch[victim] {
