@@ -102,7 +102,8 @@ public struct ExpertCache: Sendable {
     /// use, read by Belady only.
     public mutating func touch(_ key: Int, nextUse: UInt64 = 0) {
         clock += 1
-        useCount[key] &+= 1
+        // Use counts are read by the LFU rules only; other rules skip the write.
+        if eviction == .lfu || eviction == .lfuPerfect { useCount[key] &+= 1 }
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
         case .arc: arc[partition(key)].hit(key)
@@ -181,7 +182,7 @@ public struct ExpertCache: Sendable {
     /// Enters `key` as filling and into the rule's structures.
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
         clock += 1
-        useCount[key] = eviction == .lfuPerfect ? useCount[key] &+ 1 : 1
+        if eviction == .lfu || eviction == .lfuPerfect { useCount[key] = eviction == .lfuPerfect ? useCount[key] &+ 1 : 1 }
         residency[key] = .filling
         residentCount += 1
         usedBytes[part] += size
