@@ -1,10 +1,14 @@
+import TraceStore
+
 /// Offline knowledge some runs need before they start, from one pass over the same
 /// steps the run will see: Belady's next-use times and the per-expert use counts that
 /// choose a pinned hot set.
 public enum TracePrepass {
     /// For each expert lookup of the run, in the engine's order (step, layer, ascending
     /// expert), the index of the next lookup of the same expert (`UInt32.max` for none).
-    /// O(lookups) time and 4 bytes per lookup.
+    /// O(lookups) time and 4 bytes per lookup (the latest use of each key is kept in an array
+    /// over the keys, which are dense, rather than a dictionary).
+    @_specialize(exported: false, where Source == TraceReader)
     public static func nextUses<Source: RoutingSource>(_ former: inout BatchFormer<Source>, experts: Int) throws -> [UInt32] {
         var keys: [UInt32] = []
         var step = Step()
@@ -15,16 +19,18 @@ public enum TracePrepass {
         }
         guard keys.count < Int(UInt32.max) else { preconditionFailure("more than 2^32 lookups for Belady") }
         var next = [UInt32](repeating: .max, count: keys.count)
-        var seen = [UInt32: UInt32]()
+        var seen = [UInt32](repeating: .max, count: Int(keys.max() ?? 0) + 1)
         for index in stride(from: keys.count - 1, through: 0, by: -1) {
-            if let later = seen[keys[index]] { next[index] = later }
-            seen[keys[index]] = UInt32(index)
+            let key = Int(keys[index])
+            next[index] = seen[key]
+            seen[key] = UInt32(index)
         }
         return next
     }
 
     /// The hot set for the pinned rule: experts by descending lookup count (ties by key),
     /// taken while they fit `capacityBytes` (per layer when `partitioned`).
+    @_specialize(exported: false, where Source == TraceReader)
     public static func hotSet<Source: RoutingSource>(_ former: inout BatchFormer<Source>, model: ModelCost,
                                                      capacityBytes: Int, partitioned: Bool) throws -> [Int] {
         var counts = [Int](repeating: 0, count: model.layers * model.experts)
