@@ -42,6 +42,8 @@ measure() {
 D=5191524
 measure "timed replay, on-demand, LRU 400 experts, prefill-as-decode" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction lru --json
+measure "timed replay, the same, event by event (--event-driven)" $D decisions \
+    "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction lru --json --event-driven
 measure "timed replay, on-demand, Belady 400 experts (pre-pass incl.)" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction belady --json
 measure "timed replay, on-demand, no cache" $D decisions \

@@ -128,30 +128,28 @@ public struct ExpertCache: Sendable {
     /// Locks each of `experts` of `layer` (``lock(_:)`` for each key; a layer's experts are
     /// distinct), touching each array once for the whole layer rather than once per key.
     public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
-        let (base, size) = (layer * self.experts, layerBytes[layer])
-        var newlyLocked = 0
-        locks.withUnsafeMutableBufferPointer { locks in
-            for expert in experts {
-                let key = base + Int(expert)
-                if locks[key] == 0 && residency[key] == .resident { newlyLocked += size }
-                locks[key] += 1
-            }
-        }
-        lockedBytes[partitioned ? layer : 0] += newlyLocked
+        lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
     }
 
     /// Releases one ``lock(layer:experts:)`` of the same experts.
     public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
+        lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
+    }
+
+    /// Raises (`locking`) or lowers each key's lock count by one; returns the bytes of the
+    /// resident keys that became locked or unlocked.
+    private mutating func changeLocks(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) -> Int {
         let (base, size) = (layer * self.experts, layerBytes[layer])
-        var released = 0
+        var changed = 0
         locks.withUnsafeMutableBufferPointer { locks in
             for expert in experts {
                 let key = base + Int(expert)
-                locks[key] -= 1
-                if locks[key] == 0 && residency[key] == .resident { released += size }
+                let unlockedBefore = locks[key] == 0
+                if locking { locks[key] += 1 } else { locks[key] -= 1 }
+                if (locking ? unlockedBefore : locks[key] == 0) && residency[key] == .resident { changed += size }
             }
         }
-        lockedBytes[partitioned ? layer : 0] -= released
+        return changed
     }
 
     /// Reserves a slot for `key` (absent), evicting unlocked resident experts the rule picks
