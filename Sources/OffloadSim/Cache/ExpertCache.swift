@@ -125,8 +125,8 @@ public struct ExpertCache: Sendable {
         if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] -= bytes(ofKey: key) }
     }
 
-    /// Locks each of `experts` of `layer` (``lock(_:)`` for each key; a layer's experts are
-    /// distinct), touching each array once for the whole layer rather than once per key.
+    /// Locks each of `experts` of `layer` (as ``lock(_:)`` for each key in turn), touching
+    /// each array once for the whole layer rather than once per key.
     public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
         lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
     }
