@@ -62,6 +62,10 @@ extension PolicySpec {
         eviction = try choice("cache.eviction", EvictionPolicy.init(rawValue:), valid: EvictionPolicy.allCases.map(\.rawValue))
         partitioned = try read("cache.partitioned", doc.bool) ?? false
         order = try choice("execution.order", ExpertOrder.init(rawValue:), valid: ["ascending", "resident-first"]) ?? .ascendingID
+        // Only the prefetch mechanism runs a layer's experts in another order; elsewhere the key would be ignored.
+        guard order == .ascendingID || mechanism == .prefetch else {
+            throw fail(line("execution.order"), "'execution.order = \"resident-first\"' is read only by mechanism \"prefetch\"; mechanism \"\(mechanism.rawValue)\" runs a layer's experts in ascending id order. Remove the line or use mechanism = \"prefetch\"")
+        }
         let layers = try read("execution.exact_layers", doc.numbers) ?? []
         guard layers.allSatisfy({ $0 >= 0 && $0 < 4_096 && $0 == $0.rounded() }) else {
             throw fail(line("execution.exact_layers"), "'execution.exact_layers' must list layer numbers 0…4095")

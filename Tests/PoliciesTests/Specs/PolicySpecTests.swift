@@ -25,6 +25,7 @@ struct PolicySpecTests {
         ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nsize = 3\n", 4, "unknown key 'cache.size'"),
         ("name = \"x\"\nmechanism = \"on-demand\"\n[cache]\nmib = -1\n", 4, "'cache.mib' is -1.0; valid: above 0 up to 1099511627776"),
         ("name = \"x\"\nmechanism = \"speculative\"\n", 0, "needs 'predictor.name'"),
+        ("name = \"x\"\nmechanism = \"on-demand\"\n[execution]\norder = \"resident-first\"\n", 4, "read only by mechanism \"prefetch\""),
     ])
     func badFiles(text: String, line: Int, message: String) {
         #expect {
