@@ -23,6 +23,8 @@ public enum ExpertResidency: UInt8, Sendable {
 /// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
 /// keeps the resident keys in an array (a victim is the key at a seeded random index; a
 /// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
+/// The per-key state lives in ``CacheSlots``, copied on write as a whole: each operation
+/// checks uniqueness once.
 public struct ExpertCache: Sendable {
     private struct Entry: Comparable {
         var priority: UInt64
@@ -38,12 +40,7 @@ public struct ExpertCache: Sendable {
     public let partitioned: Bool
     private let experts: Int
     private let layerBytes: [Int]
-    private var residency: [ExpertResidency]
-    private var locks: [UInt16]
-    private var priority: [UInt64]
-    private var useCount: [UInt32]
-    private var usedBytes: [Int]
-    private var lockedBytes: [Int]
+    private var slots: CacheSlots
     private var heaps: [Heap<Entry>]
     private var s3: [S3FIFOQueues]
     private var arc: [ARCLists]
@@ -66,12 +63,7 @@ public struct ExpertCache: Sendable {
         layerBytes = expertBytes
         let keys = expertBytes.count * experts
         let partitions = partitioned ? expertBytes.count : 1
-        residency = Array(repeating: .absent, count: keys)
-        locks = Array(repeating: 0, count: keys)
-        priority = Array(repeating: 0, count: keys)
-        useCount = Array(repeating: 0, count: keys)
-        usedBytes = Array(repeating: 0, count: partitions)
-        lockedBytes = Array(repeating: 0, count: partitions)
+        slots = CacheSlots(keys: keys, partitions: partitions)
         heaps = Array(repeating: Heap(), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
@@ -92,18 +84,19 @@ public struct ExpertCache: Sendable {
     /// Bytes of one expert of `layer`.
     public func expertBytesOfLayer(_ layer: Int) -> Int { layerBytes[layer] }
     /// Whether `key` is absent, being filled, or resident.
-    public func residency(of key: Int) -> ExpertResidency { residency[key] }
+    public func residency(of key: Int) -> ExpertResidency { slots.residency[key] }
     /// Bytes held (resident and filling), all partitions.
-    public var bytesInUse: Int { usedBytes.reduce(0, +) }
+    public var bytesInUse: Int { (0..<slots.partitions).reduce(0) { $0 + slots.usedBytes[$1] } }
     /// Experts resident or filling.
     public var entries: Int { residentCount }
 
     /// Records a use of a cached `key` (a hit); `nextUse` is the logical time of its next
     /// use, read by Belady only.
     public mutating func touch(_ key: Int, nextUse: UInt64 = 0) {
+        makeSlotsUnique()
         clock += 1
         // Use counts are read by the LFU rules only; other rules skip the write.
-        if eviction == .lfu || eviction == .lfuPerfect { useCount[key] &+= 1 }
+        if eviction == .lfu || eviction == .lfuPerfect { slots.useCount[key] &+= 1 }
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
         case .arc: arc[partition(key)].hit(key)
@@ -115,39 +108,42 @@ public struct ExpertCache: Sendable {
 
     /// Locks `key` against eviction (reference-counted); call ``unlock(_:)`` as often.
     public mutating func lock(_ key: Int) {
-        if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] += bytes(ofKey: key) }
-        locks[key] += 1
+        makeSlotsUnique()
+        if slots.locks[key] == 0 && slots.residency[key] == .resident { slots.lockedBytes[partition(key)] += bytes(ofKey: key) }
+        slots.locks[key] += 1
     }
 
     /// Releases one ``lock(_:)``.
     public mutating func unlock(_ key: Int) {
-        locks[key] -= 1
-        if locks[key] == 0 && residency[key] == .resident { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+        makeSlotsUnique()
+        slots.locks[key] -= 1
+        if slots.locks[key] == 0 && slots.residency[key] == .resident { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
     }
 
-    /// Locks each of `experts` of `layer` (as ``lock(_:)`` for each key in turn), touching
-    /// each array once for the whole layer rather than once per key.
+    /// Locks each of `experts` of `layer`, as ``lock(_:)`` for each key in turn, with one
+    /// uniqueness check and one partition update for the whole layer.
     public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
-        lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
+        makeSlotsUnique()
+        slots.lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
     }
 
     /// Releases one ``lock(layer:experts:)`` of the same experts.
     public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
-        lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
+        makeSlotsUnique()
+        slots.lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
     }
 
     /// Raises (`locking`) or lowers each key's lock count by one; returns the bytes of the
     /// resident keys that became locked or unlocked.
     private mutating func changeLocks(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) -> Int {
         let (base, size) = (layer * self.experts, layerBytes[layer])
+        let (locks, residency) = (slots.locks, slots.residency)
         var changed = 0
-        locks.withUnsafeMutableBufferPointer { locks in
-            for expert in experts {
-                let key = base + Int(expert)
-                let unlockedBefore = locks[key] == 0
-                if locking { locks[key] += 1 } else { locks[key] -= 1 }
-                if (locking ? unlockedBefore : locks[key] == 0) && residency[key] == .resident { changed += size }
-            }
+        for expert in experts {
+            let key = base + Int(expert)
+            let unlockedBefore = locks[key] == 0
+            if locking { locks[key] += 1 } else { locks[key] -= 1 }
+            if (locking ? unlockedBefore : locks[key] == 0) && residency[key] == .resident { changed += size }
         }
         return changed
     }
@@ -158,16 +154,17 @@ public struct ExpertCache: Sendable {
     /// in the hot set).
     public mutating func reserve(_ key: Int, nextUse: UInt64 = 0, evicted: inout [Int],
                                  mayEvict: (Int) -> Bool = { _ in true }) -> Bool {
-        precondition(residency[key] == .absent)
+        makeSlotsUnique()
+        precondition(slots.residency[key] == .absent)
         let size = bytes(ofKey: key)
         let part = partition(key)
-        let budget = capacityBytes / usedBytes.count
+        let budget = capacityBytes / slots.partitions
         if eviction == .pinned {
-            guard hotSet[key], usedBytes[part] + size <= budget else { return false }
+            guard hotSet[key], slots.usedBytes[part] + size <= budget else { return false }
         } else {
-            guard size <= budget - lockedBytes[part] else { return false }
+            guard size <= budget - slots.lockedBytes[part] else { return false }
             if eviction == .arc { arc[part].prepareMiss(key) }
-            while usedBytes[part] + size > budget {
+            while slots.usedBytes[part] + size > budget {
                 guard let victim = chooseVictim(partition: part, mayEvict: mayEvict) else { return false }
                 drop(victim)
                 evicted.append(victim)
@@ -180,11 +177,11 @@ public struct ExpertCache: Sendable {
     /// Enters `key` as filling and into the rule's structures.
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
         clock += 1
-        if eviction == .lfu || eviction == .lfuPerfect { useCount[key] = eviction == .lfuPerfect ? useCount[key] &+ 1 : 1 }
-        residency[key] = .filling
+        if eviction == .lfu || eviction == .lfuPerfect { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
+        slots.residency[key] = .filling
         residentCount += 1
-        usedBytes[part] += size
-        lockedBytes[part] += size
+        slots.usedBytes[part] += size
+        slots.lockedBytes[part] += size
         switch eviction {
         case .s3fifo: s3[part].insert(key, bytes: size)
         case .arc: arc[part].insert(key)
@@ -201,7 +198,8 @@ public struct ExpertCache: Sendable {
     /// (admission after the batch: ``trimToBudget(evicted:mayEvict:)`` makes room once the batch
     /// is done). Returns false only where the rule admits no such key (`pinned` outside its hot set).
     public mutating func admit(_ key: Int, nextUse: UInt64 = 0) -> Bool {
-        precondition(residency[key] == .absent)
+        makeSlotsUnique()
+        precondition(slots.residency[key] == .absent)
         let size = bytes(ofKey: key)
         let part = partition(key)
         switch eviction {
@@ -216,9 +214,10 @@ public struct ExpertCache: Sendable {
     /// Evicts by the rule, passing over locked keys, until every partition is within its
     /// budget or nothing more can go; the evicted keys are appended to `evicted`.
     public mutating func trimToBudget(evicted: inout [Int], mayEvict: (Int) -> Bool = { _ in true }) {
-        let budget = capacityBytes / usedBytes.count
-        for part in usedBytes.indices {
-            while usedBytes[part] > budget, let victim = chooseVictim(partition: part, mayEvict: mayEvict) {
+        makeSlotsUnique()
+        let budget = capacityBytes / slots.partitions
+        for part in 0..<slots.partitions {
+            while slots.usedBytes[part] > budget, let victim = chooseVictim(partition: part, mayEvict: mayEvict) {
                 drop(victim)
                 evicted.append(victim)
             }
@@ -227,15 +226,17 @@ public struct ExpertCache: Sendable {
 
     /// Marks a reserved slot's copy as finished: the expert is resident.
     public mutating func fill(_ key: Int) {
-        precondition(residency[key] == .filling)
-        residency[key] = .resident
-        if locks[key] == 0 { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+        makeSlotsUnique()
+        precondition(slots.residency[key] == .filling)
+        slots.residency[key] = .resident
+        if slots.locks[key] == 0 { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
     }
 
     /// Gives up a reserved or resident slot without the eviction rule (a cancelled prefetch).
     public mutating func remove(_ key: Int) {
-        guard residency[key] != .absent else { return }
-        if residency[key] == .filling || locks[key] > 0 { lockedBytes[partition(key)] -= bytes(ofKey: key) }
+        makeSlotsUnique()
+        guard slots.residency[key] != .absent else { return }
+        if slots.residency[key] == .filling || slots.locks[key] > 0 { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
         if eviction == .s3fifo { s3[partition(key)].remove(key, bytes: bytes(ofKey: key)) }
         if eviction == .arc { arc[partition(key)].remove(key) }
         drop(key)
@@ -243,18 +244,24 @@ public struct ExpertCache: Sendable {
 
     // MARK: Rules
 
+    /// Copies the slots first if another cache value shares them (copy on write); every
+    /// public mutating operation calls it once before writing.
+    private mutating func makeSlotsUnique() {
+        if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
+    }
+
     private func partition(_ key: Int) -> Int { partitioned ? key / experts : 0 }
 
-    private func isLocked(_ key: Int) -> Bool { locks[key] > 0 || residency[key] != .resident }
+    private func isLocked(_ key: Int) -> Bool { slots.locks[key] > 0 || slots.residency[key] != .resident }
 
     private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
         let value: UInt64
         switch eviction {
-        case .lfu, .lfuPerfect: value = UInt64(min(useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
+        case .lfu, .lfuPerfect: value = UInt64(min(slots.useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
         case .belady: value = UInt64.max - nextUse
         case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
-        priority[key] = value
+        slots.priority[key] = value
         let part = partition(key)
         heaps[part].insert(Entry(priority: value, key: Int32(key)))
         if heaps[part].count > 4 * residentCount + 64 { compact(part) }
@@ -262,21 +269,21 @@ public struct ExpertCache: Sendable {
 
     private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {
         if eviction == .s3fifo {
-            let (sizes, experts, residency, locks) = (layerBytes, self.experts, self.residency, self.locks)
+            let (sizes, experts, slots) = (layerBytes, self.experts, self.slots)
             return s3[part].evict(bytes: { sizes[$0 / experts] },
-                                  locked: { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) })
+                                  locked: { slots.locks[$0] > 0 || slots.residency[$0] != .resident || !mayEvict($0) })
         }
         if eviction == .lru || eviction == .fifo {
             var key = recency.oldest(partition: part)
             while key >= 0 {
-                if locks[key] == 0 && residency[key] == .resident && mayEvict(key) { return key }
+                if slots.locks[key] == 0 && slots.residency[key] == .resident && mayEvict(key) { return key }
                 key = recency.newer(than: key)
             }
             return nil
         }
         if eviction == .arc {
-            let (residency, locks) = (self.residency, self.locks)
-            return arc[part].evict { locks[$0] > 0 || residency[$0] != .resident || !mayEvict($0) }
+            let slots = self.slots
+            return arc[part].evict { slots.locks[$0] > 0 || slots.residency[$0] != .resident || !mayEvict($0) }
         }
         if eviction == .random {
             let keys = residentKeys[part]
@@ -292,7 +299,7 @@ public struct ExpertCache: Sendable {
         defer { for entry in passedOver { heaps[part].insert(entry) } }
         while let top = heaps[part].popMin() {
             let key = Int(top.key)
-            guard residency[key] != .absent, priority[key] == top.priority else { continue }
+            guard slots.residency[key] != .absent, slots.priority[key] == top.priority else { continue }
             if isLocked(key) || !mayEvict(key) { passedOver.append(top); continue }
             return key
         }
@@ -312,13 +319,13 @@ public struct ExpertCache: Sendable {
             }
             residentIndex[key] = -1
         }
-        residency[key] = .absent
-        usedBytes[part] -= bytes(ofKey: key)
+        slots.residency[key] = .absent
+        slots.usedBytes[part] -= bytes(ofKey: key)
         residentCount -= 1
     }
 
     private mutating func compact(_ part: Int) {
-        let valid = heaps[part].unordered.filter { residency[Int($0.key)] != .absent && priority[Int($0.key)] == $0.priority }
+        let valid = heaps[part].unordered.filter { slots.residency[Int($0.key)] != .absent && slots.priority[Int($0.key)] == $0.priority }
         heaps[part] = Heap(valid)
     }
 }

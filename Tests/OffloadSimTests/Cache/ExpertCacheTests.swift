@@ -48,6 +48,24 @@ struct ExpertCacheTests {
         #expect(evicted == [0])
     }
 
+    @Test("a copied cache keeps its own residency and locks when the original changes")
+    func slotsAreCopiedOnWrite() {
+        var original = ExpertCache(capacityBytes: 2, expertBytes: [1], experts: 8, eviction: .lru)
+        var evicted: [Int] = []
+        _ = original.reserve(0, evicted: &evicted)
+        original.fill(0)
+        var copy = original
+        original.lock(0)
+        _ = original.reserve(1, evicted: &evicted)
+        #expect(original.residency(of: 1) == .filling && copy.residency(of: 1) == .absent)
+        #expect(original.bytesInUse == 2 && copy.bytesInUse == 1)
+        // Unlocked in the copy, 0 can make room there; locked in the original it cannot.
+        _ = copy.reserve(2, evicted: &evicted)
+        _ = copy.reserve(3, evicted: &evicted)
+        #expect(evicted == [0])
+        #expect(!original.reserve(2, evicted: &evicted))
+    }
+
     @Test("FIFO does not refresh on a hit, so B is evicted before its third use")
     func fifo() { #expect(hits(Self.stream, capacity: 3, eviction: .fifo) == [2, 3, 7]) }
 
