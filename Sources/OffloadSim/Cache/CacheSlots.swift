@@ -14,8 +14,6 @@ final class CacheSlots: @unchecked Sendable {
     let residency: UnsafeMutablePointer<ExpertResidency>
     /// Per key: how many holders lock it against eviction.
     let locks: UnsafeMutablePointer<UInt16>
-    /// Per key: its current priority in the rule's heap (LFU, Belady).
-    let priority: UnsafeMutablePointer<UInt64>
     /// Per key: uses so far (LFU).
     let useCount: UnsafeMutablePointer<UInt32>
     /// Per partition: bytes of resident and filling experts.
@@ -30,8 +28,6 @@ final class CacheSlots: @unchecked Sendable {
         residency.initialize(repeating: .absent, count: keys)
         locks = .allocate(capacity: keys)
         locks.initialize(repeating: 0, count: keys)
-        priority = .allocate(capacity: keys)
-        priority.initialize(repeating: 0, count: keys)
         useCount = .allocate(capacity: keys)
         useCount.initialize(repeating: 0, count: keys)
         usedBytes = .allocate(capacity: partitions)
@@ -45,7 +41,6 @@ final class CacheSlots: @unchecked Sendable {
         let copy = CacheSlots(keys: keys, partitions: partitions)
         copy.residency.update(from: residency, count: keys)
         copy.locks.update(from: locks, count: keys)
-        copy.priority.update(from: priority, count: keys)
         copy.useCount.update(from: useCount, count: keys)
         copy.usedBytes.update(from: usedBytes, count: partitions)
         copy.lockedBytes.update(from: lockedBytes, count: partitions)
@@ -55,7 +50,6 @@ final class CacheSlots: @unchecked Sendable {
     deinit {
         residency.deallocate()
         locks.deallocate()
-        priority.deallocate()
         useCount.deallocate()
         usedBytes.deallocate()
         lockedBytes.deallocate()

@@ -1,4 +1,3 @@
-import HeapModule
 import TraceStore
 
 /// Where an expert's weights are, as the cache sees them.
@@ -19,19 +18,13 @@ public enum ExpertResidency: UInt8, Sendable {
 ///
 /// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
 /// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) and Belady keep one
-/// priority per resident expert in a min-heap with lazy invalidation: O(log n) amortised.
+/// priority per resident expert in a heap that updates it in place (``KeyedMinHeap``): O(log n).
 /// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
 /// keeps the resident keys in an array (a victim is the key at a seeded random index; a
 /// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
 /// The per-key state lives in ``CacheSlots``, copied on write as a whole: each operation
 /// checks uniqueness once.
 public struct ExpertCache: Sendable {
-    private struct Entry: Comparable {
-        var priority: UInt64
-        var key: Int32
-        static func < (a: Entry, b: Entry) -> Bool { a.priority != b.priority ? a.priority < b.priority : a.key < b.key }
-    }
-
     /// The eviction rule.
     public let eviction: EvictionPolicy
     /// Budget in bytes (all partitions together).
@@ -41,7 +34,7 @@ public struct ExpertCache: Sendable {
     private let experts: Int
     private let layerBytes: [Int]
     private var slots: CacheSlots
-    private var heaps: [Heap<Entry>]
+    private var heaps: [KeyedMinHeap]
     private var s3: [S3FIFOQueues]
     private var arc: [ARCLists]
     private var residentKeys: [[Int32]]
@@ -64,7 +57,7 @@ public struct ExpertCache: Sendable {
         let keys = expertBytes.count * experts
         let partitions = partitioned ? expertBytes.count : 1
         slots = CacheSlots(keys: keys, partitions: partitions)
-        heaps = Array(repeating: Heap(), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
+        heaps = Array(repeating: KeyedMinHeap(keys: keys), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
         s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
@@ -261,10 +254,7 @@ public struct ExpertCache: Sendable {
         case .belady: value = UInt64.max - nextUse
         case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
-        slots.priority[key] = value
-        let part = partition(key)
-        heaps[part].insert(Entry(priority: value, key: Int32(key)))
-        if heaps[part].count > 4 * residentCount + 64 { compact(part) }
+        heaps[partition(key)].update(key, priority: value)
     }
 
     private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {
@@ -295,11 +285,10 @@ public struct ExpertCache: Sendable {
             }
             return nil
         }
-        var passedOver: [Entry] = []
-        defer { for entry in passedOver { heaps[part].insert(entry) } }
+        var passedOver: [KeyedMinHeap.Entry] = []
+        defer { for entry in passedOver { heaps[part].update(Int(entry.key), priority: entry.priority) } }
         while let top = heaps[part].popMin() {
             let key = Int(top.key)
-            guard slots.residency[key] != .absent, slots.priority[key] == top.priority else { continue }
             if isLocked(key) || !mayEvict(key) { passedOver.append(top); continue }
             return key
         }
@@ -309,6 +298,7 @@ public struct ExpertCache: Sendable {
     private mutating func drop(_ key: Int) {
         let part = partition(key)
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
+        if !heaps.isEmpty { heaps[part].remove(key) }
         if eviction == .random {
             // Swap-remove: the last resident key takes the dropped one's index.
             let index = Int(residentIndex[key])
@@ -322,10 +312,5 @@ public struct ExpertCache: Sendable {
         slots.residency[key] = .absent
         slots.usedBytes[part] -= bytes(ofKey: key)
         residentCount -= 1
-    }
-
-    private mutating func compact(_ part: Int) {
-        let valid = heaps[part].unordered.filter { slots.residency[Int($0.key)] != .absent && slots.priority[Int($0.key)] == $0.priority }
-        heaps[part] = Heap(valid)
     }
 }
