@@ -38,18 +38,20 @@ extension Simulation {
     mutating func simulateStepInClosedForm() {
         stepStart = now
         latencies.begin(step, at: now)
-        for index in 0..<(step.layerStart.count - 1) { simulateLayerInClosedForm(index) }
+        // Attention and shared experts cost the same at every layer of a step.
+        let attention = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+        let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
+        for index in 0..<(step.layerStart.count - 1) { simulateLayerInClosedForm(index, attention: attention, shared: shared) }
         stepFinished()
     }
 
-    private mutating func simulateLayerInClosedForm(_ index: Int) {
+    private mutating func simulateLayerInClosedForm(_ index: Int, attention: Nanoseconds, shared: Nanoseconds) {
         layer = index
         let range = step.range(layer: index)
         let count = range.count
         let base = index * cache.expertsPerLayer
         let bytes = cache.expertBytesOfLayer(index)
         let copyNs = copyNanoseconds[index]
-        let attention = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
         let router = now + attention
         let mass = routedMass(range)
         metrics.exactGateMass += mass
@@ -63,7 +65,6 @@ extension Simulation {
             var computeNs = attention
             var stallNs: Nanoseconds = 0
             var computeEnd = router
-            let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
             if shared > 0 {
                 let ns = slowedUnderCopies(shared, copying: router < busFree)
                 computeNs += ns
