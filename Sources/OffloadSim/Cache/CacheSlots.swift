@@ -24,28 +24,24 @@ final class CacheSlots: @unchecked Sendable {
     init(keys: Int, partitions: Int) {
         self.keys = keys
         self.partitions = partitions
-        residency = .allocate(capacity: keys)
-        residency.initialize(repeating: .absent, count: keys)
-        locks = .allocate(capacity: keys)
-        locks.initialize(repeating: 0, count: keys)
-        useCount = .allocate(capacity: keys)
-        useCount.initialize(repeating: 0, count: keys)
-        usedBytes = .allocate(capacity: partitions)
-        usedBytes.initialize(repeating: 0, count: partitions)
-        lockedBytes = .allocate(capacity: partitions)
-        lockedBytes.initialize(repeating: 0, count: partitions)
+        residency = .filled(with: .absent, count: keys)
+        locks = .filled(with: 0, count: keys)
+        useCount = .filled(with: 0, count: keys)
+        usedBytes = .filled(with: 0, count: partitions)
+        lockedBytes = .filled(with: 0, count: partitions)
+    }
+
+    private init(copying other: CacheSlots) {
+        (keys, partitions) = (other.keys, other.partitions)
+        residency = other.residency.copied(count: keys)
+        locks = other.locks.copied(count: keys)
+        useCount = other.useCount.copied(count: keys)
+        usedBytes = other.usedBytes.copied(count: partitions)
+        lockedBytes = other.lockedBytes.copied(count: partitions)
     }
 
     /// A copy of every buffer.
-    func copy() -> CacheSlots {
-        let copy = CacheSlots(keys: keys, partitions: partitions)
-        copy.residency.update(from: residency, count: keys)
-        copy.locks.update(from: locks, count: keys)
-        copy.useCount.update(from: useCount, count: keys)
-        copy.usedBytes.update(from: usedBytes, count: partitions)
-        copy.lockedBytes.update(from: lockedBytes, count: partitions)
-        return copy
-    }
+    func copy() -> CacheSlots { CacheSlots(copying: self) }
 
     deinit {
         residency.deallocate()

@@ -88,8 +88,7 @@ public struct ExpertCache: Sendable {
     public mutating func touch(_ key: Int, nextUse: UInt64 = 0) {
         makeSlotsUnique()
         clock += 1
-        // Use counts are read by the LFU rules only; other rules skip the write.
-        if eviction == .lfu || eviction == .lfuPerfect { slots.useCount[key] &+= 1 }
+        if countsUses { slots.useCount[key] &+= 1 }
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
         case .arc: arc[partition(key)].hit(key)
@@ -170,7 +169,7 @@ public struct ExpertCache: Sendable {
     /// Enters `key` as filling and into the rule's structures.
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
         clock += 1
-        if eviction == .lfu || eviction == .lfuPerfect { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
+        if countsUses { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
         slots.residency[key] = .filling
         residentCount += 1
         slots.usedBytes[part] += size
@@ -244,6 +243,9 @@ public struct ExpertCache: Sendable {
     }
 
     private func partition(_ key: Int) -> Int { partitioned ? key / experts : 0 }
+
+    /// Whether the rule reads use counts (the LFU rules); the others skip writing them.
+    private var countsUses: Bool { eviction == .lfu || eviction == .lfuPerfect }
 
     private func isLocked(_ key: Int) -> Bool { slots.locks[key] > 0 || slots.residency[key] != .resident }
 

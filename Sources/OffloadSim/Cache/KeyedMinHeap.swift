@@ -20,9 +20,6 @@ struct KeyedMinHeap: Sendable {
     /// An empty heap over keys `0..<keys`.
     init(keys: Int) { position = Array(repeating: -1, count: keys) }
 
-    /// Keys held.
-    var count: Int { nodes.count }
-
     /// Gives `key` the priority `priority`, adding it if it is not held.
     mutating func update(_ key: Int, priority: UInt64) {
         let entry = Entry(priority: priority, key: Int32(key))

@@ -64,27 +64,23 @@ struct RecencyList: Sendable {
         init(keys: Int, partitions: Int) {
             self.keys = keys
             self.partitions = partitions
-            previous = .allocate(capacity: keys)
-            previous.initialize(repeating: -1, count: keys)
-            next = .allocate(capacity: keys)
-            next.initialize(repeating: -1, count: keys)
-            member = .allocate(capacity: keys)
-            member.initialize(repeating: false, count: keys)
-            head = .allocate(capacity: partitions)
-            head.initialize(repeating: -1, count: partitions)
-            tail = .allocate(capacity: partitions)
-            tail.initialize(repeating: -1, count: partitions)
+            previous = .filled(with: -1, count: keys)
+            next = .filled(with: -1, count: keys)
+            member = .filled(with: false, count: keys)
+            head = .filled(with: -1, count: partitions)
+            tail = .filled(with: -1, count: partitions)
         }
 
-        func copy() -> Storage {
-            let copy = Storage(keys: keys, partitions: partitions)
-            copy.previous.update(from: previous, count: keys)
-            copy.next.update(from: next, count: keys)
-            copy.member.update(from: member, count: keys)
-            copy.head.update(from: head, count: partitions)
-            copy.tail.update(from: tail, count: partitions)
-            return copy
+        private init(copying other: Storage) {
+            (keys, partitions) = (other.keys, other.partitions)
+            previous = other.previous.copied(count: keys)
+            next = other.next.copied(count: keys)
+            member = other.member.copied(count: keys)
+            head = other.head.copied(count: partitions)
+            tail = other.tail.copied(count: partitions)
         }
+
+        func copy() -> Storage { Storage(copying: self) }
 
         func remove(_ key: Int, partition: Int) {
             guard member[key] else { return }

@@ -49,7 +49,6 @@ extension Simulation {
         layer = index
         let range = step.range(layer: index)
         let count = range.count
-        let base = index * cache.expertsPerLayer
         let bytes = cache.expertBytesOfLayer(index)
         let copyNs = copyNanoseconds[index]
         let router = now + attention
@@ -57,7 +56,7 @@ extension Simulation {
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
         withUnsafeTemporaryAllocation(of: ClosedFormLookup.self, capacity: count) { lookups in
-            let (hits, fills, staged) = lookUpInClosedForm(range, base: base, into: lookups)
+            let (hits, fills, staged) = lookUpInClosedForm(range, into: lookups)
             // Copies submitted at the router's end: every fill, then one staged copy per buffer.
             let initialCopies = fills + min(staged, options.stagingBuffers)
             var busFree = router + Nanoseconds(initialCopies) * copyNs
@@ -121,8 +120,9 @@ extension Simulation {
     /// then a touch for each resident one and a reservation for each other, staged when no
     /// room can be made; on-demand vetoes no eviction), then fills the reserved slots in copy
     /// order; writes what each lookup found into `lookups` and returns the counts.
-    private mutating func lookUpInClosedForm(_ range: Range<Int>, base: Int, into lookups: UnsafeMutableBufferPointer<ClosedFormLookup>)
+    private mutating func lookUpInClosedForm(_ range: Range<Int>, into lookups: UnsafeMutableBufferPointer<ClosedFormLookup>)
         -> (hits: Int, fills: Int, staged: Int) {
+        let base = layer * cache.expertsPerLayer
         cache.lock(layer: layer, experts: step.experts[range])
         var (hits, fills, staged) = (0, 0, 0)
         let usesCache = options.cacheBytes > 0

@@ -97,7 +97,7 @@ public struct Simulation {
     /// from the layer's lookups (``closedFormApplies(policy:options:bus:copyNanoseconds:)``).
     /// The results are the same either way (tests hold them equal); only the speed differs.
     public let usesClosedForm: Bool
-    /// Under ``usesClosedForm``: one demand copy's time per layer on the idle bus, ns.
+    /// One demand copy's time per layer on the idle bus, ns; empty unless the bus is exclusive.
     let copyNanoseconds: [Nanoseconds]
     /// Under ``usesClosedForm``: bus busy time so far, ns (the ``bus`` itself is not used).
     var closedFormBusyNs: Nanoseconds = 0
@@ -150,7 +150,7 @@ public struct Simulation {
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }
         }
         let (bus, pieces) = (bus, copyPieces)
-        copyNanoseconds = bus.isExclusive ? model.expertBytes.compactMap { bus.exclusiveCopyNanoseconds(bytes: $0, pieces: pieces) } : []
+        copyNanoseconds = model.expertBytes.compactMap { bus.exclusiveCopyNanoseconds(bytes: $0, pieces: pieces) }
         usesClosedForm = Self.closedFormApplies(policy: policy, options: options, bus: bus, copyNanoseconds: copyNanoseconds)
     }
 
