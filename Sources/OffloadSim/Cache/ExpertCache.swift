@@ -33,6 +33,9 @@ public struct ExpertCache: Sendable {
     public let partitioned: Bool
     private let experts: Int
     private let layerBytes: [Int]
+    /// Per key: its expert's bytes and its partition (looked up, not divided out, on every operation).
+    private let keyBytes: [Int]
+    private let keyPartition: [Int32]
     private var slots: CacheSlots
     private var heaps: [KeyedMinHeap]
     private var s3: [S3FIFOQueues]
@@ -45,6 +48,9 @@ public struct ExpertCache: Sendable {
     private var clock: UInt64 = 0
     private var residentCount = 0
 
+    /// Bytes each partition may hold.
+    private let partitionBudget: Int
+
     /// A cache of `capacityBytes` over `expertBytes.count` layers of `experts` experts each.
     /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``; `seed` drives ``EvictionPolicy/random``.
     public init(capacityBytes: Int, expertBytes: [Int], experts: Int, eviction: EvictionPolicy,
@@ -56,10 +62,13 @@ public struct ExpertCache: Sendable {
         layerBytes = expertBytes
         let keys = expertBytes.count * experts
         let partitions = partitioned ? expertBytes.count : 1
+        keyBytes = (0..<keys).map { expertBytes[$0 / experts] }
+        keyPartition = (0..<keys).map { partitioned ? Int32($0 / experts) : 0 }
         slots = CacheSlots(keys: keys, partitions: partitions)
         heaps = Array(repeating: KeyedMinHeap(keys: keys), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
+        partitionBudget = share
         s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
         arc = eviction == .arc ? Array(repeating: ARCLists(layerBytes: expertBytes, experts: experts, capacityBytes: share), count: partitions) : []
         residentKeys = Array(repeating: [], count: eviction == .random ? partitions : 0)
@@ -71,7 +80,7 @@ public struct ExpertCache: Sendable {
     }
 
     /// Bytes of the experts of `key`'s layer.
-    public func bytes(ofKey key: Int) -> Int { layerBytes[key / experts] }
+    public func bytes(ofKey key: Int) -> Int { keyBytes[key] }
     /// Experts per layer.
     public var expertsPerLayer: Int { experts }
     /// Bytes of one expert of `layer`.
@@ -87,6 +96,11 @@ public struct ExpertCache: Sendable {
     /// use, read by Belady only.
     public mutating func touch(_ key: Int, nextUse: UInt64 = 0) {
         makeSlotsUnique()
+        touchSlot(key, nextUse: nextUse)
+    }
+
+    @inline(__always)
+    private mutating func touchSlot(_ key: Int, nextUse: UInt64) {
         clock += 1
         if countsUses { slots.useCount[key] &+= 1 }
         switch eviction {
@@ -125,6 +139,52 @@ public struct ExpertCache: Sendable {
         slots.lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
     }
 
+    /// What ``lookUpOnDemand(layer:experts:nextUses:reserving:into:evicted:)`` found for one expert.
+    public enum DemandLookup: UInt8, Sendable {
+        /// Resident: touched.
+        case hit
+        /// A slot was reserved, and filled once the layer's lookups were done.
+        case fill
+        /// No room could be made (or the lookup reserves nothing): the expert streams
+        /// through a staging buffer.
+        case staged
+    }
+
+    /// Looks `experts` of `layer` up as on-demand loading does, with the calls and order of
+    /// the event-driven engine: ``lock(layer:experts:)``, then per expert a
+    /// ``touch(_:nextUse:)`` when it is resident or, when `reserving`, a
+    /// ``reserve(_:nextUse:evicted:mayEvict:)`` that vetoes no eviction, then a ``fill(_:)``
+    /// of each reserved slot in lookup order. `nextUses` holds each expert's next use
+    /// (Belady) or is empty. Writes what each lookup found into `found` and appends the
+    /// evicted keys to `evicted`; the caller unlocks the layer once its experts are done.
+    /// One uniqueness check for the layer, the partition and size worked out once: O(experts)
+    /// plus the evictions' cost.
+    public mutating func lookUpOnDemand(layer: Int, experts: ArraySlice<UInt16>, nextUses: ArraySlice<UInt32>, reserving: Bool,
+                                        into found: UnsafeMutableBufferPointer<DemandLookup>, evicted: inout [Int])
+        -> (hits: Int, fills: Int, staged: Int) {
+        makeSlotsUnique()
+        let (part, base, size) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer])
+        slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
+        var (hits, fills, staged) = (0, 0, 0)
+        for (position, expert) in zip(0..., experts) {
+            let key = base + Int(expert)
+            let next = nextUses.isEmpty ? 0 : UInt64(nextUses[nextUses.startIndex + position])
+            if slots.residency[key] == .resident {
+                touchSlot(key, nextUse: next)
+                found[position] = .hit
+                hits += 1
+            } else if reserving && reserveSlot(key, size: size, partition: part, nextUse: next, evicted: &evicted, mayEvict: { _ in true }) {
+                found[position] = .fill
+                fills += 1
+            } else {
+                found[position] = .staged
+                staged += 1
+            }
+        }
+        for (position, expert) in zip(0..., experts) where found[position] == .fill { fillSlot(base + Int(expert)) }
+        return (hits, fills, staged)
+    }
+
     /// Raises (`locking`) or lowers each key's lock count by one; returns the bytes of the
     /// resident keys that became locked or unlocked.
     private mutating func changeLocks(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) -> Int {
@@ -147,10 +207,16 @@ public struct ExpertCache: Sendable {
     public mutating func reserve(_ key: Int, nextUse: UInt64 = 0, evicted: inout [Int],
                                  mayEvict: (Int) -> Bool = { _ in true }) -> Bool {
         makeSlotsUnique()
+        return reserveSlot(key, size: bytes(ofKey: key), partition: partition(key), nextUse: nextUse, evicted: &evicted, mayEvict: mayEvict)
+    }
+
+    /// ``reserve(_:nextUse:evicted:mayEvict:)`` for an absent `key` of `size` bytes in
+    /// partition `part`, the slots already unique.
+    @inline(__always)
+    private mutating func reserveSlot(_ key: Int, size: Int, partition part: Int, nextUse: UInt64, evicted: inout [Int],
+                                      mayEvict: (Int) -> Bool) -> Bool {
         precondition(slots.residency[key] == .absent)
-        let size = bytes(ofKey: key)
-        let part = partition(key)
-        let budget = capacityBytes / slots.partitions
+        let budget = partitionBudget
         if eviction == .pinned {
             guard hotSet[key], slots.usedBytes[part] + size <= budget else { return false }
         } else {
@@ -167,6 +233,7 @@ public struct ExpertCache: Sendable {
     }
 
     /// Enters `key` as filling and into the rule's structures.
+    @inline(__always)
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
         clock += 1
         if countsUses { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
@@ -207,7 +274,7 @@ public struct ExpertCache: Sendable {
     /// budget or nothing more can go; the evicted keys are appended to `evicted`.
     public mutating func trimToBudget(evicted: inout [Int], mayEvict: (Int) -> Bool = { _ in true }) {
         makeSlotsUnique()
-        let budget = capacityBytes / slots.partitions
+        let budget = partitionBudget
         for part in 0..<slots.partitions {
             while slots.usedBytes[part] > budget, let victim = chooseVictim(partition: part, mayEvict: mayEvict) {
                 drop(victim)
@@ -219,6 +286,11 @@ public struct ExpertCache: Sendable {
     /// Marks a reserved slot's copy as finished: the expert is resident.
     public mutating func fill(_ key: Int) {
         makeSlotsUnique()
+        fillSlot(key)
+    }
+
+    @inline(__always)
+    private mutating func fillSlot(_ key: Int) {
         precondition(slots.residency[key] == .filling)
         slots.residency[key] = .resident
         if slots.locks[key] == 0 { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
@@ -242,7 +314,7 @@ public struct ExpertCache: Sendable {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
     }
 
-    private func partition(_ key: Int) -> Int { partitioned ? key / experts : 0 }
+    private func partition(_ key: Int) -> Int { Int(keyPartition[key]) }
 
     /// Whether the rule reads use counts (the LFU rules); the others skip writing them.
     private var countsUses: Bool { eviction == .lfu || eviction == .lfuPerfect }
@@ -287,16 +359,11 @@ public struct ExpertCache: Sendable {
             }
             return nil
         }
-        var passedOver: [KeyedMinHeap.Entry] = []
-        defer { for entry in passedOver { heaps[part].update(Int(entry.key), priority: entry.priority) } }
-        while let top = heaps[part].popMin() {
-            let key = Int(top.key)
-            if isLocked(key) || !mayEvict(key) { passedOver.append(top); continue }
-            return key
-        }
-        return nil
+        let slots = self.slots  // not `isLocked`: a closure over `self` would copy the whole cache
+        return heaps[part].least { slots.locks[$0] == 0 && slots.residency[$0] == .resident && mayEvict($0) }
     }
 
+    @inline(__always)
     private mutating func drop(_ key: Int) {
         let part = partition(key)
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }

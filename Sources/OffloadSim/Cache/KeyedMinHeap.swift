@@ -1,9 +1,10 @@
-/// A binary min-heap of cache keys by priority that knows where each key sits, so that a
+/// A 4-ary min-heap of cache keys by priority that knows where each key sits, so that a
 /// key's priority is changed in place and a key is removed directly: one entry per key,
 /// never a stale one. The order is total, (priority, key), so equal priorities pop by
 /// ascending key. The rules that rank keys by a number (LFU, Belady) keep one per partition.
 ///
-/// Costs: update, remove and popMin are O(log n) for n keys held; memory is 4 bytes per
+/// Costs: update and remove are O(log n) for n keys held (four children per entry: half
+/// the levels of a binary heap, which the many updates that move a key up gain from); memory is 4 bytes per
 /// possible key plus 16 bytes per key held. (A lazy heap, which pushed a new entry on every
 /// use and skipped stale ones when popping, spent 40% of a Belady replay on them.)
 struct KeyedMinHeap: Sendable {
@@ -13,6 +14,8 @@ struct KeyedMinHeap: Sendable {
         static func < (a: Entry, b: Entry) -> Bool { a.priority != b.priority ? a.priority < b.priority : a.key < b.key }
     }
 
+    /// Children per entry.
+    private static let arity = 4
     private var nodes: [Entry] = []
     /// Per key: its index in `nodes`, or -1 when it is not held.
     private var position: [Int32]
@@ -46,14 +49,41 @@ struct KeyedMinHeap: Sendable {
         guard index < nodes.count else { return }
         nodes[index] = last
         position[Int(last.key)] = Int32(index)
-        if index > 0 && last < nodes[(index - 1) / 2] { siftUp(index) } else { siftDown(index) }
+        if index > 0 && last < nodes[(index - 1) / Self.arity] { siftUp(index) } else { siftDown(index) }
     }
 
-    /// Removes and returns the entry of least (priority, key), or nil when empty.
-    mutating func popMin() -> Entry? {
-        guard let top = nodes.first else { return nil }
-        remove(Int(top.key))
-        return top
+    /// The key of least (priority, key) among those `eligible` accepts, or nil; the heap is
+    /// unchanged. Every ancestor of the least eligible entry ranks before it, so is not
+    /// eligible: the search descends only through entries `eligible` refuses, and skips a
+    /// subtree whose top ranks after the best found so far. O(1) when the least entry is
+    /// eligible; otherwise O(refused entries visited), for the cache its locked experts.
+    /// (Popping refused entries and pushing them back cost two O(log n) sifts each.)
+    func least(where eligible: (Int) -> Bool) -> Int? {
+        guard let root = nodes.first else { return nil }
+        if eligible(Int(root.key)) { return Int(root.key) }
+        return nodes.withUnsafeBufferPointer { nodes in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: nodes.count) { refused in
+                var best: Entry?
+                refused[0] = 0
+                var pending = 1
+                while pending > 0 {
+                    pending -= 1
+                    let parent = refused[pending]
+                    let first = Self.arity * parent + 1
+                    for child in first..<max(first, min(first + Self.arity, nodes.count)) {
+                        let entry = nodes[child]
+                        if let best, !(entry < best) { continue }
+                        if eligible(Int(entry.key)) {
+                            best = entry
+                        } else {
+                            refused[pending] = child
+                            pending += 1
+                        }
+                    }
+                }
+                return best.map { Int($0.key) }
+            }
+        }
     }
 
     private mutating func siftUp(_ start: Int) {
@@ -62,7 +92,7 @@ struct KeyedMinHeap: Sendable {
                 var index = start
                 let entry = nodes[index]
                 while index > 0 {
-                    let parent = (index - 1) / 2
+                    let parent = (index - 1) / Self.arity
                     guard entry < nodes[parent] else { break }
                     nodes[index] = nodes[parent]
                     position[Int(nodes[index].key)] = Int32(index)
@@ -81,9 +111,10 @@ struct KeyedMinHeap: Sendable {
                 let entry = nodes[index]
                 let count = nodes.count
                 while true {
-                    var child = 2 * index + 1
-                    guard child < count else { break }
-                    if child + 1 < count && nodes[child + 1] < nodes[child] { child += 1 }
+                    let first = Self.arity * index + 1
+                    guard first < count else { break }
+                    var child = first
+                    for other in first + 1..<min(first + Self.arity, count) where nodes[other] < nodes[child] { child = other }
                     guard nodes[child] < entry else { break }
                     nodes[index] = nodes[child]
                     position[Int(nodes[index].key)] = Int32(index)

@@ -13,6 +13,7 @@ struct RecencyList: Sendable {
     }
 
     /// Appends `key` as the newest of `partition` (moving it there if already listed).
+    @inline(__always)
     mutating func append(_ key: Int, partition: Int) {
         let links = uniqueStorage()
         links.remove(key, partition: partition)
@@ -24,6 +25,7 @@ struct RecencyList: Sendable {
     }
 
     /// Unlinks `key`.
+    @inline(__always)
     mutating func remove(_ key: Int, partition: Int) {
         uniqueStorage().remove(key, partition: partition)
     }
@@ -82,6 +84,7 @@ struct RecencyList: Sendable {
 
         func copy() -> Storage { Storage(copying: self) }
 
+        @inline(__always)
         func remove(_ key: Int, partition: Int) {
             guard member[key] else { return }
             member[key] = false

@@ -1,10 +1,5 @@
 import TraceStore
 
-/// What a lookup of the layer being timed in closed form found.
-private enum ClosedFormLookup: UInt8 {
-    case hit, fill, staged
-}
-
 extension Simulation {
     /// Whether a run under these settings is on-demand loading whose every event time is a
     /// closed form of the layer's lookups, so that ``simulateStepInClosedForm()`` gives the
@@ -55,7 +50,7 @@ extension Simulation {
         let mass = routedMass(range)
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
-        withUnsafeTemporaryAllocation(of: ClosedFormLookup.self, capacity: count) { lookups in
+        withUnsafeTemporaryAllocation(of: ExpertCache.DemandLookup.self, capacity: count) { lookups in
             let (hits, fills, staged) = lookUpInClosedForm(range, into: lookups)
             // Copies submitted at the router's end: every fill, then one staged copy per buffer.
             let initialCopies = fills + min(staged, options.stagingBuffers)
@@ -119,37 +114,19 @@ extension Simulation {
     /// Looks the layer's experts up as ``lookUpLayer()`` does for on-demand (lock them all,
     /// then a touch for each resident one and a reservation for each other, staged when no
     /// room can be made; on-demand vetoes no eviction), then fills the reserved slots in copy
-    /// order; writes what each lookup found into `lookups` and returns the counts.
-    private mutating func lookUpInClosedForm(_ range: Range<Int>, into lookups: UnsafeMutableBufferPointer<ClosedFormLookup>)
+    /// order (``ExpertCache/lookUpOnDemand(layer:experts:nextUses:reserving:into:evicted:)``);
+    /// writes what each lookup found into `lookups` and returns the counts.
+    private mutating func lookUpInClosedForm(_ range: Range<Int>, into lookups: UnsafeMutableBufferPointer<ExpertCache.DemandLookup>)
         -> (hits: Int, fills: Int, staged: Int) {
-        let base = layer * cache.expertsPerLayer
-        cache.lock(layer: layer, experts: step.experts[range])
-        var (hits, fills, staged) = (0, 0, 0)
-        let usesCache = options.cacheBytes > 0
-        for position in 0..<range.count {
-            let key = base + Int(step.experts[range.lowerBound + position])
-            let next: UInt64 = lookupIndex < nextUse.count ? UInt64(nextUse[lookupIndex]) : 0
-            lookupIndex += 1
-            if cache.residency(of: key) == .resident {
-                hits += 1
-                cache.touch(key, nextUse: next)
-                lookups[position] = .hit
-            } else if usesCache && cache.reserve(key, nextUse: next, evicted: &evicted) {
-                fills += 1
-                lookups[position] = .fill
-            } else {
-                staged += 1
-                lookups[position] = .staged
-            }
-        }
+        let nextUses = nextUse.isEmpty ? nextUse[0..<0] : nextUse[lookupIndex..<lookupIndex + range.count]
+        lookupIndex += range.count
+        let counts = cache.lookUpOnDemand(layer: layer, experts: step.experts[range], nextUses: nextUses,
+                                          reserving: options.cacheBytes > 0, into: lookups, evicted: &evicted)
         if !evicted.isEmpty {
             countEvictions()
             evicted.removeAll(keepingCapacity: true)
         }
-        for position in 0..<range.count where lookups[position] == .fill {
-            cache.fill(base + Int(step.experts[range.lowerBound + position]))
-        }
-        return (hits, fills, staged)
+        return counts
     }
 
     /// `ns` of compute, stretched by the profile's kernel slowdown when the bus is copying.

@@ -41,11 +41,11 @@ public struct SimulationRun<Source: RoutingSource> {
         var nextUse: [UInt32] = []
         var hotSet: [Int] = []
         if options.cacheBytes > 0 && options.eviction == .belady {
-            var former = makeFormer()
+            var former = makeFormer(routingOnly: true)
             nextUse = try TracePrepass.nextUses(&former, experts: model.experts)
         }
         if options.cacheBytes > 0 && options.eviction == .pinned {
-            var former = makeFormer()
+            var former = makeFormer(routingOnly: true)
             hotSet = try TracePrepass.hotSet(&former, model: model, capacityBytes: options.cacheBytes, partitioned: options.partitioned)
         }
         var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
@@ -54,10 +54,11 @@ public struct SimulationRun<Source: RoutingSource> {
         return (metrics, simulation.timeline, simulation.replaySchedule)
     }
 
-    /// A step former over this run's sequences.
-    public func makeFormer() -> BatchFormer<Source> {
+    /// A step former over this run's sequences; `routingOnly` for a pre-pass that reads only
+    /// each step's lookups (``BatchFormer/init(source:batchSize:prefillAsDecode:sequenceMask:decodeTokensPerStep:predictionLookaheads:contextTokens:lookupOrder:routingOnly:)``).
+    public func makeFormer(routingOnly: Bool = false) -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
-                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: predictionLookaheads, contextTokens: contextTokens,
-                    lookupOrder: options.lookupOrder)
+                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: routingOnly ? [] : predictionLookaheads,
+                    contextTokens: contextTokens, lookupOrder: options.lookupOrder, routingOnly: routingOnly)
     }
 }

@@ -49,9 +49,12 @@ public struct BatchFormer<Source: RoutingSource> {
     private var nextSequence = 0
     private var stepIndex = 0
 
-    /// A former over `source` with `batchSize` slots.
+    /// A former over `source` with `batchSize` slots. `routingOnly` forms steps that hold only
+    /// each layer's distinct experts and their token counts, no per-token routing, gate mass or
+    /// predictions (for pre-passes over the lookups; ``Step/decisions`` is then 0).
     public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
-                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id) {
+                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id, routingOnly: Bool = false) {
+        precondition(!routingOnly || predictionLookaheads.isEmpty)
         precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0)
         self.contextTokens = contextTokens
         self.predictionLookaheads = predictionLookaheads
@@ -62,7 +65,7 @@ public struct BatchFormer<Source: RoutingSource> {
         self.batchSize = batchSize
         self.prefillAsDecode = prefillAsDecode
         assembler = StepAssembler(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK,
-                                  order: lookupOrder)
+                                  order: lookupOrder, keepsTokens: !routingOnly)
         readers = Array(repeating: nil, count: batchSize)
         running = Array(repeating: nil, count: batchSize)
     }
@@ -105,7 +108,7 @@ public struct BatchFormer<Source: RoutingSource> {
                 running[slot] = nil
             }
         }
-        assembler.finish(&step, weighted: source.hasWeights)
+        assembler.finish(&step, weighted: source.hasWeights && assembler.keepsTokens)
         stepIndex += 1
         return true
     }

@@ -11,6 +11,10 @@ struct StepAssembler {
     let experts: Int
     let topK: Int
     let order: LookupOrder
+    /// Whether steps carry the per-token routing (``Step/tokenExperts``, ``Step/tokenWeights``,
+    /// ``Step/tokenSequences``) and gate mass; without it a step holds only each layer's
+    /// distinct experts and their token counts, all a pre-pass over the lookups reads.
+    let keepsTokens: Bool
     private var counts: [Int32]
     private var rankSlots: [Int]
     private var mass: [Float]
@@ -19,7 +23,8 @@ struct StepAssembler {
     private var touched: [UInt16]
     private var touchedCount: [Int]
 
-    init(layers: Int, experts: Int, topK: Int, order: LookupOrder = .id) {
+    init(layers: Int, experts: Int, topK: Int, order: LookupOrder = .id, keepsTokens: Bool = true) {
+        self.keepsTokens = keepsTokens
         self.layers = layers
         self.experts = experts
         self.topK = topK
@@ -68,13 +73,16 @@ struct StepAssembler {
 
     /// Adds token `token` of `chunk`, of sequence `sequence`, to the step.
     mutating func add(token: Int, of chunk: RoutingChunk, sequence: Int, into step: inout Step) {
-        step.tokenSequences.append(sequence)
-        let weighted = chunk.hasWeights
+        let keepsTokens = keepsTokens
+        let weighted = chunk.hasWeights && keepsTokens
         if order == .rank { noteRankOrder(token: token, of: chunk) }
         // The token's entries, layer by layer; an absent layer keeps these (no lookup; its entries say so).
         let first = step.tokenExperts.count
-        step.tokenExperts.append(contentsOf: repeatElement(Step.absentExpert, count: layers * topK))
-        step.tokenWeights.append(contentsOf: repeatElement(.nan, count: layers * topK))
+        if keepsTokens {
+            step.tokenSequences.append(sequence)
+            step.tokenExperts.append(contentsOf: repeatElement(Step.absentExpert, count: layers * topK))
+            step.tokenWeights.append(contentsOf: repeatElement(.nan, count: layers * topK))
+        }
         let (layers, experts, topK, byID) = (layers, experts, topK, order == .id)
         chunk.ids.withUnsafeBufferPointer { ids in
             chunk.weightBits.withUnsafeBufferPointer { weights in
@@ -96,6 +104,7 @@ struct StepAssembler {
                                                     touchedCount[layer] += 1
                                                 }
                                                 counts[key] += 1
+                                                guard keepsTokens else { continue }
                                                 let weight = weighted ? Float(Float16(bitPattern: weights[slot])) : .nan
                                                 if weighted { mass[key] += weight }
                                                 tokenExperts[first + layer * topK + rank] = expert

@@ -239,4 +239,52 @@ struct ExpertCacheTests {
     func s3fifoTinyCache() {
         #expect(hits([0, 0, 0, 1, 2, 3, 4, 0], capacity: 4, eviction: .s3fifo) == [2, 3, 8])
     }
+
+    /// Two caches over 3 layers of 8 experts, one looked up a layer at a time through
+    /// `lookUpOnDemand`, the other through lock, touch or reserve, and fill in turn; both
+    /// must find the same, evict the same and hold the same afterwards.
+    @Test("a layer's on-demand lookup does what locking, touching or reserving, and filling in turn do",
+          arguments: EvictionPolicy.allCases, [false, true])
+    func onDemandLookupMatchesTheSingleCalls(eviction: EvictionPolicy, partitioned: Bool) {
+        var random = SplitMix64(seed: 7, stream: "on-demand-\(eviction)-\(partitioned)")
+        let sizes = [3, 5, 4]
+        let make = { ExpertCache(capacityBytes: 60, expertBytes: sizes, experts: 8, eviction: eviction, partitioned: partitioned,
+                                 hotSet: [0, 3, 9, 17, 20]) }
+        var (fused, single) = (make(), make())
+        var (fusedEvicted, singleEvicted) = ([Int](), [Int]())
+        for round in 0..<300 {
+            let layer = random.int(below: 3)
+            let experts = Array(Set((0..<1 + random.int(below: 5)).map { _ in UInt16(random.int(below: 8)) })).sorted()
+            let nextUses = experts.map { _ in UInt32(round * 8 + random.int(below: 400)) }
+            let reserving = round % 50 != 7
+            var found = [ExpertCache.DemandLookup](repeating: .staged, count: experts.count)
+            let counts = found.withUnsafeMutableBufferPointer {
+                fused.lookUpOnDemand(layer: layer, experts: experts[...], nextUses: nextUses[...], reserving: reserving,
+                                     into: $0, evicted: &fusedEvicted)
+            }
+            single.lock(layer: layer, experts: experts[...])
+            var expected: [ExpertCache.DemandLookup] = []
+            for (expert, next) in zip(experts, nextUses) {
+                let key = layer * 8 + Int(expert)
+                if single.residency(of: key) == .resident {
+                    single.touch(key, nextUse: UInt64(next))
+                    expected.append(.hit)
+                } else if reserving && single.reserve(key, nextUse: UInt64(next), evicted: &singleEvicted) {
+                    expected.append(.fill)
+                } else {
+                    expected.append(.staged)
+                }
+            }
+            for (expert, lookup) in zip(experts, expected) where lookup == .fill { single.fill(layer * 8 + Int(expert)) }
+            #expect(found == expected)
+            #expect(counts.hits == expected.count(where: { $0 == .hit }) && counts.fills == expected.count(where: { $0 == .fill })
+                    && counts.staged == expected.count(where: { $0 == .staged }))
+            #expect(fusedEvicted == singleEvicted)
+            fused.unlock(layer: layer, experts: experts[...])
+            single.unlock(layer: layer, experts: experts[...])
+            #expect((0..<24).map { fused.residency(of: $0) } == (0..<24).map { single.residency(of: $0) })
+            #expect(fused.bytesInUse == single.bytesInUse)
+        }
+        #expect(fusedEvicted.count > 20 || eviction == .pinned)
+    }
 }
