@@ -84,6 +84,7 @@ struct StepAssembler {
             step.tokenWeights.append(contentsOf: repeatElement(.nan, count: layers * topK))
         }
         let (layers, experts, topK, byID) = (layers, experts, topK, order == .id)
+        let halves = HalfPrecisionTable.values
         chunk.ids.withUnsafeBufferPointer { ids in
             chunk.weightBits.withUnsafeBufferPointer { weights in
                 counts.withUnsafeMutableBufferPointer { counts in
@@ -105,7 +106,7 @@ struct StepAssembler {
                                                 }
                                                 counts[key] += 1
                                                 guard keepsTokens else { continue }
-                                                let weight = weighted ? Float(Float16(bitPattern: weights[slot])) : .nan
+                                                let weight = weighted ? halves[Int(weights[slot])] : .nan
                                                 if weighted { mass[key] += weight }
                                                 tokenExperts[first + layer * topK + rank] = expert
                                                 tokenWeights[first + layer * topK + rank] = weight
