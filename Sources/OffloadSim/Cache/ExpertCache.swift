@@ -50,6 +50,16 @@ public struct ExpertCache: Sendable {
 
     /// Bytes each partition may hold.
     private let partitionBudget: Int
+    /// Whether the keys of a layer that locks many experts leave the rule's heap until unlocked
+    /// (``KeyedMinHeap/park(_:)``), so that finding a victim does not pass over them: under
+    /// Belady a prefill step locks most of a layer, whose experts rank near the top (their next uses
+    /// lie in a later step, beyond the lookups of the step's remaining layers), and the search for a victim passed
+    /// over all of them at every eviction (29% of a sweep point's instructions).
+    private let parksLockedKeys: Bool
+    /// Layers locked with ``parkingThreshold`` experts or more, whose locked keys are parked.
+    private var parkingLayers = 0
+    /// Experts locked at once by a layer from which on their keys are parked.
+    private static let parkingThreshold = 16
 
     /// A cache of `capacityBytes` over `expertBytes.count` layers of `experts` experts each.
     /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``; `seed` drives ``EvictionPolicy/random``.
@@ -69,6 +79,7 @@ public struct ExpertCache: Sendable {
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
         partitionBudget = share
+        parksLockedKeys = eviction == .belady
         s3 = eviction == .s3fifo ? Array(repeating: S3FIFOQueues(keys: keys, capacityBytes: share), count: partitions) : []
         arc = eviction == .arc ? Array(repeating: ARCLists(layerBytes: expertBytes, experts: experts, capacityBytes: share), count: partitions) : []
         residentKeys = Array(repeating: [], count: eviction == .random ? partitions : 0)
@@ -124,6 +135,7 @@ public struct ExpertCache: Sendable {
         makeSlotsUnique()
         slots.locks[key] -= 1
         if slots.locks[key] == 0 && slots.residency[key] == .resident { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
+        if parksLockedKeys && slots.locks[key] == 0 && heaps[partition(key)].parkedCount > 0 { heaps[partition(key)].unpark(key) }
     }
 
     /// Locks each of `experts` of `layer`, as ``lock(_:)`` for each key in turn, with one
@@ -131,12 +143,14 @@ public struct ExpertCache: Sendable {
     public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
         makeSlotsUnique()
         slots.lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
+        updateParking(layer: layer, experts: experts, locking: true)
     }
 
     /// Releases one ``lock(layer:experts:)`` of the same experts.
     public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
         makeSlotsUnique()
         slots.lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
+        updateParking(layer: layer, experts: experts, locking: false)
     }
 
     /// What ``lookUpOnDemand(layer:experts:nextUses:reserving:into:evicted:)`` found for one expert.
@@ -165,6 +179,7 @@ public struct ExpertCache: Sendable {
         makeSlotsUnique()
         let (part, base, size) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer])
         slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
+        updateParking(layer: layer, experts: experts, locking: true)
         var (hits, fills, staged) = (0, 0, 0)
         for (position, expert) in zip(0..., experts) {
             let key = base + Int(expert)
@@ -198,6 +213,26 @@ public struct ExpertCache: Sendable {
             if (locking ? unlockedBefore : locks[key] == 0) && residency[key] == .resident { changed += size }
         }
         return changed
+    }
+
+    /// After ``changeLocks(layer:experts:locking:)``: under ``parksLockedKeys``, parks the
+    /// keys a layer of ``parkingThreshold`` experts or more has just locked, and unparks the
+    /// keys an unlock has freed. Parking costs each key a heap removal, worth it where many
+    /// keys stay locked through many evictions (a prefill step's layer), not for a decode
+    /// step's few. Unlocking always unparks: a key parked while a large layer held it may be
+    /// freed by another holder's unlock.
+    private mutating func updateParking(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) {
+        guard parksLockedKeys else { return }
+        let (base, part, large) = (layer * self.experts, partitioned ? layer : 0, experts.count >= Self.parkingThreshold)
+        if locking {
+            guard large else { return }
+            parkingLayers += 1
+            for expert in experts where slots.locks[base + Int(expert)] == 1 { heaps[part].park(base + Int(expert)) }
+        } else {
+            if large { parkingLayers -= 1 }
+            guard heaps[part].parkedCount > 0 else { return }
+            for expert in experts where slots.locks[base + Int(expert)] == 0 { heaps[part].unpark(base + Int(expert)) }
+        }
     }
 
     /// Reserves a slot for `key` (absent), evicting unlocked resident experts the rule picks
@@ -328,7 +363,7 @@ public struct ExpertCache: Sendable {
         case .belady: value = UInt64.max - nextUse
         case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
-        heaps[partition(key)].update(key, priority: value)
+        heaps[partition(key)].update(key, priority: value, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
     }
 
     private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {

@@ -3,10 +3,15 @@
 /// never a stale one. The order is total, (priority, key), so equal priorities pop by
 /// ascending key. The rules that rank keys by a number (LFU, Belady) keep one per partition.
 ///
-/// Costs: update and remove are O(log n) for n keys held (four children per entry: half
-/// the levels of a binary heap, which the many updates that move a key up gain from); memory is 4 bytes per
-/// possible key plus 16 bytes per key held. (A lazy heap, which pushed a new entry on every
-/// use and skipped stale ones when popping, spent 40% of a Belady replay on them.)
+/// A key can also be parked: held with its priority but out of the heap, so that a search
+/// for the least eligible key does not pass over it (the cache parks the experts its caller
+/// locks, which can never be victims).
+///
+/// Costs: update, remove, park and unpark are O(log n) for n keys in the heap (four
+/// children per entry: half the levels of a binary heap, which the many updates that move
+/// a key up gain from); memory is 12 bytes per possible key plus 16 bytes per key in the
+/// heap. (A lazy heap, which pushed a new entry on every use and skipped stale ones when
+/// popping, spent 40% of a Belady replay on them.)
 struct KeyedMinHeap: Sendable {
     struct Entry: Comparable, Sendable {
         var priority: UInt64
@@ -16,18 +21,32 @@ struct KeyedMinHeap: Sendable {
 
     /// Children per entry.
     private static let arity = 4
+    /// `position` of a key that is not held, and of a parked one.
+    private static let (notHeld, isParked): (Int32, Int32) = (-1, -2)
     private var nodes: [Entry] = []
-    /// Per key: its index in `nodes`, or -1 when it is not held.
+    /// Per key: its index in `nodes`, ``notHeld`` or ``isParked``.
     private var position: [Int32]
+    /// Per parked key: its priority.
+    private var parkedPriority: [UInt64]
+    /// Keys parked now.
+    private(set) var parkedCount = 0
 
     /// An empty heap over keys `0..<keys`.
-    init(keys: Int) { position = Array(repeating: -1, count: keys) }
+    init(keys: Int) {
+        position = Array(repeating: Self.notHeld, count: keys)
+        parkedPriority = Array(repeating: 0, count: keys)
+    }
 
-    /// Gives `key` the priority `priority`, adding it if it is not held.
-    mutating func update(_ key: Int, priority: UInt64) {
+    /// Gives `key` the priority `priority`, adding it if it is not held, parked when
+    /// `parkingIfNew` (a parked key stays parked with the new priority).
+    mutating func update(_ key: Int, priority: UInt64, parkingIfNew: Bool = false) {
         let entry = Entry(priority: priority, key: Int32(key))
         let index = Int(position[key])
-        if index < 0 {
+        if index == Int(Self.isParked) || (index < 0 && parkingIfNew) {
+            if index != Int(Self.isParked) { parkedCount += 1 }
+            position[key] = Self.isParked
+            parkedPriority[key] = priority
+        } else if index < 0 {
             nodes.append(entry)
             position[key] = Int32(nodes.count - 1)
             siftUp(nodes.count - 1)
@@ -40,11 +59,33 @@ struct KeyedMinHeap: Sendable {
         }
     }
 
-    /// Removes `key` if it is held.
-    mutating func remove(_ key: Int) {
+    /// Takes `key` out of the heap, keeping its priority, if it is in the heap.
+    mutating func park(_ key: Int) {
         let index = Int(position[key])
         guard index >= 0 else { return }
-        position[key] = -1
+        parkedPriority[key] = nodes[index].priority
+        remove(key)
+        position[key] = Self.isParked
+        parkedCount += 1
+    }
+
+    /// Puts a parked `key` back into the heap with its priority.
+    mutating func unpark(_ key: Int) {
+        guard position[key] == Self.isParked else { return }
+        position[key] = Self.notHeld
+        parkedCount -= 1
+        update(key, priority: parkedPriority[key])
+    }
+
+    /// Removes `key` if it is held (parked or not).
+    mutating func remove(_ key: Int) {
+        let index = Int(position[key])
+        guard index >= 0 else {
+            if index == Int(Self.isParked) { parkedCount -= 1 }
+            position[key] = Self.notHeld
+            return
+        }
+        position[key] = Self.notHeld
         let last = nodes.removeLast()
         guard index < nodes.count else { return }
         nodes[index] = last
