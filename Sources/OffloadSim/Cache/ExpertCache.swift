@@ -394,8 +394,9 @@ public struct ExpertCache: Sendable {
             }
             return nil
         }
-        let slots = self.slots  // not `isLocked`: a closure over `self` would copy the whole cache
-        return heaps[part].least { slots.locks[$0] == 0 && slots.residency[$0] == .resident && mayEvict($0) }
+        // Not `isLocked`: a closure over `self` would copy the whole cache; the raw buffers need no retain either.
+        let (locks, residency) = (slots.locks, slots.residency)
+        return heaps[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
     }
 
     @inline(__always)
