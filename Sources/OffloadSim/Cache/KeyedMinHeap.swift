@@ -1,11 +1,11 @@
 /// A 4-ary min-heap of cache keys by priority that knows where each key sits, so that a
 /// key's priority is changed in place and a key is removed directly: one entry per key,
-/// never a stale one. The order is total, (priority, key), so equal priorities pop by
+/// never a stale one. The order is total, (priority, key), so equal priorities rank by
 /// ascending key. The rules that rank keys by a number (LFU, Belady) keep one per partition.
 ///
 /// A key can also be parked: held with its priority but out of the heap, so that a search
-/// for the least eligible key does not pass over it (the cache parks the experts its caller
-/// locks, which can never be victims).
+/// for the least eligible key does not pass over it (under Belady the cache parks the
+/// experts a large layer locks, which can never be victims).
 ///
 /// Costs: update, remove, park and unpark are O(log n) for n keys in the heap (four
 /// children per entry: half the levels of a binary heap, which the many updates that move
