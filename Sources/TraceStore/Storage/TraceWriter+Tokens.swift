@@ -29,42 +29,16 @@ extension TraceWriter {
         try stage(phase: phase, ids: ids, weightBits: weightBits, predictions: predictions, absent: absent)
     }
 
-    /// Refuses a token whose shape, ids or weights the trace cannot hold; returns its absent layers.
+    /// Refuses a token whose shape, ids, weights or predictions the trace cannot hold; returns its absent layers.
     @inline(__always)
     private func checkToken<Weight>(ids: [UInt16], weights: [Weight]?, predictions: [[UInt16]], absentLayers: [Int],
                                     isValid: (Weight) -> Bool, value: (Weight) -> Float) throws -> Set<Int> {
         guard openSequence != nil else { preconditionFailure("appendToken before beginSequence") }
         let shape = metadata.shape
-        let k = shape.topK
-        guard ids.count == shape.layers * k else {
-            throw InvalidToken(problem: "has \(ids.count) expert ids where \(shape.layers) layers × top-\(k) = \(shape.layers * k) were expected")
-        }
-        guard (weights != nil) == metadata.hasWeights else {
-            throw InvalidToken(problem: metadata.hasWeights ? "has no gate weights though earlier tokens had" : "has gate weights though earlier tokens had none")
-        }
-        if let weights, weights.count != ids.count {
-            throw InvalidToken(problem: "has \(weights.count) gate weights for \(ids.count) expert ids")
-        }
+        let absent = try TokenCheck.check(ids: ids, weights: weights, absentLayers: absentLayers, shape: shape, hasWeights: metadata.hasWeights,
+                                          isValid: isValid, value: value)
         guard predictions.count == predictionChunks.count else {
             throw InvalidToken(problem: "has predictions for \(predictions.count) lookaheads where \(predictionChunks.count) were declared")
-        }
-        guard absentLayers.allSatisfy({ (0..<shape.layers).contains($0) }), Set(absentLayers).count < shape.layers else {
-            throw InvalidToken(problem: "lacks layers \(absentLayers) of 0..<\(shape.layers): a token needs at least one layer")
-        }
-        let absent = absentLayers.isEmpty ? [] : Set(absentLayers)
-        for layer in 0..<shape.layers where absent.isEmpty || !absent.contains(layer) {
-            for r in 0..<k {
-                let id = ids[layer * k + r]
-                guard Int(id) < shape.experts else {
-                    throw InvalidToken(problem: "routes layer \(layer) to expert \(id), outside 0..<\(shape.experts)")
-                }
-                for q in 0..<r where ids[layer * k + q] == id {
-                    throw InvalidToken(problem: "routes layer \(layer) to expert \(id) twice in one top-\(k)")
-                }
-                if let weights, !isValid(weights[layer * k + r]) {
-                    throw InvalidToken(problem: "has gate weight \(value(weights[layer * k + r])) at layer \(layer); valid: \(ValidRange.text(ValidRange.gateWeight)) (fp16, non-negative)")
-                }
-            }
         }
         for (i, predicted) in predictions.enumerated() {
             let width = metadata.predictionWidth
@@ -79,41 +53,63 @@ extension TraceWriter {
         return absent
     }
 
+    /// Appends token `index` of `prepared` to the open sequence: the same bytes as appending
+    /// the token it was prepared from, without checking or sorting it again. Refused when
+    /// `prepared` was checked against another shape, or with(out) weights where the trace is
+    /// not, or when the trace records predictions (prepared tokens carry none).
+    public func appendToken(phase: Phase, prepared: PreparedTokens, at index: Int) throws {
+        guard openSequence != nil else { preconditionFailure("appendToken before beginSequence") }
+        guard prepared.shape == metadata.shape, prepared.hasWeights == metadata.hasWeights else {
+            throw InvalidToken(problem: "was prepared for \(prepared.shape.layers) layers × top-\(prepared.shape.topK) of \(prepared.shape.experts) experts \(prepared.hasWeights ? "with" : "without") weights, not this trace's shape")
+        }
+        guard predictionChunks.isEmpty else {
+            throw InvalidToken(problem: "has no predictions, but the trace declares \(predictionChunks.count) lookaheads")
+        }
+        let perToken = metadata.shape.decisionsPerToken, from = index * perToken
+        stagedIDs.append(contentsOf: prepared.ids[from..<from + perToken])
+        if prepared.hasWeights { stagedWeights.append(contentsOf: prepared.weightBits[from..<from + perToken]) }
+        let layers = metadata.shape.layers
+        let absentLayers = Int(prepared.absentLayerCounts[index])
+        if absentLayers == 0 {
+            stagedAbsent.append(contentsOf: repeatElement(false, count: layers))
+        } else {
+            stagedAbsent.append(contentsOf: prepared.absent[index * layers..<(index + 1) * layers])
+        }
+        try stageBookkeeping(phase: phase, absentLayers: absentLayers)
+    }
+
     /// Stages a checked token; writes a chunk when it is full.
     private func stage(phase: Phase, ids: [UInt16], weightBits: [UInt16]?, predictions: [[UInt16]], absent: Set<Int>) throws {
-        let sequence = openSequence!
-        let shape = metadata.shape
-        let k = shape.topK
-        var ids = ids, weightBits = weightBits
-        for layer in absent {
-            for r in 0..<k {
-                ids[layer * k + r] = UInt16(r)
-                weightBits?[layer * k + r] = 0
-            }
-        }
         // The staging arrays are moved into locals and filled through buffers: appending to a
         // class's stored array element by element pays a run-time exclusivity check (and a
         // uniqueness check) per element.
         var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = []
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)
-        if let weightBits {
-            let first = stagedIDs.count
-            stagedIDs.append(contentsOf: repeatElement(0, count: ids.count))
-            stagedWeights.append(contentsOf: repeatElement(0, count: ids.count))
-            Self.stageAscending(ids: ids, weightBits: weightBits, topK: k, into: &stagedIDs, &stagedWeights, at: first)
-        } else {
-            stagedIDs.append(contentsOf: ids)
+        let first = stagedIDs.count
+        stagedIDs.append(contentsOf: repeatElement(0, count: ids.count))
+        if weightBits != nil { stagedWeights.append(contentsOf: repeatElement(0, count: ids.count)) }
+        stagedIDs.withUnsafeMutableBufferPointer { outIDs in
+            stagedWeights.withUnsafeMutableBufferPointer { outWeights in
+                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absent, topK: metadata.shape.topK, into: outIDs, outWeights, at: first)
+            }
         }
         swap(&stagedIDs, &self.stagedIDs)
         swap(&stagedWeights, &self.stagedWeights)
         for (i, predicted) in predictions.enumerated() { stagedPredictions[i].append(contentsOf: predicted) }
+        let layers = metadata.shape.layers
         if absent.isEmpty {
-            stagedAbsent.append(contentsOf: repeatElement(false, count: shape.layers))
+            stagedAbsent.append(contentsOf: repeatElement(false, count: layers))
         } else {
-            stagedAbsent.append(contentsOf: (0..<shape.layers).map { absent.contains($0) })
+            stagedAbsent.append(contentsOf: (0..<layers).map { absent.contains($0) })
         }
-        metadata.absentDecisions += absent.count * k
+        try stageBookkeeping(phase: phase, absentLayers: absent.count)
+    }
+
+    /// Counts a staged token in its sequence, run and the metadata; writes a chunk when it is full.
+    private func stageBookkeeping(phase: Phase, absentLayers: Int) throws {
+        let sequence = openSequence!
+        metadata.absentDecisions += absentLayers * metadata.shape.topK
         stagedPhases.append(phase.rawValue)
         if phase == .prefill { sequenceRows[sequence].prefill += 1 } else { sequenceRows[sequence].decode += 1 }
         let index = sequenceRows[sequence].prefill + sequenceRows[sequence].decode - 1
@@ -125,36 +121,5 @@ extension TraceWriter {
         metadata.tokens += 1
         if phase == .prefill { metadata.prefillTokens += 1 } else { metadata.decodeTokens += 1 }
         if stagedPhases.count == options.chunkTokens { try flush() }
-    }
-
-    /// Writes each layer's `topK` ids in ascending order, with their fp16 weight bits
-    /// alongside, at `offset` of the staged arrays (ids of a layer are distinct: insertion
-    /// sort, k is small). O(layers × k²).
-    private static func stageAscending(ids: [UInt16], weightBits: [UInt16], topK k: Int, into stagedIDs: inout [UInt16],
-                                       _ stagedWeights: inout [UInt16], at offset: Int) {
-        ids.withUnsafeBufferPointer { ids in
-            weightBits.withUnsafeBufferPointer { weights in
-                stagedIDs.withUnsafeMutableBufferPointer { outIDs in
-                    stagedWeights.withUnsafeMutableBufferPointer { outWeights in
-                        withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { order in
-                            for base in stride(from: 0, to: ids.count, by: k) {
-                                for r in 0..<k {
-                                    var at = r
-                                    while at > 0 && ids[base + order[at - 1]] > ids[base + r] {
-                                        order[at] = order[at - 1]
-                                        at -= 1
-                                    }
-                                    order[at] = r
-                                }
-                                for slot in 0..<k {
-                                    outIDs[offset + base + slot] = ids[base + order[slot]]
-                                    outWeights[offset + base + slot] = weights[base + order[slot]]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 }

@@ -12,8 +12,9 @@
 /// different one. Prompt and generated tokens are drawn from reference tokens of the
 /// same phase where the reference has both.
 ///
-/// Memory: the reference's first ``maxReferenceTokens`` tokens are held (2 bytes per
-/// id, 2 per weight).
+/// Memory: the reference's first ``maxReferenceTokens`` tokens are held, relabelled and
+/// checked once as ``PreparedTokens`` (2 bytes per id, 2 per weight), so that writing a
+/// resampled token is a copy.
 struct BlockBootstrapRouting: SyntheticRouting {
     static let maxReferenceTokens = 200_000
     let shape: ModelShape
@@ -22,31 +23,38 @@ struct BlockBootstrapRouting: SyntheticRouting {
     let hasWeights: Bool
     let origin: String
     let shapes: [SequenceShape]
-    private let ids: [UInt16]
-    private let weightBits: [UInt16]
+    /// The reference's tokens, each layer relabelled by the seeded permutation.
+    private let tokens: PreparedTokens
     private let sequenceOf: [Int32]
     private let phaseOf: [Phase]
-    // Per reference token × layer, whether it lacks the layer (empty when none does).
-    private let absent: [Bool]
     private let startsByPhase: [[Int32]]
-    private let permutation: [[UInt16]]
 
     init(reference: TraceReader, shape: ModelShape, seed: UInt64, jump: Double, shapes override: [SequenceShape]?) throws {
         self.shape = shape
         self.seed = seed
         self.jump = jump
         hasWeights = reference.metadata.hasWeights
-        var ids: [UInt16] = [], weightBits: [UInt16] = [], sequenceOf: [Int32] = [], phaseOf: [Phase] = []
-        var absent: [Bool] = []
-        let keepsAbsent = reference.metadata.absentDecisions > 0
+        var random = SplitMix64(seed: seed, stream: "synth.relabel")
+        let permutation = (0..<shape.layers).map { _ in Array(0..<UInt16(shape.experts)).shuffled(using: &random) }
+        var tokens = PreparedTokens(shape: shape, hasWeights: hasWeights)
+        var sequenceOf: [Int32] = [], phaseOf: [Phase] = []
         var shapes: [SequenceShape] = []
         var lastSequence = -1
         let limit = Self.maxReferenceTokens
+        let (k, hasWeights) = (shape.topK, hasWeights)
+        var relabelled = [UInt16](repeating: 0, count: shape.decisionsPerToken)
         try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeightBits, tokenAbsent in
             guard sequenceOf.count < limit else { return }
-            ids.append(contentsOf: tokenIDs)
-            if keepsAbsent { absent.append(contentsOf: tokenAbsent) }
-            weightBits.append(contentsOf: tokenWeightBits)
+            // Through a buffer: element writes into the local array paid a uniqueness check each.
+            relabelled.withUnsafeMutableBufferPointer { out in
+                for l in 0..<shape.layers {
+                    permutation[l].withUnsafeBufferPointer { relabel in
+                        for i in l * k..<(l + 1) * k { out[i] = relabel[Int(tokenIDs[i])] }
+                    }
+                }
+            }
+            let absentLayers = tokenAbsent.contains(true) ? (0..<shape.layers).filter { tokenAbsent[$0] } : []
+            try tokens.append(ids: relabelled, weightBits: hasWeights ? Array(tokenWeightBits) : nil, absentLayers: absentLayers)
             sequenceOf.append(Int32(sequence))
             phaseOf.append(phase)
             if sequence != lastSequence {
@@ -55,15 +63,11 @@ struct BlockBootstrapRouting: SyntheticRouting {
             }
             if phase == .prefill { shapes[shapes.count - 1].prefill += 1 } else { shapes[shapes.count - 1].decode += 1 }
         }
-        self.ids = ids
-        self.weightBits = weightBits
+        self.tokens = tokens
         self.sequenceOf = sequenceOf
         self.phaseOf = phaseOf
-        self.absent = absent
         self.shapes = override ?? shapes
         startsByPhase = Phase.allCases.map { phase in phaseOf.indices.filter { phaseOf[$0] == phase }.map(Int32.init) }
-        var random = SplitMix64(seed: seed, stream: "synth.relabel")
-        permutation = (0..<shape.layers).map { _ in Array(0..<UInt16(shape.experts)).shuffled(using: &random) }
         let held = reference.metadata.tokens > limit ? "its first \(limit) of \(reference.metadata.tokens) tokens" : "all \(reference.metadata.tokens) tokens"
         let missing = Phase.allCases.filter { phase in !phaseOf.contains(phase) }
         let substitution = missing.count == 1 && (override ?? shapes).contains(where: { missing[0] == .decode ? $0.decode > 0 : $0.prefill > 0 })
@@ -72,11 +76,31 @@ struct BlockBootstrapRouting: SyntheticRouting {
     }
 
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
-        let perToken = shape.layers * shape.topK
+        var tokenIDs = [UInt16](repeating: 0, count: shape.decisionsPerToken)
+        var tokenWeights = [UInt16](repeating: 0, count: hasWeights ? shape.decisionsPerToken : 0)
+        try resample(tokens: count) { sequence, phase, source in
+            tokens.copy(source, ids: &tokenIDs, weightBits: &tokenWeights)
+            try body(sequence, phase, tokenIDs, tokenWeights, tokens.absentLayers(of: source))
+        }
+    }
+
+    /// Appends each resampled token to `writer` as a copy of its prepared reference token.
+    func write(tokens count: Int, to writer: TraceWriter) throws {
+        var open = -1
+        try resample(tokens: count) { sequence, phase, source in
+            if sequence != open {
+                writer.beginSequence(name: Self.sequenceName(sequence))
+                open = sequence
+            }
+            try writer.appendToken(phase: phase, prepared: tokens, at: source)
+        }
+    }
+
+    /// The block bootstrap itself: hands each of `count` synthetic tokens to `body` as its
+    /// sequence, phase and the index of the reference token it copies.
+    private func resample(tokens count: Int, _ body: (_ sequence: Int, _ phase: Phase, _ source: Int) throws -> Void) rethrows {
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
         var stitching = SplitMix64(seed: seed, stream: "synth.stitching")
-        var tokenIDs = [UInt16](repeating: 0, count: perToken)
-        var tokenWeights = [UInt16](repeating: 0, count: hasWeights ? perToken : 0)
         var produced = 0
         var sequence = 0
         while produced < count {
@@ -94,23 +118,7 @@ struct BlockBootstrapRouting: SyntheticRouting {
                     let pool = startsByPhase[Int(phase.rawValue)].isEmpty ? startsByPhase[1 - Int(phase.rawValue)] : startsByPhase[Int(phase.rawValue)]
                     source = Int(pool[stitching.int(below: pool.count)])
                 }
-                let from = source * perToken
-                // Through buffers: element writes into the local arrays paid a uniqueness check each.
-                ids.withUnsafeBufferPointer { ids in
-                    tokenIDs.withUnsafeMutableBufferPointer { tokenIDs in
-                        for l in 0..<shape.layers {
-                            permutation[l].withUnsafeBufferPointer { relabel in
-                                for i in l * shape.topK..<(l + 1) * shape.topK { tokenIDs[i] = relabel[Int(ids[from + i])] }
-                            }
-                        }
-                    }
-                }
-                if hasWeights {
-                    tokenWeights.withUnsafeMutableBufferPointer { $0.update(fromContentsOf: weightBits[from..<from + perToken]) }
-                }
-                // A token copied from one that lacks layers lacks them too.
-                let absentLayers = absent.isEmpty ? [] : (0..<shape.layers).filter { absent[source * shape.layers + $0] }
-                try body(sequence, phase, tokenIDs, tokenWeights, absentLayers)
+                try body(sequence, phase, source)
                 produced += 1
             }
             sequence += 1

@@ -71,14 +71,7 @@ public enum TraceSynthesis {
             importer: "synth")
         let writer = try TraceWriter(path: output, metadata: metadata, options: request.writer)
         do {
-            var open = -1
-            try routing.generate(tokens: request.tokens) { sequence, phase, ids, weightBits, absentLayers in
-                if sequence != open {
-                    writer.beginSequence(name: "synthetic/\(sequence)")
-                    open = sequence
-                }
-                try writer.appendToken(phase: phase, ids: ids, weightBits: routing.hasWeights ? weightBits : nil, absentLayers: absentLayers)
-            }
+            try routing.write(tokens: request.tokens, to: writer)
             return try writer.finish()
         } catch {
             writer.discard()

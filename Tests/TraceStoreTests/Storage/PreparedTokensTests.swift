@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+import TraceStore
+
+@Suite("Prepared tokens")
+struct PreparedTokensTests {
+    /// Absent layers of tiny token `t`: the very first token lacks one (the flags must start
+    /// there), two later ones lack others.
+    static func absentLayers(token t: Int) -> [Int] { t == 0 ? [1] : t == 3 ? [0, 2] : t == 5 ? [2] : [] }
+
+    static func writer(at path: String, weights: Bool) throws -> TraceWriter {
+        let metadata = TraceMetadata(shape: Fixtures.tinyShape, hasWeights: weights, synthetic: true, source: "test", importer: "test")
+        return try TraceWriter(path: path, metadata: metadata, options: .init(chunkTokens: 4, compressionLevel: 3))
+    }
+
+    static func weightBits(token t: Int) -> [UInt16] {
+        Fixtures.tinyWeights(token: t).map { Float16($0).bitPattern }
+    }
+
+    @Test("tokens appended prepared, in any order and repeatedly, write the same file as appended by value",
+          arguments: [true, false])
+    func preparedMatchesByValue(weights: Bool) throws {
+        let folder = Fixtures.temporaryFolder()
+        // Eight distinct source tokens; the trace repeats and reorders them across chunk boundaries.
+        let sources = (0..<8).map { (ids: Fixtures.tinyIDs(sequence: $0 % 3, token: $0), weights: Self.weightBits(token: $0), absent: Self.absentLayers(token: $0)) }
+        let order = [5, 0, 0, 3, 7, 1, 5, 2, 6, 4, 3, 0, 7]
+        let byValue = try Self.writer(at: folder + "/value.sqlite", weights: weights)
+        let byCopy = try Self.writer(at: folder + "/prepared.sqlite", weights: weights)
+        var prepared = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: weights)
+        for source in sources { try prepared.append(ids: source.ids, weightBits: weights ? source.weights : nil, absentLayers: source.absent) }
+        #expect(prepared.count == 8)
+        #expect(prepared.absentLayers(of: 0) == [1] && prepared.absentLayers(of: 3) == [0, 2] && prepared.absentLayers(of: 4).isEmpty)
+        for (position, source) in order.enumerated() {
+            let phase: Phase = position % 5 < 2 ? .prefill : .decode
+            if position % 5 == 0 {
+                byValue.beginSequence(name: "s\(position / 5)")
+                byCopy.beginSequence(name: "s\(position / 5)")
+            }
+            try byValue.appendToken(phase: phase, ids: sources[source].ids, weightBits: weights ? sources[source].weights : nil,
+                                    absentLayers: sources[source].absent)
+            try byCopy.appendToken(phase: phase, prepared: prepared, at: source)
+        }
+        let written = try byCopy.finish()
+        try byValue.finish()
+        // Sources 5, 0, 0, 3, 5, 3, 0 lack 1, 1, 1, 2, 1, 2, 1 layers: 9 layers × top-2.
+        #expect(written.absentDecisions == 18)
+        #expect(FileManager.default.contents(atPath: folder + "/prepared.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
+    }
+
+    @Test("preparing refuses a token with the reason appending gives", arguments: [
+        ([0, 0, 1, 2, 3, 4] as [UInt16], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400] as [UInt16]),  // repeated expert
+        ([0, 1, 2, 9, 3, 4], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400]),  // expert out of range
+        ([0, 1, 2, 3, 4, 5], [0x3800, 0xB400, 0x3800, 0x3400, 0x3800, 0x3400]),  // negative weight
+        ([0, 1, 2, 3], [0x3800, 0x3400, 0x3800, 0x3400]),  // too few ids
+    ])
+    func refusesAsAppendingDoes(ids: [UInt16], weightBits: [UInt16]) throws {
+        let writer = try Self.writer(at: Fixtures.temporaryFolder() + "/refused.sqlite", weights: true)
+        writer.beginSequence(name: "s")
+        var prepared = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: true)
+        let appending = #expect(throws: TraceWriter.InvalidToken.self) { try writer.appendToken(phase: .decode, ids: ids, weightBits: weightBits) }
+        let preparing = #expect(throws: TraceWriter.InvalidToken.self) { try prepared.append(ids: ids, weightBits: weightBits) }
+        #expect(preparing?.problem == appending?.problem)
+        #expect(prepared.count == 0)
+        writer.discard()
+    }
+
+    @Test("a writer refuses tokens prepared for another shape or without its weights")
+    func refusesAnotherShape() throws {
+        let writer = try Self.writer(at: Fixtures.temporaryFolder() + "/shape.sqlite", weights: true)
+        writer.beginSequence(name: "s")
+        var wider = PreparedTokens(shape: ModelShape(name: "tiny", layers: 3, experts: 16, topK: 2, expertBytes: [100, 100, 200]), hasWeights: true)
+        try wider.append(ids: Fixtures.tinyIDs(sequence: 0, token: 0), weightBits: Self.weightBits(token: 0))
+        var unweighted = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: false)
+        try unweighted.append(ids: Fixtures.tinyIDs(sequence: 0, token: 0), weightBits: nil)
+        #expect(throws: TraceWriter.InvalidToken.self) { try writer.appendToken(phase: .decode, prepared: wider, at: 0) }
+        #expect(throws: TraceWriter.InvalidToken.self) { try writer.appendToken(phase: .decode, prepared: unweighted, at: 0) }
+        writer.discard()
+    }
+}
