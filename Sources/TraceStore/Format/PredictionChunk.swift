@@ -56,7 +56,7 @@ enum PredictionPayload {
         out.u16(chunk.layers)
         out.u16(chunk.width)
         out.u32(chunk.tokenCount)
-        RoutingPayload.appendPlanes(RoutingPayload.gaps(chunk.ids, topK: chunk.width), wide: wide, to: &out.bytes)
+        RoutingPayload.appendPlanes(chunk.ids, topK: chunk.width, gapCoded: true, wide: wide, to: &out.bytes)
         return out.bytes
     }
 

@@ -40,8 +40,7 @@ enum RoutingPayload {
             out.u32(run.tokens)
         }
         out.bytes.append(contentsOf: chunk.phases)
-        let values = chunk.idsAscending ? gaps(chunk.ids, topK: chunk.topK) : chunk.ids
-        appendPlanes(values, wide: wide, to: &out.bytes)
+        appendPlanes(chunk.ids, topK: chunk.topK, gapCoded: chunk.idsAscending, wide: wide, to: &out.bytes)
         if chunk.hasAbsent {
             var bits = [UInt8](repeating: 0, count: (chunk.absent.count + 7) / 8)
             for (index, isAbsent) in chunk.absent.enumerated() where isAbsent { bits[index / 8] |= 1 << (index % 8) }
@@ -102,29 +101,26 @@ enum RoutingPayload {
         }
     }
 
-    /// Gap-codes each run of `topK` ascending ids.
-    static func gaps(_ ids: [UInt16], topK: Int) -> [UInt16] {
-        var out = ids
-        // Through buffers: element writes into an array pay a uniqueness check each.
-        ids.withUnsafeBufferPointer { ids in
-            out.withUnsafeMutableBufferPointer { out in
-                var i = 0
-                while i < ids.count {
-                    for r in stride(from: topK - 1, to: 0, by: -1) { out[i + r] = ids[i + r] &- ids[i + r - 1] &- 1 }
-                    i += topK
-                }
-            }
-        }
-        return out
-    }
-
-    static func appendPlanes(_ values: [UInt16], wide: Bool, to bytes: inout [UInt8]) {
-        let start = bytes.count, count = values.count
+    /// Appends `ids` as the payload stores them: one byte plane, or a low then a high one when
+    /// `wide`; each run of `topK` ascending ids gap-coded (first id, then id[r] − id[r−1] − 1)
+    /// when `gapCoded`. One pass, written through pointers (an array write per element paid a
+    /// uniqueness check, a separate gap array a copy). O(ids).
+    static func appendPlanes(_ ids: [UInt16], topK k: Int, gapCoded: Bool, wide: Bool, to bytes: inout [UInt8]) {
+        let start = bytes.count, count = ids.count
         bytes.append(contentsOf: repeatElement(0, count: count * (wide ? 2 : 1)))
-        values.withUnsafeBufferPointer { values in
+        ids.withUnsafeBufferPointer { ids in
             bytes.withUnsafeMutableBufferPointer { bytes in
-                for i in 0..<count { bytes[start + i] = UInt8(truncatingIfNeeded: values[i]) }
-                if wide { for i in 0..<count { bytes[start + count + i] = UInt8(truncatingIfNeeded: values[i] >> 8) } }
+                guard count > 0, let ids = ids.baseAddress, let low = bytes.baseAddress.map({ $0 + start }) else { return }
+                let high = low + count
+                var i = 0
+                while i < count {
+                    for r in 0..<k {
+                        let value = gapCoded && r > 0 ? ids[i + r] &- ids[i + r - 1] &- 1 : ids[i + r]
+                        low[i + r] = UInt8(truncatingIfNeeded: value)
+                        if wide { high[i + r] = UInt8(truncatingIfNeeded: value >> 8) }
+                    }
+                    i += k
+                }
             }
         }
     }

@@ -18,9 +18,12 @@ enum WeightPayload {
         out.bytes.append(contentsOf: repeatElement(0, count: 2 * count))
         chunk.weightBits.withUnsafeBufferPointer { weights in
             out.bytes.withUnsafeMutableBufferPointer { bytes in
+                // From the planes' own base addresses the loop vectorises; indexing from the payload's start did not.
+                guard count > 0, let weights = weights.baseAddress, let high = bytes.baseAddress.map({ $0 + start }) else { return }
+                let low = high + count
                 for i in 0..<count {
-                    bytes[start + i] = UInt8(truncatingIfNeeded: weights[i] >> 8)
-                    bytes[start + count + i] = UInt8(truncatingIfNeeded: weights[i])
+                    high[i] = UInt8(truncatingIfNeeded: weights[i] >> 8)
+                    low[i] = UInt8(truncatingIfNeeded: weights[i])
                 }
             }
         }

@@ -42,26 +42,33 @@ enum TokenCheck {
         return absent
     }
 
-    /// Writes a checked token in stored order at `offset` of `outIDs` (and `outWeights` when
-    /// `weightBits` is given), which must have room: the layers in `absent` as the
-    /// placeholders 0..<k with weight 0; with weights, each layer's ids ascending with their
-    /// weights beside them (distinct ids: insertion sort, k is small); without, as given (the
-    /// given order is the rank order). O(layers × k²).
+    /// Writes a checked token in stored order into `outIDs` (and `outWeights` when
+    /// `weightBits` is given), layer l's k ids at `offset + l × layerStride` (`layerStride`
+    /// k for a token-major array, a chunk's tokens × k for a layer-major one), which must
+    /// have room: the layers in `absent` as the placeholders 0..<k with weight 0; with
+    /// weights, each layer's ids ascending with their weights beside them (distinct ids:
+    /// insertion sort, k is small); without, as given (the given order is the rank order).
+    /// O(layers × k²).
     static func writeStored(ids: [UInt16], weightBits: [UInt16]?, absent: Set<Int>, topK k: Int,
-                            into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>, at offset: Int) {
+                            into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>,
+                            at offset: Int, layerStride: Int) {
         ids.withUnsafeBufferPointer { ids in
             guard let weightBits else {
-                for i in 0..<ids.count { outIDs[offset + i] = ids[i] }
-                for layer in absent { for r in 0..<k { outIDs[offset + layer * k + r] = UInt16(r) } }
+                for base in stride(from: 0, to: ids.count, by: k) {
+                    let to = offset + base / k * layerStride
+                    let placeholder = !absent.isEmpty && absent.contains(base / k)
+                    for r in 0..<k { outIDs[to + r] = placeholder ? UInt16(r) : ids[base + r] }
+                }
                 return
             }
             weightBits.withUnsafeBufferPointer { weights in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { order in
                     for base in stride(from: 0, to: ids.count, by: k) {
+                        let to = offset + base / k * layerStride
                         if !absent.isEmpty && absent.contains(base / k) {
                             for r in 0..<k {
-                                outIDs[offset + base + r] = UInt16(r)
-                                outWeights[offset + base + r] = 0
+                                outIDs[to + r] = UInt16(r)
+                                outWeights[to + r] = 0
                             }
                             continue
                         }
@@ -74,8 +81,8 @@ enum TokenCheck {
                             order[at] = r
                         }
                         for slot in 0..<k {
-                            outIDs[offset + base + slot] = ids[base + order[slot]]
-                            outWeights[offset + base + slot] = weights[base + order[slot]]
+                            outIDs[to + slot] = ids[base + order[slot]]
+                            outWeights[to + slot] = weights[base + order[slot]]
                         }
                     }
                 }

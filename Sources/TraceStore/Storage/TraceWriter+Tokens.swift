@@ -65,45 +65,56 @@ extension TraceWriter {
         guard predictionChunks.isEmpty else {
             throw InvalidToken(problem: "has no predictions, but the trace declares \(predictionChunks.count) lookaheads")
         }
-        let perToken = metadata.shape.decisionsPerToken, from = index * perToken
-        stagedIDs.append(contentsOf: prepared.ids[from..<from + perToken])
-        if prepared.hasWeights { stagedWeights.append(contentsOf: prepared.weightBits[from..<from + perToken]) }
-        let layers = metadata.shape.layers
+        let (layers, k) = (metadata.shape.layers, metadata.shape.topK)
+        let token = stagedPhases.count
+        let from = index * layers * k, to = token * k, layerStride = options.chunkTokens * k
+        stagedIDs.withUnsafeMutableBufferPointer { staged in
+            prepared.ids.withUnsafeBufferPointer { ids in
+                for layer in 0..<layers { Self.copyGroup(ids.baseAddress! + from + layer * k, to: staged.baseAddress! + to + layer * layerStride, count: k) }
+            }
+        }
+        if prepared.hasWeights {
+            stagedWeights.withUnsafeMutableBufferPointer { staged in
+                prepared.weightBits.withUnsafeBufferPointer { weights in
+                    for layer in 0..<layers { Self.copyGroup(weights.baseAddress! + from + layer * k, to: staged.baseAddress! + to + layer * layerStride, count: k) }
+                }
+            }
+        }
         let absentLayers = Int(prepared.absentLayerCounts[index])
-        if absentLayers == 0 {
-            stagedAbsent.append(contentsOf: repeatElement(false, count: layers))
-        } else {
-            stagedAbsent.append(contentsOf: prepared.absent[index * layers..<(index + 1) * layers])
+        if absentLayers > 0 {
+            for layer in prepared.absentLayers(of: index) { stagedAbsent.append((token, layer)) }
         }
         try stageBookkeeping(phase: phase, absentLayers: absentLayers)
     }
 
     /// Stages a checked token; writes a chunk when it is full.
     private func stage(phase: Phase, ids: [UInt16], weightBits: [UInt16]?, predictions: [[UInt16]], absent: Set<Int>) throws {
-        // The staging arrays are moved into locals and filled through buffers: appending to a
-        // class's stored array element by element pays a run-time exclusivity check (and a
-        // uniqueness check) per element.
-        var stagedIDs: [UInt16] = [], stagedWeights: [UInt16] = []
-        swap(&stagedIDs, &self.stagedIDs)
-        swap(&stagedWeights, &self.stagedWeights)
-        let first = stagedIDs.count
-        stagedIDs.append(contentsOf: repeatElement(0, count: ids.count))
-        if weightBits != nil { stagedWeights.append(contentsOf: repeatElement(0, count: ids.count)) }
+        let k = metadata.shape.topK
         stagedIDs.withUnsafeMutableBufferPointer { outIDs in
             stagedWeights.withUnsafeMutableBufferPointer { outWeights in
-                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absent, topK: metadata.shape.topK, into: outIDs, outWeights, at: first)
+                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absent, topK: k, into: outIDs, outWeights,
+                                       at: stagedPhases.count * k, layerStride: options.chunkTokens * k)
             }
         }
-        swap(&stagedIDs, &self.stagedIDs)
-        swap(&stagedWeights, &self.stagedWeights)
         for (i, predicted) in predictions.enumerated() { stagedPredictions[i].append(contentsOf: predicted) }
-        let layers = metadata.shape.layers
-        if absent.isEmpty {
-            stagedAbsent.append(contentsOf: repeatElement(false, count: layers))
-        } else {
-            stagedAbsent.append(contentsOf: (0..<layers).map { absent.contains($0) })
-        }
+        for layer in absent { stagedAbsent.append((stagedPhases.count, layer)) }
         try stageBookkeeping(phase: phase, absentLayers: absent.count)
+    }
+
+    /// Copies the `count` ids (or weights) of one token-layer: a layer's group is a few bytes,
+    /// where a call to `memcpy` or an element loop cost more than the copy.
+    @inline(__always)
+    private static func copyGroup(_ source: UnsafePointer<UInt16>, to target: UnsafeMutablePointer<UInt16>, count: Int) {
+        let bytes = 2 * count
+        if bytes >= 8 && bytes <= 16 {
+            // Two 8-byte moves that overlap where the group is shorter than 16 bytes.
+            let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: bytes - 8, as: UInt64.self)
+            to.storeBytes(of: head, as: UInt64.self)
+            to.storeBytes(of: tail, toByteOffset: bytes - 8, as: UInt64.self)
+        } else {
+            target.update(from: source, count: count)
+        }
     }
 
     /// Counts a staged token in its sequence, run and the metadata; writes a chunk when it is full.

@@ -41,12 +41,15 @@ public final class TraceWriter {
     var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
     private var chunk: RoutingChunk
     var predictionChunks: [PredictionChunk]
-    /// Token-major staging of the current chunk's ids and weights (transposed at flush).
-    var stagedIDs: [UInt16] = []
-    var stagedWeights: [UInt16] = []
+    /// The current chunk's ids and weights, staged layer-major as a full chunk stores them
+    /// (token t's ids at layer l at `(l × chunkTokens + t) × k`), so a full chunk is encoded
+    /// as staged and only a shorter last one is closed up.
+    var stagedIDs: [UInt16]
+    var stagedWeights: [UInt16]
     var stagedPredictions: [[UInt16]]
     var stagedPhases: [UInt8] = []
-    var stagedAbsent: [Bool] = []  // token-major: token × layers
+    /// The current chunk's absent token-layers, in token order.
+    var stagedAbsent: [(token: Int, layer: Int)] = []
     var stagedRuns: [SequenceRun] = []
     var openSequence: Int?
     private var finished = false
@@ -77,6 +80,8 @@ public final class TraceWriter {
         }
         compression = ChunkCompressionPipeline(level: options.compressionLevel)
         chunk = RoutingChunk(layers: metadata.shape.layers, topK: metadata.shape.topK)
+        stagedIDs = Array(repeating: 0, count: options.chunkTokens * metadata.shape.decisionsPerToken)
+        stagedWeights = metadata.hasWeights ? stagedIDs : []
         predictionChunks = metadata.predictionLookaheads.map {
             PredictionChunk(layers: metadata.shape.layers, lookahead: $0, width: metadata.predictionWidth)
         }
@@ -154,37 +159,32 @@ public final class TraceWriter {
         guard tokens > 0 else { return }
         let shape = metadata.shape
         let k = shape.topK
-        chunk.reset(index: metadata.chunks, tokenCount: tokens, withWeights: metadata.hasWeights)
+        chunk.reset(index: metadata.chunks, tokenCount: 0, withWeights: false)
+        chunk.tokenCount = tokens
         chunk.idsAscending = metadata.hasWeights
         chunk.phases.append(contentsOf: stagedPhases)
         chunk.runs.append(contentsOf: stagedRuns)
-        let perToken = shape.layers * k
-        if stagedAbsent.contains(true) {
-            chunk.absent = (0..<shape.layers * tokens).map { stagedAbsent[($0 % tokens) * shape.layers + $0 / tokens] }
+        if !stagedAbsent.isEmpty {
+            chunk.absent = Array(repeating: false, count: shape.layers * tokens)
+            for (token, layer) in stagedAbsent { chunk.absent[layer * tokens + token] = true }
         }
-        // Token-major staging to the chunk's layer-major columns, through locals (see appendToken).
         let hasWeights = metadata.hasWeights
-        var ids: [UInt16] = [], weightBits: [UInt16] = []
-        swap(&ids, &chunk.ids)
-        swap(&weightBits, &chunk.weightBits)
-        stagedIDs.withUnsafeBufferPointer { stagedIDs in
-            stagedWeights.withUnsafeBufferPointer { stagedWeights in
-                ids.withUnsafeMutableBufferPointer { ids in
-                    weightBits.withUnsafeMutableBufferPointer { weightBits in
-                        for t in 0..<tokens {
-                            for layer in 0..<shape.layers {
-                                let from = t * perToken + layer * k
-                                let to = (layer * tokens + t) * k
-                                for r in 0..<k { ids[to + r] = stagedIDs[from + r] }
-                                if hasWeights { for r in 0..<k { weightBits[to + r] = stagedWeights[from + r] } }
-                            }
-                        }
-                    }
-                }
+        if tokens < options.chunkTokens {
+            Self.closeUp(&stagedIDs, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k)
+            if hasWeights { Self.closeUp(&stagedWeights, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k) }
+        }
+        // The staged columns become the chunk's for encoding and are handed back after.
+        swap(&chunk.ids, &stagedIDs)
+        swap(&chunk.weightBits, &stagedWeights)
+        defer {
+            swap(&chunk.ids, &stagedIDs)
+            swap(&chunk.weightBits, &stagedWeights)
+            let full = options.chunkTokens * shape.decisionsPerToken
+            if stagedIDs.count != full {
+                stagedIDs = Array(repeating: 0, count: full)
+                if hasWeights { stagedWeights = stagedIDs }
             }
         }
-        swap(&ids, &chunk.ids)
-        swap(&weightBits, &chunk.weightBits)
         let routingPayload = RoutingPayload.encode(chunk, experts: shape.experts)
         var checksum = PayloadChecksum()
         checksum.add(routingPayload)
@@ -215,11 +215,21 @@ public final class TraceWriter {
         }
         metadata.chunks += 1
         metadata.chunkTokens = max(metadata.chunkTokens, tokens)
-        stagedIDs.removeAll(keepingCapacity: true)
-        stagedWeights.removeAll(keepingCapacity: true)
         stagedPhases.removeAll(keepingCapacity: true)
         stagedRuns.removeAll(keepingCapacity: true)
         stagedAbsent.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves each layer's first `to` values from its column of `from` values to a column of
+    /// `to` and drops the rest: a layer-major array of a shorter chunk. In place, front to back
+    /// (a column only moves towards the front). O(layers × to).
+    private static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
+        values.withUnsafeMutableBufferPointer { values in
+            for layer in 1..<max(layers, 1) {
+                for i in 0..<to { values[layer * to + i] = values[layer * from + i] }
+            }
+        }
+        values.removeLast(values.count - layers * to)
     }
 
     /// The current chunk's prediction payloads (one per lookahead), encoded, with their checksums.

@@ -25,14 +25,13 @@ public final class ZstdCompressor {
     /// Compresses `input` into one zstd frame.
     public func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
-        var output = [UInt8](repeating: 0, count: bound)
-        let written = output.withUnsafeMutableBytes { out in
-            ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
+        // Uninitialised: zstd writes what it returns; zero-filling the bound first was 1.4% of `trace synth`.
+        return [UInt8](unsafeUninitializedCapacity: bound) { out, initialized in
+            let written = ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
+            // ZSTD_compress2 into a buffer of compressBound size cannot fail but for memory.
+            precondition(ZSTD_isError(written) == 0, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
+            initialized = written
         }
-        // ZSTD_compress2 into a buffer of compressBound size cannot fail but for memory.
-        precondition(ZSTD_isError(written) == 0, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
-        output.removeSubrange(written...)
-        return output
     }
 
     /// Compresses the bytes of `input` into one zstd frame.
