@@ -141,7 +141,9 @@ enum RoutingPayload {
         }
     }
 
-    /// Undoes gap coding in place and checks range and distinctness.
+    /// Undoes gap coding in place and checks range and distinctness. A gap-coded run rises
+    /// strictly, so only its last id needs the range check (the sum cannot wrap a UInt32: at
+    /// most k gaps of 65,535).
     static func validate(_ ids: inout [UInt16], topK: Int, experts: Int, ascending: Bool) throws {
         let limit = UInt32(experts)
         var bad: Int? = nil
@@ -150,12 +152,11 @@ enum RoutingPayload {
             while i < ids.count {
                 if ascending {
                     var id = UInt32(ids[i])
-                    if id >= limit { bad = i; return }
                     for r in 1..<max(topK, 1) {
-                        id += UInt32(ids[i + r]) + 1
-                        if id >= limit { bad = i; return }
-                        ids[i + r] = UInt16(id)
+                        id &+= UInt32(ids[i + r]) &+ 1
+                        ids[i + r] = UInt16(truncatingIfNeeded: id)
                     }
+                    if id >= limit { bad = i; return }
                 } else {
                     for r in 0..<topK {
                         let id = ids[i + r]

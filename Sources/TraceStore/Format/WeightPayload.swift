@@ -45,14 +45,18 @@ enum WeightPayload {
             let planes = try reader.take(2 * count)
             chunk.weightBits.removeAll(keepingCapacity: true)
             chunk.weightBits.append(contentsOf: repeatElement(0, count: count))
+            // Without a branch per weight (a short-circuit `||` kept the loop scalar), so it vectorises.
             let anyOutside = chunk.weightBits.withUnsafeMutableBufferPointer { out -> Bool in
-                var outside = false
+                guard count > 0 else { return false }
+                let (out, high) = (out.baseAddress!, planes.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                let low = high + count
+                var outside: UInt16 = 0
                 for i in 0..<count {
-                    let bits = UInt16(planes[i]) << 8 | UInt16(planes[count + i])
+                    let bits = UInt16(high[i]) << 8 | UInt16(low[i])
                     out[i] = bits
-                    outside = outside || !isValidWeight(bits)
+                    outside |= isValidWeight(bits) ? 0 : 1
                 }
-                return outside
+                return outside != 0
             }
             if anyOutside, let i = chunk.weightBits.firstIndex(where: { !isValidWeight($0) }) {
                 let weight = Float(Float16(bitPattern: chunk.weightBits[i]))
