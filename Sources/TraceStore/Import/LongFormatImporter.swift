@@ -191,57 +191,11 @@ struct LongFormatImporter: RoutingImporter {
     }
 
     func read(into sink: TraceSink, metadata: TraceMetadata) throws {
-        let shape = metadata.shape
-        var current: String?
-        var currentFile = ""
-        // The sequence's tokens: token index → slot in a pool of assemblies reused across
-        // sequences, so that a row fills its token in place (no copy, no allocation).
-        var slotOfToken: [Int: Int] = [:]
-        var pool: [TokenAssembly] = []
-        var lastToken = -1, lastSlot = -1
-        var finished = Set<String>()
-        func flush() throws {
-            guard let name = current else { return }
-            sink.beginSequence(name: name)
-            for index in slotOfToken.keys.sorted() {
-                try sink.append(pool[slotOfToken[index]!], withWeights: metadata.hasWeights, lenient: options.lenient, file: currentFile,
-                                place: "sequence \(name), token \(index)")
-            }
-            finished.insert(name)
-            for slot in slotOfToken.values { pool[slot].reset() }
-            slotOfToken.removeAll(keepingCapacity: true)
-            (lastToken, lastSlot) = (-1, -1)
-        }
-        try forEachRow { row, file, line in
-            if row.sequence != current {
-                try flush()
-                guard !finished.contains(row.sequence) else {
-                    throw TraceStoreError(file: file, place: "line \(line)", problem: "continues sequence '\(row.sequence)' after other sequences",
-                                          fix: "Sort the rows so that each sequence's rows are together.")
-                }
-                current = row.sequence
-                currentFile = file
-            }
-            if row.token != lastToken {
-                if let slot = slotOfToken[row.token] {
-                    lastSlot = slot
-                } else {
-                    lastSlot = slotOfToken.count
-                    if lastSlot == pool.count { pool.append(TokenAssembly(layers: shape.layers, topK: shape.topK)) }
-                    pool[lastSlot].phase = row.phase
-                    slotOfToken[row.token] = lastSlot
-                }
-                lastToken = row.token
-            }
-            guard pool[lastSlot].phase == row.phase else {
-                throw TraceStoreError(file: file, place: "line \(line)", problem: "gives token \(row.token) of '\(row.sequence)' phase \(row.phase) where earlier rows said \(pool[lastSlot].phase)",
-                                      fix: "All rows of a token share its phase.")
-            }
-            guard pool[lastSlot].set(layer: row.layer, slot: row.rank, expert: UInt16(row.expert), weight: Float(row.weight ?? 0)) else {
-                throw TraceStoreError(file: file, place: "line \(line)", problem: "repeats layer \(row.layer), rank \(row.rank) of token \(row.token) in '\(row.sequence)'",
-                                      fix: "Remove the duplicate row.")
-            }
-        }
-        try flush()
+        // All of the assembly's state in one value: variables shared by the row closure and a
+        // local function were boxed and checked for exclusive access at every use (~12% of
+        // an import, in `perf record`); one captured value is checked statically.
+        var sequences = LongFormatSequenceAssembly(shape: metadata.shape, withWeights: metadata.hasWeights, lenient: options.lenient)
+        try forEachRow { row, file, line in try sequences.add(row, file: file, line: line, into: sink) }
+        try sequences.flush(into: sink)
     }
 }

@@ -1,0 +1,64 @@
+/// The long format's rows gathered into tokens, a sequence at a time: the sequence's tokens
+/// by token index, each filled in place in a pool of assemblies reused across sequences (no
+/// copy, no allocation per row), handed to the sink in token order when the sequence ends.
+struct LongFormatSequenceAssembly {
+    let shape: ModelShape
+    let withWeights: Bool
+    let lenient: Bool
+    var current: String?
+    var currentFile = ""
+    var slotOfToken: [Int: Int] = [:]
+    var pool: [TokenAssembly] = []
+    var lastToken = -1, lastSlot = -1
+    var finished = Set<String>()
+
+    init(shape: ModelShape, withWeights: Bool, lenient: Bool) {
+        (self.shape, self.withWeights, self.lenient) = (shape, withWeights, lenient)
+    }
+
+    /// Hands the open sequence's tokens to `sink` in token order and empties the pool.
+    mutating func flush(into sink: TraceSink) throws {
+        guard let name = current else { return }
+        sink.beginSequence(name: name)
+        for index in slotOfToken.keys.sorted() {
+            try sink.append(pool[slotOfToken[index]!], withWeights: withWeights, lenient: lenient, file: currentFile,
+                            place: "sequence \(name), token \(index)")
+        }
+        finished.insert(name)
+        for slot in slotOfToken.values { pool[slot].reset() }
+        slotOfToken.removeAll(keepingCapacity: true)
+        (lastToken, lastSlot) = (-1, -1)
+    }
+
+    /// Files one row (read at `line` of `file`) under its token.
+    mutating func add(_ row: LongFormatImporter.Row, file: String, line: Int, into sink: TraceSink) throws {
+        if row.sequence != current {
+            try flush(into: sink)
+            guard !finished.contains(row.sequence) else {
+                throw TraceStoreError(file: file, place: "line \(line)", problem: "continues sequence '\(row.sequence)' after other sequences",
+                                      fix: "Sort the rows so that each sequence's rows are together.")
+            }
+            current = row.sequence
+            currentFile = file
+        }
+        if row.token != lastToken {
+            if let slot = slotOfToken[row.token] {
+                lastSlot = slot
+            } else {
+                lastSlot = slotOfToken.count
+                if lastSlot == pool.count { pool.append(TokenAssembly(layers: shape.layers, topK: shape.topK)) }
+                pool[lastSlot].phase = row.phase
+                slotOfToken[row.token] = lastSlot
+            }
+            lastToken = row.token
+        }
+        guard pool[lastSlot].phase == row.phase else {
+            throw TraceStoreError(file: file, place: "line \(line)", problem: "gives token \(row.token) of '\(row.sequence)' phase \(row.phase) where earlier rows said \(pool[lastSlot].phase)",
+                                  fix: "All rows of a token share its phase.")
+        }
+        guard pool[lastSlot].set(layer: row.layer, slot: row.rank, expert: UInt16(row.expert), weight: Float(row.weight ?? 0)) else {
+            throw TraceStoreError(file: file, place: "line \(line)", problem: "repeats layer \(row.layer), rank \(row.rank) of token \(row.token) in '\(row.sequence)'",
+                                  fix: "Remove the duplicate row.")
+        }
+    }
+}
