@@ -2,15 +2,18 @@
 /// by token index, each filled in place in a pool of assemblies reused across sequences (no
 /// copy, no allocation per row), handed to the sink in token order when the sequence ends.
 struct LongFormatSequenceAssembly {
-    let shape: ModelShape
-    let withWeights: Bool
-    let lenient: Bool
-    var current: String?
-    var currentFile = ""
-    var slotOfToken: [Int: Int] = [:]
-    var pool: [TokenAssembly] = []
-    var lastToken = -1, lastSlot = -1
-    var finished = Set<String>()
+    private let shape: ModelShape
+    private let withWeights: Bool
+    private let lenient: Bool
+    /// The open sequence and the file its first row came from.
+    private var current: String?
+    private var currentFile = ""
+    /// The open sequence's tokens: token index → slot in `pool`.
+    private var slotOfToken: [Int: Int] = [:]
+    private var pool: [TokenAssembly] = []
+    private var lastToken = -1, lastSlot = -1
+    /// Sequences already handed over (their rows must be contiguous).
+    private var finished = Set<String>()
 
     init(shape: ModelShape, withWeights: Bool, lenient: Bool) {
         (self.shape, self.withWeights, self.lenient) = (shape, withWeights, lenient)
