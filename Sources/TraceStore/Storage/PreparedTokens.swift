@@ -8,7 +8,7 @@
 /// accepts or refuses it, and appending it prepared writes the same bytes. Memory: 2 bytes
 /// per id and per weight, one per layer for the absent flags once a token lacks a layer.
 public struct PreparedTokens: Sendable {
-    /// The shape the tokens were checked against; a writer of another shape refuses them.
+    /// The shape the tokens were checked against; a writer of other layers, top-k or experts refuses them.
     public let shape: ModelShape
     /// Whether the tokens carry gate weights.
     public let hasWeights: Bool

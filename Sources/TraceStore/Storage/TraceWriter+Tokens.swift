@@ -55,11 +55,14 @@ extension TraceWriter {
 
     /// Appends token `index` of `prepared` to the open sequence: the same bytes as appending
     /// the token it was prepared from, without checking or sorting it again. Refused when
-    /// `prepared` was checked against another shape, or with(out) weights where the trace is
-    /// not, or when the trace records predictions (prepared tokens carry none).
+    /// `prepared` was checked against other layers, top-k or experts (what its checks and
+    /// layout depend on; the shape's name and byte sizes do not matter), or with(out) weights
+    /// where the trace is not, or when the trace records predictions (prepared tokens carry none).
     public func appendToken(phase: Phase, prepared: PreparedTokens, at index: Int) throws {
         guard openSequence != nil else { preconditionFailure("appendToken before beginSequence") }
-        guard prepared.shape == metadata.shape, prepared.hasWeights == metadata.hasWeights else {
+        let (theirs, ours) = (prepared.shape, metadata.shape)
+        guard theirs.layers == ours.layers, theirs.topK == ours.topK, theirs.experts == ours.experts,
+              prepared.hasWeights == metadata.hasWeights else {
             throw InvalidToken(problem: "was prepared for \(prepared.shape.layers) layers × top-\(prepared.shape.topK) of \(prepared.shape.experts) experts \(prepared.hasWeights ? "with" : "without") weights, not this trace's shape")
         }
         guard predictionChunks.isEmpty else {
