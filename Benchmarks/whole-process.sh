@@ -5,7 +5,7 @@
 #   Benchmarks/whole-process.sh [MOESIM]     (make bench-process builds the release binary first)
 #
 # Inputs: the real ESFT trace from ../shared/traces (imported once into a temporary folder),
-# its long-format CSV export (5.19 M rows), and block-bootstrap syntheses of it.
+# its long-format CSV and JSON Lines exports (5.19 M rows), and block-bootstrap syntheses of it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MOESIM=${1:-$ROOT/.build/release/moesim}
@@ -39,6 +39,7 @@ measure() {
 
 "$MOESIM" trace import --format esft "$ESFT" -o "$T/esft.sqlite" >/dev/null
 "$MOESIM" trace export "$T/esft.sqlite" --format csv -o "$T/esft.csv" >/dev/null
+"$MOESIM" trace export "$T/esft.sqlite" --format jsonl -o "$T/esft.jsonl" >/dev/null
 D=5191524
 measure "timed replay, on-demand, LRU 400 experts, prefill-as-decode" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction lru --json
@@ -54,6 +55,10 @@ measure "long-format CSV import (5.19 M rows, zstd 19)" $D decisions \
     "$MOESIM" trace import --format csv "$T/esft.csv" --model deepseek-v2-lite -o "$T/out.sqlite"
 measure "long-format CSV import (5.19 M rows, zstd 1)" $D decisions \
     "$MOESIM" trace import --format csv "$T/esft.csv" --model deepseek-v2-lite --level 1 -o "$T/out.sqlite"
+measure "long-format CSV import, zstd 1, no --model (two passes)" $D decisions \
+    "$MOESIM" trace import --format csv "$T/esft.csv" --level 1 -o "$T/out.sqlite"
+measure "long-format JSONL import (5.19 M rows, zstd 1)" $D decisions \
+    "$MOESIM" trace import --format jsonl "$T/esft.jsonl" --model deepseek-v2-lite --level 1 -o "$T/out.sqlite"
 measure "synth --like ESFT, 100k tokens (zstd 19)" 100000 tokens \
     "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 100000 -o "$T/out.sqlite"
 measure "synth --like ESFT, 200k tokens (zstd 1)" 200000 tokens \

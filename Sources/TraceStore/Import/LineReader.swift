@@ -67,6 +67,37 @@ public final class LineReader {
         return try line.withUnsafeBufferPointer { try emit($0, body) }
     }
 
+    /// Calls `body` with each remaining line's bytes (as ``nextLine(_:)`` hands them over) and
+    /// its 1-based number, in order, until the end of the file or until `body` returns false.
+    /// For whole-file scans: the position is kept in locals while the buffer holds whole
+    /// lines (the reader's stored properties are checked for exclusive access at every use,
+    /// ~180 instructions a line through ``nextLine(_:)``); a line that spans refills is read
+    /// through ``nextLine(_:)``. O(bytes).
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, _ lineNumber: Int) throws -> Bool) throws {
+        while true {
+            let (from, to, first) = (start, end, lineNumber)
+            var (consumed, number, stopped) = (from, first, false)
+            try buffer.withUnsafeBufferPointer { buffer in
+                let base = buffer.baseAddress!
+                while consumed < to, let found = memchr(base + consumed, 0x0A, to - consumed) {
+                    let newline = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base
+                    number += 1
+                    let line = Self.trimmed(UnsafeBufferPointer(start: base + consumed, count: newline - consumed), lineNumber: number)
+                    consumed = newline + 1
+                    if try !body(line, number) {
+                        stopped = true
+                        return
+                    }
+                }
+            }
+            (start, lineNumber) = (consumed, number)
+            if stopped { return }
+            // No whole line is left in the buffer: the next one spans a refill, or the file has ended.
+            var keep = true
+            guard try nextLine({ keep = try body($0, lineNumber) }) != nil, keep else { return }
+        }
+    }
+
     private func refill() throws {
         end = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
         start = 0
@@ -83,9 +114,16 @@ public final class LineReader {
     /// line without a UTF-8 byte-order mark (spreadsheet exports write one).
     private func emit<T>(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T {
         lineNumber += 1
+        return try body(Self.trimmed(bytes, lineNumber: lineNumber))
+    }
+
+    /// `bytes` of line `lineNumber` without a trailing "\r" and, on the first line, without a
+    /// UTF-8 byte-order mark.
+    @inline(__always)
+    private static func trimmed(_ bytes: UnsafeBufferPointer<UInt8>, lineNumber: Int) -> UnsafeBufferPointer<UInt8> {
         var text = bytes[...]
         if text.last == 0x0D { text = text.dropLast() }
         if lineNumber == 1, text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
-        return try body(UnsafeBufferPointer(rebasing: text))
+        return UnsafeBufferPointer(rebasing: text)
     }
 }

@@ -6,17 +6,19 @@
 /// reports the error — so this path changes the speed of an import, not its outcome. O(bytes
 /// of the row), no allocation for a row of the current sequence.
 struct LongFormatCSVRow {
-    /// Field positions of the columns, in ``LongFormatImporter/columns`` order (`weight`: -1 when absent).
-    private let positions: [Int]
+    /// Field positions of the columns (`weightField`: -1 when the header has no weight).
+    private let sequenceField, tokenField, phaseField, layerField, rankField, expertField, weightField: Int
     private let fieldCount: Int
+    /// Where each field of the row being read starts and ends (byte offsets; scratch).
     private var starts: [Int]
     private var ends: [Int]
-    private var sequenceBytes: [UInt8] = []
-    private var sequenceName = ""
+    private var sequenceName = SequenceNameCache()
 
     /// A reader for rows under a header whose column positions are `index`.
     init(columnIndex index: [String: Int]) {
-        positions = LongFormatImporter.columns.map { index[$0] ?? -1 }
+        let positions = LongFormatImporter.columns.map { index[$0] ?? -1 }
+        (sequenceField, tokenField, phaseField, layerField) = (positions[0], positions[1], positions[2], positions[3])
+        (rankField, expertField, weightField) = (positions[4], positions[5], positions[6])
         fieldCount = index.count
         starts = Array(repeating: 0, count: index.count)
         ends = Array(repeating: 0, count: index.count)
@@ -24,86 +26,72 @@ struct LongFormatCSVRow {
 
     /// The row in `line`, or nil when the general path must read it.
     mutating func read(_ line: UnsafeBufferPointer<UInt8>) -> LongFormatImporter.Row? {
-        guard fieldCount > 0, let first = line.first, first != 0x23 else { return nil }
-        // The field bounds are written through buffers: an element write into the stored
-        // arrays paid a uniqueness check each.
-        let fieldCount = self.fieldCount
+        guard fieldCount > 0, let base = line.baseAddress, !line.isEmpty, base[0] != 0x23 else { return nil }
+        // Field bounds go through buffers: an element write into the stored arrays paid a
+        // uniqueness check each.
+        let (count, fieldCount) = (line.count, self.fieldCount)
         let split = starts.withUnsafeMutableBufferPointer { starts in
             ends.withUnsafeMutableBufferPointer { ends -> Bool in
-                var field = 0
-                var from = 0
-                for i in 0..<line.count {
-                    let byte = line[i]
-                    if byte >= 0x80 { return false }
-                    if byte == 0x2C {
-                        guard field + 1 < fieldCount else { return false }
-                        starts[field] = from
-                        ends[field] = i
-                        field += 1
-                        from = i + 1
+                var (field, from) = (0, 0)
+                @inline(__always) func comma(at position: Int) -> Bool {
+                    guard field + 1 < fieldCount else { return false }
+                    starts[field] = from
+                    ends[field] = position
+                    field += 1
+                    from = position + 1
+                    return true
+                }
+                // Eight bytes at a time: `high` gathers every byte's top bit (non-ASCII is
+                // refused once, after the loops), and the bytes of `word ^ commas` that are zero
+                // are found by the carry-free test of Hacker's Delight §6-1, exact for every
+                // byte (the shorter test with a subtraction also flags a '-' after a comma).
+                var (high, i): (UInt64, Int) = (0, 0)
+                let (raw, low7): (UnsafeRawPointer, UInt64) = (UnsafeRawPointer(base), 0x7F7F_7F7F_7F7F_7F7F)
+                while i + 8 <= count {
+                    let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    high |= word
+                    let x = word ^ 0x2C2C_2C2C_2C2C_2C2C
+                    var commas = ~(((x & low7) &+ low7) | x | low7)
+                    while commas != 0 {
+                        guard comma(at: i + (commas.trailingZeroBitCount >> 3)) else { return false }
+                        commas &= commas &- 1
                     }
+                    i += 8
                 }
-                guard field + 1 == fieldCount else { return false }
+                while i < count {
+                    high |= UInt64(base[i])
+                    if base[i] == 0x2C, !comma(at: i) { return false }
+                    i += 1
+                }
+                guard high & 0x8080_8080_8080_8080 == 0, field + 1 == fieldCount else { return false }
                 starts[field] = from
-                ends[field] = line.count
-                for index in 0..<fieldCount {
-                    while starts[index] < ends[index], line[starts[index]] == 0x20 || line[starts[index]] == 0x09 { starts[index] += 1 }
-                    while ends[index] > starts[index], line[ends[index] - 1] == 0x20 || line[ends[index] - 1] == 0x09 { ends[index] -= 1 }
-                }
+                ends[field] = count
                 return true
             }
         }
         guard split else { return nil }
-        func bytes(_ column: Int) -> UnsafeBufferPointer<UInt8> {
-            let index = positions[column]
-            return UnsafeBufferPointer(rebasing: line[starts[index]..<ends[index]])
-        }
-        let sequence = bytes(0)
-        guard !sequence.isEmpty,
-              let phase = Self.phase(bytes(2)),
-              let token = TextFields.int(bytes(1)), let layer = TextFields.int(bytes(3)),
-              let rank = TextFields.int(bytes(4)), let expert = TextFields.int(bytes(5)) else { return nil }
+        let (sequence, tokenText, phaseText) = (field(sequenceField, base), field(tokenField, base), field(phaseField, base))
+        guard sequence.count > 0, let phase = TextFields.phase(base, phaseText),
+              let token = TextFields.int(base, tokenText), let layer = TextFields.int(base, field(layerField, base)),
+              let rank = TextFields.int(base, field(rankField, base)), let expert = TextFields.int(base, field(expertField, base)) else { return nil }
         var weight: Double?
-        if positions[6] >= 0 {
-            let text = bytes(6)
-            if !text.isEmpty {
-                guard let value = TextFields.double(text), value.isFinite, ValidRange.gateWeight.contains(Float(value)) else { return nil }
+        if weightField >= 0 {
+            let text = field(weightField, base)
+            if text.count > 0 {
+                guard let value = TextFields.double(UnsafeBufferPointer(start: base + text.lowerBound, count: text.count)),
+                      value.isFinite, ValidRange.gateWeight.contains(Float(value)) else { return nil }
                 weight = value
             }
         }
-        if !Self.equal(sequence, sequenceBytes) {
-            sequenceBytes.removeAll(keepingCapacity: true)
-            sequenceBytes.append(contentsOf: sequence)
-            sequenceName = String(decoding: sequence, as: UTF8.self)
-        }
-        return LongFormatImporter.Row(sequence: sequenceName, token: token, phase: phase, layer: layer, rank: rank, expert: expert, weight: weight)
+        return LongFormatImporter.Row(sequence: sequenceName.name(base, sequence), token: token, phase: phase, layer: layer, rank: rank, expert: expert, weight: weight)
     }
 
-    /// The phases ``Phase/init(text:)`` accepts, read from bytes.
-    private static func phase(_ text: UnsafeBufferPointer<UInt8>) -> Phase? {
-        switch text.count {
-        case 1:
-            switch text[0] {
-            case 0x30, 0x70, 0x50: return .prefill  // 0 p P
-            case 0x31, 0x64, 0x44: return .decode  // 1 d D
-            default: return nil
-            }
-        case 6: return equal(text, decodeBytes) ? .decode : nil
-        case 7: return equal(text, prefillBytes) ? .prefill : nil
-        default: return nil
-        }
-    }
-
-    private static let decodeBytes = Array("decode".utf8), prefillBytes = Array("prefill".utf8)
-
-    /// Whether `text` holds the bytes of `expected`: compared as buffers, since the generic
-    /// `elementsEqual` over a String's UTF-8 view or an Array was 12% of a CSV import.
+    /// Field `index` of the row just split, without leading and trailing spaces and tabs.
     @inline(__always)
-    private static func equal(_ text: UnsafeBufferPointer<UInt8>, _ expected: [UInt8]) -> Bool {
-        guard text.count == expected.count else { return false }
-        return expected.withUnsafeBufferPointer { expected in
-            for i in 0..<text.count where text[i] != expected[i] { return false }
-            return true
-        }
+    private func field(_ index: Int, _ base: UnsafePointer<UInt8>) -> Range<Int> {
+        var (start, end) = (starts[index], ends[index])
+        while start < end, base[start] == 0x20 || base[start] == 0x09 { start += 1 }
+        while end > start, base[end - 1] == 0x20 || base[end - 1] == 0x09 { end -= 1 }
+        return start..<end
     }
 }

@@ -8,11 +8,12 @@ import Foundation
 ///
 /// Rows of one sequence must be contiguous; within a sequence they may come in any
 /// order. The shape comes from `--model`, else from the data (layers and top-k from the
-/// largest layer and rank, experts from `--experts` or the largest id). Two passes over the
-/// input, because the format needs them: the trace's header (shape, whether it has weights,
-/// provenance) is fixed before its first chunk is written, and without `--model` the shape is
-/// the largest layer, rank and expert of the whole input, and a file that gives weights on
-/// some rows only is refused before anything is written. Memory is one sequence.
+/// largest layer and rank, experts from `--experts` or the largest id). The trace's header
+/// (shape, whether it has weights, provenance) is fixed before its first chunk is written.
+/// With `--model` the input is read once: each input's lines up to its first row fix the
+/// header, and every row is checked against it as it is filed. Without `--model` the shape is
+/// the largest layer, rank and expert of the whole input, which takes a pass of its own
+/// before the pass that writes. Memory is one sequence.
 struct LongFormatImporter: RoutingImporter {
     enum Syntax { case csv, jsonl }
 
@@ -34,92 +35,91 @@ struct LongFormatImporter: RoutingImporter {
         var weight: Double?
     }
 
-    /// A line as the reader hands it over: a row read from its bytes, or the text (nil when not UTF-8).
-    private enum Line {
-        case row(Row)
-        case text(String?)
-    }
-
-    /// Calls `body` with every row of every input, in order, and `provenance` with the
-    /// provenance line `trace export` writes first for a synthetic trace.
-    func forEachRow(provenance: (TraceExport.Provenance) -> Void = { _ in }, _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
+    /// Calls `body` with every row of every input, in order (with only each input's first
+    /// row when `firstRowOnly`), and `provenance` with the provenance line `trace export`
+    /// writes first for a synthetic trace (with `firstRowOnly`, those before the first row).
+    func forEachRow(provenance: (TraceExport.Provenance) -> Void = { _ in }, firstRowOnly: Bool = false,
+                    _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
         for file in inputs {
             let reader = try LineReader(path: file)
             var columnIndex: [String: Int]?
             var rows = 0
-            // Data rows of CSV are read from their bytes where they can be (LongFormatCSVRow);
-            // the header, comments and anything unusual take the general path below.
+            // Data rows are read from their bytes where they can be (LongFormatCSVRow,
+            // LongFormatJSONRow); the header, comments and anything unusual take the general path.
             var bytesRow: LongFormatCSVRow?
-            while let line = try reader.nextLine({ bytes -> Line in
-                if let row = bytesRow?.read(bytes) { return .row(row) }
-                return .text(TextFields.utf8(bytes))
-            }) {
-                let text: String?
-                switch line {
-                case .row(let row):
+            var jsonRow = LongFormatJSONRow()
+            try reader.forEachLine { bytes, line in
+                if let row = syntax == .csv ? bytesRow?.read(bytes) : jsonRow.read(bytes) {
                     rows += 1
-                    try body(row, file, reader.lineNumber)
-                    continue
-                case .text(let line):
-                    text = line
+                    try body(row, file, line)
+                    return !firstRowOnly
                 }
-                let place = "line \(reader.lineNumber)"
-                guard let text else {
+                let place = "line \(line)"
+                guard let text = TextFields.utf8(bytes) else {
                     throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
                 }
-                if text.allSatisfy(\.isWhitespace) { continue }
-                if syntax == .csv, text.first == "#" {
-                    if let found = TraceExport.Provenance(csvComment: text) { provenance(found) }
-                    continue
-                }
-                let row: Row
-                switch syntax {
-                case .csv:
-                    let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-                    guard let index = columnIndex else {
-                        var index: [String: Int] = [:]
-                        for (i, name) in fields.enumerated() { index[name] = i }
-                        let missing = Self.columns.dropLast().filter { index[$0] == nil }
-                        guard missing.isEmpty else {
-                            throw TraceStoreError(file: file, place: place, problem: "is a header without the column(s) \(missing.joined(separator: ", "))",
-                                                  fix: "The first line names the columns: \(Self.columns.joined(separator: ",")) (weight optional).")
-                        }
-                        columnIndex = index
-                        bytesRow = LongFormatCSVRow(columnIndex: index)
-                        continue
-                    }
-                    guard fields.count == index.count else {
-                        throw TraceStoreError(file: file, place: place, problem: "has \(fields.count) fields where the header has \(index.count)",
-                                              fix: "Give each row exactly one value per header column (weight may be empty); a comma inside a value is not supported.")
-                    }
-                    row = try parse(fields: { index[$0].map { fields[$0] } }, file: file, place: place)
-                case .jsonl:
-                    guard let object = try JSONInput.parse(Data(text.utf8), file: file, place: place) as? [String: Any] else {
-                        throw TraceStoreError(file: file, place: place, problem: "is not a JSON object", fix: "Each line is one object with keys \(Self.columns.joined(separator: ", ")).")
-                    }
-                    if let found = TraceExport.Provenance(jsonObject: object) {
-                        provenance(found)
-                        continue
-                    }
-                    for key in Self.numericColumns {
-                        if let text = object[key] as? String {
-                            throw TraceStoreError(file: file, place: place, problem: "gives \(key) as the string \"\(text.prefix(40))\"",
-                                                  fix: "Write \(Self.numericColumns.joined(separator: ", ")) as JSON numbers (3, not \"3\").")
-                        }
-                    }
-                    row = try parse(fields: { key in
-                        switch object[key] {
-                        case nil, is NSNull: return nil
-                        case let text as String: return text
-                        case let number as NSNumber: return number.stringValue
-                        case let other?: return "\(other)"
-                        }
-                    }, file: file, place: place)
+                guard let row = try readLine(text, file: file, place: place, columnIndex: &columnIndex, provenance: provenance) else {
+                    if syntax == .csv, bytesRow == nil, let columnIndex { bytesRow = LongFormatCSVRow(columnIndex: columnIndex) }
+                    return true
                 }
                 rows += 1
-                try body(row, file, reader.lineNumber)
+                try body(row, file, line)
+                return !firstRowOnly
             }
             guard rows > 0 else { throw TraceStoreError(file: file, problem: "holds no routing rows", fix: "Check the file and --format.") }
+        }
+    }
+
+    /// The row on a line the bytes path did not read, or nil for a line that holds none (blank,
+    /// a comment, the provenance line, the CSV header, which sets `columnIndex`).
+    private func readLine(_ text: String, file: String, place: String, columnIndex: inout [String: Int]?,
+                          provenance: (TraceExport.Provenance) -> Void) throws -> Row? {
+        if text.allSatisfy(\.isWhitespace) { return nil }
+        if syntax == .csv, text.first == "#" {
+            if let found = TraceExport.Provenance(csvComment: text) { provenance(found) }
+            return nil
+        }
+        switch syntax {
+        case .csv:
+            let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let index = columnIndex else {
+                var index: [String: Int] = [:]
+                for (i, name) in fields.enumerated() { index[name] = i }
+                let missing = Self.columns.dropLast().filter { index[$0] == nil }
+                guard missing.isEmpty else {
+                    throw TraceStoreError(file: file, place: place, problem: "is a header without the column(s) \(missing.joined(separator: ", "))",
+                                          fix: "The first line names the columns: \(Self.columns.joined(separator: ",")) (weight optional).")
+                }
+                columnIndex = index
+                return nil
+            }
+            guard fields.count == index.count else {
+                throw TraceStoreError(file: file, place: place, problem: "has \(fields.count) fields where the header has \(index.count)",
+                                      fix: "Give each row exactly one value per header column (weight may be empty); a comma inside a value is not supported.")
+            }
+            return try parse(fields: { index[$0].map { fields[$0] } }, file: file, place: place)
+        case .jsonl:
+            guard let object = try JSONInput.parse(Data(text.utf8), file: file, place: place) as? [String: Any] else {
+                throw TraceStoreError(file: file, place: place, problem: "is not a JSON object", fix: "Each line is one object with keys \(Self.columns.joined(separator: ", ")).")
+            }
+            if let found = TraceExport.Provenance(jsonObject: object) {
+                provenance(found)
+                return nil
+            }
+            for key in Self.numericColumns {
+                if let text = object[key] as? String {
+                    throw TraceStoreError(file: file, place: place, problem: "gives \(key) as the string \"\(text.prefix(40))\"",
+                                          fix: "Write \(Self.numericColumns.joined(separator: ", ")) as JSON numbers (3, not \"3\").")
+                }
+            }
+            return try parse(fields: { key in
+                switch object[key] {
+                case nil, is NSNull: return nil
+                case let text as String: return text
+                case let number as NSNumber: return number.stringValue
+                case let other?: return "\(other)"
+                }
+            }, file: file, place: place)
         }
     }
 
@@ -156,25 +156,26 @@ struct LongFormatImporter: RoutingImporter {
         var maxLayer = 0, maxRank = 0, maxExpert = 0
         var withWeights = 0, withoutWeights = 0
         var exported: TraceExport.Provenance?
-        try forEachRow(provenance: { exported = exported ?? $0 }) { row, _, _ in
+        // With a model the shape is known, and the first row says whether rows give weights:
+        // `read` holds every row to both (LongFormatSequenceAssembly.add).
+        let firstRowsOnly = options.model != nil
+        var firstWeighted: Bool?
+        try forEachRow(provenance: { exported = exported ?? $0 }, firstRowOnly: firstRowsOnly) { row, _, _ in
             maxLayer = max(maxLayer, row.layer)
             maxRank = max(maxRank, row.rank)
             maxExpert = max(maxExpert, row.expert)
+            firstWeighted = firstWeighted ?? (row.weight != nil)
             if row.weight == nil { withoutWeights += 1 } else { withWeights += 1 }
         }
-        guard withWeights == 0 || withoutWeights == 0 else {
+        guard firstRowsOnly || withWeights == 0 || withoutWeights == 0 else {
             throw TraceStoreError(file: inputs.joined(separator: ", "), problem: "gives weights on \(withWeights) rows and none on \(withoutWeights)",
                                   fix: "Give a weight on every row or on none.")
         }
+        let hasWeights = firstWeighted ?? false
         var notes = "Imported from moesim's generic long format (\(syntax == .csv ? "CSV" : "JSON Lines"))."
         let shape: ModelShape
         if let preset = options.model {
             shape = preset.shape()
-            guard maxLayer < shape.layers, maxRank < shape.topK, maxExpert < shape.experts else {
-                throw TraceStoreError(file: inputs.joined(separator: ", "),
-                                      problem: "uses layer \(maxLayer), rank \(maxRank), expert \(maxExpert), beyond \(preset.name)'s \(shape.layers) layers × top-\(shape.topK) × \(shape.experts) experts",
-                                      fix: "Pass the right --model, or leave it out to take the shape from the data.")
-            }
         } else {
             let experts = options.experts ?? (maxExpert + 1)
             guard maxExpert < experts else {
@@ -186,7 +187,7 @@ struct LongFormatImporter: RoutingImporter {
         if let exported, exported.synthetic {
             notes += " Exported by moesim from a synthetic trace (\(exported.source)); the routing is synthetic."
         }
-        return TraceMetadata(shape: shape, hasWeights: withWeights > 0, synthetic: exported?.synthetic ?? false,
+        return TraceMetadata(shape: shape, hasWeights: hasWeights, synthetic: exported?.synthetic ?? false,
                              source: inputs.map(lastComponent).joined(separator: ", "), notes: notes, importer: syntax == .csv ? "csv" : "jsonl")
     }
 

@@ -33,8 +33,19 @@ struct LongFormatSequenceAssembly {
         (lastToken, lastSlot) = (-1, -1)
     }
 
-    /// Files one row (read at `line` of `file`) under its token.
+    /// Files one row (read at `line` of `file`) under its token, after checking it against the
+    /// trace's shape and whether its rows give weights.
     mutating func add(_ row: LongFormatImporter.Row, file: String, line: Int, into sink: TraceSink) throws {
+        guard row.layer < shape.layers, row.rank < shape.topK, row.expert < shape.experts else {
+            throw TraceStoreError(file: file, place: "line \(line)",
+                                  problem: "uses layer \(row.layer), rank \(row.rank), expert \(row.expert), beyond \(shape.name)'s \(shape.layers) layers × top-\(shape.topK) × \(shape.experts) experts",
+                                  fix: "Pass the right --model, or leave it out to take the shape from the data.")
+        }
+        guard (row.weight != nil) == withWeights else {
+            throw TraceStoreError(file: file, place: "line \(line)",
+                                  problem: withWeights ? "gives no weight where the first row gives one" : "gives a weight where the first row gives none",
+                                  fix: "Give a weight on every row or on none.")
+        }
         if row.sequence != current {
             try flush(into: sink)
             guard !finished.contains(row.sequence) else {

@@ -43,32 +43,31 @@ enum TextFields {
     /// digits take an exact fast path (an integer mantissa divided by an exact power of
     /// ten is correctly rounded); anything else goes through `strtod`.
     static func double(_ field: UnsafeBufferPointer<UInt8>) -> Double? {
-        var mantissa = 0
-        var digits = 0
-        var fraction = 0
-        var seenPoint = false
-        var negative = false
-        var simple = !field.isEmpty
-        for (i, byte) in field.enumerated() {
-            if byte >= 0x30, byte <= 0x39 {
-                // Past 15 digits the fast path is not taken; stop before the Int overflows.
-                guard digits < 16 else {
-                    simple = false
-                    break
-                }
-                mantissa = mantissa * 10 + Int(byte - 0x30)
+        // The fast path's form: -? digits* (. digits*)?, at least one digit. Past 16 digits
+        // the loops stop before the Int overflows and leave the rest to `strtod`.
+        var (position, count) = (0, field.count)
+        let negative = count > 0 && field[0] == 0x2D
+        if negative { position = 1 }
+        var (mantissa, digits, fraction) = (0, 0, 0)
+        while position < count, digits < 16 {
+            let digit = field[position] &- 0x30
+            guard digit < 10 else { break }
+            mantissa = mantissa &* 10 &+ Int(digit)
+            digits += 1
+            position += 1
+        }
+        if position < count, field[position] == 0x2E {
+            position += 1
+            while position < count, digits < 16 {
+                let digit = field[position] &- 0x30
+                guard digit < 10 else { break }
+                mantissa = mantissa &* 10 &+ Int(digit)
                 digits += 1
-                if seenPoint { fraction += 1 }
-            } else if byte == 0x2E, !seenPoint {
-                seenPoint = true
-            } else if byte == 0x2D, i == 0 {
-                negative = true
-            } else {
-                simple = false
-                break
+                fraction += 1
+                position += 1
             }
         }
-        if simple, digits > 0, digits <= 15, fraction <= 22 {
+        if position == count, digits > 0, digits <= 15 {
             let value = Double(mantissa) / powersOfTen[fraction]
             return negative ? -value : value
         }
@@ -79,6 +78,37 @@ enum TextFields {
         let value = text.withUnsafeBufferPointer { strtod($0.baseAddress!, &endPointer) }
         guard let endPointer, endPointer.pointee == 0 else { return nil }
         return value
+    }
+
+    /// The non-negative decimal integer in `base[range]` (digits only, up to 18, as
+    /// ``int(_:)`` reads a field without spaces), or nil.
+    @inline(__always)
+    static func int(_ base: UnsafePointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard range.count > 0, range.count <= 18 else { return nil }
+        var value = 0
+        for i in range {
+            let digit = base[i] &- 0x30
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int(digit)
+        }
+        return value
+    }
+
+    /// The phase in `base[range]`, for the spellings ``Phase/init(text:)`` accepts, or nil.
+    @inline(__always)
+    static func phase(_ base: UnsafePointer<UInt8>, _ range: Range<Int>) -> Phase? {
+        let start = base + range.lowerBound
+        switch range.count {
+        case 1:
+            switch start[0] {
+            case 0x30, 0x70, 0x50: return .prefill  // 0 p P
+            case 0x31, 0x64, 0x44: return .decode  // 1 d D
+            default: return nil
+            }
+        case 6: return memcmp(start, "decode", 6) == 0 ? .decode : nil
+        case 7: return memcmp(start, "prefill", 7) == 0 ? .prefill : nil
+        default: return nil
+        }
     }
 
     /// The field as text for error messages (invalid UTF-8 shown with replacement marks).

@@ -124,4 +124,77 @@ struct LongFormatImportTests {
         _ = FileManager.default.createFile(atPath: header, contents: Data([0xEF, 0xBB, 0xBF]) + Data(csv.utf8))
         #expect(try TraceImport.run(format: .csv, inputs: [header], output: folder + "/h.sqlite", options: ImportOptions(experts: 8)).metadata.tokens == 3)
     }
+
+    /// Rows of eight sequences of two tokens of Mixtral's shape (32 layers, top-2, 8 experts),
+    /// as (sequence, token, phase, layer, rank, expert, weight); names of 3 to 10 bytes put the
+    /// commas at every offset of an 8-byte word.
+    private func mixtralRows() -> [(String, Int, String, Int, Int, Int, String)] {
+        var rows: [(String, Int, String, Int, Int, Int, String)] = []
+        for (index, name) in (1...8).map({ String(repeating: "q", count: $0) + "/\($0)" }).enumerated() {
+            for token in 0..<2 {
+                for layer in 0..<32 {
+                    for rank in 0..<2 {
+                        let expert = (layer * 3 + rank * 5 + token + index) % 8
+                        rows.append((name, token, token == 0 ? "prefill" : "decode", layer, rank, expert,
+                                     "0.\(rank == 0 ? 6 : 3)\(layer % 10)\(String(repeating: "7", count: layer % 12))"))
+                    }
+                }
+            }
+        }
+        return rows
+    }
+
+    @Test("CSV rows read from their bytes give the same trace as the same rows read through the general path")
+    func csvBytesPathMatchesGeneralPath() throws {
+        let folder = Fixtures.temporaryFolder()
+        let rows = mixtralRows()
+        let plain = "sequence,token,phase,layer,rank,expert,weight\n" + rows.map { "\($0.0),\($0.1),\($0.2),\($0.3),\($0.4),\($0.5),\($0.6)\n" }.joined()
+        // A non-ASCII note on every row sends each one through the general path.
+        let noted = "note,sequence,token,phase,layer,rank,expert,weight\n" + rows.map { "é, \($0.0),\($0.1) ,\($0.2),\($0.3),\($0.4),\($0.5),\($0.6)\n" }.joined()
+        let model = ImportOptions(model: ModelPreset.named("mixtral-8x7b"))
+        try TraceImport.run(format: .csv, inputs: [Fixtures.write(plain, to: "plain.csv", in: folder)], output: folder + "/plain.sqlite", options: model)
+        try TraceImport.run(format: .csv, inputs: [Fixtures.write(noted, to: "noted.csv", in: folder)], output: folder + "/noted.sqlite", options: model)
+        let a = try Fixtures.tokens(of: folder + "/plain.sqlite"), b = try Fixtures.tokens(of: folder + "/noted.sqlite")
+        #expect(a.count == 16)
+        #expect(a.map(\.ids) == b.map(\.ids) && a.map(\.weights) == b.map(\.weights) && a.map(\.phase) == b.map(\.phase))
+        #expect(a[0].weights[1] == Float(Float16(0.30)) && a[0].weights[0] == Float(Float16(0.60)))
+    }
+
+    @Test("JSON Lines rows read from their bytes give the same trace as the same rows read through JSONSerialization")
+    func jsonBytesPathMatchesJSONSerialization() throws {
+        let folder = Fixtures.temporaryFolder()
+        let rows = mixtralRows()
+        let plain = rows.map { "{\"sequence\":\"\($0.0)\",\"token\":\($0.1),\"phase\":\"\($0.2)\",\"layer\":\($0.3),\"rank\":\($0.4),\"expert\":\($0.5),\"weight\":\($0.6)}\n" }.joined()
+        // An escaped first letter, blanks, the phase as a number and the weight with an
+        // exponent: each row takes JSONSerialization's path.
+        let general = rows.map { row in
+            let name = "\\u00" + String(row.0.utf8.first!, radix: 16) + row.0.dropFirst()
+            return "{ \"weight\" : \(row.6)e0, \"sequence\": \"\(name)\", \"token\":\(row.1), \"phase\":\(row.2 == "prefill" ? 0 : 1), \"layer\":\(row.3),\"rank\":\(row.4),\"expert\":\(row.5) }\n"
+        }.joined()
+        let model = ImportOptions(model: ModelPreset.named("mixtral-8x7b"))
+        try TraceImport.run(format: .jsonl, inputs: [Fixtures.write(plain, to: "plain.jsonl", in: folder)], output: folder + "/plain.sqlite", options: model)
+        try TraceImport.run(format: .jsonl, inputs: [Fixtures.write(general, to: "general.jsonl", in: folder)], output: folder + "/general.sqlite", options: model)
+        let a = try Fixtures.tokens(of: folder + "/plain.sqlite"), b = try Fixtures.tokens(of: folder + "/general.sqlite")
+        #expect(a.count == 16)
+        #expect(a.map(\.ids) == b.map(\.ids) && a.map(\.weights) == b.map(\.weights) && a.map(\.phase) == b.map(\.phase))
+        #expect(try TraceReader(path: folder + "/general.sqlite").sequences.map(\.name) == (1...8).map { String(repeating: "q", count: $0) + "/\($0)" })
+    }
+
+    @Test("with --model the input is read once and a row beyond the model's shape is refused with its line", arguments: [
+        ("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,1\na,0,decode,32,1,2\n", "line 3", "uses layer 32, rank 1, expert 2, beyond mixtral-8x7b's 32 layers"),
+        ("sequence,token,phase,layer,rank,expert\na,0,decode,0,2,1\n", "line 2", "uses layer 0, rank 2"),
+        ("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,8\n", "line 2", "expert 8, beyond"),
+        ("sequence,token,phase,layer,rank,expert,weight\na,0,decode,0,0,1,0.5\na,0,decode,0,1,2,\n", "line 3", "gives no weight where the first row gives one"),
+        ("sequence,token,phase,layer,rank,expert,weight\na,0,decode,0,0,1,\na,0,decode,0,1,2,0.5\n", "line 3", "gives a weight where the first row gives none"),
+    ])
+    func modelShapeCheckedPerRow(text: String, place: String, problem: String) throws {
+        let folder = Fixtures.temporaryFolder()
+        let input = Fixtures.write(text, to: "in.csv", in: folder)
+        let error = #expect(throws: TraceStoreError.self) {
+            try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions(model: ModelPreset.named("mixtral-8x7b")))
+        }
+        #expect(error?.file == input && error?.place == place)
+        #expect(error?.problem.contains(problem) == true, "\(error?.problem ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
+    }
 }
