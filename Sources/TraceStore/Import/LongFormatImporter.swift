@@ -8,10 +8,11 @@ import Foundation
 ///
 /// Rows of one sequence must be contiguous; within a sequence they may come in any
 /// order. The shape comes from `--model`, else from the data (layers and top-k from the
-/// largest layer and rank, experts from `--experts` or the largest id). The trace's header
-/// (shape, whether it has weights, provenance) is fixed before its first chunk is written.
-/// With `--model` the input is read once: each input's lines up to its first row fix the
-/// header, and every row is checked against it as it is filed. Without `--model` the shape is
+/// largest layer and rank, experts from `--experts` or the largest id). The trace's shape
+/// and whether it has weights are fixed before its first chunk is written. With `--model`
+/// the input is read once: the first row says whether rows give weights, and every row is
+/// checked against that and the shape as it is filed (a provenance line found later still
+/// labels the trace, whose metadata is written last). Without `--model` the shape is
 /// the largest layer, rank and expert of the whole input, which takes a pass of its own
 /// before the pass that writes. Memory is one sequence.
 struct LongFormatImporter: RoutingImporter {
@@ -184,9 +185,7 @@ struct LongFormatImporter: RoutingImporter {
             if options.experts == nil { notes += " Experts per layer (\(experts)) inferred from the largest id; pass --experts or --model to set it." }
             shape = ModelShape(name: "unknown", layers: maxLayer + 1, experts: experts, topK: maxRank + 1)
         }
-        if let exported, exported.synthetic {
-            notes += " Exported by moesim from a synthetic trace (\(exported.source)); the routing is synthetic."
-        }
+        if let exported, exported.synthetic { notes += " " + Self.syntheticNote(exported) }
         return TraceMetadata(shape: shape, hasWeights: hasWeights, synthetic: exported?.synthetic ?? false,
                              source: inputs.map(lastComponent).joined(separator: ", "), notes: notes, importer: syntax == .csv ? "csv" : "jsonl")
     }
@@ -196,7 +195,16 @@ struct LongFormatImporter: RoutingImporter {
         // local function were boxed and checked for exclusive access at every use (~12% of
         // an import, in `perf record`); one captured value is checked statically.
         var sequences = LongFormatSequenceAssembly(shape: metadata.shape, withWeights: metadata.hasWeights, lenient: options.lenient)
-        try forEachRow { row, file, line in try sequences.add(row, file: file, line: line, into: sink) }
+        var exported: TraceExport.Provenance?
+        try forEachRow(provenance: { exported = exported ?? $0 }) { row, file, line in try sequences.add(row, file: file, line: line, into: sink) }
         try sequences.flush(into: sink)
+        // A provenance line after an input's first row, which a single pass (`--model`) did not
+        // see before writing began, labels the trace as a whole pass would have.
+        if let exported, exported.synthetic, !metadata.synthetic { sink.markSynthetic(Self.syntheticNote(exported)) }
+    }
+
+    /// The note a trace imported from a synthetic trace's export carries.
+    private static func syntheticNote(_ exported: TraceExport.Provenance) -> String {
+        "Exported by moesim from a synthetic trace (\(exported.source)); the routing is synthetic."
     }
 }

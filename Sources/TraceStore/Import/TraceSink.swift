@@ -14,6 +14,11 @@ public final class TraceSink {
         self.writer = writer
     }
 
+    /// Labels the trace synthetic once it is being written (``TraceWriter/markSynthetic(_:)``).
+    func markSynthetic(_ sentence: String) {
+        writer.markSynthetic(sentence)
+    }
+
     /// Opens the next sequence.
     func beginSequence(name: String) {
         writer.beginSequence(name: name)

@@ -147,6 +147,13 @@ public final class TraceWriter {
         metadata.notes = metadata.notes.isEmpty ? sentence : metadata.notes + " " + sentence
     }
 
+    /// Labels the trace synthetic, with `sentence` added to its notes: for an importer that
+    /// learns the provenance after it has begun writing (the metadata is written at ``finish()``).
+    public func markSynthetic(_ sentence: String) {
+        metadata.synthetic = true
+        addNote(sentence)
+    }
+
     /// Abandons the trace: the temporary file is removed and nothing appears under `path`.
     public func discard() {
         compression.abandon()

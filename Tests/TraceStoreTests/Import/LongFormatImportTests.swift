@@ -197,4 +197,19 @@ struct LongFormatImportTests {
         #expect(error?.problem.contains(problem) == true, "\(error?.problem ?? "")")
         #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
     }
+
+    @Test("a synthetic export's provenance line after real rows labels the trace synthetic, read once or twice")
+    func lateProvenanceLabelsTheTrace() throws {
+        let folder = Fixtures.temporaryFolder()
+        let lines = mixtralRows().map { "{\"sequence\":\"\($0.0)\",\"token\":\($0.1),\"phase\":\"\($0.2)\",\"layer\":\($0.3),\"rank\":\($0.4),\"expert\":\($0.5),\"weight\":\($0.6)}\n" }
+        // Two exports joined: a real one's rows, then a synthetic one's provenance line and rows.
+        let joined = lines[..<256].joined() + TraceExport.Provenance(synthetic: true, source: "synth --seed 3").jsonLine + lines[256...].joined()
+        let input = Fixtures.write(joined, to: "joined.jsonl", in: folder)
+        for (name, options) in [("once", ImportOptions(model: ModelPreset.named("mixtral-8x7b"))), ("twice", ImportOptions(experts: 8))] {
+            let result = try TraceImport.run(format: .jsonl, inputs: [input], output: folder + "/\(name).sqlite", options: options)
+            #expect(result.metadata.synthetic, "\(name)")
+            #expect(try TraceReader(path: folder + "/\(name).sqlite").metadata.synthetic, "\(name)")
+            #expect(result.metadata.notes.hasSuffix("Exported by moesim from a synthetic trace (synth --seed 3); the routing is synthetic."), "\(name)")
+        }
+    }
 }
