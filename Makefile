@@ -59,7 +59,15 @@ demo: release
 	@echo "== every named policy on the same 8 GiB cache (see policies/)"
 	$(MOESIM) compare --trace $(DEMO_TRACE) --hardware rtx-a6000 --cache-mib 8192
 
-test: deps test-deps
+# The test dependencies (Chromium, the Python venv: mostly downloads) install while the
+# Swift tests build; their log is shown once both are done.
+test: deps
+	@mkdir -p .build-py; \
+	$(MAKE) --no-print-directory test-deps > .build-py/test-deps.log 2>&1 & deps=$$!; \
+	$(SWIFT) build --build-tests; built=$$?; \
+	wait $$deps; installed=$$?; cat .build-py/test-deps.log; \
+	[ $$installed = 0 ] || { echo "installing the test dependencies failed (log above)"; exit 1; }; \
+	exit $$built
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(SWIFT) test --parallel
 	$(MAKE) --no-print-directory test-recorder
 	$(MAKE) --no-print-directory fuzz-smoke

@@ -42,16 +42,14 @@ struct LongFormatCSVRow {
                     return true
                 }
                 // Eight bytes at a time: `high` gathers every byte's top bit (non-ASCII is
-                // refused once, after the loops), and the bytes of `word ^ commas` that are zero
-                // are found by the carry-free test of Hacker's Delight §6-1, exact for every
-                // byte (the shorter test with a subtraction also flags a '-' after a comma).
+                // refused once, after the loops), and the commas are the zero bytes of
+                // `word ^ 0x2C2C…`.
                 var (high, i): (UInt64, Int) = (0, 0)
-                let (raw, low7): (UnsafeRawPointer, UInt64) = (UnsafeRawPointer(base), 0x7F7F_7F7F_7F7F_7F7F)
+                let raw = UnsafeRawPointer(base)
                 while i + 8 <= count {
                     let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                     high |= word
-                    let x = word ^ 0x2C2C_2C2C_2C2C_2C2C
-                    var commas = ~(((x & low7) &+ low7) | x | low7)
+                    var commas = TextFields.zeroBytes(word ^ 0x2C2C_2C2C_2C2C_2C2C)
                     while commas != 0 {
                         guard comma(at: i + (commas.trailingZeroBitCount >> 3)) else { return false }
                         commas &= commas &- 1
