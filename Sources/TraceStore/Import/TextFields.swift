@@ -49,23 +49,20 @@ enum TextFields {
         let negative = count > 0 && field[0] == 0x2D
         if negative { position = 1 }
         var (mantissa, digits, fraction) = (0, 0, 0)
-        while position < count, digits < 16 {
-            let digit = field[position] &- 0x30
-            guard digit < 10 else { break }
-            mantissa = mantissa &* 10 &+ Int(digit)
-            digits += 1
-            position += 1
-        }
-        if position < count, field[position] == 0x2E {
-            position += 1
+        func takeDigits(afterPoint: Bool) {
             while position < count, digits < 16 {
                 let digit = field[position] &- 0x30
                 guard digit < 10 else { break }
                 mantissa = mantissa &* 10 &+ Int(digit)
                 digits += 1
-                fraction += 1
+                if afterPoint { fraction += 1 }
                 position += 1
             }
+        }
+        takeDigits(afterPoint: false)
+        if position < count, field[position] == 0x2E {
+            position += 1
+            takeDigits(afterPoint: true)
         }
         if position == count, digits > 0, digits <= 15 {
             let value = Double(mantissa) / powersOfTen[fraction]

@@ -59,15 +59,21 @@ struct LongFormatImportTests {
         ("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,-1\n", "line 2", "not a non-negative integer"),
     ])
     func badInput(text: String, place: String, problem: String) throws {
+        expectRefusal(of: text, with: ImportOptions(), at: place, saying: problem)
+    }
+
+    /// Imports `text` as CSV under `options` and expects a refusal naming the file and `place`,
+    /// whose problem contains `problem`, with nothing written.
+    private func expectRefusal(of text: String, with options: ImportOptions, at place: String, saying problem: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
         let folder = Fixtures.temporaryFolder()
         let input = Fixtures.write(text, to: "in.csv", in: folder)
-        let error = #expect(throws: TraceStoreError.self) {
-            try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions())
+        let error = #expect(throws: TraceStoreError.self, sourceLocation: sourceLocation) {
+            try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: options)
         }
-        #expect(error?.file == input)
-        #expect(error?.place == place)
-        #expect(error?.problem.contains(problem) == true, "\(error?.problem ?? "")")
-        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
+        #expect(error?.file == input && error?.place == place, sourceLocation: sourceLocation)
+        #expect(error?.problem.contains(problem) == true, "\(error?.problem ?? "")", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"), sourceLocation: sourceLocation)
     }
 
     @Test("a token missing a layer fails, or is kept with that layer absent under --lenient; one with no layer is skipped")
@@ -188,14 +194,7 @@ struct LongFormatImportTests {
         ("sequence,token,phase,layer,rank,expert,weight\na,0,decode,0,0,1,\na,0,decode,0,1,2,0.5\n", "line 3", "gives a weight where the first row gives none"),
     ])
     func modelShapeCheckedPerRow(text: String, place: String, problem: String) throws {
-        let folder = Fixtures.temporaryFolder()
-        let input = Fixtures.write(text, to: "in.csv", in: folder)
-        let error = #expect(throws: TraceStoreError.self) {
-            try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions(model: ModelPreset.named("mixtral-8x7b")))
-        }
-        #expect(error?.file == input && error?.place == place)
-        #expect(error?.problem.contains(problem) == true, "\(error?.problem ?? "")")
-        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
+        expectRefusal(of: text, with: ImportOptions(model: ModelPreset.named("mixtral-8x7b")), at: place, saying: problem)
     }
 
     @Test("a synthetic export's provenance line after real rows labels the trace synthetic, read once or twice")
