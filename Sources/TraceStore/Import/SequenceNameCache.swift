@@ -14,7 +14,8 @@ struct SequenceNameCache {
     /// The name held in `base[range]` (ASCII: the readers pass no other bytes). O(name length).
     @inline(__always)
     mutating func name(_ base: UnsafePointer<UInt8>, _ range: Range<Int>) -> String {
-        let same = bytes.count == range.count && bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, base + range.lowerBound, range.count) == 0 }
+        let same = bytes.count == range.count
+            && (range.isEmpty || bytes.withUnsafeBufferPointer { memcmp($0.baseAddress!, base + range.lowerBound, range.count) == 0 })
         if !same {
             let name = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
             bytes = Array(name)
