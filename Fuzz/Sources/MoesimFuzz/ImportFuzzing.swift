@@ -2,7 +2,8 @@ import Foundation
 import TraceStore
 
 /// `import`: the input as a text trace, imported as every text format (strictly and with
-/// `--lenient`); a trace that imports is then read back and simulated.
+/// `--lenient`; the generic long format also with a model, which reads it in one pass with
+/// per-row checks); a trace that imports is then read back and simulated.
 enum ImportFuzzing {
     static func run(_ input: [UInt8]) {
         let scratch = FuzzScratch.shared
@@ -22,10 +23,13 @@ enum ImportFuzzing {
                 scratch.write(input, to: path)
                 inputs = [path]
             }
+            let models: [ModelPreset?] = format == .csv || format == .jsonl ? [nil, ModelPreset.named("olmoe-1b-7b")] : [nil]
             for lenient in [false, true] {
-                let options = ImportOptions(lenient: lenient, writer: .init(chunkTokens: 64, compressionLevel: 1))
-                guard (try? TraceImport.run(format: format, inputs: inputs, output: scratch.output, options: options)) != nil else { continue }
-                Exercise.trace(at: scratch.output)
+                for model in models {
+                    let options = ImportOptions(model: model, lenient: lenient, writer: .init(chunkTokens: 64, compressionLevel: 1))
+                    guard (try? TraceImport.run(format: format, inputs: inputs, output: scratch.output, options: options)) != nil else { continue }
+                    Exercise.trace(at: scratch.output)
+                }
             }
         }
     }
