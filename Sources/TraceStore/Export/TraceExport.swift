@@ -29,21 +29,20 @@ public enum TraceExport {
             if !closed { fclose(file) }
             AtomicFile.remove(temporary)
         }
-        var text = ""
-        text.reserveCapacity(1 << 20)
+        var rowsOut = LongFormatRowWriter(syntax: syntax)
         func write() throws {
-            let ok = text.withCString { fputs($0, file) >= 0 }
+            let ok = rowsOut.bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
             guard ok else {
                 throw TraceStoreError(file: output, problem: "could not be written (\(String(cString: strerror(errno))))", fix: "Check the disk space.")
             }
-            text.removeAll(keepingCapacity: true)
+            rowsOut.clear()
         }
         if trace.metadata.synthetic {
             let provenance = Provenance(synthetic: true, source: trace.metadata.source)
-            text += syntax == .csv ? provenance.csvComment : provenance.jsonLine
+            rowsOut.append(syntax == .csv ? provenance.csvComment : provenance.jsonLine)
         }
-        if syntax == .csv { text += "sequence,token,phase,layer,rank,expert,weight\n" }
-        let names = trace.sequences.map { syntax == .jsonl ? jsonString($0.name) : csvField($0.name) }
+        if syntax == .csv { rowsOut.append("sequence,token,phase,layer,rank,expert,weight\n") }
+        let names = trace.sequences.map { Array((syntax == .jsonl ? jsonString($0.name) : csvField($0.name)).utf8) }
         let cursor = try trace.chunks()
         var chunk = cursor.makeChunk()
         var rows = 0
@@ -51,26 +50,19 @@ public enum TraceExport {
             var token = 0
             for run in chunk.runs {
                 for position in run.firstToken..<run.firstToken + run.tokens {
-                    let phase = chunk.phase(token: token)
+                    rowsOut.beginToken(name: names[run.sequence], position: position, phase: chunk.phase(token: token))
                     // A layer the token lacks has no rows (an import with --lenient keeps it absent).
                     for layer in 0..<chunk.layers where !chunk.isAbsent(token: token, layer: layer) {
                         let base = chunk.offset(token: token, layer: layer)
                         for (rank, slot) in chunk.rankOrder(token: token, layer: layer).enumerated() {
-                            let expert = chunk.ids[base + slot]
-                            let weight = chunk.hasWeights ? Float(Float16(bitPattern: chunk.weightBits[base + slot])).description : ""
-                            switch syntax {
-                            case .csv:
-                                text += "\(names[run.sequence]),\(position),\(phase),\(layer),\(rank),\(expert),\(weight)\n"
-                            case .jsonl:
-                                text += "{\"sequence\":\(names[run.sequence]),\"token\":\(position),\"phase\":\"\(phase)\",\"layer\":\(layer),\"rank\":\(rank),\"expert\":\(expert)"
-                                text += chunk.hasWeights ? ",\"weight\":\(weight)}\n" : "}\n"
-                            }
+                            rowsOut.appendRow(layer: layer, rank: rank, expert: chunk.ids[base + slot],
+                                              weightBits: chunk.hasWeights ? chunk.weightBits[base + slot] : nil)
                             rows += 1
                         }
                     }
                     token += 1
                 }
-                if text.utf8.count > 1 << 20 { try write() }
+                if rowsOut.bytes.count > 1 << 20 { try write() }
             }
         }
         try write()
