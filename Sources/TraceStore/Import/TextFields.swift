@@ -19,18 +19,13 @@ enum TextFields {
         return fields
     }
 
-    /// A non-negative decimal integer, or nil.
+    /// A non-negative decimal integer between optional spaces, or nil.
     static func int(_ field: UnsafeBufferPointer<UInt8>) -> Int? {
-        var bytes = field[...]
-        while let first = bytes.first, first == 0x20 { bytes = bytes.dropFirst() }
-        while let last = bytes.last, last == 0x20 { bytes = bytes.dropLast() }
-        guard !bytes.isEmpty, bytes.count <= 18 else { return nil }
-        var value = 0
-        for byte in bytes {
-            guard byte >= 0x30, byte <= 0x39 else { return nil }
-            value = value * 10 + Int(byte - 0x30)
-        }
-        return value
+        guard let base = field.baseAddress else { return nil }
+        var (start, end) = (0, field.count)
+        while start < end, base[start] == 0x20 { start += 1 }
+        while end > start, base[end - 1] == 0x20 { end -= 1 }
+        return int(UnsafePointer(base), start..<end)
     }
 
     private static let powersOfTen: [Double] = (0...22).map { exponent in
@@ -87,8 +82,8 @@ enum TextFields {
         return ~(((word & low7) &+ low7) | word | low7)
     }
 
-    /// The non-negative decimal integer in `base[range]` (digits only, up to 18, as
-    /// ``int(_:)`` reads a field without spaces), or nil.
+    /// The non-negative decimal integer in `base[range]` (digits only, up to 18; ``int(_:)``
+    /// trims spaces first), or nil.
     @inline(__always)
     static func int(_ base: UnsafePointer<UInt8>, _ range: Range<Int>) -> Int? {
         guard range.count > 0, range.count <= 18 else { return nil }
