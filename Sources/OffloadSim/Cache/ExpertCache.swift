@@ -31,25 +31,25 @@ public struct ExpertCache: Sendable {
     public let capacityBytes: Int
     /// Whether each layer has its own budget of `capacityBytes / layers`.
     public let partitioned: Bool
-    private let experts: Int
-    private let layerBytes: [Int]
+    let experts: Int
+    let layerBytes: [Int]
     /// Per key: its expert's bytes and its partition (looked up, not divided out, on every operation).
-    private let keyBytes: [Int]
+    let keyBytes: [Int]
     private let keyPartition: [Int32]
-    private var slots: CacheSlots
+    var slots: CacheSlots
     private var heaps: [KeyedMinHeap]
     private var s3: [S3FIFOQueues]
     private var arc: [ARCLists]
     private var residentKeys: [[Int32]]
     private var residentIndex: [Int32]
     private var random: SplitMix64
-    private var recency: RecencyList
+    var recency: RecencyList
     private var hotSet: [Bool]
-    private var clock: UInt64 = 0
-    private var residentCount = 0
+    var clock: UInt64 = 0
+    var residentCount = 0
 
     /// Bytes each partition may hold.
-    private let partitionBudget: Int
+    let partitionBudget: Int
     /// Whether the keys of a layer that locks many experts leave the rule's heap until unlocked
     /// (``KeyedMinHeap/park(_:)``), so that finding a victim does not pass over them: under
     /// Belady a prefill step locks most of a layer, whose experts rank near the top (their next uses
@@ -111,7 +111,7 @@ public struct ExpertCache: Sendable {
     }
 
     @inline(__always)
-    private mutating func touchSlot(_ key: Int, nextUse: UInt64) {
+    mutating func touchSlot(_ key: Int, nextUse: UInt64) {
         clock += 1
         if countsUses { slots.useCount[key] &+= 1 }
         switch eviction {
@@ -140,69 +140,32 @@ public struct ExpertCache: Sendable {
 
     /// Locks each of `experts` of `layer`, as ``lock(_:)`` for each key in turn, with one
     /// uniqueness check and one partition update for the whole layer.
-    public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
+    public mutating func lock(layer: Int, experts: UnsafeBufferPointer<UInt16>) {
         makeSlotsUnique()
         slots.lockedBytes[partitioned ? layer : 0] += changeLocks(layer: layer, experts: experts, locking: true)
         updateParking(layer: layer, experts: experts, locking: true)
     }
 
+    /// ``lock(layer:experts:)`` over a slice of an array.
+    public mutating func lock(layer: Int, experts: ArraySlice<UInt16>) {
+        experts.withUnsafeBufferPointer { lock(layer: layer, experts: $0) }
+    }
+
     /// Releases one ``lock(layer:experts:)`` of the same experts.
-    public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
+    public mutating func unlock(layer: Int, experts: UnsafeBufferPointer<UInt16>) {
         makeSlotsUnique()
         slots.lockedBytes[partitioned ? layer : 0] -= changeLocks(layer: layer, experts: experts, locking: false)
         updateParking(layer: layer, experts: experts, locking: false)
     }
 
-    /// What ``lookUpOnDemand(layer:experts:nextUses:reserving:into:evicted:)`` found for one expert.
-    public enum DemandLookup: UInt8, Sendable {
-        /// Resident: touched.
-        case hit
-        /// A slot was reserved, and filled once the layer's lookups were done.
-        case fill
-        /// No room could be made (or the lookup reserves nothing): the expert streams
-        /// through a staging buffer.
-        case staged
-    }
-
-    /// Looks `experts` of `layer` up as on-demand loading does, with the calls and order of
-    /// the event-driven engine: ``lock(layer:experts:)``, then per expert a
-    /// ``touch(_:nextUse:)`` when it is resident or, when `reserving`, a
-    /// ``reserve(_:nextUse:evicted:mayEvict:)`` that vetoes no eviction, then a ``fill(_:)``
-    /// of each reserved slot in lookup order. `nextUses` holds each expert's next use
-    /// (Belady) or is empty. Writes what each lookup found into `found` and appends the
-    /// evicted keys to `evicted`; the caller unlocks the layer once its experts are done.
-    /// One uniqueness check for the layer, the partition and size worked out once: O(experts)
-    /// plus the evictions' cost.
-    public mutating func lookUpOnDemand(layer: Int, experts: ArraySlice<UInt16>, nextUses: ArraySlice<UInt32>, reserving: Bool,
-                                        into found: UnsafeMutableBufferPointer<DemandLookup>, evicted: inout [Int])
-        -> (hits: Int, fills: Int, staged: Int) {
-        makeSlotsUnique()
-        let (part, base, size) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer])
-        slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
-        updateParking(layer: layer, experts: experts, locking: true)
-        var (hits, fills, staged) = (0, 0, 0)
-        for (position, expert) in zip(0..., experts) {
-            let key = base + Int(expert)
-            let next = nextUses.isEmpty ? 0 : UInt64(nextUses[nextUses.startIndex + position])
-            if slots.residency[key] == .resident {
-                touchSlot(key, nextUse: next)
-                found[position] = .hit
-                hits += 1
-            } else if reserving && reserveSlot(key, size: size, partition: part, nextUse: next, evicted: &evicted, mayEvict: { _ in true }) {
-                found[position] = .fill
-                fills += 1
-            } else {
-                found[position] = .staged
-                staged += 1
-            }
-        }
-        for (position, expert) in zip(0..., experts) where found[position] == .fill { fillSlot(base + Int(expert)) }
-        return (hits, fills, staged)
+    /// ``unlock(layer:experts:)`` over a slice of an array.
+    public mutating func unlock(layer: Int, experts: ArraySlice<UInt16>) {
+        experts.withUnsafeBufferPointer { unlock(layer: layer, experts: $0) }
     }
 
     /// Raises (`locking`) or lowers each key's lock count by one; returns the bytes of the
     /// resident keys that became locked or unlocked.
-    private mutating func changeLocks(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) -> Int {
+    mutating func changeLocks(layer: Int, experts: UnsafeBufferPointer<UInt16>, locking: Bool) -> Int {
         let (base, size) = (layer * self.experts, layerBytes[layer])
         let (locks, residency) = (slots.locks, slots.residency)
         var changed = 0
@@ -221,7 +184,7 @@ public struct ExpertCache: Sendable {
     /// keys stay locked through many evictions (a prefill step's layer), not for a decode
     /// step's few. Unlocking always unparks: a key parked while a large layer held it may be
     /// freed by another holder's unlock.
-    private mutating func updateParking(layer: Int, experts: ArraySlice<UInt16>, locking: Bool) {
+    mutating func updateParking(layer: Int, experts: UnsafeBufferPointer<UInt16>, locking: Bool) {
         guard parksLockedKeys else { return }
         let (base, part, large) = (layer * self.experts, partitioned ? layer : 0, experts.count >= Self.parkingThreshold)
         if locking {
@@ -248,8 +211,8 @@ public struct ExpertCache: Sendable {
     /// ``reserve(_:nextUse:evicted:mayEvict:)`` for an absent `key` of `size` bytes in
     /// partition `part`, the slots already unique.
     @inline(__always)
-    private mutating func reserveSlot(_ key: Int, size: Int, partition part: Int, nextUse: UInt64, evicted: inout [Int],
-                                      mayEvict: (Int) -> Bool) -> Bool {
+    mutating func reserveSlot<Victims: VictimSink>(_ key: Int, size: Int, partition part: Int, nextUse: UInt64, evicted: inout Victims,
+                                                   mayEvict: (Int) -> Bool) -> Bool {
         precondition(slots.residency[key] == .absent)
         let budget = partitionBudget
         if eviction == .pinned {
@@ -260,7 +223,7 @@ public struct ExpertCache: Sendable {
             while slots.usedBytes[part] + size > budget {
                 guard let victim = chooseVictim(partition: part, mayEvict: mayEvict) else { return false }
                 drop(victim)
-                evicted.append(victim)
+                evicted.record(victim)
             }
         }
         insert(key, size: size, partition: part, nextUse: nextUse)
@@ -325,7 +288,7 @@ public struct ExpertCache: Sendable {
     }
 
     @inline(__always)
-    private mutating func fillSlot(_ key: Int) {
+    mutating func fillSlot(_ key: Int) {
         precondition(slots.residency[key] == .filling)
         slots.residency[key] = .resident
         if slots.locks[key] == 0 { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
@@ -345,7 +308,7 @@ public struct ExpertCache: Sendable {
 
     /// Copies the slots first if another cache value shares them (copy on write); every
     /// public mutating operation calls it once before writing.
-    private mutating func makeSlotsUnique() {
+    mutating func makeSlotsUnique() {
         if !isKnownUniquelyReferenced(&slots) { slots = slots.copy() }
     }
 

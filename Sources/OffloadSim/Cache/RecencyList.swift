@@ -15,19 +15,13 @@ struct RecencyList: Sendable {
     /// Appends `key` as the newest of `partition` (moving it there if already listed).
     @inline(__always)
     mutating func append(_ key: Int, partition: Int) {
-        let links = uniqueStorage()
-        links.remove(key, partition: partition)
-        links.member[key] = true
-        links.previous[key] = links.tail[partition]
-        links.next[key] = -1
-        if links.tail[partition] >= 0 { links.next[Int(links.tail[partition])] = Int32(key) } else { links.head[partition] = Int32(key) }
-        links.tail[partition] = Int32(key)
+        uniqueLinks().append(key, partition: partition)
     }
 
     /// Unlinks `key`.
     @inline(__always)
     mutating func remove(_ key: Int, partition: Int) {
-        uniqueStorage().remove(key, partition: partition)
+        uniqueLinks().remove(key, partition: partition)
     }
 
     /// The oldest key of `partition` that `eligible` accepts, or nil.
@@ -49,6 +43,46 @@ struct RecencyList: Sendable {
     private mutating func uniqueStorage() -> Storage {
         if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
         return storage
+    }
+
+    /// The links, made unique, for a run of operations with no uniqueness check or reference
+    /// count each (a layer's lookups: ``ExpertCache/lookUpOnDemand(layer:experts:nextUses:reserving:into:)``).
+    /// Valid until the list is next mutated through another call or copied.
+    mutating func uniqueLinks() -> Links {
+        let links = uniqueStorage()
+        return Links(previous: links.previous, next: links.next, member: links.member, head: links.head, tail: links.tail)
+    }
+
+    /// The list's buffers as raw pointers (see ``uniqueLinks()``): the same operations as the
+    /// list's, O(1) each.
+    struct Links {
+        let previous: UnsafeMutablePointer<Int32>
+        let next: UnsafeMutablePointer<Int32>
+        let member: UnsafeMutablePointer<Bool>
+        let head: UnsafeMutablePointer<Int32>
+        let tail: UnsafeMutablePointer<Int32>
+
+        /// Appends `key` as the newest of `partition` (moving it there if already listed).
+        @inline(__always)
+        func append(_ key: Int, partition: Int) {
+            remove(key, partition: partition)
+            member[key] = true
+            let last = tail[partition]
+            previous[key] = last
+            next[key] = -1
+            if last >= 0 { next[Int(last)] = Int32(key) } else { head[partition] = Int32(key) }
+            tail[partition] = Int32(key)
+        }
+
+        /// Unlinks `key` (nothing when it is not listed).
+        @inline(__always)
+        func remove(_ key: Int, partition: Int) {
+            guard member[key] else { return }
+            member[key] = false
+            let before = previous[key], after = next[key]
+            if before >= 0 { next[Int(before)] = after } else { head[partition] = after }
+            if after >= 0 { previous[Int(after)] = before } else { tail[partition] = before }
+        }
     }
 
     /// The links: per key its neighbours and whether it is listed; per partition its ends.
@@ -83,15 +117,6 @@ struct RecencyList: Sendable {
         }
 
         func copy() -> Storage { Storage(copying: self) }
-
-        @inline(__always)
-        func remove(_ key: Int, partition: Int) {
-            guard member[key] else { return }
-            member[key] = false
-            let before = previous[key], after = next[key]
-            if before >= 0 { next[Int(before)] = after } else { head[partition] = after }
-            if after >= 0 { previous[Int(after)] = before } else { tail[partition] = before }
-        }
 
         deinit {
             previous.deallocate()

@@ -36,13 +36,32 @@ extension Simulation {
         // Attention and shared experts cost the same at every layer of a step.
         let attention = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
-        for index in 0..<(step.layerStart.count - 1) { simulateLayerInClosedForm(index, attention: attention, shared: shared) }
+        // The layers read the step's arrays through pointers (copies of the arrays share their
+        // storage): slicing them per layer retained and released each array's buffer.
+        let (experts, expertTokens, nextUse) = (step.experts, step.expertTokens, self.nextUse)
+        experts.withUnsafeBufferPointer { experts in
+            expertTokens.withUnsafeBufferPointer { expertTokens in
+                nextUse.withUnsafeBufferPointer { nextUse in
+                    for index in 0..<(step.layerStart.count - 1) {
+                        let range = step.range(layer: index)
+                        let uses = nextUse.isEmpty ? nextUse : UnsafeBufferPointer(rebasing: nextUse[lookupIndex..<lookupIndex + range.count])
+                        lookupIndex += range.count
+                        simulateLayerInClosedForm(index, range: range, experts: UnsafeBufferPointer(rebasing: experts[range]),
+                                                  tokens: UnsafeBufferPointer(rebasing: expertTokens[range]), nextUses: uses,
+                                                  attention: attention, shared: shared)
+                    }
+                }
+            }
+        }
         stepFinished()
     }
 
-    private mutating func simulateLayerInClosedForm(_ index: Int, attention: Nanoseconds, shared: Nanoseconds) {
+    /// One layer of ``simulateStepInClosedForm()``: `experts` are the layer's (the step's
+    /// `range`), `tokens` the tokens routed to each, `nextUses` their next uses (Belady) or empty.
+    private mutating func simulateLayerInClosedForm(_ index: Int, range: Range<Int>, experts: UnsafeBufferPointer<UInt16>,
+                                                    tokens: UnsafeBufferPointer<Int32>, nextUses: UnsafeBufferPointer<UInt32>,
+                                                    attention: Nanoseconds, shared: Nanoseconds) {
         layer = index
-        let range = step.range(layer: index)
         let count = range.count
         let bytes = cache.expertBytesOfLayer(index)
         let copyNs = copyNanoseconds[index]
@@ -51,7 +70,12 @@ extension Simulation {
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
         withUnsafeTemporaryAllocation(of: ExpertCache.DemandLookup.self, capacity: count) { lookups in
-            let (hits, fills, staged) = lookUpInClosedForm(range, into: lookups)
+            // On-demand loading prefetches nothing, so no victim is an unused prefetch: the
+            // evictions are only counted.
+            let counts = cache.lookUpOnDemand(layer: index, experts: experts, nextUses: nextUses,
+                                              reserving: options.cacheBytes > 0, into: lookups)
+            metrics.evictions += counts.evictions
+            let (hits, fills, staged) = (counts.hits, counts.fills, counts.staged)
             // Copies submitted at the router's end: every fill, then one staged copy per buffer.
             let initialCopies = fills + min(staged, options.stagingBuffers)
             var busFree = router + Nanoseconds(initialCopies) * copyNs
@@ -84,8 +108,7 @@ extension Simulation {
                         stallNs += ready - computeEnd
                         computeEnd = ready
                     }
-                    let ns = slowedUnderCopies(expertNanoseconds(tokens: Int(step.expertTokens[range.lowerBound + position])),
-                                               copying: computeEnd < busFree)
+                    let ns = slowedUnderCopies(expertNanoseconds(tokens: Int(tokens[position])), copying: computeEnd < busFree)
                     computeNs += ns
                     computeEnd += ns
                     if lookups[position] == .staged && stagedIssued < staged {
@@ -108,25 +131,7 @@ extension Simulation {
             metrics.layers[index].record(lookups: count, hits: hits, decode: step.phase == .decode,
                                          demandBytes: demandBytes, computeNs: computeNs, stallNs: stallNs)
         }
-        cache.unlock(layer: index, experts: step.experts[range])
-    }
-
-    /// Looks the layer's experts up as ``lookUpLayer()`` does for on-demand (lock them all,
-    /// then a touch for each resident one and a reservation for each other, staged when no
-    /// room can be made; on-demand vetoes no eviction), then fills the reserved slots in copy
-    /// order (``ExpertCache/lookUpOnDemand(layer:experts:nextUses:reserving:into:evicted:)``);
-    /// writes what each lookup found into `lookups` and returns the counts.
-    private mutating func lookUpInClosedForm(_ range: Range<Int>, into lookups: UnsafeMutableBufferPointer<ExpertCache.DemandLookup>)
-        -> (hits: Int, fills: Int, staged: Int) {
-        let nextUses = nextUse.isEmpty ? nextUse[0..<0] : nextUse[lookupIndex..<lookupIndex + range.count]
-        lookupIndex += range.count
-        let counts = cache.lookUpOnDemand(layer: layer, experts: step.experts[range], nextUses: nextUses,
-                                          reserving: options.cacheBytes > 0, into: lookups, evicted: &evicted)
-        if !evicted.isEmpty {
-            countEvictions()
-            evicted.removeAll(keepingCapacity: true)
-        }
-        return counts
+        cache.unlock(layer: index, experts: experts)
     }
 
     /// `ns` of compute, stretched by the profile's kernel slowdown when the bus is copying.

@@ -1,0 +1,130 @@
+extension ExpertCache {
+    /// What ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` found for one expert.
+    public enum DemandLookup: UInt8, Sendable {
+        /// Resident: touched.
+        case hit
+        /// A slot was reserved, and filled once the layer's lookups were done.
+        case fill
+        /// No room could be made (or the lookup reserves nothing): the expert streams
+        /// through a staging buffer.
+        case staged
+    }
+
+    /// How a layer's on-demand lookup went: the lookups of each kind and the evictions made.
+    public struct DemandCounts: Sendable, Equatable {
+        /// Experts found resident.
+        public var hits = 0
+        /// Experts given a slot.
+        public var fills = 0
+        /// Experts streamed through a staging buffer.
+        public var staged = 0
+        /// Resident experts evicted to make room.
+        public var evictions = 0
+    }
+
+    /// Looks `experts` of `layer` up as on-demand loading does, with the calls and order of
+    /// the event-driven engine: ``lock(layer:experts:)``, then per expert a
+    /// ``touch(_:nextUse:)`` when it is resident or, when `reserving`, a
+    /// ``reserve(_:nextUse:evicted:mayEvict:)`` that vetoes no eviction, then a ``fill(_:)``
+    /// of each reserved slot in lookup order. `nextUses` holds each expert's next use
+    /// (Belady) or is empty. Writes what each lookup found into `found` and returns the
+    /// counts; the victims are only counted (on-demand loading prefetches nothing, so no
+    /// victim is an unused prefetch). The caller unlocks the layer once its experts are done.
+    ///
+    /// One uniqueness check for the layer, the partition, size and budget worked out once:
+    /// O(experts) plus the evictions' cost. LRU and FIFO run on raw pointers to their list and
+    /// the slots (a tenth of the instructions the rule-by-rule calls cost per lookup).
+    public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
+                                        reserving: Bool, into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+        makeSlotsUnique()
+        if eviction == .lru || eviction == .fifo {
+            return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, into: found)
+        }
+        return lookUpByRule(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
+    }
+
+    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` through the rule's own calls.
+    private mutating func lookUpByRule(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
+                                       reserving: Bool, into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+        let (part, base, size) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer])
+        slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
+        updateParking(layer: layer, experts: experts, locking: true)
+        var counts = DemandCounts()
+        var victims = VictimCount()
+        for (position, expert) in experts.enumerated() {
+            let key = base + Int(expert)
+            let next = nextUses.isEmpty ? 0 : UInt64(nextUses[position])
+            if slots.residency[key] == .resident {
+                touchSlot(key, nextUse: next)
+                found[position] = .hit
+                counts.hits += 1
+            } else if reserving && reserveSlot(key, size: size, partition: part, nextUse: next, evicted: &victims, mayEvict: { _ in true }) {
+                found[position] = .fill
+                counts.fills += 1
+            } else {
+                found[position] = .staged
+                counts.staged += 1
+            }
+        }
+        for (position, expert) in experts.enumerated() where found[position] == .fill { fillSlot(base + Int(expert)) }
+        counts.evictions = victims.count
+        return counts
+    }
+
+    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for LRU and FIFO, the slots
+    /// already unique: the same steps as ``touch(_:nextUse:)``, ``reserve(_:nextUse:evicted:mayEvict:)``
+    /// (a victim is the oldest listed key neither locked nor filling) and ``fill(_:)``, on the
+    /// raw buffers, with the partition's byte counts in locals.
+    private mutating func lookUpInRecencyOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool,
+                                               into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+        let (part, base, size, budget) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer], partitionBudget)
+        slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
+        let (locks, residency, usedBytes, lockedBytes) = (slots.locks, slots.residency, slots.usedBytes, slots.lockedBytes)
+        let links = recency.uniqueLinks()
+        let movesOnUse = eviction == .lru
+        var (used, locked) = (usedBytes[part], lockedBytes[part])
+        var counts = DemandCounts()
+        keyBytes.withUnsafeBufferPointer { keyBytes in
+            for (position, expert) in experts.enumerated() {
+                let key = base + Int(expert)
+                if residency[key] == .resident {
+                    if movesOnUse { links.append(key, partition: part) }
+                    found[position] = .hit
+                    counts.hits += 1
+                    continue
+                }
+                precondition(!reserving || residency[key] == .absent)
+                var room = reserving && size <= budget - locked
+                while room && used + size > budget {
+                    var victim = Int(links.head[part])
+                    while victim >= 0 && (locks[victim] != 0 || residency[victim] != .resident) { victim = Int(links.next[victim]) }
+                    guard victim >= 0 else {
+                        room = false
+                        break
+                    }
+                    links.remove(victim, partition: part)
+                    residency[victim] = .absent
+                    used -= keyBytes[victim]
+                    counts.evictions += 1
+                }
+                guard room else {
+                    found[position] = .staged
+                    counts.staged += 1
+                    continue
+                }
+                residency[key] = .filling
+                used += size
+                locked += size
+                links.append(key, partition: part)
+                found[position] = .fill
+                counts.fills += 1
+            }
+        }
+        // Each filled slot stays locked by this layer, so its bytes stay counted as locked.
+        for (position, expert) in experts.enumerated() where found[position] == .fill { residency[base + Int(expert)] = .resident }
+        (usedBytes[part], lockedBytes[part]) = (used, locked)
+        residentCount += counts.fills - counts.evictions
+        clock += UInt64(counts.hits + counts.fills)
+        return counts
+    }
+}
