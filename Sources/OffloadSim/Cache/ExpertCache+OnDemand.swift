@@ -29,18 +29,24 @@ extension ExpertCache {
     /// of each reserved slot in lookup order. `nextUses` holds each expert's next use
     /// (Belady) or is empty. Writes what each lookup found into `found` and returns the
     /// counts; the victims are only counted (on-demand loading prefetches nothing, so no
-    /// victim is an unused prefetch). The caller unlocks the layer once its experts are done.
+    /// victim is an unused prefetch). With `unlocking`, the experts are unlocked at the end, as
+    /// ``unlock(layer:experts:)`` would (for a caller that does nothing with the cache before it
+    /// would unlock them: the closed form times the layer without it); otherwise the caller
+    /// unlocks the layer once its experts are done.
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
     /// O(experts) plus the evictions' cost. LRU and FIFO run on raw pointers to their list and
     /// the slots (a tenth of the instructions the rule-by-rule calls cost per lookup).
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
-                                        reserving: Bool, into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+                                        reserving: Bool, unlocking: Bool = false,
+                                        into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         makeSlotsUnique()
         if eviction == .lru || eviction == .fifo {
-            return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, into: found)
+            return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
         }
-        return lookUpByRule(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
+        let counts = lookUpByRule(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
+        if unlocking { unlock(layer: layer, experts: experts) }
+        return counts
     }
 
     /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` through the rule's own calls.
@@ -73,9 +79,10 @@ extension ExpertCache {
 
     /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for LRU and FIFO, the slots
     /// already unique: the same steps as ``touch(_:nextUse:)``, ``reserve(_:nextUse:evicted:mayEvict:)``
-    /// (a victim is the oldest listed key neither locked nor filling) and ``fill(_:)``, on the
-    /// raw buffers, with the partition's byte counts in locals.
-    private mutating func lookUpInRecencyOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool,
+    /// (a victim is the oldest listed key neither locked nor filling), ``fill(_:)`` and, when
+    /// `unlocking`, ``unlock(layer:experts:)``, on the raw buffers, with the partition's byte
+    /// counts in locals.
+    private mutating func lookUpInRecencyOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool, unlocking: Bool,
                                                into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         let (part, base, size, budget) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer], partitionBudget)
         slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
@@ -120,8 +127,14 @@ extension ExpertCache {
                 counts.fills += 1
             }
         }
-        // Each filled slot stays locked by this layer, so its bytes stay counted as locked.
-        for (position, expert) in experts.enumerated() where found[position] == .fill { residency[base + Int(expert)] = .resident }
+        // A filled slot is still locked by this layer, so its bytes stay counted as locked until unlocked.
+        for (position, expert) in experts.enumerated() {
+            let key = base + Int(expert)
+            if found[position] == .fill { residency[key] = .resident }
+            guard unlocking else { continue }
+            locks[key] -= 1
+            if locks[key] == 0 && residency[key] == .resident { locked -= size }
+        }
         (usedBytes[part], lockedBytes[part]) = (used, locked)
         residentCount += counts.fills - counts.evictions
         clock += UInt64(counts.hits + counts.fills)

@@ -38,17 +38,25 @@ extension Simulation {
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
         // The layers read the step's arrays through pointers (copies of the arrays share their
         // storage): slicing them per layer retained and released each array's buffer.
-        let (experts, expertTokens, nextUse) = (step.experts, step.expertTokens, self.nextUse)
+        let (experts, expertTokens, gateMass) = (step.experts, step.expertTokens, step.expertGateMass)
+        let (nextUse, expertTimes) = (self.nextUse, self.expertTimes)
         experts.withUnsafeBufferPointer { experts in
             expertTokens.withUnsafeBufferPointer { expertTokens in
-                nextUse.withUnsafeBufferPointer { nextUse in
-                    for index in 0..<(step.layerStart.count - 1) {
-                        let range = step.range(layer: index)
-                        let uses = nextUse.isEmpty ? nextUse : UnsafeBufferPointer(rebasing: nextUse[lookupIndex..<lookupIndex + range.count])
-                        lookupIndex += range.count
-                        simulateLayerInClosedForm(index, range: range, experts: UnsafeBufferPointer(rebasing: experts[range]),
-                                                  tokens: UnsafeBufferPointer(rebasing: expertTokens[range]), nextUses: uses,
-                                                  attention: attention, shared: shared)
+                gateMass.withUnsafeBufferPointer { gateMass in
+                    nextUse.withUnsafeBufferPointer { nextUse in
+                        expertTimes.withUnsafeBufferPointer { expertTimes in
+                            let width = Self.tabulatedTokens
+                            for index in 0..<(step.layerStart.count - 1) {
+                                let range = step.range(layer: index)
+                                let uses = nextUse.isEmpty ? nextUse : UnsafeBufferPointer(rebasing: nextUse[lookupIndex..<lookupIndex + range.count])
+                                lookupIndex += range.count
+                                let layer = LayerArrays(experts: UnsafeBufferPointer(rebasing: experts[range]),
+                                                        tokens: UnsafeBufferPointer(rebasing: expertTokens[range]),
+                                                        gateMass: UnsafeBufferPointer(rebasing: gateMass[range]), nextUses: uses,
+                                                        expertTimes: UnsafeBufferPointer(rebasing: expertTimes[index * width..<(index + 1) * width]))
+                                simulateLayerInClosedForm(index, layer, attention: attention, shared: shared)
+                            }
+                        }
                     }
                 }
             }
@@ -56,24 +64,33 @@ extension Simulation {
         stepFinished()
     }
 
-    /// One layer of ``simulateStepInClosedForm()``: `experts` are the layer's (the step's
-    /// `range`), `tokens` the tokens routed to each, `nextUses` their next uses (Belady) or empty.
-    private mutating func simulateLayerInClosedForm(_ index: Int, range: Range<Int>, experts: UnsafeBufferPointer<UInt16>,
-                                                    tokens: UnsafeBufferPointer<Int32>, nextUses: UnsafeBufferPointer<UInt32>,
-                                                    attention: Nanoseconds, shared: Nanoseconds) {
+    /// One layer's part of the step's arrays, and its expert times for 1…``tabulatedTokens`` tokens.
+    private struct LayerArrays {
+        let experts: UnsafeBufferPointer<UInt16>
+        let tokens: UnsafeBufferPointer<Int32>
+        let gateMass: UnsafeBufferPointer<Float>
+        let nextUses: UnsafeBufferPointer<UInt32>
+        let expertTimes: UnsafeBufferPointer<Nanoseconds>
+    }
+
+    /// One layer of ``simulateStepInClosedForm()``.
+    private mutating func simulateLayerInClosedForm(_ index: Int, _ arrays: LayerArrays, attention: Nanoseconds, shared: Nanoseconds) {
         layer = index
-        let count = range.count
+        let count = arrays.experts.count
         let bytes = cache.expertBytesOfLayer(index)
         let copyNs = copyNanoseconds[index]
         let router = now + attention
-        let mass = routedMass(range)
+        var mass = 0.0
+        for (weight, tokens) in zip(arrays.gateMass, arrays.tokens) { mass += weight.isNaN ? Double(tokens) : Double(weight) }
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
+        let stretches = copyContention > 1
         withUnsafeTemporaryAllocation(of: ExpertCache.DemandLookup.self, capacity: count) { lookups in
             // On-demand loading prefetches nothing, so no victim is an unused prefetch: the
-            // evictions are only counted.
-            let counts = cache.lookUpOnDemand(layer: index, experts: experts, nextUses: nextUses,
-                                              reserving: options.cacheBytes > 0, into: lookups)
+            // evictions are only counted. The layer's timing below does not touch the cache, so
+            // its experts are unlocked right after their lookups, as after their compute.
+            let counts = cache.lookUpOnDemand(layer: index, experts: arrays.experts, nextUses: arrays.nextUses,
+                                              reserving: options.cacheBytes > 0, unlocking: true, into: lookups)
             metrics.evictions += counts.evictions
             let (hits, fills, staged) = (counts.hits, counts.fills, counts.staged)
             // Copies submitted at the router's end: every fill, then one staged copy per buffer.
@@ -95,7 +112,8 @@ extension Simulation {
                 var (fillsDone, stagedDone, stagedIssued) = (0, 0, min(staged, options.stagingBuffers))
                 for position in 0..<count {
                     var ready = computeEnd
-                    switch lookups[position] {
+                    let lookup = lookups[position]
+                    switch lookup {
                     case .hit: break
                     case .fill:
                         fillsDone += 1
@@ -108,10 +126,12 @@ extension Simulation {
                         stallNs += ready - computeEnd
                         computeEnd = ready
                     }
-                    let ns = slowedUnderCopies(expertNanoseconds(tokens: Int(tokens[position])), copying: computeEnd < busFree)
+                    let tokens = Int(arrays.tokens[position])
+                    var ns = tokens <= arrays.expertTimes.count ? arrays.expertTimes[tokens - 1] : compute.expertNanoseconds(layer: index, tokens: tokens)
+                    if stretches && computeEnd < busFree { ns = Units.roundUp(Double(ns) * copyContention) }
                     computeNs += ns
                     computeEnd += ns
-                    if lookups[position] == .staged && stagedIssued < staged {
+                    if lookup == .staged && stagedIssued < staged {
                         // Its staging buffer is free: the next staged expert's copy is submitted now.
                         busFree = max(computeEnd, busFree) + copyNs
                         busyNs += copyNs
@@ -131,7 +151,6 @@ extension Simulation {
             metrics.layers[index].record(lookups: count, hits: hits, decode: step.phase == .decode,
                                          demandBytes: demandBytes, computeNs: computeNs, stallNs: stallNs)
         }
-        cache.unlock(layer: index, experts: experts)
     }
 
     /// `ns` of compute, stretched by the profile's kernel slowdown when the bus is copying.

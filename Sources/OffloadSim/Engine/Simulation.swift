@@ -154,12 +154,13 @@ public struct Simulation {
         usesClosedForm = Self.closedFormApplies(policy: policy, options: options, bus: bus, copyNanoseconds: copyNanoseconds)
     }
 
-    /// Runs every step `former` produces and returns the metrics.
+    /// Runs every step `steps` gives and returns the metrics.
     // Specialised for trace files: callers in other modules reach the generic entry point,
     // where the step former ran unspecialised (its type metadata looked up at every step).
-    @_specialize(exported: false, where Source == TraceReader)
-    public mutating func run<Source: RoutingSource>(_ former: inout BatchFormer<Source>) throws -> SimulationMetrics {
-        while try former.next(into: &step) {
+    @_specialize(exported: false, where Steps == BatchFormer<TraceReader>)
+    @_specialize(exported: false, where Steps == StepPipeline<BatchFormer<TraceReader>>)
+    public mutating func run<Steps: StepSource>(_ steps: inout Steps) throws -> SimulationMetrics {
+        while try steps.next(into: &step) {
             if usesClosedForm { simulateStepInClosedForm() } else { simulateStep() }
             guard now <= Units.latestTime, metrics.bytesMoved <= Units.largestByteCount else { throw overflow() }
         }

@@ -22,6 +22,9 @@ public struct SimulationRun<Source: RoutingSource> {
     public var predictionLookaheads: [Int] = []
     /// Tokens in each sequence's KV cache when decoding starts (nil: its prompt; see ``BatchFormer/contextTokens``).
     public var contextTokens: Int?
+    /// Whether steps are formed on a second thread while the simulation runs (``StepPipeline``):
+    /// the same results, sooner where a core is free.
+    public var formsStepsAhead = true
 
     /// Describes a run.
     public init(source: Source, model: ModelCost, profile: HardwareProfile, options: SimulationOptions,
@@ -41,24 +44,33 @@ public struct SimulationRun<Source: RoutingSource> {
         var nextUse: [UInt32] = []
         var hotSet: [Int] = []
         if options.cacheBytes > 0 && options.eviction == .belady {
-            var former = makeFormer(routingOnly: true)
+            var former = makeFormer(content: .lookups)
             nextUse = try TracePrepass.nextUses(&former, experts: model.experts)
         }
         if options.cacheBytes > 0 && options.eviction == .pinned {
-            var former = makeFormer(routingOnly: true)
+            var former = makeFormer(content: .lookups)
             hotSet = try TracePrepass.hotSet(&former, model: model, capacityBytes: options.cacheBytes, partitioned: options.partitioned)
         }
         var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
-        var former = makeFormer()
-        let metrics = try simulation.run(&former)
+        // The closed form reads no per-token routing: its steps leave it out.
+        let former = makeFormer(content: simulation.usesClosedForm ? .gateMass : .tokens)
+        let metrics: SimulationMetrics
+        if formsStepsAhead {
+            var steps = StepPipeline(former)
+            metrics = try simulation.run(&steps)
+        } else {
+            var steps = former
+            metrics = try simulation.run(&steps)
+        }
         return (metrics, simulation.timeline, simulation.replaySchedule)
     }
 
-    /// A step former over this run's sequences; `routingOnly` for a pre-pass that reads only
-    /// each step's lookups (``BatchFormer/init(source:batchSize:prefillAsDecode:sequenceMask:decodeTokensPerStep:predictionLookaheads:contextTokens:lookupOrder:routingOnly:)``).
-    public func makeFormer(routingOnly: Bool = false) -> BatchFormer<Source> {
+    /// A step former over this run's sequences whose steps carry `content` (``StepContent/lookups``
+    /// for a pre-pass that reads only each step's lookups; the recorded predictions only with
+    /// ``StepContent/tokens``).
+    public func makeFormer(content: StepContent = .tokens) -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
-                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: routingOnly ? [] : predictionLookaheads,
-                    contextTokens: contextTokens, lookupOrder: options.lookupOrder, routingOnly: routingOnly)
+                    decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: content == .tokens ? predictionLookaheads : [],
+                    contextTokens: contextTokens, lookupOrder: options.lookupOrder, content: content)
     }
 }

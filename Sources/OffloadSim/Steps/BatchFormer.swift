@@ -49,12 +49,11 @@ public struct BatchFormer<Source: RoutingSource> {
     private var nextSequence = 0
     private var stepIndex = 0
 
-    /// A former over `source` with `batchSize` slots. `routingOnly` forms steps that hold only
-    /// each layer's distinct experts and their token counts, no per-token routing, gate mass or
-    /// predictions (for pre-passes over the lookups; ``Step/decisions`` is then 0).
+    /// A former over `source` with `batchSize` slots, whose steps carry `content` (recorded
+    /// predictions, `predictionLookaheads`, only with ``StepContent/tokens``).
     public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
-                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id, routingOnly: Bool = false) {
-        precondition(!routingOnly || predictionLookaheads.isEmpty)
+                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id, content: StepContent = .tokens) {
+        precondition(content == .tokens || predictionLookaheads.isEmpty)
         precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0)
         self.contextTokens = contextTokens
         self.predictionLookaheads = predictionLookaheads
@@ -65,7 +64,7 @@ public struct BatchFormer<Source: RoutingSource> {
         self.batchSize = batchSize
         self.prefillAsDecode = prefillAsDecode
         assembler = StepAssembler(layers: source.shape.layers, experts: source.shape.experts, topK: source.shape.topK,
-                                  order: lookupOrder, keepsTokens: !routingOnly)
+                                  order: lookupOrder, content: content)
         readers = Array(repeating: nil, count: batchSize)
         running = Array(repeating: nil, count: batchSize)
     }
@@ -108,7 +107,7 @@ public struct BatchFormer<Source: RoutingSource> {
                 running[slot] = nil
             }
         }
-        assembler.finish(&step, weighted: source.hasWeights && assembler.keepsTokens)
+        assembler.finish(&step, weighted: source.hasWeights && assembler.content != .lookups)
         stepIndex += 1
         return true
     }

@@ -50,8 +50,9 @@ public struct Step: Sendable {
     /// set of token t for target layer m starts at `(t × layers + m) × recordedWidth`;
     /// `UInt16.max` fills target layers below the lookahead.
     public internal(set) var tokenPredictions: [[UInt16]] = []
-    /// Routed decisions in the step (tokens × layers × top-k).
-    public var decisions: Int { tokenExperts.count }
+    /// Routed decisions in the step (tokens × layers × top-k, absent layers included), whatever
+    /// the step's ``StepContent``.
+    public internal(set) var decisions = 0
 
     /// The id in ``tokenExperts`` of a layer the token lacks (format version 2 traces).
     public static let absentExpert = UInt16.max

@@ -11,10 +11,8 @@ struct StepAssembler {
     let experts: Int
     let topK: Int
     let order: LookupOrder
-    /// Whether steps carry the per-token routing (``Step/tokenExperts``, ``Step/tokenWeights``,
-    /// ``Step/tokenSequences``) and gate mass; without it a step holds only each layer's
-    /// distinct experts and their token counts, all a pre-pass over the lookups reads.
-    let keepsTokens: Bool
+    /// What the steps carry beyond each layer's distinct experts and their token counts.
+    let content: StepContent
     private var counts: [Int32]
     private var rankSlots: [Int]
     private var mass: [Float]
@@ -23,8 +21,8 @@ struct StepAssembler {
     private var touched: [UInt16]
     private var touchedCount: [Int]
 
-    init(layers: Int, experts: Int, topK: Int, order: LookupOrder = .id, keepsTokens: Bool = true) {
-        self.keepsTokens = keepsTokens
+    init(layers: Int, experts: Int, topK: Int, order: LookupOrder = .id, content: StepContent = .tokens) {
+        self.content = content
         self.layers = layers
         self.experts = experts
         self.topK = topK
@@ -41,6 +39,7 @@ struct StepAssembler {
         step.index = index
         step.phase = phase
         step.tokens = 0
+        step.decisions = 0
         step.kvTokens = 0
         step.scorePairs = 0
         step.sequences.removeAll(keepingCapacity: true)
@@ -73,8 +72,8 @@ struct StepAssembler {
 
     /// Adds token `token` of `chunk`, of sequence `sequence`, to the step.
     mutating func add(token: Int, of chunk: RoutingChunk, sequence: Int, into step: inout Step) {
-        let keepsTokens = keepsTokens
-        let weighted = chunk.hasWeights && keepsTokens
+        let keepsTokens = content == .tokens
+        let weighted = chunk.hasWeights && content != .lookups
         if order == .rank { noteRankOrder(token: token, of: chunk) }
         // The token's entries, layer by layer; an absent layer keeps these (no lookup; its entries say so).
         let first = step.tokenExperts.count
@@ -105,9 +104,9 @@ struct StepAssembler {
                                                     touchedCount[layer] += 1
                                                 }
                                                 counts[key] += 1
-                                                guard keepsTokens else { continue }
                                                 let weight = weighted ? halves[Int(weights[slot])] : .nan
                                                 if weighted { mass[key] += weight }
+                                                guard keepsTokens else { continue }
                                                 tokenExperts[first + layer * topK + rank] = expert
                                                 tokenWeights[first + layer * topK + rank] = weight
                                             }
@@ -121,6 +120,7 @@ struct StepAssembler {
             }
         }
         step.tokens += 1
+        step.decisions += layers * topK
     }
 
     /// Under rank order, appends the token's experts not yet seen in this step to each layer's

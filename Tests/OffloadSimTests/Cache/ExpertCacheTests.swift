@@ -241,7 +241,8 @@ struct ExpertCacheTests {
     }
 
     /// Two caches over 3 layers of 8 experts, one looked up a layer at a time through
-    /// `lookUpOnDemand`, the other through lock, touch or reserve, and fill in turn; both
+    /// `lookUpOnDemand` (unlocking the layer in the same call every third round), the other
+    /// through lock, touch or reserve, fill and unlock in turn; both
     /// must find the same, evict as many and hold the same afterwards (the same residents after
     /// every round and as many evictions: the same victims).
     @Test("a layer's on-demand lookup does what locking, touching or reserving, and filling in turn do",
@@ -258,11 +259,13 @@ struct ExpertCacheTests {
             let experts = Array(Set((0..<1 + random.int(below: 5)).map { _ in UInt16(random.int(below: 8)) })).sorted()
             let nextUses = experts.map { _ in UInt32(round * 8 + random.int(below: 400)) }
             let reserving = round % 50 != 7
+            let unlocking = round % 3 == 0
             var found = [ExpertCache.DemandLookup](repeating: .staged, count: experts.count)
             let counts = experts.withUnsafeBufferPointer { experts in
                 nextUses.withUnsafeBufferPointer { nextUses in
                     found.withUnsafeMutableBufferPointer {
-                        fused.lookUpOnDemand(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: $0)
+                        fused.lookUpOnDemand(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving,
+                                             unlocking: unlocking, into: $0)
                     }
                 }
             }
@@ -285,7 +288,7 @@ struct ExpertCacheTests {
             #expect(counts.hits == expected.count(where: { $0 == .hit }) && counts.fills == expected.count(where: { $0 == .fill })
                     && counts.staged == expected.count(where: { $0 == .staged }))
             #expect(fusedEvictions == singleEvicted.count)
-            fused.unlock(layer: layer, experts: experts[...])
+            if !unlocking { fused.unlock(layer: layer, experts: experts[...]) }
             single.unlock(layer: layer, experts: experts[...])
             #expect((0..<24).map { fused.residency(of: $0) } == (0..<24).map { single.residency(of: $0) })
             #expect(fused.bytesInUse == single.bytesInUse)

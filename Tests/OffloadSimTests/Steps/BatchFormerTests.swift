@@ -15,9 +15,10 @@ struct BatchFormerTests {
         return [tokens(2, 2, offset: 0), tokens(1, 1, offset: 1), tokens(1, 3, offset: 2)]
     }
 
-    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false, context: Int? = nil) throws -> [Step] {
+    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false, context: Int? = nil,
+                      content: StepContent = .tokens) throws -> [Step] {
         let reader = try SimFixtures.trace(sequences(), layers: 2, experts: 4, topK: 2, chunkTokens: chunkTokens)
-        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode, contextTokens: context)
+        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode, contextTokens: context, content: content)
         var step = Step()
         var all: [Step] = []
         while try former.next(into: &step) { all.append(step) }
@@ -52,6 +53,21 @@ struct BatchFormerTests {
         #expect(Array(first.experts[first.range(layer: 1)]) == [0, 1, 2, 3])
         #expect(Array(first.expertTokens[first.range(layer: 1)]) == [1, 2, 1, 2])
         #expect(first.decisions == 3 * 2 * 2)
+    }
+
+    /// The fixture has no weights, so the gate mass is NaN throughout; the rank-order test's
+    /// trace below checks the mass itself.
+    @Test("steps without per-token routing hold the same experts, counts and decisions, and no tokens")
+    func stepContent() throws {
+        let full = try Self.steps(batch: 2, chunkTokens: 3)
+        for content in [StepContent.gateMass, .lookups] {
+            let lean = try Self.steps(batch: 2, chunkTokens: 3, content: content)
+            #expect(lean.map(\.experts) == full.map(\.experts))
+            #expect(lean.map(\.expertTokens) == full.map(\.expertTokens))
+            #expect(lean.map(\.decisions) == full.map(\.decisions))
+            #expect(lean.allSatisfy { $0.tokenExperts.isEmpty && $0.tokenWeights.isEmpty && $0.tokenSequences.isEmpty })
+        }
+        #expect(full.map(\.decisions) == [12, 8, 4, 8, 4, 4])
     }
 
     @Test("attention work counts context tokens and query-key pairs")
@@ -95,5 +111,21 @@ struct BatchFormerTests {
         }
         #expect(try experts(.id) == [1, 3, 5, 7])
         #expect(try experts(.rank) == [5, 3, 1, 7])
+    }
+
+    /// The trace of ``rankOrder()``: experts 1, 3, 5, 7 receive 0.2 + 0.1, 0.3 + 0.3, 0.5 and 0.6
+    /// (weights stored as fp16).
+    @Test("steps carrying gate mass but no tokens sum each expert's gate weights as full steps do",
+          arguments: [StepContent.gateMass, .tokens])
+    func gateMassWithoutTokens(content: StepContent) throws {
+        let reader = try SimFixtures.trace(
+            [[(.decode, [5, 1, 3])], [(.decode, [3, 7, 1])]], layers: 1, experts: 8, topK: 3,
+            weights: [[[0.5, 0.2, 0.3]], [[0.3, 0.6, 0.1]]])
+        var former = BatchFormer(source: reader, batchSize: 2, content: content)
+        var step = Step()
+        _ = try former.next(into: &step)
+        let half = { (x: Float) in Float(Float16(x)) }
+        #expect(step.expertGateMass == [half(0.2) + half(0.1), half(0.3) + half(0.3), half(0.5), half(0.6)])
+        #expect(step.tokenExperts.isEmpty == (content == .gateMass))
     }
 }
