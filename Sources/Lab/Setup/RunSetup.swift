@@ -26,6 +26,8 @@ public struct RunSetup {
     public let prefillAsDecode: Bool
     /// Tokens in each sequence's KV cache when decoding starts (nil: its prompt).
     public var contextTokens: Int?
+    /// Whether the run forms its steps on a second thread (``SimulationRun/formsStepsAhead``).
+    public var formsStepsAhead = true
     /// Notes on what was assumed.
     public private(set) var notes: [String]
 
@@ -188,6 +190,7 @@ public struct RunSetup {
         var run = SimulationRun(source: reader, model: cost, profile: profile, options: options, batchSize: batch,
                                 prefillAsDecode: prefillAsDecode)
         run.contextTokens = contextTokens
+        run.formsStepsAhead = formsStepsAhead
         let result = try PolicyCatalog.run(policy, run, overrides: overrides)
         let meta = reader.metadata
         let description = RunDescription(

@@ -10,10 +10,14 @@ public final class PointRunner {
     private var traceHashes: [String: String] = [:]
     /// The spec the points come from, so that errors name its file, key and line.
     private let spec: SweepSpec?
+    /// Whether each point forms its steps on a second thread (``RunSetup/formsStepsAhead``).
+    let formsStepsAhead: Bool
 
-    /// A runner with nothing open yet, for points of `spec`.
-    public init(spec: SweepSpec? = nil) {
+    /// A runner with nothing open yet, for points of `spec`; `formsStepsAhead` off where other
+    /// runners keep every core busy.
+    public init(spec: SweepSpec? = nil, formsStepsAhead: Bool = true) {
         self.spec = spec
+        self.formsStepsAhead = formsStepsAhead
     }
 
     /// The trace at `path`, opened once.
@@ -77,6 +81,7 @@ public final class PointRunner {
         if let lookahead = integer(.lookahead) { setup.policy.lookahead = lookahead }
         if let widen = number(.widen) { setup.policy.widen = widen }
         try setup.checkMemory()
+        setup.formsStepsAhead = formsStepsAhead
         return setup
     }
 

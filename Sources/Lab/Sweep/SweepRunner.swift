@@ -76,9 +76,13 @@ public struct SweepRunner {
         let start = Date()
         let queue = WorkQueue(points: pending)
         let spec = self.spec
-        for _ in 0..<min(jobs, pending.count) {
+        // Forming each point's steps on a thread of its own pays only where the points leave
+        // cores idle: with two jobs on two cores the 1,000-point ESFT sweep took 116 s with it, 101 s without.
+        let threads = min(jobs, pending.count)
+        let formsStepsAhead = 2 * threads <= ProcessInfo.processInfo.activeProcessorCount
+        for _ in 0..<threads {
             let thread = Thread {
-                let runner = PointRunner(spec: spec)
+                let runner = PointRunner(spec: spec, formsStepsAhead: formsStepsAhead)
                 while let point = queue.take() {
                     queue.finish(point, Result { (try runner.run(point), runner.traceHash(point.settings[.trace]!.string!)) })
                 }
