@@ -92,12 +92,14 @@ extension ExpertCache {
         var (used, locked) = (usedBytes[part], lockedBytes[part])
         var counts = DemandCounts()
         keyBytes.withUnsafeBufferPointer { keyBytes in
+            // Wrapping arithmetic on the keys and counts: they are bounded by the cache's key
+            // count (an Int32 list), far from overflow, and the checks cost a tenth of the loop.
             for (position, expert) in experts.enumerated() {
-                let key = base + Int(expert)
+                let key = base &+ Int(expert)
                 if residency[key] == .resident {
-                    if movesOnUse { links.append(key, partition: part) }
+                    if movesOnUse && links.tail[part] != Int32(key) { links.append(key, partition: part) }
                     found[position] = .hit
-                    counts.hits += 1
+                    counts.hits &+= 1
                     continue
                 }
                 precondition(!reserving || residency[key] == .absent)
@@ -112,11 +114,11 @@ extension ExpertCache {
                     links.remove(victim, partition: part)
                     residency[victim] = .absent
                     used -= keyBytes[victim]
-                    counts.evictions += 1
+                    counts.evictions &+= 1
                 }
                 guard room else {
                     found[position] = .staged
-                    counts.staged += 1
+                    counts.staged &+= 1
                     continue
                 }
                 residency[key] = .filling
@@ -124,15 +126,15 @@ extension ExpertCache {
                 locked += size
                 links.append(key, partition: part)
                 found[position] = .fill
-                counts.fills += 1
+                counts.fills &+= 1
             }
         }
         // A filled slot is still locked by this layer, so its bytes stay counted as locked until unlocked.
         for (position, expert) in experts.enumerated() {
-            let key = base + Int(expert)
+            let key = base &+ Int(expert)
             if found[position] == .fill { residency[key] = .resident }
             guard unlocking else { continue }
-            locks[key] -= 1
+            locks[key] &-= 1
             if locks[key] == 0 && residency[key] == .resident { locked -= size }
         }
         (usedBytes[part], lockedBytes[part]) = (used, locked)

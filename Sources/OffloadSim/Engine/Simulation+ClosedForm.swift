@@ -38,24 +38,20 @@ extension Simulation {
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
         // The layers read the step's arrays through pointers (copies of the arrays share their
         // storage): slicing them per layer retained and released each array's buffer.
-        let (experts, expertTokens, gateMass) = (step.experts, step.expertTokens, step.expertGateMass)
-        let (nextUse, expertTimes) = (self.nextUse, self.expertTimes)
+        let (experts, expertTokens, nextUse, expertTimes) = (step.experts, step.expertTokens, self.nextUse, self.expertTimes)
         experts.withUnsafeBufferPointer { experts in
             expertTokens.withUnsafeBufferPointer { expertTokens in
-                gateMass.withUnsafeBufferPointer { gateMass in
-                    nextUse.withUnsafeBufferPointer { nextUse in
-                        expertTimes.withUnsafeBufferPointer { expertTimes in
-                            let width = Self.tabulatedTokens
-                            for index in 0..<(step.layerStart.count - 1) {
-                                let range = step.range(layer: index)
-                                let uses = nextUse.isEmpty ? nextUse : UnsafeBufferPointer(rebasing: nextUse[lookupIndex..<lookupIndex + range.count])
-                                lookupIndex += range.count
-                                let layer = LayerArrays(experts: UnsafeBufferPointer(rebasing: experts[range]),
-                                                        tokens: UnsafeBufferPointer(rebasing: expertTokens[range]),
-                                                        gateMass: UnsafeBufferPointer(rebasing: gateMass[range]), nextUses: uses,
-                                                        expertTimes: UnsafeBufferPointer(rebasing: expertTimes[index * width..<(index + 1) * width]))
-                                simulateLayerInClosedForm(index, layer, attention: attention, shared: shared)
-                            }
+                nextUse.withUnsafeBufferPointer { nextUse in
+                    expertTimes.withUnsafeBufferPointer { expertTimes in
+                        let width = Self.tabulatedTokens
+                        for index in 0..<(step.layerStart.count - 1) {
+                            let range = step.range(layer: index)
+                            let uses = nextUse.isEmpty ? nextUse : UnsafeBufferPointer(rebasing: nextUse[lookupIndex..<lookupIndex + range.count])
+                            lookupIndex += range.count
+                            let layer = LayerArrays(experts: UnsafeBufferPointer(rebasing: experts[range]),
+                                                    tokens: UnsafeBufferPointer(rebasing: expertTokens[range]), nextUses: uses,
+                                                    expertTimes: UnsafeBufferPointer(rebasing: expertTimes[index * width..<(index + 1) * width]))
+                            simulateLayerInClosedForm(index, layer, attention: attention, shared: shared)
                         }
                     }
                 }
@@ -68,7 +64,6 @@ extension Simulation {
     private struct LayerArrays {
         let experts: UnsafeBufferPointer<UInt16>
         let tokens: UnsafeBufferPointer<Int32>
-        let gateMass: UnsafeBufferPointer<Float>
         let nextUses: UnsafeBufferPointer<UInt32>
         let expertTimes: UnsafeBufferPointer<Nanoseconds>
     }
@@ -80,8 +75,7 @@ extension Simulation {
         let bytes = cache.expertBytesOfLayer(index)
         let copyNs = copyNanoseconds[index]
         let router = now + attention
-        var mass = 0.0
-        for (weight, tokens) in zip(arrays.gateMass, arrays.tokens) { mass += weight.isNaN ? Double(tokens) : Double(weight) }
+        let mass = step.layerRoutedMass[index]
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
         let stretches = copyContention > 1

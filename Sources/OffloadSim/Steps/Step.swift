@@ -35,6 +35,10 @@ public struct Step: Sendable {
     public internal(set) var expertTokens: [Int32] = []
     /// Summed gate weight of those tokens (NaN where the trace has no weights).
     public internal(set) var expertGateMass: [Float] = []
+    /// Per layer: the gate weight routed there, summed in ``experts`` order as `Double` (each
+    /// expert's token count where the trace has no weights): the mass the engine's fidelity
+    /// figures count, worked out while the step is formed.
+    public internal(set) var layerRoutedMass: [Double] = []
     /// The sequence of each token, in step order.
     public internal(set) var tokenSequences: [Int] = []
     /// Per-token routing, token-major: token t's k ids at layer l start at `(t × layers + l) × topK`;

@@ -173,6 +173,10 @@ struct StepAssembler {
             start += count
         }
         step.layerStart.append(start)
+        // Filled apart from the step, whose other arrays the loop below holds open.
+        var layerMass: [Double] = []
+        swap(&layerMass, &step.layerRoutedMass)
+        layerMass.removeAll(keepingCapacity: true)
         let (experts, byID) = (experts, order == .id)
         touched.withUnsafeMutableBufferPointer { touched in
             touchedCount.withUnsafeMutableBufferPointer { touchedCount in
@@ -186,15 +190,18 @@ struct StepAssembler {
                                         let base = layer * experts
                                         let list = UnsafeMutableBufferPointer(rebasing: touched[base..<base + touchedCount[layer]])
                                         if byID { Self.sortAscending(list) }
+                                        var routed = 0.0
                                         for expert in list {
                                             let key = base + Int(expert)
                                             stepExperts[next] = expert
                                             stepTokens[next] = counts[key]
                                             if weighted { stepMass[next] = mass[key] }
+                                            routed += weighted && !mass[key].isNaN ? Double(mass[key]) : Double(counts[key])
                                             counts[key] = 0
                                             mass[key] = 0
                                             next += 1
                                         }
+                                        layerMass.append(routed)
                                         touchedCount[layer] = 0
                                     }
                                 }
@@ -204,6 +211,7 @@ struct StepAssembler {
                 }
             }
         }
+        step.layerRoutedMass = layerMass
     }
 
     /// Sorts a layer's distinct experts: insertion sort for the few a decode step has

@@ -3,8 +3,8 @@
 public enum StepContent: Sendable {
     /// Nothing more: a pre-pass over the lookups (Belady's next uses, the pinned rule's counts).
     case lookups
-    /// Each expert's summed gate weight too (``Step/expertGateMass``): all that the closed-form
-    /// on-demand replay reads.
+    /// Each expert's summed gate weight too (``Step/expertGateMass``, and so the weight in
+    /// ``Step/layerRoutedMass``): all that the closed-form on-demand replay reads.
     case gateMass
     /// Also the per-token routing, gate weights and sequences (``Step/tokenExperts``,
     /// ``Step/tokenWeights``, ``Step/tokenSequences``) and the recorded predictions, which

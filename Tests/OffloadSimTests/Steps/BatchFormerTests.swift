@@ -65,9 +65,12 @@ struct BatchFormerTests {
             #expect(lean.map(\.experts) == full.map(\.experts))
             #expect(lean.map(\.expertTokens) == full.map(\.expertTokens))
             #expect(lean.map(\.decisions) == full.map(\.decisions))
+            #expect(lean.map(\.layerRoutedMass) == full.map(\.layerRoutedMass))
             #expect(lean.allSatisfy { $0.tokenExperts.isEmpty && $0.tokenWeights.isEmpty && $0.tokenSequences.isEmpty })
         }
         #expect(full.map(\.decisions) == [12, 8, 4, 8, 4, 4])
+        // Without weights a layer's routed mass is its decisions: the step's tokens × top-k.
+        #expect(full.map(\.layerRoutedMass) == full.map { step in [Double(step.tokens * 2), Double(step.tokens * 2)] })
     }
 
     @Test("attention work counts context tokens and query-key pairs")
@@ -126,6 +129,7 @@ struct BatchFormerTests {
         _ = try former.next(into: &step)
         let half = { (x: Float) in Float(Float16(x)) }
         #expect(step.expertGateMass == [half(0.2) + half(0.1), half(0.3) + half(0.3), half(0.5), half(0.6)])
+        #expect(step.layerRoutedMass == [0.0 + Double(half(0.2) + half(0.1)) + Double(half(0.3) + half(0.3)) + Double(half(0.5)) + Double(half(0.6))])
         #expect(step.tokenExperts.isEmpty == (content == .gateMass))
     }
 }
