@@ -36,7 +36,8 @@ extension ExpertCache {
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
     /// O(experts) plus the evictions' cost. LRU and FIFO run on raw pointers to their list and
-    /// the slots (a tenth of the instructions the rule-by-rule calls cost per lookup).
+    /// the slots (about 140 instructions per lookup on the ESFT replay, where the rule's own
+    /// calls took about 320).
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
                                         reserving: Bool, unlocking: Bool = false,
                                         into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
@@ -93,7 +94,7 @@ extension ExpertCache {
         var counts = DemandCounts()
         keyBytes.withUnsafeBufferPointer { keyBytes in
             // Wrapping arithmetic on the keys and counts: they are bounded by the cache's key
-            // count (an Int32 list), far from overflow, and the checks cost a tenth of the loop.
+            // count (an Int32 list), far from overflow, and the checks cost 6% of this function.
             for (position, expert) in experts.enumerated() {
                 let key = base &+ Int(expert)
                 if residency[key] == .resident {
