@@ -86,11 +86,19 @@ extension ExpertCache {
     private mutating func lookUpInRecencyOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool, unlocking: Bool,
                                                into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         let (part, base, size, budget) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer], partitionBudget)
-        slots.lockedBytes[part] += changeLocks(layer: layer, experts: experts, locking: true)
         let (locks, residency, usedBytes, lockedBytes) = (slots.locks, slots.residency, slots.usedBytes, slots.lockedBytes)
         let links = recency.uniqueLinks()
         let movesOnUse = eviction == .lru
-        var (used, locked) = (usedBytes[part], lockedBytes[part])
+        // The layer's experts are locked first, as ``lock(layer:experts:)`` does; they all have
+        // the layer's size, so the bytes newly locked are a count times it.
+        var newlyLocked = 0
+        for expert in experts {
+            let key = base &+ Int(expert)
+            let before = locks[key]
+            locks[key] = before &+ 1
+            if before == 0 && residency[key] == .resident { newlyLocked &+= 1 }
+        }
+        var (used, locked) = (usedBytes[part], lockedBytes[part] + newlyLocked * size)
         var counts = DemandCounts()
         keyBytes.withUnsafeBufferPointer { keyBytes in
             // Wrapping arithmetic on the keys and counts: they are bounded by the cache's key
