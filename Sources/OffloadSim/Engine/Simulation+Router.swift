@@ -15,7 +15,7 @@ extension Simulation {
         let policy = self.policy
         policy.planLayer(layer, in: &self)
         if !substituted {
-            let mass = routedMass(range)
+            let mass = step.layerRoutedMass[layer]
             metrics.exactGateMass += mass
             metrics.totalGateMass += mass
         }
