@@ -78,7 +78,6 @@ extension Simulation {
         let mass = step.layerRoutedMass[index]
         metrics.exactGateMass += mass
         metrics.totalGateMass += mass
-        let stretches = copyContention > 1
         withUnsafeTemporaryAllocation(of: ExpertCache.DemandLookup.self, capacity: count) { lookups in
             // On-demand loading prefetches nothing, so no victim is an unused prefetch: the
             // evictions are only counted. The layer's timing below does not touch the cache, so
@@ -121,8 +120,9 @@ extension Simulation {
                         computeEnd = ready
                     }
                     let tokens = Int(arrays.tokens[position])
-                    var ns = tokens <= arrays.expertTimes.count ? arrays.expertTimes[tokens - 1] : compute.expertNanoseconds(layer: index, tokens: tokens)
-                    if stretches && computeEnd < busFree { ns = Units.roundUp(Double(ns) * copyContention) }
+                    let ns = slowedUnderCopies(tokens <= arrays.expertTimes.count ? arrays.expertTimes[tokens - 1]
+                                                   : compute.expertNanoseconds(layer: index, tokens: tokens),
+                                               copying: computeEnd < busFree)
                     computeNs += ns
                     computeEnd += ns
                     if lookup == .staged && stagedIssued < staged {

@@ -142,7 +142,7 @@ extension Simulation {
         guard let index = routedIndex(position) else { return 1 }
         let mass = step.expertGateMass[index]
         guard !mass.isNaN else { return 1 }
-        let perToken = cached ?? Float(routedMass(step.range(layer: layer))) / Float(step.tokens)
+        let perToken = cached ?? Float(step.layerRoutedMass[layer]) / Float(step.tokens)
         cached = perToken
         return perToken > 0 ? mass / (Float(step.expertTokens[index]) * perToken) : 1
     }
