@@ -45,6 +45,9 @@ extension ExpertCache {
         if eviction == .lru || eviction == .fifo {
             return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
         }
+        if eviction == .belady && unlocking && !partitioned && !nextUses.isEmpty && nextUseQueues[0].parkedCount == 0 {
+            return lookUpByNextUse(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
+        }
         let counts = lookUpByRule(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
         if unlocking { unlock(layer: layer, experts: experts) }
         return counts
@@ -75,6 +78,79 @@ extension ExpertCache {
         }
         for (position, expert) in experts.enumerated() where found[position] == .fill { fillSlot(base + Int(expert)) }
         counts.evictions = victims.count
+        return counts
+    }
+
+    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for Belady with `unlocking`,
+    /// unpartitioned, the slots already unique: the same victims as the rule's own calls
+    /// (the least eligible key in the same total order), with the layer's experts out of the
+    /// ranking while it holds them (its resident ones leave it when locked, and each touched or
+    /// filled expert enters with its next use at the unlock) instead of parked or passed over,
+    /// and the partition's byte counts in locals. The closed form calls it with no other lock held.
+    private mutating func lookUpByNextUse(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
+                                          reserving: Bool, into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+        let (base, size, budget) = (layer * self.experts, layerBytes[layer], partitionBudget)
+        let (locks, residency, usedBytes, lockedBytes) = (slots.locks, slots.residency, slots.usedBytes, slots.lockedBytes)
+        var (used, locked) = (usedBytes[0], lockedBytes[0])
+        var counts = DemandCounts()
+        nextUseQueues.withUnsafeMutableBufferPointer { queues in
+            // Through the pointer, not the buffer's subscript: a call through that copied the queue.
+            let queue = queues.baseAddress!
+            let ranks = queue.pointee.uniqueRanks()
+            // Locked, the layer's resident experts leave the ranking, so that no search for a
+            // victim passes over them.
+            for expert in experts {
+                let key = base &+ Int(expert)
+                let before = locks[key]
+                locks[key] = before &+ 1
+                if before == 0 && residency[key] == .resident { locked += size }
+                if residency[key] == .resident && !ranks.removePositional(key) { queue.pointee.remove(key) }
+            }
+            keyBytes.withUnsafeBufferPointer { keyBytes in
+                for (position, expert) in experts.enumerated() {
+                    let key = base &+ Int(expert)
+                    if residency[key] == .resident {
+                        found[position] = .hit
+                        counts.hits &+= 1
+                        continue
+                    }
+                    precondition(!reserving || residency[key] == .absent)
+                    var room = reserving && size <= budget - locked
+                    while room && used + size > budget {
+                        guard let victim = queue.pointee.least(where: { locks[$0] == 0 && residency[$0] == .resident }) else {
+                            room = false
+                            break
+                        }
+                        if !ranks.removePositional(victim) { queue.pointee.remove(victim) }
+                        residency[victim] = .absent
+                        used -= keyBytes[victim]
+                        counts.evictions &+= 1
+                    }
+                    guard room else {
+                        found[position] = .staged
+                        counts.staged &+= 1
+                        continue
+                    }
+                    residency[key] = .filling
+                    used += size
+                    locked += size
+                    found[position] = .fill
+                    counts.fills &+= 1
+                }
+            }
+            for (position, expert) in experts.enumerated() {
+                let key = base &+ Int(expert)
+                if found[position] == .fill { residency[key] = .resident }
+                if found[position] != .staged && !ranks.enterPositional(key, nextUse: nextUses[position]) {
+                    queue.pointee.update(key, nextUse: UInt64(nextUses[position]))
+                }
+                locks[key] &-= 1
+                if locks[key] == 0 && residency[key] == .resident { locked -= size }
+            }
+        }
+        (usedBytes[0], lockedBytes[0]) = (used, locked)
+        residentCount += counts.fills - counts.evictions
+        clock += UInt64(counts.hits + counts.fills)
         return counts
     }
 

@@ -17,8 +17,9 @@ public enum ExpertResidency: UInt8, Sendable {
 /// says so and the caller streams the expert through a staging buffer instead.
 ///
 /// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
-/// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) and Belady keep one
-/// priority per resident expert in a heap that updates it in place (``KeyedMinHeap``): O(log n).
+/// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) keeps one priority per
+/// resident expert in a heap that updates it in place (``KeyedMinHeap``): O(log n); Belady
+/// ranks by next use (``NextUseQueue``: a bitmap over lookup positions where it has them).
 /// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
 /// keeps the resident keys in an array (a victim is the key at a seeded random index; a
 /// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
@@ -38,6 +39,7 @@ public struct ExpertCache: Sendable {
     private let keyPartition: [Int32]
     var slots: CacheSlots
     private var heaps: [KeyedMinHeap]
+    var nextUseQueues: [NextUseQueue]
     private var s3: [S3FIFOQueues]
     private var arc: [ARCLists]
     private var residentKeys: [[Int32]]
@@ -50,21 +52,25 @@ public struct ExpertCache: Sendable {
 
     /// Bytes each partition may hold.
     let partitionBudget: Int
-    /// Whether the keys of a layer that locks many experts leave the rule's heap until unlocked
-    /// (``KeyedMinHeap/park(_:)``), so that finding a victim does not pass over them: under
+    /// Whether the keys of a layer that locks many experts leave the rule's ranking until unlocked
+    /// (``NextUseQueue/park(_:)``), so that finding a victim does not pass over them: under
     /// Belady a prefill step locks most of a layer, whose experts rank near the top (their next uses
     /// lie in a later step, beyond the lookups of the step's remaining layers), and the search for a victim passed
     /// over all of them at every eviction (29% of a sweep point's instructions).
     private let parksLockedKeys: Bool
     /// Layers locked with ``parkingThreshold`` experts or more, whose locked keys are parked.
-    private var parkingLayers = 0
+    var parkingLayers = 0
     /// Experts locked at once by a layer from which on their keys are parked.
     private static let parkingThreshold = 16
 
     /// A cache of `capacityBytes` over `expertBytes.count` layers of `experts` experts each.
     /// `hotSet` (keys) is required for ``EvictionPolicy/pinned``; `seed` drives ``EvictionPolicy/random``.
+    /// Under Belady, `lookupKeys` may give the key of each lookup position when the next uses
+    /// passed in are those positions (``TracePrepass/nextUses(_:experts:)``): the rule then ranks
+    /// keys in a bitmap over the positions (``NextUseQueue``), with the same victims. Ignored
+    /// when partitioned (a bitmap per layer would cost more than it saves).
     public init(capacityBytes: Int, expertBytes: [Int], experts: Int, eviction: EvictionPolicy,
-                partitioned: Bool = false, hotSet: [Int] = [], seed: UInt64 = 1) {
+                partitioned: Bool = false, hotSet: [Int] = [], seed: UInt64 = 1, lookupKeys: [UInt32] = []) {
         self.capacityBytes = capacityBytes
         self.eviction = eviction
         self.partitioned = partitioned
@@ -75,7 +81,9 @@ public struct ExpertCache: Sendable {
         keyBytes = (0..<keys).map { expertBytes[$0 / experts] }
         keyPartition = (0..<keys).map { partitioned ? Int32($0 / experts) : 0 }
         slots = CacheSlots(keys: keys, partitions: partitions)
-        heaps = Array(repeating: KeyedMinHeap(keys: keys), count: [.lfu, .lfuPerfect, .belady].contains(eviction) ? partitions : 0)
+        heaps = Array(repeating: KeyedMinHeap(keys: keys), count: [.lfu, .lfuPerfect].contains(eviction) ? partitions : 0)
+        nextUseQueues = eviction != .belady ? []
+            : partitioned ? Array(repeating: NextUseQueue(keys: keys), count: partitions) : [NextUseQueue(keys: keys, lookupKeys: lookupKeys)]
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
         let share = capacityBytes / partitions
         partitionBudget = share
@@ -135,7 +143,7 @@ public struct ExpertCache: Sendable {
         makeSlotsUnique()
         slots.locks[key] -= 1
         if slots.locks[key] == 0 && slots.residency[key] == .resident { slots.lockedBytes[partition(key)] -= bytes(ofKey: key) }
-        if parksLockedKeys && slots.locks[key] == 0 && heaps[partition(key)].parkedCount > 0 { heaps[partition(key)].unpark(key) }
+        if parksLockedKeys && slots.locks[key] == 0 && nextUseQueues[partition(key)].parkedCount > 0 { nextUseQueues[partition(key)].unpark(key) }
     }
 
     /// Locks each of `experts` of `layer`, as ``lock(_:)`` for each key in turn, with one
@@ -190,11 +198,11 @@ public struct ExpertCache: Sendable {
         if locking {
             guard large else { return }
             parkingLayers += 1
-            for expert in experts where slots.locks[base + Int(expert)] == 1 { heaps[part].park(base + Int(expert)) }
+            for expert in experts where slots.locks[base + Int(expert)] == 1 { nextUseQueues[part].park(base + Int(expert)) }
         } else {
             if large { parkingLayers -= 1 }
-            guard heaps[part].parkedCount > 0 else { return }
-            for expert in experts where slots.locks[base + Int(expert)] == 0 { heaps[part].unpark(base + Int(expert)) }
+            guard nextUseQueues[part].parkedCount > 0 else { return }
+            for expert in experts where slots.locks[base + Int(expert)] == 0 { nextUseQueues[part].unpark(base + Int(expert)) }
         }
     }
 
@@ -320,13 +328,12 @@ public struct ExpertCache: Sendable {
     private func isLocked(_ key: Int) -> Bool { slots.locks[key] > 0 || slots.residency[key] != .resident }
 
     private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
-        let value: UInt64
         switch eviction {
-        case .lfu, .lfuPerfect: value = UInt64(min(slots.useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF)
-        case .belady: value = UInt64.max - nextUse
+        case .lfu, .lfuPerfect:
+            heaps[partition(key)].update(key, priority: UInt64(min(slots.useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF))
+        case .belady: nextUseQueues[partition(key)].update(key, nextUse: nextUse, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
         case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
-        heaps[partition(key)].update(key, priority: value, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
     }
 
     private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {
@@ -359,6 +366,7 @@ public struct ExpertCache: Sendable {
         }
         // Not `isLocked`: a closure over `self` would copy the whole cache; the raw buffers need no retain either.
         let (locks, residency) = (slots.locks, slots.residency)
+        if eviction == .belady { return nextUseQueues[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) } }
         return heaps[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
     }
 
@@ -367,6 +375,7 @@ public struct ExpertCache: Sendable {
         let part = partition(key)
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
         if !heaps.isEmpty { heaps[part].remove(key) }
+        if !nextUseQueues.isEmpty { nextUseQueues[part].remove(key) }
         if eviction == .random {
             // Swap-remove: the last resident key takes the dropped one's index.
             let index = Int(residentIndex[key])

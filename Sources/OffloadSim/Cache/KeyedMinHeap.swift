@@ -59,6 +59,12 @@ struct KeyedMinHeap: Sendable {
         }
     }
 
+    /// Whether `key` is held, in the heap or parked.
+    func holds(_ key: Int) -> Bool { position[key] != Self.notHeld }
+
+    /// Whether `key` is parked.
+    func isParked(_ key: Int) -> Bool { position[key] == Self.isParked }
+
     /// Takes `key` out of the heap, keeping its priority, if it is in the heap.
     mutating func park(_ key: Int) {
         let index = Int(position[key])
@@ -100,8 +106,13 @@ struct KeyedMinHeap: Sendable {
     /// eligible; otherwise O(refused entries visited), for the cache its locked experts.
     /// (Popping refused entries and pushing them back cost two O(log n) sifts each.)
     func least(where eligible: (Int) -> Bool) -> Int? {
+        leastEntry(where: eligible).map { Int($0.key) }
+    }
+
+    /// ``least(where:)`` with the key's priority.
+    func leastEntry(where eligible: (Int) -> Bool) -> Entry? {
         guard let root = nodes.first else { return nil }
-        if eligible(Int(root.key)) { return Int(root.key) }
+        if eligible(Int(root.key)) { return root }
         return nodes.withUnsafeBufferPointer { nodes in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: nodes.count) { refused in
                 var best: Entry?
@@ -122,7 +133,7 @@ struct KeyedMinHeap: Sendable {
                         }
                     }
                 }
-                return best.map { Int($0.key) }
+                return best
             }
         }
     }

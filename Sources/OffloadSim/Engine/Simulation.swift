@@ -109,9 +109,11 @@ public struct Simulation {
     /// - Parameters:
     ///   - nextUse: for Belady, the logical time of each lookup's next use, in lookup order
     ///     (from ``TracePrepass``); empty otherwise.
+    ///   - lookupKeys: for Belady, the cache key of each lookup, in the same order (from
+    ///     ``TracePrepass``), or empty: the same results, sooner (see ``ExpertCache``).
     ///   - hotSet: for the pinned rule, the cache keys to keep.
     public init(model: ModelCost, profile: HardwareProfile, policy: any OffloadPolicy, options: SimulationOptions,
-                nextUse: [UInt32] = [], hotSet: [Int] = []) {
+                nextUse: [UInt32] = [], lookupKeys: [UInt32] = [], hotSet: [Int] = []) {
         compute = GPUCompute(model: model, profile: profile)
         copyContention = compute.copyContention
         engine = options.engine
@@ -120,7 +122,7 @@ public struct Simulation {
         self.options = options
         bus = PCIeBus(links: [profile.link], prioritisesDemand: options.engine.prioritisesDemand)
         cache = ExpertCache(capacityBytes: options.cacheBytes, expertBytes: model.expertBytes, experts: model.experts,
-                            eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet)
+                            eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet, lookupKeys: lookupKeys)
         metrics = SimulationMetrics(layers: model.layers)
         timeline = TimelineRecorder(stepLimit: options.timelineSteps)
         replay = ReplayRecorder(stepLimit: options.replaySteps)

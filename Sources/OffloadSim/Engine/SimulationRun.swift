@@ -41,17 +41,23 @@ public struct SimulationRun<Source: RoutingSource> {
     /// Runs it under `policy`; returns the metrics, the recorded timeline and the replay
     /// schedule of the first `options.replaySteps` steps.
     public func run<Policy: OffloadPolicy>(policy: Policy) throws -> (metrics: SimulationMetrics, timeline: TimelineRecorder, replay: ReplaySchedule) {
-        var nextUse: [UInt32] = []
+        var (lookupKeys, nextUse): ([UInt32], [UInt32]) = ([], [])
         var hotSet: [Int] = []
         if options.cacheBytes > 0 && options.eviction == .belady {
             var former = makeFormer(content: .lookups)
-            nextUse = try TracePrepass.nextUses(&former, experts: model.experts)
+            if formsStepsAhead {
+                var steps = StepPipeline(former)
+                (lookupKeys, nextUse) = try TracePrepass.nextUses(&steps, experts: model.experts)
+            } else {
+                (lookupKeys, nextUse) = try TracePrepass.nextUses(&former, experts: model.experts)
+            }
         }
         if options.cacheBytes > 0 && options.eviction == .pinned {
             var former = makeFormer(content: .lookups)
             hotSet = try TracePrepass.hotSet(&former, model: model, capacityBytes: options.cacheBytes, partitioned: options.partitioned)
         }
-        var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, hotSet: hotSet)
+        var simulation = Simulation(model: model, profile: profile, policy: policy, options: options, nextUse: nextUse, lookupKeys: lookupKeys,
+                                    hotSet: hotSet)
         // The closed form reads no per-token routing: its steps leave it out.
         let former = makeFormer(content: simulation.usesClosedForm ? .gateMass : .tokens)
         let metrics: SimulationMetrics

@@ -5,16 +5,28 @@ import TraceStore
 /// choose a pinned hot set.
 public enum TracePrepass {
     /// For each expert lookup of the run, in the engine's order (step, layer, ascending
-    /// expert), the index of the next lookup of the same expert (`UInt32.max` for none).
-    /// O(lookups) time and 4 bytes per lookup (the latest use of each key is kept in an array
-    /// over the keys, which are dense, rather than a dictionary).
-    @_specialize(exported: false, where Source == TraceReader)
-    public static func nextUses<Source: RoutingSource>(_ former: inout BatchFormer<Source>, experts: Int) throws -> [UInt32] {
+    /// expert), its cache key (`layer × experts + expert`) and the index of the next lookup of
+    /// the same key (`UInt32.max` for none). O(lookups) time and 8 bytes per lookup (the latest
+    /// use of each key is kept in an array over the keys, which are dense, rather than a
+    /// dictionary). `steps` may be a ``StepPipeline``: the keys are gathered while the next steps
+    /// are formed.
+    @_specialize(exported: false, where Steps == BatchFormer<TraceReader>)
+    @_specialize(exported: false, where Steps == StepPipeline<BatchFormer<TraceReader>>)
+    public static func nextUses<Steps: StepSource>(_ steps: inout Steps, experts: Int) throws -> (keys: [UInt32], next: [UInt32]) {
         var keys: [UInt32] = []
         var step = Step()
-        while try former.next(into: &step) {
-            for layer in 0..<(step.layerStart.count - 1) {
-                for index in step.range(layer: layer) { keys.append(UInt32(layer * experts + Int(step.experts[index]))) }
+        while try steps.next(into: &step) {
+            // The step's keys are written into room made for them at once: appended one by one,
+            // each checked the array's uniqueness and capacity.
+            let start = keys.count
+            keys.append(contentsOf: repeatElement(0, count: step.experts.count))
+            keys.withUnsafeMutableBufferPointer { keys in
+                step.experts.withUnsafeBufferPointer { ids in
+                    for layer in 0..<(step.layerStart.count - 1) {
+                        let base = UInt32(layer * experts)
+                        for index in step.range(layer: layer) { keys[start &+ index] = base &+ UInt32(ids[index]) }
+                    }
+                }
             }
         }
         guard keys.count < Int(UInt32.max) else { preconditionFailure("more than 2^32 lookups for Belady") }
@@ -25,7 +37,7 @@ public enum TracePrepass {
             next[index] = seen[key]
             seen[key] = UInt32(index)
         }
-        return next
+        return (keys, next)
     }
 
     /// The hot set for the pinned rule: experts by descending lookup count (ties by key),

@@ -295,42 +295,4 @@ struct ExpertCacheTests {
         }
         #expect(fusedEvictions > 20 || eviction == .pinned)
     }
-
-    /// Belady over 3 layers of 32 experts, each step locking 16-24 experts of a layer (so
-    /// that the cache parks them out of its heap), against the same calls with the experts
-    /// locked one by one (which never parks): the same hits, victims and residents.
-    @Test("Belady picks the same victims whether a large layer's locked experts are parked or not", arguments: 0..<4)
-    func beladyParkingChangesNoVictim(seed: Int) {
-        var random = SplitMix64(seed: UInt64(seed), stream: "belady-parking")
-        let make = { ExpertCache(capacityBytes: 40, expertBytes: [1, 1, 1], experts: 32, eviction: .belady) }
-        var (byLayer, byKey) = (make(), make())
-        var (layerEvicted, keyEvicted) = ([Int](), [Int]())
-        var hits = 0
-        for round in 0..<200 {
-            let layer = random.int(below: 3)
-            var pool = Array(0..<32)
-            let count = 16 + random.int(below: 9)
-            let experts = (0..<count).map { _ in UInt16(pool.remove(at: random.int(below: pool.count))) }.sorted()
-            let keys = experts.map { layer * 32 + Int($0) }
-            let nextUses = keys.map { _ in UInt64(round * 64 + random.int(below: 3000)) }
-            byLayer.lock(layer: layer, experts: experts[...])
-            for key in keys { byKey.lock(key) }
-            for (key, next) in zip(keys, nextUses) {
-                #expect(byLayer.residency(of: key) == byKey.residency(of: key))
-                if byLayer.residency(of: key) == .resident {
-                    hits += 1
-                    byLayer.touch(key, nextUse: next)
-                    byKey.touch(key, nextUse: next)
-                } else if byLayer.reserve(key, nextUse: next, evicted: &layerEvicted) {
-                    #expect(byKey.reserve(key, nextUse: next, evicted: &keyEvicted))
-                    byLayer.fill(key)
-                    byKey.fill(key)
-                }
-            }
-            byLayer.unlock(layer: layer, experts: experts[...])
-            for key in keys { byKey.unlock(key) }
-            #expect(layerEvicted == keyEvicted)
-        }
-        #expect(hits > 100 && layerEvicted.count > 100)
-    }
 }
