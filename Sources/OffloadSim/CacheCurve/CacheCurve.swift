@@ -58,10 +58,10 @@ public enum CacheCurve {
             for budget in budgets { replayed.append((rule, budget)) }
         }
         if !replayed.isEmpty {
-            let nextUse = replayed.contains { $0.0 == .belady } ? try nextUses(lookups) : []
+            let (keys, nextUse) = replayed.contains { $0.0 == .belady } ? try nextUses(lookups) : ([], [])
             var group = ReplayGroup(replays: replayed.map { rule, budget in
                 CacheReplay(capacityBytes: budget, expertBytes: expertBytes, experts: experts, eviction: rule, admission: admission,
-                            nextUse: rule == .belady ? nextUse : [], seed: seed)
+                            nextUse: rule == .belady ? nextUse : [], lookupKeys: rule == .belady ? keys : [], seed: seed)
             }, expertBytes: expertBytes, experts: experts)
             try lookups.forEach(&group)
             for (index, replay) in group.replays.enumerated() {
@@ -75,8 +75,8 @@ public enum CacheCurve {
         return Result(points: points, requests: requests, decodeRequests: decodeRequests, largestBatchBytes: largestBatch)
     }
 
-    /// Each request's next request of the same key, in request order (`UInt32.max`: none).
-    public static func nextUses<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws -> [UInt32] {
+    /// Each request's key and its next request of the same key, in request order (`UInt32.max`: none).
+    public static func nextUses<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws -> (keys: [UInt32], next: [UInt32]) {
         var keys = KeyCollector()
         try lookups.forEach(&keys)
         var next = [UInt32](repeating: .max, count: keys.keys.count)
@@ -86,7 +86,7 @@ public enum CacheCurve {
             next[index] = seen[key]
             seen[key] = UInt32(index)
         }
-        return next
+        return (keys.keys, next)
     }
 }
 

@@ -54,7 +54,7 @@ public struct CacheLookups<Source: RoutingSource> {
         let shape = source.shape
         let (layers, experts, topK) = (shape.layers, shape.experts, shape.topK)
         guard !source.sequences.isEmpty else { return }
-        var cursor = try source.cursor(fromChunk: 0, predictions: [])
+        var cursor = try source.cursor(fromChunk: 0, predictions: [], weights: true)
         var chunk = cursor.makeChunk()
         var slots = Array(0..<topK)
         let ranked = order == .rank && source.hasWeights

@@ -21,10 +21,12 @@ public struct CacheReplay: CacheRequestVisitor {
     private var evicted: [Int] = []
 
     /// A replay of `eviction` over a cache of `capacityBytes`; `nextUse` (for Belady) gives each
-    /// request's next request of the same key, in request order (``CacheCurve/nextUses(_:)``).
+    /// request's next request of the same key, in request order, and `lookupKeys` each request's
+    /// key, or is empty (``CacheCurve/nextUses(_:)``; the same hits, sooner: see ``ExpertCache``).
     public init(capacityBytes: Int, expertBytes: [Int], experts: Int, eviction: EvictionPolicy, admission: CacheAdmission = .hardCap,
-                nextUse: [UInt32] = [], seed: UInt64 = 1) {
-        cache = ExpertCache(capacityBytes: capacityBytes, expertBytes: expertBytes, experts: experts, eviction: eviction, seed: seed)
+                nextUse: [UInt32] = [], lookupKeys: [UInt32] = [], seed: UInt64 = 1) {
+        cache = ExpertCache(capacityBytes: capacityBytes, expertBytes: expertBytes, experts: experts, eviction: eviction, seed: seed,
+                            lookupKeys: lookupKeys)
         self.admission = admission
         self.nextUse = nextUse
     }

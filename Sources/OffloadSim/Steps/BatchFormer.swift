@@ -130,7 +130,10 @@ public struct BatchFormer<Source: RoutingSource> {
            current.chunk.index + 1 >= info.firstChunk {
             reader = current
         } else {
-            let cursor = try source.cursor(fromChunk: info.firstChunk, predictions: predictionLookaheads)
+            // A pre-pass over the lookups in id order reads no weights (the run that follows
+            // reads them, checking the chunks' checksums); rank order sorts by them.
+            let weights = assembler.content != .lookups || assembler.order != .id
+            let cursor = try source.cursor(fromChunk: info.firstChunk, predictions: predictionLookaheads, weights: weights)
             reader = Reader(cursor: cursor, chunk: cursor.makeChunk())
         }
         while !reader.loaded || reader.chunk.index < info.firstChunk {

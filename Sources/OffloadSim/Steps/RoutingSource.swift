@@ -28,6 +28,7 @@ public protocol RoutingSource {
     /// Lookaheads the source has recorded predictions for.
     var recordedLookaheads: [Int] { get }
     /// A cursor positioned at chunk `index` (a sequence's ``SequenceInfo/firstChunk``),
-    /// decoding the recorded predictions at `lookaheads` too.
-    func cursor(fromChunk index: Int, predictions lookaheads: [Int]) throws -> Cursor
+    /// decoding the recorded predictions at `lookaheads` too, and the gate weights when
+    /// `weights` (a source may skip its own checks of what it does not decode then).
+    func cursor(fromChunk index: Int, predictions lookaheads: [Int], weights: Bool) throws -> Cursor
 }

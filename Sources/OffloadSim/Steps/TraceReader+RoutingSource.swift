@@ -11,8 +11,11 @@ extension TraceReader: RoutingSource {
     public var hasWeights: Bool { metadata.hasWeights }
     /// Lookaheads with recorded predictions.
     public var recordedLookaheads: [Int] { metadata.predictionLookaheads }
-    /// A streaming cursor from chunk `index`.
-    public func cursor(fromChunk index: Int, predictions lookaheads: [Int]) throws -> ChunkCursor {
-        try chunks(from: index, predictions: lookaheads)
+    /// A streaming cursor from chunk `index`; without `weights` it checks no content
+    /// checksum (``ChunkCursor/readsWeights``).
+    public func cursor(fromChunk index: Int, predictions lookaheads: [Int], weights: Bool) throws -> ChunkCursor {
+        let cursor = try chunks(from: index, predictions: lookaheads)
+        cursor.readsWeights = weights
+        return cursor
     }
 }

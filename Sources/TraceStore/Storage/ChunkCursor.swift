@@ -15,6 +15,11 @@ public final class ChunkCursor {
     private let startChunk: Int
     /// Recorded predictions of the current chunk, one per requested lookahead.
     public private(set) var predictions: [PredictionChunk]
+    /// Whether chunks are decoded with their gate weights (when the trace has them). A cursor
+    /// that skips them neither inflates them nor checks the content checksum, which covers the
+    /// routing and the weights together: for a pre-pass over the routing alone whose run reads
+    /// the same chunks again in full, checking them then.
+    public var readsWeights = true
 
     init(reader: TraceReader, lookaheads: [Int], startChunk: Int = 0) throws {
         self.reader = reader
@@ -61,6 +66,7 @@ public final class ChunkCursor {
         let routingLimit = 17 + 13 * tokens + 2 * shape.layers * tokens * shape.topK
         try inflate(rows, column: 2, what: "routing", limit: routingLimit, place: place)
         var checksum = PayloadChecksum()
+        let verifies = verifies && readsWeights
         if verifies { checksum.add(payload) }
         do {
             try payload.withUnsafeBytes { bytes in
@@ -72,7 +78,7 @@ public final class ChunkCursor {
         guard chunk.tokenCount == tokens else {
             throw reader.corrupt(place, "holds \(chunk.tokenCount) tokens but its row says \(tokens)")
         }
-        if meta.hasWeights {
+        if meta.hasWeights && readsWeights {
             guard !rows.isNull(3) else { throw reader.corrupt(place, "has no weights though the trace has weights") }
             try inflate(rows, column: 3, what: "weight", limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
             if verifies { checksum.add(payload) }
