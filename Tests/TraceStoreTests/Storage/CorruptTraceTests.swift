@@ -47,6 +47,32 @@ struct CorruptTraceTests {
         #expect(error?.problem.contains("weight blob") == true, "\(error?.problem ?? "")")
     }
 
+    /// A pre-pass reads the routing alone (`readsWeights` off): it reads the same ids as a full
+    /// read, and a damaged weight blob, which it never inflates, does not stop it; the full read
+    /// that follows it still refuses the damage.
+    @Test("a cursor that skips weights reads the same routing and leaves the weights' damage to the full read")
+    func cursorWithoutWeights() throws {
+        let frame = ZstdCompressor(level: 3).compress([UInt8](repeating: 7, count: 1000) + (0..<200).map { UInt8($0) })
+        let path = try damaged("UPDATE chunks SET weights = ? WHERE id = 1", blob: Array(frame.dropLast(6)))
+        let intact = Fixtures.temporaryFolder() + "/intact.sqlite"
+        try Fixtures.tinyTrace(at: intact)
+        func ids(_ path: String, weights: Bool) throws -> [[UInt16]] {
+            let cursor = try TraceReader(path: path).chunks()
+            cursor.readsWeights = weights
+            var chunk = cursor.makeChunk()
+            var all: [[UInt16]] = []
+            while try cursor.next(into: &chunk) {
+                #expect(chunk.hasWeights == weights)
+                all.append(chunk.ids)
+            }
+            return all
+        }
+        let expected = try ids(intact, weights: true)
+        #expect(expected.count > 2)
+        #expect(try ids(path, weights: false) == expected)
+        #expect(readAll(path)?.place == "chunk 1")
+    }
+
     @Test("a valid zstd blob of the wrong length is refused")
     func wrongLength() throws {
         let frame = ZstdCompressor(level: 3).compress(Array("MSR1".utf8) + [UInt8](repeating: 0, count: 40))
