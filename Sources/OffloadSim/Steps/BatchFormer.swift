@@ -80,12 +80,18 @@ public struct BatchFormer<Source: RoutingSource> {
         let active = (0..<batchSize).filter { running[$0] != nil }
         guard !active.isEmpty else { return false }
         step.phase = prefilling.isEmpty ? .decode : .prefill
+        // A decode step of one sequence taking one token is written without the step counters.
+        let single = step.phase == .decode && batchSize == 1 && decodeTokensPerStep == 1 && assembler.assemblesSingleTokens
         for slot in prefilling.isEmpty ? active : prefilling {
             let decoding = step.phase == .decode
             let before = decoding ? contextTokens.map { $0 + running[slot]!.decoded } ?? running[slot]!.consumed : running[slot]!.consumed
             var taken = 0
             repeat {
-                assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
+                if single {
+                    assembler.assembleSingle(token: running[slot]!.position, of: readers[slot]!.chunk, into: &step, weighted: weighted)
+                } else {
+                    assembler.add(token: running[slot]!.position, of: readers[slot]!.chunk, sequence: running[slot]!.sequence, into: &step)
+                }
                 if !predictionLookaheads.isEmpty {
                     assembler.addPredictions(token: running[slot]!.position, from: readers[slot]!.cursor.predictions, into: &step)
                 }
@@ -107,10 +113,13 @@ public struct BatchFormer<Source: RoutingSource> {
                 running[slot] = nil
             }
         }
-        assembler.finish(&step, weighted: source.hasWeights && assembler.content != .lookups)
+        if !single { assembler.finish(&step, weighted: weighted) }
         stepIndex += 1
         return true
     }
+
+    /// Whether steps carry gate mass: the source has weights and the content asks for them.
+    private var weighted: Bool { source.hasWeights && assembler.content != .lookups }
 
     private func nextPhase(_ slot: Int) -> Phase {
         prefillAsDecode ? .decode : readers[slot]!.chunk.phase(token: running[slot]!.position)

@@ -116,6 +116,54 @@ struct BatchFormerTests {
         #expect(try experts(.rank) == [5, 3, 1, 7])
     }
 
+    /// One sequence at a time, one token per step: the former writes such steps without its
+    /// per-expert counters unless it keeps the tokens. With weights (one a negative zero, which
+    /// the counters turn positive), across chunk boundaries, both ways give the same experts,
+    /// counts, gate mass bit for bit, routed mass and layer bounds.
+    @Test("one-token steps hold what steps formed through the counters hold", arguments: [StepContent.gateMass, .lookups])
+    func singleTokenSteps(content: StepContent) throws {
+        var random = SplitMix64(seed: 3, stream: "single-token-steps")
+        var sequences: [[SimFixtures.Token]] = []
+        var weights: [[[Float]]] = []
+        for _ in 0..<3 {
+            var tokens: [SimFixtures.Token] = []
+            var tokenWeights: [[Float]] = []
+            for t in 0..<(3 + random.int(below: 6)) {
+                var ids: [UInt16] = []
+                for _ in 0..<2 {
+                    var pool = Array(UInt16(0)..<10)
+                    ids += (0..<3).map { _ in pool.remove(at: random.int(below: pool.count)) }
+                }
+                tokens.append((t < 2 ? .prefill : .decode, ids))
+                tokenWeights.append((0..<6).map { $0 == 4 && t == 1 ? -0.0 : Float(random.int(below: 1000)) / 1000 })
+            }
+            sequences.append(tokens)
+            weights.append(tokenWeights)
+        }
+        let reader = try SimFixtures.trace(sequences, layers: 2, experts: 10, topK: 3, chunkTokens: 4, weights: weights)
+        func steps(_ content: StepContent) throws -> [Step] {
+            var former = BatchFormer(source: reader, batchSize: 1, prefillAsDecode: true, content: content)
+            var (step, all) = (Step(), [Step]())
+            while try former.next(into: &step) { all.append(step) }
+            return all
+        }
+        let (counted, single) = (try steps(.tokens), try steps(content))
+        #expect(single.count == sequences.reduce(0) { $0 + $1.count })
+        #expect(single.map(\.layerStart) == counted.map(\.layerStart))
+        #expect(single.map(\.experts) == counted.map(\.experts))
+        #expect(single.map(\.expertTokens) == counted.map(\.expertTokens))
+        #expect(single.map(\.decisions) == counted.map(\.decisions))
+        let mass = { (steps: [Step]) in steps.map { $0.expertGateMass.map(\.bitPattern) } }
+        let routed = { (steps: [Step]) in steps.map { $0.layerRoutedMass.map(\.bitPattern) } }
+        if content == .gateMass {
+            #expect(mass(single) == mass(counted))
+            #expect(routed(single) == routed(counted))
+        } else {
+            #expect(single.allSatisfy { $0.expertGateMass.allSatisfy(\.isNaN) })
+            #expect(single.map(\.layerRoutedMass) == single.map { _ in [3.0, 3.0] })
+        }
+    }
+
     /// The trace of ``rankOrder()``: experts 1, 3, 5, 7 receive 0.2 + 0.1, 0.3 + 0.3, 0.5 and 0.6
     /// (weights stored as fp16).
     @Test("steps carrying gate mass but no tokens sum each expert's gate weights as full steps do",
