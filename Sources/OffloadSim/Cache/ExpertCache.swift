@@ -59,7 +59,7 @@ public struct ExpertCache: Sendable {
     /// over all of them at every eviction (29% of a sweep point's instructions).
     private let parksLockedKeys: Bool
     /// Layers locked with ``parkingThreshold`` experts or more, whose locked keys are parked.
-    var parkingLayers = 0
+    private var parkingLayers = 0
     /// Experts locked at once by a layer from which on their keys are parked.
     private static let parkingThreshold = 16
 
