@@ -138,7 +138,7 @@ struct NextUseQueue: @unchecked Sendable {
     mutating func uniqueRanks() -> Ranks {
         precondition(parkedCount == 0)
         makeUnique()
-        return Ranks(positions: positions, keyPosition: keyPosition, lookupKeys: lookupKeys)
+        return Ranks(positions: positions, keyPosition: keyPosition, lookupKeys: Unmanaged.passUnretained(lookupKeys))
     }
 
     /// The positional part's buffers (see ``uniqueRanks()``). A key it does not handle (not
@@ -146,7 +146,9 @@ struct NextUseQueue: @unchecked Sendable {
     struct Ranks {
         fileprivate let positions: PositionSet
         fileprivate let keyPosition: UnsafeMutablePointer<UInt32>
-        fileprivate let lookupKeys: LookupKeys
+        /// Unretained: the queue holds it while the view is valid (a strong reference cost a
+        /// retain, a release and an outlined copy of the view per layer, ~130 instructions).
+        fileprivate let lookupKeys: Unmanaged<LookupKeys>
 
         /// Removes `key` if it is positional, as ``NextUseQueue/remove(_:)``; false when it is not.
         @inline(__always)
@@ -162,7 +164,7 @@ struct NextUseQueue: @unchecked Sendable {
         /// its, as ``NextUseQueue/update(_:nextUse:parkingIfNew:)``; false when it is not.
         @inline(__always)
         func enterPositional(_ key: Int, nextUse: UInt32) -> Bool {
-            guard lookupKeys.isPosition(UInt64(nextUse), of: key) else { return false }
+            guard lookupKeys._withUnsafeGuaranteedRef({ $0.isPosition(UInt64(nextUse), of: key) }) else { return false }
             keyPosition[key] = nextUse
             positions.insert(Int(nextUse))
             return true
