@@ -79,14 +79,7 @@ public enum CacheCurve {
     public static func nextUses<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws -> (keys: [UInt32], next: [UInt32]) {
         var keys = KeyCollector()
         try lookups.forEach(&keys)
-        var next = [UInt32](repeating: .max, count: keys.keys.count)
-        var seen = [UInt32](repeating: .max, count: lookups.source.shape.layers * lookups.source.shape.experts)
-        for index in stride(from: keys.keys.count - 1, through: 0, by: -1) {
-            let key = Int(keys.keys[index])
-            next[index] = seen[key]
-            seen[key] = UInt32(index)
-        }
-        return (keys.keys, next)
+        return (keys.keys, TracePrepass.nextUses(ofKeys: keys.keys))
     }
 }
 

@@ -29,6 +29,13 @@ public enum TracePrepass {
                 }
             }
         }
+        return (keys, nextUses(ofKeys: keys))
+    }
+
+    /// For each of `keys` (a stream of cache keys), the index of the next occurrence of the same
+    /// key (`UInt32.max` for none), by one pass from the end. O(keys) time; 4 bytes per key, and
+    /// as many for the largest key.
+    public static func nextUses(ofKeys keys: [UInt32]) -> [UInt32] {
         guard keys.count < Int(UInt32.max) else { preconditionFailure("more than 2^32 lookups for Belady") }
         var next = [UInt32](repeating: .max, count: keys.count)
         var seen = [UInt32](repeating: .max, count: Int(keys.max() ?? 0) + 1)
@@ -37,7 +44,7 @@ public enum TracePrepass {
             next[index] = seen[key]
             seen[key] = UInt32(index)
         }
-        return (keys, next)
+        return next
     }
 
     /// The hot set for the pinned rule: experts by descending lookup count (ties by key),

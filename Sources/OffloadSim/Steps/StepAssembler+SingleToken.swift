@@ -17,15 +17,9 @@ extension StepAssembler {
         // As in `add` and `finish`: the mass is summed where the chunk has weights and the content
         // keeps them, and written where `weighted`.
         let summed = chunk.hasWeights && content != .lookups
-        // Room for every slot, written through pointers (appending one by one checked each
-        // array's uniqueness and capacity every time), then cut to what was written.
+        // Room for every slot, cut to what was written at the end.
         let room = layers * topK
-        step.experts.removeAll(keepingCapacity: true)
-        step.expertTokens.removeAll(keepingCapacity: true)
-        step.expertGateMass.removeAll(keepingCapacity: true)
-        step.experts.append(contentsOf: repeatElement(0, count: room))
-        step.expertTokens.append(contentsOf: repeatElement(0, count: room))
-        step.expertGateMass.append(contentsOf: repeatElement(.nan, count: room))
+        Self.sizeExpertLists(of: &step, to: room)
         var layerStart: [Int] = []
         var layerMass: [Double] = []
         swap(&layerStart, &step.layerStart)

@@ -159,14 +159,8 @@ struct StepAssembler {
 
     /// Writes the per-layer expert lists into `step` and clears the counters.
     mutating func finish(_ step: inout Step, weighted: Bool) {
-        let total = touchedCount.reduce(0, +)
         step.layerStart.removeAll(keepingCapacity: true)
-        step.experts.removeAll(keepingCapacity: true)
-        step.expertTokens.removeAll(keepingCapacity: true)
-        step.expertGateMass.removeAll(keepingCapacity: true)
-        step.experts.append(contentsOf: repeatElement(0, count: total))
-        step.expertTokens.append(contentsOf: repeatElement(0, count: total))
-        step.expertGateMass.append(contentsOf: repeatElement(.nan, count: total))
+        Self.sizeExpertLists(of: &step, to: touchedCount.reduce(0, +))
         var start = 0
         for count in touchedCount {
             step.layerStart.append(start)
@@ -212,6 +206,19 @@ struct StepAssembler {
             }
         }
         step.layerRoutedMass = layerMass
+    }
+
+    /// Empties `step`'s per-expert lists (``Step/experts``, ``Step/expertTokens``,
+    /// ``Step/expertGateMass``) and makes them `count` long (ids 0, counts 0, mass NaN), keeping
+    /// their capacity, so that they are written through pointers (appending one at a time checks
+    /// each array's uniqueness and capacity every time).
+    static func sizeExpertLists(of step: inout Step, to count: Int) {
+        step.experts.removeAll(keepingCapacity: true)
+        step.expertTokens.removeAll(keepingCapacity: true)
+        step.expertGateMass.removeAll(keepingCapacity: true)
+        step.experts.append(contentsOf: repeatElement(0, count: count))
+        step.expertTokens.append(contentsOf: repeatElement(0, count: count))
+        step.expertGateMass.append(contentsOf: repeatElement(.nan, count: count))
     }
 
     /// Sorts a layer's distinct experts: insertion sort for the few a decode step has

@@ -66,8 +66,9 @@ public final class ChunkCursor {
         let routingLimit = 17 + 13 * tokens + 2 * shape.layers * tokens * shape.topK
         try inflate(rows, column: 2, what: "routing", limit: routingLimit, place: place)
         var checksum = PayloadChecksum()
-        let verifies = verifies && readsWeights
-        if verifies { checksum.add(payload) }
+        // The routing and weights share one checksum, checked only where both are read.
+        let checksContent = verifies && readsWeights
+        if checksContent { checksum.add(payload) }
         do {
             try payload.withUnsafeBytes { bytes in
                 try RoutingPayload.decode(bytes, index: index, experts: shape.experts, maxTokens: maxTokens, into: &chunk)
@@ -81,14 +82,14 @@ public final class ChunkCursor {
         if meta.hasWeights && readsWeights {
             guard !rows.isNull(3) else { throw reader.corrupt(place, "has no weights though the trace has weights") }
             try inflate(rows, column: 3, what: "weight", limit: 12 + 2 * shape.layers * tokens * shape.topK, place: place)
-            if verifies { checksum.add(payload) }
+            if checksContent { checksum.add(payload) }
             do {
                 try payload.withUnsafeBytes { bytes in try WeightPayload.decode(bytes, into: &chunk) }
             } catch let error as PayloadError {
                 throw reader.corrupt(place, error.problem)
             }
         }
-        if verifies { try check(checksum, against: rows, column: 4, what: "routing and weights", place: place) }
+        if checksContent { try check(checksum, against: rows, column: 4, what: "routing and weights", place: place) }
         if let predictionRows {
             for i in predictions.indices {
                 predictionRows.reset()
