@@ -9,7 +9,8 @@ import Foundation
 ///
 /// Output is the same bytes as compressing one chunk after another: each payload is its own
 /// frame from its own context at the same level, and chunks are stored in their order. At most
-/// ``limit`` chunks are in flight (memory: that many chunks' payloads).
+/// ``limit`` chunks are in flight (memory: that many chunks' payloads); a stored chunk is
+/// released at once, so memory does not grow with the trace.
 final class ChunkCompressionPipeline: @unchecked Sendable {
     /// One chunk's payloads and what to do with them once compressed.
     private final class Job: @unchecked Sendable {
@@ -30,8 +31,8 @@ final class ChunkCompressionPipeline: @unchecked Sendable {
     let limit: Int
     private let lock = NSLock()
     private var idle: [ZstdCompressor] = []
+    /// The chunks submitted and not yet stored, oldest first (at most ``limit`` + 1).
     private var pending: [Job] = []
-    private var next = 0
 
     /// A pipeline at zstd `level` with up to `limit` chunks in flight (default: cores + 1).
     init(level: Int32, limit: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
@@ -51,36 +52,31 @@ final class ChunkCompressionPipeline: @unchecked Sendable {
             giveBack(compressor)
             job.done.signal()
         }
-        while pending.count - next > limit { try storeNext() }
-        while next < pending.count, pending[next].done.wait(timeout: .now()) == .success {
-            pending[next].done.signal()
+        while pending.count > limit { try storeNext() }
+        while let first = pending.first, first.done.wait(timeout: .now()) == .success {
+            first.done.signal()
             try storeNext()
         }
     }
 
     /// Stores every chunk still in flight.
     func drain() throws {
-        while next < pending.count { try storeNext() }
+        while !pending.isEmpty { try storeNext() }
     }
 
     /// Waits for the chunks in flight without storing them (the trace is being abandoned).
     func abandon() {
-        while next < pending.count {
-            pending[next].done.wait()
-            next += 1
-        }
+        for job in pending { job.done.wait() }
         pending.removeAll()
-        next = 0
     }
 
+    /// Stores the oldest chunk once compressed. Removing it from the front moves at most
+    /// ``limit`` references; keeping stored jobs until the queue ran dry (as before) held every
+    /// chunk of a run whose writer stayed ahead of the compressors: 1.5 GB for 2 M synthetic
+    /// ESFT tokens.
     private func storeNext() throws {
-        let job = pending[next]
+        let job = pending.removeFirst()
         job.done.wait()
-        next += 1
-        if next == pending.count {
-            pending.removeAll(keepingCapacity: true)
-            next = 0
-        }
         try job.store(job.compressed)
     }
 

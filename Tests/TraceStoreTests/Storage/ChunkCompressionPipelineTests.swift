@@ -43,4 +43,23 @@ struct ChunkCompressionPipelineTests {
             #expect(stored.enumerated().allSatisfy { $0.element == [UInt8](repeating: UInt8($0.offset), count: 1000 + $0.offset) })
         }
     }
+
+    @Test("a stored chunk is released while later chunks are still in flight")
+    func storedChunksAreReleased() throws {
+        final class Marker {}
+        let pipeline = ChunkCompressionPipeline(level: 19, limit: 2)
+        weak var first: Marker?
+        do {
+            let marker = Marker()
+            first = marker
+            try pipeline.submit([[UInt8](repeating: 1, count: 100)]) { _ in _ = marker }
+        }
+        // The writer stays ahead: each chunk just submitted takes milliseconds to compress
+        // (256 KiB of pseudo-random bytes at level 19), so the queue does not run dry.
+        var random = SplitMix64(seed: 7)
+        let payload = (0..<(256 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
+        for _ in 0..<8 { try pipeline.submit([payload]) { _ in } }
+        #expect(first == nil, "the first chunk, stored long ago, is still held")
+        try pipeline.drain()
+    }
 }
