@@ -53,12 +53,10 @@ struct TraceImportCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens per chunk.")
     var chunkTokens = 4096
 
-    @Option(parsing: .unconditional, help: "zstd compression level (1-19).")
-    var level: Int32 = 19
+    @OptionGroup var compression: CompressionLevelOption
 
     func validate() throws {
         try OptionRange.check(chunkTokens, ValidRange.chunkTokens, "--chunk-tokens")
-        guard (1...22).contains(level) else { throw ValidationError("--level must be in 1…22.") }
         if let phase, Phase(text: Substring(phase)) == nil { throw ValidationError("--phase must be prefill or decode.") }
         if let experts, experts < 1 || experts > 65_535 { throw ValidationError("--experts must be in 1…65535.") }
     }
@@ -67,7 +65,7 @@ struct TraceImportCommand: ParsableCommand {
         try AtomicFile.refuseOverwriting(inputs: inputs, output: output)
         let options = ImportOptions(
             model: try modelPreset(model), lenient: lenient, phase: phase.flatMap { Phase(text: Substring($0)) }, experts: experts,
-            writer: TraceWriter.Options(chunkTokens: chunkTokens, compressionLevel: level))
+            writer: TraceWriter.Options(chunkTokens: chunkTokens, compressionLevel: compression.level))
         let result = try TraceImport.run(format: format, inputs: inputs, output: output, options: options)
         let meta = result.metadata
         print("wrote \(output): \(meta.provenanceLabel) trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")

@@ -43,12 +43,10 @@ struct TraceSynthCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "The trace file to write.")
     var output: String
 
-    @Option(parsing: .unconditional, help: "zstd compression level (1-22; 19 is smallest in practice, 1-3 several times faster to write).")
-    var level: Int32 = 19
+    @OptionGroup var compression: CompressionLevelOption
 
     func validate() throws {
         try OptionRange.check(tokens, 1...(1 << 31), "--tokens")
-        guard (1...22).contains(level) else { throw ValidationError("--level must be in 1…22.") }
         if let prefill { try OptionRange.check(prefill, ValidRange.context, "--prefill") }
         if let decode { try OptionRange.check(decode, ValidRange.context, "--decode") }
     }
@@ -56,7 +54,7 @@ struct TraceSynthCommand: ParsableCommand {
     func run() throws {
         if let like { try AtomicFile.refuseOverwriting(inputs: [like], output: output) }
         var request = TraceSynthesis.Request(model: try modelPreset(model), tokens: tokens, seed: seed, like: like, prefill: prefill, decode: decode)
-        request.writer.compressionLevel = level
+        request.writer.compressionLevel = compression.level
         let meta = try TraceSynthesis.run(request, output: output)
         print("wrote \(output): SYNTHETIC trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")
     }

@@ -1,26 +1,27 @@
 import Dispatch
 import Foundation
 
-/// Compresses a trace's chunk payloads on worker threads while the writer goes on encoding
-/// the next chunks, and hands each chunk's compressed payloads back in submission order, on
-/// the writer's thread, for it to store. zstd at level 19 is most of the cost of writing a
-/// trace (about 85% of `trace synth` and half of a CSV import before this pipeline), and the
-/// chunks are independent frames, so they compress in parallel on every core.
+/// Encodes and compresses a trace's chunks on worker threads while the writer goes on staging
+/// the next ones, and hands each chunk's result back in submission order, on the writer's
+/// thread, for it to store. zstd is most of the cost of writing a trace (about 85% of `trace
+/// synth` at level 19 and half of a CSV import before this pipeline), and the chunks are
+/// independent frames, so they compress in parallel on every core; encoding a chunk's columns
+/// and summing its content on the workers too keeps the writer's thread to staging tokens.
 ///
-/// Output is the same bytes as compressing one chunk after another: each payload is its own
-/// frame from its own context at the same level, and chunks are stored in their order. At most
-/// ``limit`` chunks are in flight (memory: that many chunks' payloads); a stored chunk is
-/// released at once, so memory does not grow with the trace.
-final class ChunkCompressionPipeline: @unchecked Sendable {
-    /// One chunk's payloads and what to do with them once compressed.
+/// Output is the same bytes as encoding and compressing one chunk after another: each payload
+/// is its own frame from its own context at the same level, and chunks are stored in their
+/// order. At most ``limit`` chunks are in flight (memory: that many chunks' payloads); a stored
+/// chunk is released at once, so memory does not grow with the trace.
+final class ChunkCompressionPipeline<Output>: @unchecked Sendable {
+    /// One chunk's work and what to do with its result.
     private final class Job: @unchecked Sendable {
-        let payloads: [[UInt8]]
-        var compressed: [[UInt8]] = []
-        let store: ([[UInt8]]) throws -> Void
+        let work: (ZstdCompressor) -> Output
+        var output: Output?
+        let store: (Output) throws -> Void
         let done = DispatchSemaphore(value: 0)
 
-        init(payloads: [[UInt8]], store: @escaping ([[UInt8]]) throws -> Void) {
-            self.payloads = payloads
+        init(work: @escaping (ZstdCompressor) -> Output, store: @escaping (Output) throws -> Void) {
+            self.work = work
             self.store = store
         }
     }
@@ -40,15 +41,16 @@ final class ChunkCompressionPipeline: @unchecked Sendable {
         self.limit = max(1, limit)
     }
 
-    /// Queues `payloads` for compression; `store` later receives them compressed, in the
-    /// same order, on the calling thread (inside this or a later ``submit`` or ``drain()``).
-    /// Stores the chunks that are already compressed, and waits while too many are in flight.
-    func submit(_ payloads: [[UInt8]], store: @escaping ([[UInt8]]) throws -> Void) throws {
-        let job = Job(payloads: payloads, store: store)
+    /// Queues `work` (encoding and compressing one chunk with the compressor it is given) for a
+    /// worker; `store` later receives its output, in submission order, on the calling thread
+    /// (inside this or a later ``submit`` or ``drain()``). Stores the chunks that are already
+    /// done, and waits while too many are in flight. `work` must not touch the caller's state.
+    func submit(_ work: @escaping (ZstdCompressor) -> Output, store: @escaping (Output) throws -> Void) throws {
+        let job = Job(work: work, store: store)
         pending.append(job)
         DispatchQueue.global().async { [self] in
             let compressor = takeCompressor()
-            job.compressed = job.payloads.map { compressor.compress($0) }
+            job.output = job.work(compressor)
             giveBack(compressor)
             job.done.signal()
         }
@@ -70,14 +72,13 @@ final class ChunkCompressionPipeline: @unchecked Sendable {
         pending.removeAll()
     }
 
-    /// Stores the oldest chunk once compressed. Removing it from the front moves at most
-    /// ``limit`` references; keeping stored jobs until the queue ran dry (as before) held every
-    /// chunk of a run whose writer stayed ahead of the compressors: 1.5 GB for 2 M synthetic
-    /// ESFT tokens.
+    /// Stores the oldest chunk once done. Removing it from the front moves at most ``limit``
+    /// references; keeping stored jobs until the queue ran dry (as before) held every chunk of a
+    /// run whose writer stayed ahead of the compressors: 1.5 GB for 2 M synthetic ESFT tokens.
     private func storeNext() throws {
         let job = pending.removeFirst()
         job.done.wait()
-        try job.store(job.compressed)
+        try job.store(job.output!)
     }
 
     private func takeCompressor() -> ZstdCompressor {
@@ -90,5 +91,13 @@ final class ChunkCompressionPipeline: @unchecked Sendable {
         lock.lock()
         idle.append(compressor)
         lock.unlock()
+    }
+}
+
+extension ChunkCompressionPipeline where Output == [[UInt8]] {
+    /// Queues `payloads`, already encoded, for compression; `store` receives them compressed,
+    /// in the same order, as the general `submit` does.
+    func submit(_ payloads: [[UInt8]], store: @escaping ([[UInt8]]) throws -> Void) throws {
+        try submit({ compressor in payloads.map { compressor.compress($0) } }, store: store)
     }
 }

@@ -57,6 +57,9 @@ public struct PreparedTokens: Sendable {
         absentLayerCounts.append(UInt16(absentSet.count))
     }
 
+    /// Whether some token lacks some layer.
+    public var anyAbsent: Bool { !absent.isEmpty }
+
     /// The layers token `index` lacks, ascending.
     public func absentLayers(of index: Int) -> [Int] {
         guard absentLayerCounts[index] > 0 else { return [] }

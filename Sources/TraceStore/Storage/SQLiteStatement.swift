@@ -71,6 +71,20 @@ public final class SQLiteStatement {
         _ = try step()
     }
 
+    /// Runs a statement that returns no rows with `blobs` bound to their parameters (1-based)
+    /// without SQLite copying them (`SQLITE_STATIC`: a blob need only outlive the step), then
+    /// binds NULL in their place, so the statement keeps no pointer into them, and resets it.
+    /// The other parameters are bound before. A trace's chunks are most of its bytes, and a
+    /// copy of each on binding was a third of the writer's memory traffic.
+    public func run(borrowing blobs: ArraySlice<(index: Int32, bytes: [UInt8])>) throws {
+        guard let (index, bytes) = blobs.first else { return try run() }
+        try bytes.withUnsafeBytes { raw in
+            defer { sqlite3_bind_null(handle, index) }
+            try check(sqlite3_bind_blob64(handle, index, raw.baseAddress, sqlite3_uint64(raw.count), nil))
+            try run(borrowing: blobs.dropFirst())
+        }
+    }
+
     /// Whether column `index` of the current row is NULL.
     public func isNull(_ index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 

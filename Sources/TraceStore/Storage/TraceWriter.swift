@@ -1,7 +1,8 @@
 /// Writes a trace file atomically (see ``AtomicFile``): sequences and their tokens are
 /// appended in order, routing is cut into chunks of at most `chunkTokens` tokens,
 /// compressed column by column, and the file appears under its name only after
-/// ``finish()``. Memory is one chunk, whatever the trace's length.
+/// ``finish()``. Memory is a few chunks (the one being staged and those being encoded and
+/// compressed on the workers: cores + 1), whatever the trace's length.
 ///
 /// Tokens are canonicalised on the way in: where weights are given, each layer's k ids
 /// are sorted ascending with their weights beside them (rank order is recovered from
@@ -36,10 +37,9 @@ public final class TraceWriter {
     private let database: SQLiteDatabase
     private let insertChunk: SQLiteStatement
     private let insertPrediction: SQLiteStatement
-    private let compression: ChunkCompressionPipeline
+    private let compression: ChunkCompressionPipeline<CompressedChunk>
 
     var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
-    private var chunk: RoutingChunk
     var predictionChunks: [PredictionChunk]
     /// The current chunk's ids and weights, staged layer-major as a full chunk stores them
     /// (token t's ids at layer l at `(l × chunkTokens + t) × k`), so a full chunk is encoded
@@ -79,9 +79,8 @@ public final class TraceWriter {
             throw error
         }
         compression = ChunkCompressionPipeline(level: options.compressionLevel)
-        chunk = RoutingChunk(layers: metadata.shape.layers, topK: metadata.shape.topK)
-        stagedIDs = Array(repeating: 0, count: options.chunkTokens * metadata.shape.decisionsPerToken)
-        stagedWeights = metadata.hasWeights ? stagedIDs : []
+        stagedIDs = Self.unstagedColumn(count: options.chunkTokens * metadata.shape.decisionsPerToken)
+        stagedWeights = metadata.hasWeights ? Self.unstagedColumn(count: options.chunkTokens * metadata.shape.decisionsPerToken) : []
         predictionChunks = metadata.predictionLookaheads.map {
             PredictionChunk(layers: metadata.shape.layers, lookahead: $0, width: metadata.predictionWidth)
         }
@@ -161,70 +160,83 @@ public final class TraceWriter {
         AtomicFile.remove(temporaryPath)
     }
 
+    /// A chunk as the compression workers hand it back: its blobs (routing, weights where the
+    /// trace has them, then one per prediction lookahead) and its content checksum.
+    typealias CompressedChunk = (blobs: [[UInt8]], checksum: Int64)
+
+    /// Hands the staged chunk to the workers, which encode, sum and compress it; it is stored
+    /// in order by a later call. The staged columns go with it and fresh ones are staged into.
     func flush() throws {
         let tokens = stagedPhases.count
         guard tokens > 0 else { return }
         let shape = metadata.shape
-        let k = shape.topK
-        chunk.reset(index: metadata.chunks, tokenCount: 0, withWeights: false)
+        let (k, hasWeights) = (shape.topK, metadata.hasWeights)
+        var chunk = RoutingChunk(layers: shape.layers, topK: k)
+        chunk.index = metadata.chunks
         chunk.tokenCount = tokens
-        chunk.idsAscending = metadata.hasWeights
-        chunk.phases.append(contentsOf: stagedPhases)
-        chunk.runs.append(contentsOf: stagedRuns)
+        chunk.idsAscending = hasWeights
+        chunk.phases = stagedPhases
+        chunk.runs = stagedRuns
         if !stagedAbsent.isEmpty {
             chunk.absent = Array(repeating: false, count: shape.layers * tokens)
             for (token, layer) in stagedAbsent { chunk.absent[layer * tokens + token] = true }
         }
-        let hasWeights = metadata.hasWeights
         if tokens < options.chunkTokens {
             Self.closeUp(&stagedIDs, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k)
             if hasWeights { Self.closeUp(&stagedWeights, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k) }
         }
-        // The staged columns become the chunk's for encoding and are handed back after.
+        let full = options.chunkTokens * shape.decisionsPerToken
         swap(&chunk.ids, &stagedIDs)
         swap(&chunk.weightBits, &stagedWeights)
-        defer {
-            swap(&chunk.ids, &stagedIDs)
-            swap(&chunk.weightBits, &stagedWeights)
-            let full = options.chunkTokens * shape.decisionsPerToken
-            if stagedIDs.count != full {
-                stagedIDs = Array(repeating: 0, count: full)
-                if hasWeights { stagedWeights = stagedIDs }
-            }
-        }
-        let routingPayload = RoutingPayload.encode(chunk, experts: shape.experts)
-        var checksum = PayloadChecksum()
-        checksum.add(routingPayload)
-        var payloads = [routingPayload]
-        if metadata.hasWeights {
-            let weightPayload = WeightPayload.encode(chunk)
-            checksum.add(weightPayload)
-            payloads.append(weightPayload)
-        }
+        stagedIDs = Self.unstagedColumn(count: full)
+        if hasWeights { stagedWeights = Self.unstagedColumn(count: full) }
         let predictions = predictionPayloads(tokens: tokens)
-        let (index, firstSequence, stored) = (chunk.index, stagedRuns[0].sequence, Int(checksum.stored))
-        try compression.submit(payloads + predictions.map(\.payload)) { [insertChunk, insertPrediction] compressed in
+        let (index, firstSequence, experts) = (chunk.index, stagedRuns[0].sequence, shape.experts)
+        try compression.submit({ [chunk] compressor in
+            let routingPayload = RoutingPayload.encode(chunk, experts: experts)
+            var checksum = PayloadChecksum()
+            checksum.add(routingPayload)
+            var blobs = [compressor.compress(routingPayload)]
+            if hasWeights {
+                let weightPayload = WeightPayload.encode(chunk)
+                checksum.add(weightPayload)
+                blobs.append(compressor.compress(weightPayload))
+            }
+            blobs += predictions.map { compressor.compress($0.payload) }
+            return (blobs, checksum.stored)
+        }, store: { [insertChunk, insertPrediction] (compressed: CompressedChunk) in
             try insertChunk.bind(1, index)
             try insertChunk.bind(2, firstSequence)
             try insertChunk.bind(3, tokens)
-            try insertChunk.bind(4, compressed[0])
-            if hasWeights { try insertChunk.bind(5, compressed[1]) } else { try insertChunk.bindNull(5) }
-            try insertChunk.bind(6, stored)
-            try insertChunk.run()
+            try insertChunk.bind(6, Int(compressed.checksum))
+            if hasWeights {
+                try insertChunk.run(borrowing: [(4, compressed.blobs[0]), (5, compressed.blobs[1])])
+            } else {
+                try insertChunk.bindNull(5)
+                try insertChunk.run(borrowing: [(4, compressed.blobs[0])])
+            }
+            let first = hasWeights ? 2 : 1
             for (number, prediction) in predictions.enumerated() {
                 try insertPrediction.bind(1, index)
                 try insertPrediction.bind(2, prediction.lookahead)
                 try insertPrediction.bind(3, prediction.width)
-                try insertPrediction.bind(4, compressed[payloads.count + number])
                 try insertPrediction.bind(5, prediction.checksum)
-                try insertPrediction.run()
+                try insertPrediction.run(borrowing: [(4, compressed.blobs[first + number])])
             }
-        }
+        })
         metadata.chunks += 1
         metadata.chunkTokens = max(metadata.chunkTokens, tokens)
         stagedPhases.removeAll(keepingCapacity: true)
         stagedRuns.removeAll(keepingCapacity: true)
         stagedAbsent.removeAll(keepingCapacity: true)
+    }
+
+    /// A column of `count` values to stage a chunk into, left uninitialised: every token staged
+    /// writes each of its slots (absent layers as placeholders) before the chunk is encoded, and
+    /// nothing reads a slot no token wrote, so zero-filling 2.5 MB a chunk (ESFT) bought nothing.
+    /// Two arrays, not one shared, for ids and weights: a shared buffer is copied on the first write.
+    private static func unstagedColumn(count: Int) -> [UInt16] {
+        [UInt16](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Moves each layer's first `to` values from its column of `from` values to a column of

@@ -6,8 +6,13 @@ import CZstd
 /// length before decoding and detect corruption (zstd format, RFC 8878 §3.1.1).
 public final class ZstdCompressor {
     private let context: OpaquePointer
-    /// The compression level (1 = fast … 19 = small; 3 is zstd's default).
+    /// The compression level (1 = fast … 19 = small; 3 is zstd's default; below 0, zstd's
+    /// fast levels, as `zstd --fast=N`).
     public let level: Int32
+
+    /// The levels this libzstd accepts (`ZSTD_minCLevel()` … `ZSTD_maxCLevel()`: −131072 … 22
+    /// in zstd 1.5); 0 among them means zstd's default, 3.
+    public static var levels: ClosedRange<Int32> { ZSTD_minCLevel()...ZSTD_maxCLevel() }
 
     /// Creates a context that writes frames at `level` with checksums on.
     public init(level: Int32) {

@@ -78,35 +78,36 @@ struct BlockBootstrapRouting: SyntheticRouting {
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
         var tokenIDs = [UInt16](repeating: 0, count: shape.decisionsPerToken)
         var tokenWeights = [UInt16](repeating: 0, count: hasWeights ? shape.decisionsPerToken : 0)
-        try resample(tokens: count) { sequence, phase, source in
-            tokens.copy(source, ids: &tokenIDs, weightBits: &tokenWeights)
-            try body(sequence, phase, tokenIDs, tokenWeights, tokens.absentLayers(of: source))
-        }
-    }
-
-    /// Appends each resampled token to `writer` as a copy of its prepared reference token.
-    func write(tokens count: Int, to writer: TraceWriter) throws {
-        var open = -1
-        try resample(tokens: count) { sequence, phase, source in
-            if sequence != open {
-                writer.beginSequence(name: Self.sequenceName(sequence))
-                open = sequence
+        try resample(tokens: count) { sequence, prefill, sources in
+            for (position, source) in sources.enumerated() {
+                tokens.copy(source, ids: &tokenIDs, weightBits: &tokenWeights)
+                try body(sequence, position < prefill ? .prefill : .decode, tokenIDs, tokenWeights, tokens.absentLayers(of: source))
             }
-            try writer.appendToken(phase: phase, prepared: tokens, at: source)
         }
     }
 
-    /// The block bootstrap itself: hands each of `count` synthetic tokens to `body` as its
-    /// sequence, phase and the index of the reference token it copies.
-    private func resample(tokens count: Int, _ body: (_ sequence: Int, _ phase: Phase, _ source: Int) throws -> Void) rethrows {
+    /// Appends each resampled sequence to `writer` as copies of its prepared reference tokens.
+    func write(tokens count: Int, to writer: TraceWriter) throws {
+        try resample(tokens: count) { sequence, prefill, sources in
+            writer.beginSequence(name: Self.sequenceName(sequence))
+            try writer.appendTokens(phase: .prefill, prepared: tokens, at: sources[..<prefill])
+            try writer.appendTokens(phase: .decode, prepared: tokens, at: sources[prefill...])
+        }
+    }
+
+    /// Draws the synthetic sequences: `body` receives each one's number, how many of its first
+    /// tokens are prefill, and the reference token each of its tokens copies.
+    private func resample(tokens count: Int, _ body: (_ sequence: Int, _ prefill: Int, _ sources: [Int]) throws -> Void) rethrows {
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
         var stitching = SplitMix64(seed: seed, stream: "synth.stitching")
         var produced = 0
         var sequence = 0
+        var sources: [Int] = []
         while produced < count {
             let template = shapes[sequencing.int(below: shapes.count)]
             let length = min(max(1, template.tokens), count - produced)
             var source = -1
+            sources.removeAll(keepingCapacity: true)
             for position in 0..<length {
                 let phase: Phase = position < template.prefill ? .prefill : .decode
                 let next = source + 1
@@ -118,9 +119,10 @@ struct BlockBootstrapRouting: SyntheticRouting {
                     let pool = startsByPhase[Int(phase.rawValue)].isEmpty ? startsByPhase[1 - Int(phase.rawValue)] : startsByPhase[Int(phase.rawValue)]
                     source = Int(pool[stitching.int(below: pool.count)])
                 }
-                try body(sequence, phase, source)
-                produced += 1
+                sources.append(source)
             }
+            try body(sequence, min(template.prefill, length), sources)
+            produced += length
             sequence += 1
         }
     }

@@ -60,4 +60,30 @@ struct TraceCommandTests {
         #expect(result.status == 0)
         for preset in ModelPreset.all { #expect(result.stdout.contains(preset.name)) }
     }
+
+    @Test("a zstd fast level writes a trace with the same tokens as level 19, in a larger file")
+    func fastLevel() throws {
+        let folder = Fixtures.temporaryFolder()
+        var sizes: [Int] = []
+        var tokens: [[String]] = []
+        for level in ["19", "-5"] {
+            let path = folder + "/l\(level).sqlite"
+            let result = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "600", "--level", level, "-o", path])
+            #expect(result.status == 0, "\(result.stderr)")
+            sizes.append(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int)
+            tokens.append(try Fixtures.tokens(of: path).map { "\($0.sequence) \($0.phase) \($0.ids) \($0.weights)" })
+        }
+        #expect(tokens[0].count == 600)
+        #expect(tokens[0] == tokens[1])
+        #expect(sizes[1] > sizes[0])
+    }
+
+    @Test("--level 0 and levels beyond zstd's range are refused with the valid ones", arguments: ["0", "23", "-200000"])
+    func levelOutOfRange(level: String) throws {
+        let output = Fixtures.temporaryFolder() + "/x.sqlite"
+        let result = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "10", "--level", level, "-o", output])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--level is \(level); valid: 1…22, or -131072…-1 for zstd's fast levels"))
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
 }

@@ -27,7 +27,7 @@ struct ChunkCompressionPipelineTests {
     @Test("the compressed payloads come back in submission order whatever the limit")
     func submissionOrder() throws {
         for limit in [1, 2, 8] {
-            let pipeline = ChunkCompressionPipeline(level: 3, limit: limit)
+            let pipeline = ChunkCompressionPipeline<[[UInt8]]>(level: 3, limit: limit)
             var stored: [[UInt8]] = []
             let decompressor = ZstdDecompressor()
             for n in 0..<50 {
@@ -47,7 +47,7 @@ struct ChunkCompressionPipelineTests {
     @Test("a stored chunk is released while later chunks are still in flight")
     func storedChunksAreReleased() throws {
         final class Marker {}
-        let pipeline = ChunkCompressionPipeline(level: 19, limit: 2)
+        let pipeline = ChunkCompressionPipeline<[[UInt8]]>(level: 19, limit: 2)
         weak var first: Marker?
         do {
             let marker = Marker()
