@@ -47,6 +47,37 @@ struct PreparedTokensTests {
         #expect(FileManager.default.contents(atPath: folder + "/prepared.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
     }
 
+    @Test("runs of prepared tokens appended at once, across chunk boundaries, write the same file as appended one by one by value",
+          arguments: [true, false])
+    func runsMatchOneByOne(weights: Bool) throws {
+        let folder = Fixtures.temporaryFolder()
+        let sources = (0..<8).map { (ids: Fixtures.tinyIDs(sequence: $0 % 3, token: $0), weights: Self.weightBits(token: $0), absent: Self.absentLayers(token: $0)) }
+        var prepared = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: weights)
+        for source in sources { try prepared.append(ids: source.ids, weightBits: weights ? source.weights : nil, absentLayers: source.absent) }
+        // Runs of 0 to 9 tokens in chunks of 4: some fill a chunk exactly, some span three.
+        let runs: [(sequence: Int, phase: Phase, sources: [Int])] = [
+            (0, .prefill, [5, 0, 0]), (0, .decode, []), (0, .decode, [3, 7, 1, 5, 2, 6]),
+            (1, .prefill, [4]), (1, .decode, [3, 0, 7, 7, 0, 3, 5, 1, 2]), (2, .decode, [6, 6, 6, 6]),
+        ]
+        let byValue = try Self.writer(at: folder + "/value.sqlite", weights: weights)
+        let byRuns = try Self.writer(at: folder + "/runs.sqlite", weights: weights)
+        for sequence in 0..<3 {
+            byValue.beginSequence(name: "s\(sequence)")
+            byRuns.beginSequence(name: "s\(sequence)")
+            for run in runs where run.sequence == sequence {
+                for source in run.sources {
+                    try byValue.appendToken(phase: run.phase, ids: sources[source].ids, weightBits: weights ? sources[source].weights : nil,
+                                            absentLayers: sources[source].absent)
+                }
+                try byRuns.appendTokens(phase: run.phase, prepared: prepared, at: run.sources)
+            }
+        }
+        let written = try byRuns.finish()
+        try byValue.finish()
+        #expect(written.tokens == 23 && written.chunks == 6)
+        #expect(FileManager.default.contents(atPath: folder + "/runs.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
+    }
+
     @Test("preparing refuses a token with the reason appending gives", arguments: [
         ([0, 0, 1, 2, 3, 4] as [UInt16], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400] as [UInt16]),  // repeated expert
         ([0, 1, 2, 9, 3, 4], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400]),  // expert out of range
