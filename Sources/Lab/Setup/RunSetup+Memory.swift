@@ -29,14 +29,16 @@ extension RunSetup {
     public func checkMemory() throws {
         try PolicyCatalog.checkLookahead(policy, model: cost)
         try PolicyCatalog.checkEngine(policy, engine: options.engine)
-        let plan = memoryPlan
         let topK = reader.metadata.shape.topK
-        let layerBytes = plan.allExpertBytes
+        let layerBytes = memoryPlan.allExpertBytes
         let needed: Int
         let what: String
+        // The experts' share of `needed`: an expert cache or every expert, replicas aside.
+        var cached = 0
         switch policy.mechanism {
         case .allResident:
             (needed, what) = (layerBytes, "every expert resident (\(Format.bytes(layerBytes)))")
+            cached = layerBytes
         case .expertParallel:
             let share = layerBytes / policy.gpus + (policy.replicate ? policy.replicaSlots * (cost.expertBytes.max() ?? 0) : 0)
             (needed, what) = (share, "one GPU's share of the experts over \(policy.gpus) GPUs (\(Format.bytes(share)))")
@@ -44,11 +46,17 @@ extension RunSetup {
             let cache = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides).bytes
             let replicas = Int(policy.replicaMemoryMiB * Double(Units.mebibyte))
             (needed, what) = (cache + replicas, "an expert cache of \(Format.bytes(cache)) and replicas of up to \(Format.bytes(replicas))")
+            cached = cache
         default:
             let planned = PolicyCatalog.plannedCache(policy, model: cost, profile: profile, engine: options.engine, topK: topK, overrides: overrides)
             let counted = planned.implicit && options.engine.waitsForWholeLayer ? 0 : planned.bytes
             (needed, what) = (counted, counted == 0 ? "no expert cache" : "an expert cache of \(Format.bytes(counted))")
+            cached = counted
         }
+        // Buffers for uncached experts are needed only where some expert can lack a slot: not with
+        // every expert resident, nor with a cache that holds them all.
+        let nothingUncached = policy.mechanism != .expertParallel && cached >= layerBytes
+        let plan = nothingUncached ? memoryPlan.withoutEngineBuffers : memoryPlan
         guard plan.roomForCacheBytes < 0 || needed > plan.roomForCacheBytes else { return }
         throw TraceStoreError(
             file: reader.path, place: "GPU memory",

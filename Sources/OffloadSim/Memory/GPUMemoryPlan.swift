@@ -48,6 +48,15 @@ public struct GPUMemoryPlan: Sendable, Equatable {
         }
     }
 
+    /// The plan of a run in which no expert is ever without a cache slot (every expert resident,
+    /// or a policy that executes only the experts it has loaded): the engine then allocates no
+    /// buffers for uncached experts, whatever its execution.
+    public var withoutEngineBuffers: GPUMemoryPlan {
+        var plan = self
+        plan.engineBufferBytes = 0
+        return plan
+    }
+
     /// Everything but the cache, bytes.
     public var committedBytes: Int { Self.sum([residentWeightBytes, kvCacheBytes, activationBytes, engineBufferBytes]) }
 

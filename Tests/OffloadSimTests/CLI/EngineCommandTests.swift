@@ -141,6 +141,25 @@ struct EngineCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("every expert resident needs no engine buffers: it fits where the experts fit, whatever the engine")
+    func residentExpertsNeedNoBuffers() throws {
+        let trace = try Self.qwenTrace()
+        // 58 GiB: Qwen3-30B-A3B's 54 GiB of experts and 2.87 GiB of other weights fit, but not
+        // with YALIS's two buffer sets of a whole layer's experts (2.25 GiB) beside them.
+        let hardware = Repository.temporaryFolder() + "/a6000-58.toml"
+        try String(contentsOfFile: Repository.root + "/hardware/rtx-a6000.toml", encoding: .utf8)
+            .replacingOccurrences(of: "memory_gib = 48.0", with: "memory_gib = 58.0")
+            .write(toFile: hardware, atomically: true, encoding: .utf8)
+        let resident = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--hardware", hardware, "--policy", "all-resident"])
+        #expect(resident.status == 0, "\(resident.stderr)")
+        let cached = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--hardware", hardware, "--cache-mib", "55296"])
+        #expect(cached.status == 0, "\(cached.stderr)")
+        // A cache one expert short of them all leaves experts to stage: the buffers count again.
+        let short = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--hardware", hardware, "--cache-mib", "55000"])
+        #expect(short.status == 2)
+        #expect(short.stderr.contains("2.25 GiB engine buffers"), "\(short.stderr)")
+    }
+
     @Test("compare runs the policies that fit and lists the ones that do not")
     func compareSkipsWhatDoesNotFit() throws {
         let trace = try Self.qwenTrace()
