@@ -39,36 +39,125 @@ struct LongFormatImporter: RoutingImporter {
     /// Calls `body` with every row of every input, in order (with only each input's first
     /// row when `firstRowOnly`), and `provenance` with the provenance line `trace export`
     /// writes first for a synthetic trace (with `firstRowOnly`, those before the first row).
+    ///
+    /// Data rows are read from their bytes where they can be (LongFormatCSVRow,
+    /// LongFormatJSONRow); JSON Lines a run of lines at a time on two threads, since reading
+    /// an object is ~60% of an import (~3,100 instructions a row), while `body` (filing rows
+    /// into sequences) stays on the calling thread, in order. CSV rows are read where they are
+    /// filed: at ~1,900 instructions a row in all, handing rows between threads cost more than
+    /// the second thread saved (Benchmarks/RESULTS.md, tenth session). The header, comments
+    /// and anything unusual take the general path, in order.
     func forEachRow(provenance: (TraceExport.Provenance) -> Void = { _ in }, firstRowOnly: Bool = false,
                     _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws {
         for file in inputs {
             let reader = try LineReader(path: file)
-            var columnIndex: [String: Int]?
-            var rows = 0
-            // Data rows are read from their bytes where they can be (LongFormatCSVRow,
-            // LongFormatJSONRow); the header, comments and anything unusual take the general path.
-            var bytesRow: LongFormatCSVRow?
-            var jsonRow = LongFormatJSONRow()
-            try reader.forEachLine { bytes, line in
-                if let row = syntax == .csv ? bytesRow?.read(bytes) : jsonRow.read(bytes) {
-                    rows += 1
-                    try body(row, file, line)
-                    return !firstRowOnly
+            var input = InputRows(importer: self, file: file)
+            if firstRowOnly || syntax == .csv {
+                try reader.forEachLine { bytes, line in
+                    try !input.take(bytes, line: line, row: input.bytesRow(bytes), provenance: provenance, body) || !firstRowOnly
                 }
-                let place = "line \(line)"
-                guard let text = TextFields.utf8(bytes) else {
-                    throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
-                }
-                guard let row = try readLine(text, file: file, place: place, columnIndex: &columnIndex, provenance: provenance) else {
-                    if syntax == .csv, bytesRow == nil, let columnIndex { bytesRow = LongFormatCSVRow(columnIndex: columnIndex) }
+            } else {
+                try reader.forEachRun { run, before in
+                    guard run.count >= Self.parallelRunBytes else {
+                        _ = try LineReader.lines(in: run, after: before) { bytes, line in
+                            _ = try input.take(bytes, line: line, row: input.bytesRow(bytes), provenance: provenance, body)
+                            return true
+                        }
+                        return true
+                    }
+                    let halves = Self.halves(of: run)
+                    let parsed = Self.jsonRows(of: halves, after: before, reader: input.jsonRow)
+                    var linesBefore = before
+                    for (half, rows) in zip(halves, parsed) {
+                        var next = 0
+                        _ = try LineReader.lines(in: half, after: linesBefore) { bytes, line in
+                            _ = try input.take(bytes, line: line, row: rows[next], provenance: provenance, body)
+                            next += 1
+                            return true
+                        }
+                        linesBefore += rows.count
+                    }
                     return true
                 }
+            }
+            guard input.rows > 0 else { throw TraceStoreError(file: file, problem: "holds no routing rows", fix: "Check the file and --format.") }
+        }
+    }
+
+    /// JSON Lines runs shorter than this are read on the calling thread (a dispatch costs more than they do).
+    static let parallelRunBytes = 64 << 10
+
+    /// One input's reading state: the CSV header's columns, the bytes readers, rows read.
+    private struct InputRows {
+        let importer: LongFormatImporter
+        let file: String
+        var columnIndex: [String: Int]?
+        var csvRow: LongFormatCSVRow?
+        var jsonRow = LongFormatJSONRow()
+        var rows = 0
+
+        init(importer: LongFormatImporter, file: String) {
+            self.importer = importer
+            self.file = file
+        }
+
+        /// The row the bytes path reads on `bytes`, or nil.
+        mutating func bytesRow(_ bytes: UnsafeBufferPointer<UInt8>) -> Row? {
+            importer.syntax == .csv ? csvRow?.read(bytes) : jsonRow.read(bytes)
+        }
+
+        /// Files line `line`: `row` where the bytes path read one, else through the general
+        /// path. Returns whether the line held a row.
+        mutating func take(_ bytes: UnsafeBufferPointer<UInt8>, line: Int, row: Row?, provenance: (TraceExport.Provenance) -> Void,
+                           _ body: (Row, _ file: String, _ line: Int) throws -> Void) throws -> Bool {
+            if let row {
                 rows += 1
                 try body(row, file, line)
-                return !firstRowOnly
+                return true
             }
-            guard rows > 0 else { throw TraceStoreError(file: file, problem: "holds no routing rows", fix: "Check the file and --format.") }
+            let place = "line \(line)"
+            guard let text = TextFields.utf8(bytes) else {
+                throw TraceStoreError(file: file, place: place, problem: "is not UTF-8 text", fix: "Write the file as UTF-8.")
+            }
+            guard let row = try importer.readLine(text, file: file, place: place, columnIndex: &columnIndex, provenance: provenance) else {
+                if importer.syntax == .csv, csvRow == nil, let columnIndex { csvRow = LongFormatCSVRow(columnIndex: columnIndex) }
+                return false
+            }
+            rows += 1
+            try body(row, file, line)
+            return true
         }
+    }
+
+    /// `run` cut in two at the line end nearest its middle (one piece when it holds one line).
+    private static func halves(of run: UnsafeBufferPointer<UInt8>) -> [UnsafeBufferPointer<UInt8>] {
+        guard let base = run.baseAddress, let found = memchr(base + run.count / 2, 0x0A, run.count - run.count / 2) else { return [run] }
+        let cut = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) - base + 1
+        guard cut < run.count else { return [run] }
+        return [UnsafeBufferPointer(rebasing: run[..<cut]), UnsafeBufferPointer(rebasing: run[cut...])]
+    }
+
+    /// What the JSON Lines bytes path reads on each line of each piece, a piece per thread,
+    /// each with its own copy of `reader`: one entry per line, nil where the general path must
+    /// read it. The pieces follow line `linesBefore` (only line 1's trimming depends on it).
+    private static func jsonRows(of pieces: [UnsafeBufferPointer<UInt8>], after linesBefore: Int,
+                                 reader: LongFormatJSONRow) -> [[Row?]] {
+        var parsed = [[Row?]](repeating: [], count: pieces.count)
+        parsed.withUnsafeMutableBufferPointer { buffer in
+            // Each thread reads its own piece and writes only its own element, through the
+            // buffer (no shared array is written); the pointers outlive the concurrent loop.
+            nonisolated(unsafe) let (pieces, parsed) = (pieces, buffer)
+            DispatchQueue.concurrentPerform(iterations: pieces.count) { index in
+                var reader = reader
+                var rows: [Row?] = []
+                _ = LineReader.lines(in: pieces[index], after: linesBefore + (index == 0 ? 0 : 1)) { bytes, _ in
+                    rows.append(reader.read(bytes))
+                    return true
+                }
+                parsed[index] = rows
+            }
+        }
+        return parsed
     }
 
     /// The row on a line the bytes path did not read, or nil for a line that holds none (blank,

@@ -44,4 +44,31 @@ struct LineReaderTests {
         #expect(rest.map(\.0) == ["", "", "x", "last without newline"])
         #expect(rest.map(\.1) == [3, 4, 5, 6])
     }
+
+    @Test("runs of whole lines, split into lines, hand over what nextLine does with the same numbers, at any buffer size",
+          arguments: [7, 16, 1 << 20])
+    func runsMatchNextLine(bufferSize: Int) throws {
+        let path = Fixtures.temporaryFolder() + "/lines.txt"
+        _ = FileManager.default.createFile(atPath: path, contents: text)
+        let expected = try lines(LineReader(path: path, bufferSize: bufferSize))
+        let reader = try LineReader(path: path, bufferSize: bufferSize)
+        var got: [(String, Int)] = []
+        var runs = 0
+        try reader.forEachRun { run, before in
+            runs += 1
+            #expect(before == got.count, "a run follows the lines handed over so far")
+            let whole = LineReader.lines(in: run, after: before) { bytes, number in
+                got.append((String(decoding: bytes, as: UTF8.self), number))
+                return true
+            }
+            #expect(whole)
+            return true
+        }
+        #expect(got.map(\.0) == expected.map(\.0))
+        #expect(got.map(\.1) == Array(1...6))
+        #expect(reader.lineNumber == 6)
+        // With room for every line: the whole lines, then the last (no newline ends it); a
+        // 7-byte buffer cuts the file into more runs.
+        #expect(bufferSize == 1 << 20 ? runs == 2 : runs > 2)
+    }
 }

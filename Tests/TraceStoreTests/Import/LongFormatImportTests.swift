@@ -186,6 +186,64 @@ struct LongFormatImportTests {
         #expect(try TraceReader(path: folder + "/general.sqlite").sequences.map(\.name) == (1...8).map { String(repeating: "q", count: $0) + "/\($0)" })
     }
 
+    /// 40 sequences × 10 tokens of Mixtral's shape as long-format rows (25,600; ~2.6 MB of
+    /// JSON Lines: several of the reader's 1 MiB runs, each read on two threads).
+    private func manyRows() -> [(String, Int, String, Int, Int, Int, String)] {
+        var rows: [(String, Int, String, Int, Int, Int, String)] = []
+        for s in 0..<40 {
+            for t in 0..<10 {
+                for l in 0..<32 {
+                    let first = (s + t + l) % 8, second = ((s + t + l) % 8 + 1 + s % 7) % 8
+                    rows.append(("s\(s)", t, t < 4 ? "prefill" : "decode", l, 0, first, "0.625"))
+                    rows.append(("s\(s)", t, t < 4 ? "prefill" : "decode", l, 1, second, "0.375"))
+                }
+            }
+        }
+        return rows
+    }
+
+    /// `rows` as JSON Lines; every 997th row through JSONSerialization (an escape) and a blank
+    /// line after every 1,499th, so that the general path falls on both threads' pieces.
+    private func jsonLines(_ rows: [(String, Int, String, Int, Int, Int, String)]) -> String {
+        rows.enumerated().map { index, row in
+            let name = index % 997 == 0 ? "\\u0073" + row.0.dropFirst() : row.0
+            return "{\"sequence\":\"\(name)\",\"token\":\(row.1),\"phase\":\"\(row.2)\",\"layer\":\(row.3),\"rank\":\(row.4),\"expert\":\(row.5),\"weight\":\(row.6)}\n"
+                + (index % 1_499 == 0 ? "\n" : "")
+        }.joined()
+    }
+
+    @Test("JSON Lines read a run at a time on two threads give the same trace as the same rows as CSV")
+    func jsonRunsMatchCSV() throws {
+        let folder = Fixtures.temporaryFolder()
+        let rows = manyRows()
+        let csv = "sequence,token,phase,layer,rank,expert,weight\n" + rows.map { "\($0.0),\($0.1),\($0.2),\($0.3),\($0.4),\($0.5),\($0.6)\n" }.joined()
+        let jsonl = jsonLines(rows)
+        #expect(jsonl.utf8.count > 2 << 20)
+        let model = ImportOptions(model: ModelPreset.named("mixtral-8x7b"))
+        try TraceImport.run(format: .csv, inputs: [Fixtures.write(csv, to: "in.csv", in: folder)], output: folder + "/c.sqlite", options: model)
+        try TraceImport.run(format: .jsonl, inputs: [Fixtures.write(jsonl, to: "in.jsonl", in: folder)], output: folder + "/j.sqlite", options: model)
+        let a = try Fixtures.tokens(of: folder + "/c.sqlite"), b = try Fixtures.tokens(of: folder + "/j.sqlite")
+        #expect(a.count == 400)
+        #expect(a.map(\.sequence) == b.map(\.sequence) && a.map(\.ids) == b.map(\.ids) && a.map(\.weights) == b.map(\.weights) && a.map(\.phase) == b.map(\.phase))
+        #expect(try TraceReader(path: folder + "/j.sqlite").sequences.map(\.name) == (0..<40).map { "s\($0)" })
+    }
+
+    // Lines 15,000 and 19,000 lie 1.31 and 1.66 MiB into the file: the first and the second
+    // half of the second run (from just after 1 MiB to just before 2 MiB).
+    @Test("a bad JSON Lines row deep in a run read on two threads is refused with its own line", arguments: [15_000, 19_000])
+    func jsonRunErrorNamesItsLine(line: Int) throws {
+        let folder = Fixtures.temporaryFolder()
+        var lines = jsonLines(manyRows()).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[line - 1].contains("\"decode\""))
+        lines[line - 1] = lines[line - 1].replacingOccurrences(of: "\"decode\"", with: "\"later\"")
+        let input = Fixtures.write(lines.joined(separator: "\n"), to: "bad.jsonl", in: folder)
+        let error = #expect(throws: TraceStoreError.self) {
+            try TraceImport.run(format: .jsonl, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions(model: ModelPreset.named("mixtral-8x7b")))
+        }
+        #expect(error?.place == "line \(line)" && error?.problem.contains("phase 'later'") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
+    }
+
     @Test("with --model the input is read once and a row beyond the model's shape is refused with its line", arguments: [
         ("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,1\na,0,decode,32,1,2\n", "line 3", "uses layer 32, rank 1, expert 2, beyond mixtral-8x7b's 32 layers"),
         ("sequence,token,phase,layer,rank,expert\na,0,decode,0,2,1\n", "line 2", "uses layer 0, rank 2"),
