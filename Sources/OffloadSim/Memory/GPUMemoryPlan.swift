@@ -48,9 +48,9 @@ public struct GPUMemoryPlan: Sendable, Equatable {
         }
     }
 
-    /// The plan of a run in which no expert is ever without a cache slot (every expert resident,
-    /// or a policy that executes only the experts it has loaded): the engine then allocates no
-    /// buffers for uncached experts, whatever its execution.
+    /// The plan of a run in which no expert is ever without a slot (every expert resident, or a
+    /// cache that holds them all): the engine then needs no buffers for uncached experts,
+    /// whatever its execution.
     public var withoutEngineBuffers: GPUMemoryPlan {
         var plan = self
         plan.engineBufferBytes = 0
