@@ -124,7 +124,7 @@ notebook-check: $(VENV)/installed
 # Regenerates the bundled demo trace from the real ESFT trace in ../shared.
 demo-trace: release
 	$(MOESIM) trace import --format esft $(SHARED)/esft-deepseek-v2-lite -o .build/esft.sqlite
-	$(MOESIM) trace synth --model deepseek-v2-lite --like .build/esft.sqlite --tokens 6144 --prefill 64 --decode 192 --seed 7 -o $(DEMO_TRACE)
+	$(MOESIM) trace synth --model deepseek-v2-lite --like .build/esft.sqlite --tokens 6144 --prefill 64 --decode 192 --seed 7 --level 19 -o $(DEMO_TRACE)
 
 # Rewrites hardware/*.toml from the built-in presets (a test checks they agree).
 hardware-files: release

@@ -60,8 +60,8 @@ measure "long-format CSV import, zstd 1, no --model (two passes)" $D decisions \
 measure "long-format JSONL import (5.19 M rows, zstd 1)" $D decisions \
     "$MOESIM" trace import --format jsonl "$T/esft.jsonl" --model deepseek-v2-lite --level 1 -o "$T/out.sqlite"
 measure "synth --like ESFT, 100k tokens (zstd 19)" 100000 tokens \
-    "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 100000 -o "$T/out.sqlite"
-measure "synth --like ESFT, 1M tokens (zstd 1)" 1000000 tokens \
-    "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 1000000 --level 1 -o "$T/out.sqlite"
+    "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 100000 --level 19 -o "$T/out.sqlite"
+measure "synth --like ESFT, 1M tokens (default: zstd 1)" 1000000 tokens \
+    "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 1000000 -o "$T/out.sqlite"
 measure "synth --like ESFT, 1M tokens (zstd fast level -5)" 1000000 tokens \
     "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 1000000 --level -5 -o "$T/out.sqlite"

@@ -65,7 +65,7 @@ struct TraceImportCommand: ParsableCommand {
         try AtomicFile.refuseOverwriting(inputs: inputs, output: output)
         let options = ImportOptions(
             model: try modelPreset(model), lenient: lenient, phase: phase.flatMap { Phase(text: Substring($0)) }, experts: experts,
-            writer: TraceWriter.Options(chunkTokens: chunkTokens, compressionLevel: compression.level))
+            writer: TraceWriter.Options(chunkTokens: chunkTokens, compressionLevel: compression.level ?? CompressionLevelOption.importDefault))
         let result = try TraceImport.run(format: format, inputs: inputs, output: output, options: options)
         let meta = result.metadata
         print("wrote \(output): \(meta.provenanceLabel) trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")

@@ -54,7 +54,7 @@ struct TraceSynthCommand: ParsableCommand {
     func run() throws {
         if let like { try AtomicFile.refuseOverwriting(inputs: [like], output: output) }
         var request = TraceSynthesis.Request(model: try modelPreset(model), tokens: tokens, seed: seed, like: like, prefill: prefill, decode: decode)
-        request.writer.compressionLevel = compression.level
+        request.writer.compressionLevel = compression.level ?? CompressionLevelOption.synthDefault
         let meta = try TraceSynthesis.run(request, output: output)
         print("wrote \(output): SYNTHETIC trace, \(meta.shape.name), \(meta.tokens) tokens in \(meta.sequences) sequences (\(meta.decisions) decisions)")
     }

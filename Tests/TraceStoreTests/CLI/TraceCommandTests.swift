@@ -86,4 +86,25 @@ struct TraceCommandTests {
         #expect(result.stderr.contains("--level is \(level); valid: 1…22, or -131072…-1 for zstd's fast levels"))
         #expect(!FileManager.default.fileExists(atPath: output))
     }
+
+    @Test("trace synth writes at level 1 unless told, trace import at level 19")
+    func defaultLevels() throws {
+        let folder = Fixtures.temporaryFolder()
+        func synth(_ level: [String], _ name: String) throws -> Data? {
+            let path = folder + "/" + name
+            let result = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "300", "-o", path] + level)
+            #expect(result.status == 0, "\(result.stderr)")
+            return FileManager.default.contents(atPath: path)
+        }
+        let synthDefault = try synth([], "d.sqlite")
+        #expect(synthDefault == (try synth(["--level", "1"], "1.sqlite")))
+        #expect(synthDefault != (try synth(["--level", "19"], "19.sqlite")))
+        let csv = Fixtures.write("sequence,token,phase,layer,rank,expert\na,0,decode,0,0,1\na,0,decode,0,1,2\n", to: "in.csv", in: folder)
+        func imported(_ level: [String], _ name: String) throws -> Data? {
+            let result = try CLI.run(["trace", "import", "--format", "csv", csv, "-o", folder + "/" + name] + level)
+            #expect(result.status == 0, "\(result.stderr)")
+            return FileManager.default.contents(atPath: folder + "/" + name)
+        }
+        #expect(try imported([], "i.sqlite") == (try imported(["--level", "19"], "i19.sqlite")))
+    }
 }
