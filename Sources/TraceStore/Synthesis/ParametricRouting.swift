@@ -15,7 +15,7 @@ struct ParametricRouting: SyntheticRouting {
     var origin: String {
         "parametric generator (Zipf(1) popularity per layer, reuse probability \(reuse), no cross-layer affinity, Dirichlet(1) top-k weights; no reference trace)"
     }
-    private let cumulativePopularity: [[Double]]
+    private let popularity: [CumulativeDistribution]
 
     init(shape: ModelShape, seed: UInt64, reuse: Double = 0.3, shapes: [SequenceShape]) {
         self.shape = shape
@@ -23,24 +23,13 @@ struct ParametricRouting: SyntheticRouting {
         self.reuse = reuse
         self.shapes = shapes
         var random = SplitMix64(seed: seed, stream: "synth.popularity")
-        cumulativePopularity = (0..<shape.layers).map { _ in
+        popularity = (0..<shape.layers).map { _ in
             let order = Array(0..<shape.experts).shuffled(using: &random)
             var weights = [Double](repeating: 0, count: shape.experts)
             for (rank, expert) in order.enumerated() { weights[expert] = 1 / Double(rank + 1) }
             var total = 0.0
-            return weights.map { total += $0; return total }
+            return CumulativeDistribution(cumulative: weights.map { total += $0; return total })
         }
-    }
-
-    /// Draws an index from cumulative weights (binary search).
-    static func draw(_ cdf: [Double], _ random: inout SplitMix64) -> Int {
-        let target = random.uniform() * (cdf.last ?? 0)
-        var low = 0, high = cdf.count - 1
-        while low < high {
-            let mid = (low + high) / 2
-            if cdf[mid] > target { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
@@ -52,6 +41,7 @@ struct ParametricRouting: SyntheticRouting {
         var previous = ids
         var weights = [UInt16](repeating: 0, count: layers * k)
         var chosen = [Bool](repeating: false, count: experts)
+        var draws = [Float](repeating: 0, count: k)
         var produced = 0, sequence = 0
         while produced < count {
             let template = shapes[sequencing.int(below: shapes.count)]
@@ -60,18 +50,23 @@ struct ParametricRouting: SyntheticRouting {
                 for l in 0..<layers {
                     let base = l * k
                     for r in 0..<k {
-                        var pick = Self.draw(cumulativePopularity[l], &routing)
+                        var pick = popularity[l].index(uniform: routing.uniform())
                         if position > 0, routing.uniform() < reuse {
                             let candidate = Int(previous[base + routing.int(below: k)])
                             if !chosen[candidate] { pick = candidate }
                         }
-                        while chosen[pick] { pick = Self.draw(cumulativePopularity[l], &routing) }
+                        while chosen[pick] { pick = popularity[l].index(uniform: routing.uniform()) }
                         chosen[pick] = true
                         ids[base + r] = UInt16(pick)
                     }
                     for r in 0..<k { chosen[Int(ids[base + r])] = false }
-                    var draws = (0..<k).map { _ in Float(-log(1 - weighting.uniform())) }
-                    let total = draws.reduce(0, +)
+                    // Summed in draw order, then sorted descending (equal values are equal bits,
+                    // so the order among them does not matter), in a buffer kept across layers.
+                    var total: Float = 0
+                    for r in 0..<k {
+                        draws[r] = Float(-log(1 - weighting.uniform()))
+                        total += draws[r]
+                    }
                     draws.sort(by: >)
                     for r in 0..<k { weights[base + r] = Float16(draws[r] / total).bitPattern }
                 }
