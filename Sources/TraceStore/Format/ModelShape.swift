@@ -27,6 +27,9 @@ public struct ModelShape: Equatable, Sendable {
     /// The storage type behind `expertBytes` ("bf16", "Q4_K_M", …), when known.
     public var expertDType: String?
 
+    /// MoE layers a trace may have.
+    public static let supportedLayers = 1...4_096
+
     /// Creates a shape; `modelLayers` defaults to 0..<layers.
     public init(
         name: String, layers: Int, experts: Int, topK: Int, nativeTopK: Int? = nil, sharedExperts: Int = 0,
@@ -41,7 +44,9 @@ public struct ModelShape: Equatable, Sendable {
         self.sharedExperts = sharedExperts
         self.hiddenSize = hiddenSize
         self.expertIntermediateSize = expertIntermediateSize
-        self.modelLayers = modelLayers ?? Array(0..<layers)
+        // Only a supported count gets the default map: a count taken from damaged data (layer
+        // 10^12) would otherwise be allocated here, before `validate` refuses it.
+        self.modelLayers = modelLayers ?? (Self.supportedLayers.contains(layers) ? Array(0..<layers) : [])
         self.expertBytes = expertBytes
         self.denseBytes = denseBytes
         self.expertDType = expertDType
@@ -56,7 +61,7 @@ public struct ModelShape: Equatable, Sendable {
             TraceStoreError(file: file, place: "model shape", problem: problem,
                             fix: "Pass --model with a preset (see `moesim models`) or fix the source's header.")
         }
-        guard layers > 0, layers <= 4_096 else { throw fail("has \(layers) MoE layers (1…4096 supported)") }
+        guard Self.supportedLayers.contains(layers) else { throw fail("has \(layers) MoE layers (1…4096 supported)") }
         guard experts > 0, experts <= 65_535 else { throw fail("has \(experts) experts (1…65535 supported)") }
         guard topK > 0, topK <= experts else { throw fail("has top-k \(topK) for \(experts) experts") }
         guard layers * experts <= ValidRange.expertSlots else {

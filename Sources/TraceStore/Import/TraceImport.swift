@@ -81,6 +81,8 @@ public enum TraceImport {
         case .jsonl: importer = LongFormatImporter(inputs: inputs, options: options, syntax: .jsonl)
         }
         let metadata = try importer.prepare()
+        // A shape taken from the data is refused naming the inputs, not the trace being written.
+        try metadata.shape.validate(file: inputs.joined(separator: ", "))
         let writer = try TraceWriter(path: output, metadata: metadata, options: options.writer)
         let sink = TraceSink(writer: writer)
         do {

@@ -76,6 +76,18 @@ struct LongFormatImportTests {
         #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"), sourceLocation: sourceLocation)
     }
 
+    @Test("a layer beyond the supported count is refused naming the input, at once", arguments: ["5000", "1000000000000"])
+    func absurdLayerRefusedNamingTheInput(layer: String) throws {
+        let folder = Fixtures.temporaryFolder()
+        let input = Fixtures.write("sequence,token,phase,layer,rank,expert\na,0,decode,\(layer),0,1\n", to: "in.csv", in: folder)
+        let error = #expect(throws: TraceStoreError.self) {
+            try TraceImport.run(format: .csv, inputs: [input], output: folder + "/t.sqlite", options: ImportOptions())
+        }
+        #expect(error?.file == input && error?.place == "model shape")
+        #expect(error?.problem == "has \(Int(layer)! + 1) MoE layers (1…4096 supported)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/t.sqlite"))
+    }
+
     @Test("a token missing a layer fails, or is kept with that layer absent under --lenient; one with no layer is skipped")
     func missingLayers() throws {
         let folder = Fixtures.temporaryFolder()
