@@ -33,7 +33,8 @@ extension RunSetup {
         let layerBytes = memoryPlan.allExpertBytes
         let needed: Int
         let what: String
-        // The experts' share of `needed`: an expert cache or every expert, replicas aside.
+        // The experts' share of `needed`: an expert cache or every expert (replicas and expert
+        // parallelism's share aside: 0).
         var cached = 0
         switch policy.mechanism {
         case .allResident:
@@ -55,8 +56,7 @@ extension RunSetup {
         }
         // Buffers for uncached experts are needed only where some expert can lack a slot: not with
         // every expert resident, nor with a cache that holds them all.
-        let nothingUncached = policy.mechanism != .expertParallel && cached >= layerBytes
-        let plan = nothingUncached ? memoryPlan.withoutEngineBuffers : memoryPlan
+        let plan = cached >= layerBytes ? memoryPlan.withoutEngineBuffers : memoryPlan
         guard plan.roomForCacheBytes < 0 || needed > plan.roomForCacheBytes else { return }
         throw TraceStoreError(
             file: reader.path, place: "GPU memory",

@@ -41,6 +41,12 @@ public final class LineReader {
     /// that lies whole in the buffer is handed over in place; one that spans refills is
     /// gathered first.
     public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        try nextLineBytes { try emit($0, body) }
+    }
+
+    /// Calls `body` with the next line's bytes as the file holds them, without its "\n" and
+    /// untrimmed, and without counting it; nil at the end of the file.
+    private func nextLineBytes<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
         line.removeAll(keepingCapacity: true)
         while true {
             if start == end {
@@ -55,16 +61,16 @@ public final class LineReader {
             if let newline {
                 start = newline + 1
                 if line.isEmpty {
-                    return try buffer.withUnsafeBufferPointer { try emit(UnsafeBufferPointer(rebasing: $0[from..<newline]), body) }
+                    return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[from..<newline])) }
                 }
                 line.append(contentsOf: buffer[from..<newline])
-                return try line.withUnsafeBufferPointer { try emit($0, body) }
+                return try line.withUnsafeBufferPointer { try body($0) }
             }
             line.append(contentsOf: buffer[from..<to])
             start = to
         }
         if line.isEmpty { return nil }
-        return try line.withUnsafeBufferPointer { try emit($0, body) }
+        return try line.withUnsafeBufferPointer { try body($0) }
     }
 
     /// Calls `body` with each remaining line's bytes (as ``nextLine(_:)`` hands them over) and
@@ -130,26 +136,10 @@ public final class LineReader {
                 if !keep { return }
                 continue
             }
-            // The buffer ends inside a line: gather it through refills up to its "\n" or the end.
-            line.removeAll(keepingCapacity: true)
-            line.append(contentsOf: buffer[from..<to])
-            start = to
-            while true {
-                try refill()
-                if atEOF { break }
-                let newline = buffer.withUnsafeBufferPointer { buffer -> Int? in
-                    memchr(buffer.baseAddress!, 0x0A, end).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - buffer.baseAddress! }
-                }
-                if let newline {
-                    line.append(contentsOf: buffer[0...newline])
-                    start = newline + 1
-                    break
-                }
-                line.append(contentsOf: buffer[0..<end])
-                start = end
-            }
+            // The buffer ends inside a line: it is gathered through refills, a run of its own.
+            let kept = try nextLineBytes { try body($0, before) }
             lineNumber = before + 1
-            guard try line.withUnsafeBufferPointer({ try body($0, before) }) else { return }
+            guard kept == true else { return }
         }
     }
 

@@ -58,17 +58,10 @@ struct LongFormatImporter: RoutingImporter {
                 }
             } else {
                 try reader.forEachRun { run, before in
-                    guard run.count >= Self.parallelRunBytes else {
-                        _ = try LineReader.lines(in: run, after: before) { bytes, line in
-                            _ = try input.take(bytes, line: line, row: input.bytesRow(bytes), provenance: provenance, body)
-                            return true
-                        }
-                        return true
-                    }
-                    let halves = Self.halves(of: run)
-                    let parsed = Self.jsonRows(of: halves, after: before, reader: input.jsonRow)
+                    let pieces = run.count >= Self.parallelRunBytes ? Self.halves(of: run) : [run]
+                    let parsed = Self.jsonRows(of: pieces, after: before, reader: input.jsonRow)
                     var linesBefore = before
-                    for (half, rows) in zip(halves, parsed) {
+                    for (half, rows) in zip(pieces, parsed) {
                         var next = 0
                         _ = try LineReader.lines(in: half, after: linesBefore) { bytes, line in
                             _ = try input.take(bytes, line: line, row: rows[next], provenance: provenance, body)
@@ -84,7 +77,7 @@ struct LongFormatImporter: RoutingImporter {
         }
     }
 
-    /// JSON Lines runs shorter than this are read on the calling thread (a dispatch costs more than they do).
+    /// JSON Lines runs shorter than this are read as one piece (a second thread costs more than it saves).
     static let parallelRunBytes = 64 << 10
 
     /// One input's reading state: the CSV header's columns, the bytes readers, rows read.
@@ -137,9 +130,9 @@ struct LongFormatImporter: RoutingImporter {
         return [UnsafeBufferPointer(rebasing: run[..<cut]), UnsafeBufferPointer(rebasing: run[cut...])]
     }
 
-    /// What the JSON Lines bytes path reads on each line of each piece, a piece per thread,
-    /// each with its own copy of `reader`: one entry per line, nil where the general path must
-    /// read it. The pieces follow line `linesBefore` (only line 1's trimming depends on it).
+    /// What the JSON Lines bytes path reads on each line of each piece, a piece per thread, each
+    /// with its own copy of `reader`: one entry per line, nil where the general path must read
+    /// it. The pieces follow line `linesBefore` (only line 1's trimming depends on it).
     private static func jsonRows(of pieces: [UnsafeBufferPointer<UInt8>], after linesBefore: Int,
                                  reader: LongFormatJSONRow) -> [[Row?]] {
         var parsed = [[Row?]](repeating: [], count: pieces.count)

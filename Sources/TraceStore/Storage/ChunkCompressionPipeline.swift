@@ -93,11 +93,3 @@ final class ChunkCompressionPipeline<Output>: @unchecked Sendable {
         lock.unlock()
     }
 }
-
-extension ChunkCompressionPipeline where Output == [[UInt8]] {
-    /// Queues `payloads`, already encoded, for compression; `store` receives them compressed,
-    /// in the same order, as the general `submit` does.
-    func submit(_ payloads: [[UInt8]], store: @escaping ([[UInt8]]) throws -> Void) throws {
-        try submit({ compressor in payloads.map { compressor.compress($0) } }, store: store)
-    }
-}

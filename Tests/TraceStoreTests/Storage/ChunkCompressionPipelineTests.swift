@@ -32,7 +32,7 @@ struct ChunkCompressionPipelineTests {
             let decompressor = ZstdDecompressor()
             for n in 0..<50 {
                 let payload = [UInt8](repeating: UInt8(n), count: 1000 + n)
-                try pipeline.submit([payload]) { compressed in
+                try pipeline.submit({ [$0.compress(payload)] }) { compressed in
                     var output: [UInt8] = []
                     try compressed[0].withUnsafeBytes { try decompressor.decompress($0, into: &output, limit: 4096) }
                     stored.append(output)
@@ -52,13 +52,13 @@ struct ChunkCompressionPipelineTests {
         do {
             let marker = Marker()
             first = marker
-            try pipeline.submit([[UInt8](repeating: 1, count: 100)]) { _ in _ = marker }
+            try pipeline.submit({ [$0.compress([UInt8](repeating: 1, count: 100))] }) { _ in _ = marker }
         }
         // The writer stays ahead: each chunk just submitted takes milliseconds to compress
         // (256 KiB of pseudo-random bytes at level 19), so the queue does not run dry.
         var random = SplitMix64(seed: 7)
         let payload = (0..<(256 * 1024 / 8)).flatMap { _ in withUnsafeBytes(of: random.next()) { Array($0) } }
-        for _ in 0..<8 { try pipeline.submit([payload]) { _ in } }
+        for _ in 0..<8 { try pipeline.submit({ [$0.compress(payload)] }) { _ in } }
         #expect(first == nil, "the first chunk, stored long ago, is still held")
         try pipeline.drain()
     }
