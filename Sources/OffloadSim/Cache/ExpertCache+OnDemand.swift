@@ -35,18 +35,26 @@ extension ExpertCache {
     /// unlocks the layer once its experts are done.
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
-    /// O(experts) plus the evictions' cost. LRU and FIFO run on raw pointers to their list and
-    /// the slots (about 140 instructions per lookup on the ESFT replay, where the rule's own
-    /// calls took about 320); so does Belady when `unlocking`, unpartitioned and with no key
-    /// parked (about 230 instructions per lookup against 590 through its heap). The two raw
-    /// paths repeat each other's frame (locks, room, fills, unlocks): one frame over closures
-    /// for the rule's parts cost the Belady replay 0.2 G more instructions (10%).
+    /// O(experts) plus the evictions' cost. LRU, FIFO and both LFUs run on raw pointers to
+    /// their ranking and the slots, one generic frame over a ``DemandRanking`` (LRU: about 140
+    /// instructions per lookup on the ESFT replay, where the rule's own calls took about 320);
+    /// so does Belady when `unlocking`, unpartitioned and with no key parked (about 230
+    /// instructions per lookup against 590 through its heap), in a frame of its own: its
+    /// layer's resident keys leave the ranking while locked, which the others' frame does not
+    /// do (one frame over closures for the rule's parts cost the Belady replay 0.2 G more
+    /// instructions, 10%).
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
                                         reserving: Bool, unlocking: Bool = false,
                                         into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         makeSlotsUnique()
-        if eviction == .lru || eviction == .fifo {
-            return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        switch eviction {
+        case .lru, .fifo:
+            let ranking = RecencyRanking(links: recency.uniqueLinks(), movesOnUse: eviction == .lru)
+            return lookUpRanked(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
+        case .lfu, .lfuPerfect:
+            let ranking = FrequencyRanking(links: frequencies.uniqueLinks(), useCount: slots.useCount, remembers: eviction == .lfuPerfect)
+            return lookUpRanked(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
+        default: break
         }
         if eviction == .belady && unlocking && !partitioned && !nextUses.isEmpty && nextUseQueues[0].parkedCount == 0 {
             return lookUpByNextUse(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
@@ -153,21 +161,21 @@ extension ExpertCache {
         }
         (usedBytes[0], lockedBytes[0]) = (used, locked)
         residentCount += counts.fills - counts.evictions
-        clock += UInt64(counts.hits + counts.fills)
         return counts
     }
 
-    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for LRU and FIFO, the slots
-    /// already unique: the same steps as ``touch(_:nextUse:)``, ``reserve(_:nextUse:evicted:mayEvict:)``
-    /// (a victim is the oldest listed key neither locked nor filling), ``fill(_:)`` and, when
-    /// `unlocking`, ``unlock(layer:experts:)``, on the raw buffers, with the partition's byte
-    /// counts in locals.
-    private mutating func lookUpInRecencyOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool, unlocking: Bool,
-                                               into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for the rules that rank
+    /// through a ``DemandRanking`` (LRU, FIFO, both LFUs), the slots already unique: the same
+    /// steps as ``touch(_:nextUse:)``, ``reserve(_:nextUse:evicted:mayEvict:)`` (a victim is the
+    /// least ranked key neither locked nor filling), ``fill(_:)`` and, when `unlocking`,
+    /// ``unlock(layer:experts:)``, on the raw buffers, with the partition's byte counts in
+    /// locals. Generic, so that each rule's ranking is inlined into its own copy of the loop.
+    @inline(__always)
+    private mutating func lookUpRanked<Ranking: DemandRanking>(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool,
+                                                               unlocking: Bool, ranking: Ranking,
+                                                               into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         let (part, base, size, budget) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer], partitionBudget)
         let (locks, residency, usedBytes, lockedBytes) = (slots.locks, slots.residency, slots.usedBytes, slots.lockedBytes)
-        let links = recency.uniqueLinks()
-        let movesOnUse = eviction == .lru
         // The layer's experts are locked first, as ``lock(layer:experts:)`` does; they all have
         // the layer's size, so the bytes newly locked are a count times it.
         var newlyLocked = 0
@@ -185,7 +193,7 @@ extension ExpertCache {
             for (position, expert) in experts.enumerated() {
                 let key = base &+ Int(expert)
                 if residency[key] == .resident {
-                    if movesOnUse && links.tail[part] != Int32(key) { links.append(key, partition: part) }
+                    ranking.touch(key, partition: part)
                     found[position] = .hit
                     counts.hits &+= 1
                     continue
@@ -193,13 +201,10 @@ extension ExpertCache {
                 precondition(!reserving || residency[key] == .absent)
                 var room = reserving && size <= budget - locked
                 while room && used + size > budget {
-                    var victim = Int(links.head[part])
-                    while victim >= 0 && (locks[victim] != 0 || residency[victim] != .resident) { victim = Int(links.next[victim]) }
-                    guard victim >= 0 else {
+                    guard let victim = ranking.takeLeast(partition: part, where: { locks[$0] == 0 && residency[$0] == .resident }) else {
                         room = false
                         break
                     }
-                    links.remove(victim, partition: part)
                     residency[victim] = .absent
                     used -= keyBytes[victim]
                     counts.evictions &+= 1
@@ -212,7 +217,7 @@ extension ExpertCache {
                 residency[key] = .filling
                 used += size
                 locked += size
-                links.append(key, partition: part)
+                ranking.enter(key, partition: part)
                 found[position] = .fill
                 counts.fills &+= 1
             }
@@ -227,7 +232,6 @@ extension ExpertCache {
         }
         (usedBytes[part], lockedBytes[part]) = (used, locked)
         residentCount += counts.fills - counts.evictions
-        clock += UInt64(counts.hits + counts.fills)
         return counts
     }
 }

@@ -17,9 +17,9 @@ public enum ExpertResidency: UInt8, Sendable {
 /// says so and the caller streams the expert through a staging buffer instead.
 ///
 /// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
-/// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) keeps one priority per
-/// resident expert in a heap that updates it in place (``KeyedMinHeap``): O(log n); Belady
-/// ranks by next use (``NextUseQueue``: a bitmap over lookup positions where it has them).
+/// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) keeps the resident
+/// experts in lists per use count, each in the order its experts reached that count
+/// (``FrequencyLists``): O(1) per access and eviction; Belady ranks by next use (``NextUseQueue``: a bitmap over lookup positions where it has them).
 /// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
 /// keeps the resident keys in an array (a victim is the key at a seeded random index; a
 /// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
@@ -38,7 +38,7 @@ public struct ExpertCache: Sendable {
     let keyBytes: [Int]
     private let keyPartition: [Int32]
     var slots: CacheSlots
-    private var heaps: [KeyedMinHeap]
+    var frequencies: FrequencyLists
     var nextUseQueues: [NextUseQueue]
     private var s3: [S3FIFOQueues]
     private var arc: [ARCLists]
@@ -47,7 +47,6 @@ public struct ExpertCache: Sendable {
     private var random: SplitMix64
     var recency: RecencyList
     private var hotSet: [Bool]
-    var clock: UInt64 = 0
     var residentCount = 0
 
     /// Bytes each partition may hold.
@@ -81,7 +80,7 @@ public struct ExpertCache: Sendable {
         keyBytes = (0..<keys).map { expertBytes[$0 / experts] }
         keyPartition = (0..<keys).map { partitioned ? Int32($0 / experts) : 0 }
         slots = CacheSlots(keys: keys, partitions: partitions)
-        heaps = Array(repeating: KeyedMinHeap(keys: keys), count: [.lfu, .lfuPerfect].contains(eviction) ? partitions : 0)
+        frequencies = FrequencyLists(keys: [.lfu, .lfuPerfect].contains(eviction) ? keys : 0, partitions: partitions)
         nextUseQueues = eviction != .belady ? []
             : partitioned ? Array(repeating: NextUseQueue(keys: keys), count: partitions) : [NextUseQueue(keys: keys, lookupKeys: lookupKeys)]
         recency = RecencyList(keys: eviction == .lru || eviction == .fifo ? keys : 0, partitions: partitions)
@@ -120,7 +119,6 @@ public struct ExpertCache: Sendable {
 
     @inline(__always)
     mutating func touchSlot(_ key: Int, nextUse: UInt64) {
-        clock += 1
         if countsUses { slots.useCount[key] &+= 1 }
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
@@ -241,7 +239,6 @@ public struct ExpertCache: Sendable {
     /// Enters `key` as filling and into the rule's structures.
     @inline(__always)
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
-        clock += 1
         if countsUses { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
         slots.residency[key] = .filling
         residentCount += 1
@@ -330,7 +327,8 @@ public struct ExpertCache: Sendable {
     private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
         switch eviction {
         case .lfu, .lfuPerfect:
-            heaps[partition(key)].update(key, priority: UInt64(min(slots.useCount[key], 0xFF_FFFF)) << 40 | (clock & 0xFF_FFFF_FFFF))
+            // Ranked by count, then by the order of the updates (``FrequencyLists``).
+            frequencies.update(key, level: min(slots.useCount[key], FrequencyRanking.maximumLevel), partition: partition(key))
         case .belady: nextUseQueues[partition(key)].update(key, nextUse: nextUse, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
         case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
         }
@@ -367,14 +365,14 @@ public struct ExpertCache: Sendable {
         // Not `isLocked`: a closure over `self` would copy the whole cache; the raw buffers need no retain either.
         let (locks, residency) = (slots.locks, slots.residency)
         if eviction == .belady { return nextUseQueues[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) } }
-        return heaps[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
+        return frequencies.least(partition: part) { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
     }
 
     @inline(__always)
     private mutating func drop(_ key: Int) {
         let part = partition(key)
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
-        if !heaps.isEmpty { heaps[part].remove(key) }
+        if countsUses { frequencies.remove(key, partition: part) }
         if !nextUseQueues.isEmpty { nextUseQueues[part].remove(key) }
         if eviction == .random {
             // Swap-remove: the last resident key takes the dropped one's index.

@@ -1,7 +1,8 @@
 /// A 4-ary min-heap of cache keys by priority that knows where each key sits, so that a
 /// key's priority is changed in place and a key is removed directly: one entry per key,
 /// never a stale one. The order is total, (priority, key), so equal priorities rank by
-/// ascending key. The rules that rank keys by a number (LFU, Belady) keep one per partition.
+/// ascending key. Belady keeps one per partition for the next uses it does not rank by position
+/// (LFU kept one too, before ``FrequencyLists``).
 ///
 /// A key can also be parked: held with its priority but out of the heap, so that a search
 /// for the least eligible key does not pass over it (under Belady the cache parks the
@@ -22,7 +23,9 @@ struct KeyedMinHeap: Sendable {
     /// Children per entry.
     private static let arity = 4
     /// `position` of a key that is not held, and of a parked one.
-    private static let (notHeld, isParked): (Int32, Int32) = (-1, -2)
+    // Computed, not stored: a stored tuple was initialised lazily, a `swift_once` check per update.
+    private static var notHeld: Int32 { -1 }
+    private static var isParked: Int32 { -2 }
     private var nodes: [Entry] = []
     /// Per key: its index in `nodes`, ``notHeld`` or ``isParked``.
     private var position: [Int32]
