@@ -1,15 +1,24 @@
 /// An eviction rule's ranking of the cached keys as ``ExpertCache``'s raw on-demand lookup
 /// drives it: the rule's own part of a layer's lookups (which key a use moves, where a new
 /// key enters, which key goes first), the frame around it (locks, room, fills) being the
-/// cache's. Each conformance works on raw buffers made unique once for the layer.
+/// cache's (``ExpertCache/RankedLookup``). LRU, FIFO and LFU work on raw buffers made unique
+/// once for the layer; S3-FIFO and ARC on their partition's structures, lent by pointer.
 protocol DemandRanking {
     /// A resident `key` of `partition` was used.
     func touch(_ key: Int, partition: Int)
+    /// A miss on `key` of `partition` is about to make room for it (before any eviction).
+    func prepareMiss(_ key: Int, partition: Int)
     /// `key` entered `partition` (a slot was reserved for it).
     func enter(_ key: Int, partition: Int)
     /// Takes the least ranked key of `partition` that `eligible` accepts out of the ranking
     /// and returns it; nil when there is none.
     func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int?
+}
+
+extension DemandRanking {
+    /// Most rules do nothing before a miss.
+    @inline(__always)
+    func prepareMiss(_ key: Int, partition: Int) {}
 }
 
 /// LRU (a use moves the key to the back) and FIFO (it does not) over a ``RecencyList``.
@@ -63,5 +72,45 @@ struct FrequencyRanking: DemandRanking {
         guard let key = links.least(partition: partition, where: eligible) else { return nil }
         links.remove(key, partition: partition)
         return key
+    }
+}
+
+/// S3-FIFO over its partition's ``S3FIFOQueues``, as ``ExpertCache`` drives them one call at
+/// a time: a hit raises the key's counter, a new key enters S or M, and a victim is what the
+/// queues' eviction takes, passing over the keys the caller refuses.
+struct S3FIFORanking: DemandRanking {
+    let queues: UnsafeMutablePointer<S3FIFOQueues>
+    let keyBytes: UnsafeBufferPointer<Int>
+
+    @inline(__always)
+    func touch(_ key: Int, partition: Int) { queues.pointee.hit(key) }
+
+    @inline(__always)
+    func enter(_ key: Int, partition: Int) { queues.pointee.insert(key, bytes: keyBytes[key]) }
+
+    @inline(__always)
+    func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
+        let keyBytes = self.keyBytes
+        return queues.pointee.evict(bytes: { keyBytes[$0] }, locked: { !eligible($0) })
+    }
+}
+
+/// ARC over its partition's ``ARCLists``: a hit moves the key to T2, a miss adapts the target
+/// or trims the ghosts before any eviction, REPLACE picks the victim.
+struct ARCRanking: DemandRanking {
+    let lists: UnsafeMutablePointer<ARCLists>
+
+    @inline(__always)
+    func touch(_ key: Int, partition: Int) { lists.pointee.hit(key) }
+
+    @inline(__always)
+    func prepareMiss(_ key: Int, partition: Int) { lists.pointee.prepareMiss(key) }
+
+    @inline(__always)
+    func enter(_ key: Int, partition: Int) { lists.pointee.insert(key) }
+
+    @inline(__always)
+    func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
+        lists.pointee.evict { !eligible($0) }
     }
 }

@@ -35,26 +35,26 @@ extension ExpertCache {
     /// unlocks the layer once its experts are done.
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
-    /// O(experts) plus the evictions' cost. LRU, FIFO and both LFUs run on raw pointers to
-    /// their ranking and the slots, one generic frame over a ``DemandRanking`` (LRU: about 140
-    /// instructions per lookup on the ESFT replay, where the rule's own calls took about 320);
-    /// so does Belady when `unlocking`, unpartitioned and with no key parked (about 230
-    /// instructions per lookup against 590 through its heap), in a frame of its own: its
+    /// O(experts) plus the evictions' cost. LRU, FIFO, both LFUs, S3-FIFO and ARC run on raw
+    /// pointers to the slots, one generic frame over a ``DemandRanking`` (``RankedLookup``; LRU:
+    /// about 140 instructions per lookup on the ESFT replay, where the rule's own calls took
+    /// about 320; the replay's simulation thread under S3-FIFO 3.33 → 2.38 G instructions, under
+    /// ARC 4.05 → 3.36 G). So does Belady when `unlocking`, unpartitioned and with no key
+    /// parked (about 230 instructions per lookup against 590 through its heap), in a frame of
+    /// its own: its
     /// layer's resident keys leave the ranking while locked, which the others' frame does not
     /// do (one frame over closures for the rule's parts cost the Belady replay 0.2 G more
-    /// instructions, 10%).
+    /// instructions, 10%). Random, `pinned` and partitioned Belady take the rule's own calls.
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
                                         reserving: Bool, unlocking: Bool = false,
                                         into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         makeSlotsUnique()
         switch eviction {
-        case .lru, .fifo:
-            let ranking = RecencyRanking(links: recency.uniqueLinks(), movesOnUse: eviction == .lru)
-            return lookUpRanked(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
-        case .lfu, .lfuPerfect:
-            let ranking = FrequencyRanking(links: frequencies.uniqueLinks(), useCount: slots.useCount, remembers: eviction == .lfuPerfect)
-            return lookUpRanked(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
-        default: break
+        case .lru, .fifo: return lookUpInRecencyOrder(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        case .lfu, .lfuPerfect: return lookUpByUseCount(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        case .s3fifo: return lookUpInS3FIFOQueues(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        case .arc: return lookUpInARCLists(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        case .belady, .random, .pinned: break
         }
         if eviction == .belady && unlocking && !partitioned && !nextUses.isEmpty && nextUseQueues[0].parkedCount == 0 {
             return lookUpByNextUse(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)
@@ -160,77 +160,6 @@ extension ExpertCache {
             }
         }
         (usedBytes[0], lockedBytes[0]) = (used, locked)
-        residentCount += counts.fills - counts.evictions
-        return counts
-    }
-
-    /// ``lookUpOnDemand(layer:experts:nextUses:reserving:into:)`` for the rules that rank
-    /// through a ``DemandRanking`` (LRU, FIFO, both LFUs), the slots already unique: the same
-    /// steps as ``touch(_:nextUse:)``, ``reserve(_:nextUse:evicted:mayEvict:)`` (a victim is the
-    /// least ranked key neither locked nor filling), ``fill(_:)`` and, when `unlocking`,
-    /// ``unlock(layer:experts:)``, on the raw buffers, with the partition's byte counts in
-    /// locals. Generic, so that each rule's ranking is inlined into its own copy of the loop.
-    @inline(__always)
-    private mutating func lookUpRanked<Ranking: DemandRanking>(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool,
-                                                               unlocking: Bool, ranking: Ranking,
-                                                               into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
-        let (part, base, size, budget) = (partitioned ? layer : 0, layer * self.experts, layerBytes[layer], partitionBudget)
-        let (locks, residency, usedBytes, lockedBytes) = (slots.locks, slots.residency, slots.usedBytes, slots.lockedBytes)
-        // The layer's experts are locked first, as ``lock(layer:experts:)`` does; they all have
-        // the layer's size, so the bytes newly locked are a count times it.
-        var newlyLocked = 0
-        for expert in experts {
-            let key = base &+ Int(expert)
-            let before = locks[key]
-            locks[key] = before &+ 1
-            if before == 0 && residency[key] == .resident { newlyLocked &+= 1 }
-        }
-        var (used, locked) = (usedBytes[part], lockedBytes[part] + newlyLocked * size)
-        var counts = DemandCounts()
-        keyBytes.withUnsafeBufferPointer { keyBytes in
-            // Wrapping arithmetic on the keys and counts: they are bounded by the cache's key
-            // count (an Int32 list), far from overflow, and the checks cost 6% of this function.
-            for (position, expert) in experts.enumerated() {
-                let key = base &+ Int(expert)
-                if residency[key] == .resident {
-                    ranking.touch(key, partition: part)
-                    found[position] = .hit
-                    counts.hits &+= 1
-                    continue
-                }
-                precondition(!reserving || residency[key] == .absent)
-                var room = reserving && size <= budget - locked
-                while room && used + size > budget {
-                    guard let victim = ranking.takeLeast(partition: part, where: { locks[$0] == 0 && residency[$0] == .resident }) else {
-                        room = false
-                        break
-                    }
-                    residency[victim] = .absent
-                    used -= keyBytes[victim]
-                    counts.evictions &+= 1
-                }
-                guard room else {
-                    found[position] = .staged
-                    counts.staged &+= 1
-                    continue
-                }
-                residency[key] = .filling
-                used += size
-                locked += size
-                ranking.enter(key, partition: part)
-                found[position] = .fill
-                counts.fills &+= 1
-            }
-        }
-        // A filled slot is still locked by this layer, so its bytes stay counted as locked until unlocked.
-        for (position, expert) in experts.enumerated() {
-            let key = base &+ Int(expert)
-            if found[position] == .fill { residency[key] = .resident }
-            guard unlocking else { continue }
-            locks[key] &-= 1
-            if locks[key] == 0 && residency[key] == .resident { locked -= size }
-        }
-        (usedBytes[part], lockedBytes[part]) = (used, locked)
         residentCount += counts.fills - counts.evictions
         return counts
     }

@@ -19,7 +19,8 @@ public enum ExpertResidency: UInt8, Sendable {
 /// Experts are keyed `layer × experts + expert`. LRU and FIFO keep a linked list
 /// (``RecencyList``): O(1) per access and eviction. LFU (both kinds) keeps the resident
 /// experts in lists per use count, each in the order its experts reached that count
-/// (``FrequencyLists``): O(1) per access and eviction; Belady ranks by next use (``NextUseQueue``: a bitmap over lookup positions where it has them).
+/// (``FrequencyLists``): O(1) per access and eviction; Belady ranks by next use
+/// (``NextUseQueue``: a bitmap over lookup positions where it has them).
 /// S3-FIFO keeps its queues (``S3FIFOQueues``), ARC its four lists (``ARCLists``); random
 /// keeps the resident keys in an array (a victim is the key at a seeded random index; a
 /// locked one passes to the next index); `pinned` admits only its hot set and never evicts.
@@ -40,8 +41,8 @@ public struct ExpertCache: Sendable {
     var slots: CacheSlots
     var frequencies: FrequencyLists
     var nextUseQueues: [NextUseQueue]
-    private var s3: [S3FIFOQueues]
-    private var arc: [ARCLists]
+    var s3: [S3FIFOQueues]
+    var arc: [ARCLists]
     private var residentKeys: [[Int32]]
     private var residentIndex: [Int32]
     private var random: SplitMix64
