@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process speed of the commands issue 17 targets, as a user runs them: release binary,
+# Whole-process speed of the commands issue 17 targets (and the timed replay under the other eviction rules), as a user runs them: release binary,
 # wall clock and peak resident memory, median of RUNS runs. Prints the machine and each command.
 #
 #   Benchmarks/whole-process.sh [MOESIM]     (make bench-process builds the release binary first)
@@ -47,6 +47,10 @@ measure "timed replay, the same, event by event (--event-driven)" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction lru --json --event-driven
 measure "timed replay, on-demand, Belady 400 experts (pre-pass incl.)" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction belady --json
+for rule in lfu lfu-perfect s3fifo arc random; do
+    measure "timed replay, on-demand, $rule 400 experts" $D decisions \
+        "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --cache-mib 6600 --eviction $rule --json
+done
 measure "timed replay, on-demand, no cache" $D decisions \
     "$MOESIM" simulate --trace "$T/esft.sqlite" --prefill-as-decode --json
 measure "ESFT import (text folders, zstd 19)" $D decisions \

@@ -1,8 +1,10 @@
+import TraceStore
+
 /// An eviction rule's ranking of the cached keys as ``ExpertCache``'s raw on-demand lookup
 /// drives it: the rule's own part of a layer's lookups (which key a use moves, where a new
 /// key enters, which key goes first), the frame around it (locks, room, fills) being the
 /// cache's (``ExpertCache/RankedLookup``). LRU, FIFO and LFU work on raw buffers made unique
-/// once for the layer; S3-FIFO and ARC on their partition's structures, lent by pointer.
+/// once for the layer; S3-FIFO, ARC and random on their partition's structures, lent by pointer.
 protocol DemandRanking {
     /// A resident `key` of `partition` was used.
     func touch(_ key: Int, partition: Int)
@@ -112,5 +114,48 @@ struct ARCRanking: DemandRanking {
     @inline(__always)
     func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
         lists.pointee.evict { !eligible($0) }
+    }
+}
+
+/// The random rule over its partition's resident keys: a victim is the first eligible key from
+/// a seeded random index on (wrapping), taken out by swapping the last key into its place, as
+/// ``ExpertCache``'s own calls do.
+struct RandomRanking: DemandRanking {
+    /// The partition's resident (and filling) keys.
+    let keys: UnsafeMutablePointer<[Int32]>
+    /// Per key: its index in its partition's `keys`, or -1.
+    let index: UnsafeMutablePointer<Int32>
+    let random: UnsafeMutablePointer<SplitMix64>
+
+    @inline(__always)
+    func touch(_ key: Int, partition: Int) {}
+
+    @inline(__always)
+    func enter(_ key: Int, partition: Int) {
+        index[key] = Int32(keys.pointee.count)
+        keys.pointee.append(Int32(key))
+    }
+
+    @inline(__always)
+    func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
+        let count = keys.pointee.count
+        guard count > 0 else { return nil }
+        let start = Int(random.pointee.next() % UInt64(count))
+        let victim = keys.pointee.withUnsafeBufferPointer { keys -> Int? in
+            for step in 0..<count {
+                let key = Int(keys[(start + step) % count])
+                if eligible(key) { return key }
+            }
+            return nil
+        }
+        guard let victim else { return nil }
+        let at = Int(index[victim])
+        let last = keys.pointee.removeLast()
+        if Int(last) != victim {
+            keys.pointee[at] = last
+            index[Int(last)] = Int32(at)
+        }
+        index[victim] = -1
+        return victim
     }
 }

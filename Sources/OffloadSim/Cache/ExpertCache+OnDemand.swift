@@ -35,7 +35,7 @@ extension ExpertCache {
     /// unlocks the layer once its experts are done.
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
-    /// O(experts) plus the evictions' cost. LRU, FIFO, both LFUs, S3-FIFO and ARC run on raw
+    /// O(experts) plus the evictions' cost. LRU, FIFO, both LFUs, S3-FIFO, ARC and random run on raw
     /// pointers to the slots, one generic frame over a ``DemandRanking`` (``RankedLookup``; LRU:
     /// about 140 instructions per lookup on the ESFT replay, where the rule's own calls took
     /// about 320; the replay's simulation thread under S3-FIFO 3.33 → 2.38 G instructions, under
@@ -44,7 +44,7 @@ extension ExpertCache {
     /// its own: its
     /// layer's resident keys leave the ranking while locked, which the others' frame does not
     /// do (one frame over closures for the rule's parts cost the Belady replay 0.2 G more
-    /// instructions, 10%). Random, `pinned` and partitioned Belady take the rule's own calls.
+    /// instructions, 10%). `pinned` and partitioned Belady take the rule's own calls.
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
                                         reserving: Bool, unlocking: Bool = false,
                                         into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
@@ -54,7 +54,8 @@ extension ExpertCache {
         case .lfu, .lfuPerfect: return lookUpByUseCount(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
         case .s3fifo: return lookUpInS3FIFOQueues(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
         case .arc: return lookUpInARCLists(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
-        case .belady, .random, .pinned: break
+        case .random: return lookUpInRandomOrder(layer: layer, experts: experts, reserving: reserving, unlocking: unlocking, into: found)
+        case .belady, .pinned: break
         }
         if eviction == .belady && unlocking && !partitioned && !nextUses.isEmpty && nextUseQueues[0].parkedCount == 0 {
             return lookUpByNextUse(layer: layer, experts: experts, nextUses: nextUses, reserving: reserving, into: found)

@@ -152,4 +152,23 @@ extension ExpertCache {
         residentCount += counts.fills - counts.evictions
         return counts
     }
+
+    /// As ``lookUpInS3FIFOQueues(layer:experts:reserving:unlocking:into:)``, for the random
+    /// rule's resident keys and generator.
+    mutating func lookUpInRandomOrder(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool, unlocking: Bool,
+                                      into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
+        let counts = keyBytes.withUnsafeBufferPointer { keyBytes in
+            let lookup = rankedLookup(layer: layer, keyBytes: keyBytes)
+            return residentKeys.withUnsafeMutableBufferPointer { residentKeys in
+                residentIndex.withUnsafeMutableBufferPointer { residentIndex in
+                    withUnsafeMutablePointer(to: &random) { random in
+                        let ranking = RandomRanking(keys: residentKeys.baseAddress! + lookup.part, index: residentIndex.baseAddress!, random: random)
+                        return lookup.run(experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
+                    }
+                }
+            }
+        }
+        residentCount += counts.fills - counts.evictions
+        return counts
+    }
 }

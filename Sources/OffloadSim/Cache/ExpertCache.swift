@@ -43,9 +43,9 @@ public struct ExpertCache: Sendable {
     var nextUseQueues: [NextUseQueue]
     var s3: [S3FIFOQueues]
     var arc: [ARCLists]
-    private var residentKeys: [[Int32]]
-    private var residentIndex: [Int32]
-    private var random: SplitMix64
+    var residentKeys: [[Int32]]
+    var residentIndex: [Int32]
+    var random: SplitMix64
     var recency: RecencyList
     private var hotSet: [Bool]
     var residentCount = 0
