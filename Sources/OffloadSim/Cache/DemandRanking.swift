@@ -47,9 +47,10 @@ struct RecencyRanking: DemandRanking {
     }
 }
 
-/// LFU over ``FrequencyLists``, levels being use counts (at most 2^24 − 1, where the heap's
-/// priority kept them): a use raises the count; a new key starts at 1, or, when the rule
-/// `remembers` (LFU-perfect), at one more than its count before it was evicted.
+/// LFU over ``FrequencyLists``, levels being use counts (a count above 2^24 − 1 ranks as
+/// 2^24 − 1, as in the heap priority that ranked LFU before): a use raises the count; a new key
+/// starts at 1, or, when the rule `remembers` (LFU-perfect), at one more than its count before
+/// it was evicted.
 struct FrequencyRanking: DemandRanking {
     let links: FrequencyLists.Links
     let useCount: UnsafeMutablePointer<UInt32>
