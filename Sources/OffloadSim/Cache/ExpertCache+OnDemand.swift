@@ -35,16 +35,16 @@ extension ExpertCache {
     /// unlocks the layer once its experts are done.
     ///
     /// One uniqueness check for the layer, the partition, size and budget worked out once:
-    /// O(experts) plus the evictions' cost. LRU, FIFO, both LFUs, S3-FIFO, ARC and random run on raw
-    /// pointers to the slots, one generic frame over a ``DemandRanking`` (``RankedLookup``; LRU:
-    /// about 140 instructions per lookup on the ESFT replay, where the rule's own calls took
-    /// about 320; the replay's simulation thread under S3-FIFO 3.33 → 2.38 G instructions, under
-    /// ARC 4.05 → 3.36 G). So does Belady when `unlocking`, unpartitioned and with no key
-    /// parked (about 230 instructions per lookup against 590 through its heap), in a frame of
-    /// its own: its
-    /// layer's resident keys leave the ranking while locked, which the others' frame does not
-    /// do (one frame over closures for the rule's parts cost the Belady replay 0.2 G more
-    /// instructions, 10%). `pinned` and partitioned Belady take the rule's own calls.
+    /// O(experts) plus the evictions' cost. LRU, FIFO, both LFUs, S3-FIFO, ARC and random run
+    /// on raw pointers to the slots, one generic frame over a ``DemandRanking``
+    /// (``RankedLookup``; LRU: about 140 instructions per lookup on the ESFT replay, where the
+    /// rule's own calls took about 320; the replay's simulation thread under S3-FIFO 3.33 →
+    /// 2.37 G instructions, under ARC 4.05 → 3.36 G). So does Belady when `unlocking`,
+    /// unpartitioned and with no key parked (about 230 instructions per lookup against 590
+    /// through its heap), in a frame of its own: its layer's resident keys leave the ranking
+    /// while locked, which the others' frame does not do (one frame over closures for the
+    /// rule's parts cost the Belady replay 0.2 G more instructions, 10%). `pinned` and
+    /// partitioned Belady take the rule's own calls.
     public mutating func lookUpOnDemand(layer: Int, experts: UnsafeBufferPointer<UInt16>, nextUses: UnsafeBufferPointer<UInt32>,
                                         reserving: Bool, unlocking: Bool = false,
                                         into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {

@@ -17,7 +17,7 @@ extension ExpertCache {
 
 
         /// ``ExpertCache/lookUpOnDemand(layer:experts:nextUses:reserving:unlocking:into:)`` for
-        /// the rules that rank through a ``DemandRanking`` (LRU, FIFO, both LFUs, S3-FIFO, ARC),
+        /// the rules that rank through a ``DemandRanking`` (LRU, FIFO, both LFUs, S3-FIFO, ARC, random),
         /// the slots already unique: the same steps as ``ExpertCache/touch(_:nextUse:)``,
         /// ``ExpertCache/reserve(_:nextUse:evicted:mayEvict:)`` (a victim is the least ranked
         /// key neither locked nor filling), ``ExpertCache/fill(_:)`` and, when `unlocking`,

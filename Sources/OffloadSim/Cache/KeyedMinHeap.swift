@@ -22,9 +22,10 @@ struct KeyedMinHeap: Sendable {
 
     /// Children per entry.
     private static let arity = 4
-    /// `position` of a key that is not held, and of a parked one.
     // Computed, not stored: a stored tuple was initialised lazily, a `swift_once` check per update.
+    /// `position` of a key that is not held.
     private static var notHeld: Int32 { -1 }
+    /// `position` of a parked key.
     private static var isParked: Int32 { -2 }
     private var nodes: [Entry] = []
     /// Per key: its index in `nodes`, ``notHeld`` or ``isParked``.
