@@ -116,7 +116,7 @@ extension ExpertCache {
     @inline(__always)
     mutating func lookUpByUseCount(layer: Int, experts: UnsafeBufferPointer<UInt16>, reserving: Bool, unlocking: Bool,
                                    into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
-        let ranking = FrequencyRanking(links: frequencies.uniqueLinks(), useCount: slots.useCount, remembers: eviction == .lfuPerfect)
+        let ranking = frequencyRanking()
         let counts = keyBytes.withUnsafeBufferPointer { keyBytes in
             rankedLookup(layer: layer, keyBytes: keyBytes).run(experts: experts, reserving: reserving, unlocking: unlocking,
                                                                ranking: ranking, into: found)
@@ -159,13 +159,8 @@ extension ExpertCache {
                                       into found: UnsafeMutableBufferPointer<DemandLookup>) -> DemandCounts {
         let counts = keyBytes.withUnsafeBufferPointer { keyBytes in
             let lookup = rankedLookup(layer: layer, keyBytes: keyBytes)
-            return residentKeys.withUnsafeMutableBufferPointer { residentKeys in
-                residentIndex.withUnsafeMutableBufferPointer { residentIndex in
-                    withUnsafeMutablePointer(to: &random) { random in
-                        let ranking = RandomRanking(keys: residentKeys.baseAddress! + lookup.part, index: residentIndex.baseAddress!, random: random)
-                        return lookup.run(experts: experts, reserving: reserving, unlocking: unlocking, ranking: ranking, into: found)
-                    }
-                }
+            return withRandomRanking(partition: lookup.part) {
+                lookup.run(experts: experts, reserving: reserving, unlocking: unlocking, ranking: $0, into: found)
             }
         }
         residentCount += counts.fills - counts.evictions

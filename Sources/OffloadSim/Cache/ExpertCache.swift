@@ -120,13 +120,13 @@ public struct ExpertCache: Sendable {
 
     @inline(__always)
     mutating func touchSlot(_ key: Int, nextUse: UInt64) {
-        if countsUses { slots.useCount[key] &+= 1 }
         switch eviction {
         case .s3fifo: s3[partition(key)].hit(key)
         case .arc: arc[partition(key)].hit(key)
         case .pinned, .fifo, .random: break
         case .lru: recency.append(key, partition: partition(key))
-        case .lfu, .lfuPerfect, .belady: reprioritise(key, nextUse: nextUse)
+        case .lfu, .lfuPerfect: frequencyRanking().touch(key, partition: partition(key))
+        case .belady: reprioritise(key, nextUse: nextUse)
         }
     }
 
@@ -240,7 +240,6 @@ public struct ExpertCache: Sendable {
     /// Enters `key` as filling and into the rule's structures.
     @inline(__always)
     private mutating func insert(_ key: Int, size: Int, partition part: Int, nextUse: UInt64) {
-        if countsUses { slots.useCount[key] = eviction == .lfuPerfect ? slots.useCount[key] &+ 1 : 1 }
         slots.residency[key] = .filling
         residentCount += 1
         slots.usedBytes[part] += size
@@ -248,12 +247,11 @@ public struct ExpertCache: Sendable {
         switch eviction {
         case .s3fifo: s3[part].insert(key, bytes: size)
         case .arc: arc[part].insert(key)
-        case .random:
-            residentIndex[key] = Int32(residentKeys[part].count)
-            residentKeys[part].append(Int32(key))
+        case .random: withRandomRanking(partition: part) { $0.enter(key, partition: part) }
         case .pinned: break
         case .fifo, .lru: recency.append(key, partition: part)
-        case .lfu, .lfuPerfect, .belady: reprioritise(key, nextUse: nextUse)
+        case .lfu, .lfuPerfect: frequencyRanking().enter(key, partition: part)
+        case .belady: reprioritise(key, nextUse: nextUse)
         }
     }
 
@@ -320,19 +318,31 @@ public struct ExpertCache: Sendable {
 
     private func partition(_ key: Int) -> Int { Int(keyPartition[key]) }
 
-    /// Whether the rule reads use counts (the LFU rules); the others skip writing them.
+    /// Whether the rule ranks by use counts (the LFU rules).
     private var countsUses: Bool { eviction == .lfu || eviction == .lfuPerfect }
 
-    private func isLocked(_ key: Int) -> Bool { slots.locks[key] > 0 || slots.residency[key] != .resident }
+    /// LFU's ranking: the lists, made unique, and the slots' use counts (the slots already unique).
+    @inline(__always)
+    mutating func frequencyRanking() -> FrequencyRanking {
+        FrequencyRanking(links: frequencies.uniqueLinks(), useCount: slots.useCount, remembers: eviction == .lfuPerfect)
+    }
 
-    private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
-        switch eviction {
-        case .lfu, .lfuPerfect:
-            // Ranked by count, then by the order of the updates (``FrequencyLists``).
-            frequencies.update(key, level: min(slots.useCount[key], FrequencyRanking.maximumLevel), partition: partition(key))
-        case .belady: nextUseQueues[partition(key)].update(key, nextUse: nextUse, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
-        case .lru, .fifo, .s3fifo, .arc, .random, .pinned: return
+    /// Calls `body` with the random rule's ranking of `partition`: its resident keys, their
+    /// indices and the generator, lent by pointer for the call.
+    @inline(__always)
+    mutating func withRandomRanking<T>(partition part: Int, _ body: (RandomRanking) -> T) -> T {
+        residentKeys.withUnsafeMutableBufferPointer { keys in
+            residentIndex.withUnsafeMutableBufferPointer { index in
+                withUnsafeMutablePointer(to: &random) { random in
+                    body(RandomRanking(keys: keys.baseAddress! + part, index: index.baseAddress!, random: random))
+                }
+            }
         }
+    }
+
+    /// Belady: `key`'s next use changed.
+    private mutating func reprioritise(_ key: Int, nextUse: UInt64) {
+        nextUseQueues[partition(key)].update(key, nextUse: nextUse, parkingIfNew: parkingLayers > 0 && slots.locks[key] > 0)
     }
 
     private mutating func chooseVictim(partition part: Int, mayEvict: (Int) -> Bool) -> Int? {
@@ -353,18 +363,11 @@ public struct ExpertCache: Sendable {
             let slots = self.slots
             return arc[part].evict { slots.locks[$0] > 0 || slots.residency[$0] != .resident || !mayEvict($0) }
         }
-        if eviction == .random {
-            let keys = residentKeys[part]
-            guard !keys.isEmpty else { return nil }
-            let start = Int(random.next() % UInt64(keys.count))
-            for step in 0..<keys.count {
-                let key = Int(keys[(start + step) % keys.count])
-                if !isLocked(key) && mayEvict(key) { return key }
-            }
-            return nil
-        }
-        // Not `isLocked`: a closure over `self` would copy the whole cache; the raw buffers need no retain either.
+        // The raw buffers, not a closure over `self` (which would copy the whole cache), and no retain.
         let (locks, residency) = (slots.locks, slots.residency)
+        if eviction == .random {
+            return withRandomRanking(partition: part) { $0.least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) } }
+        }
         if eviction == .belady { return nextUseQueues[part].least { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) } }
         return frequencies.least(partition: part) { locks[$0] == 0 && residency[$0] == .resident && mayEvict($0) }
     }
@@ -375,16 +378,7 @@ public struct ExpertCache: Sendable {
         if eviction == .lru || eviction == .fifo { recency.remove(key, partition: part) }
         if countsUses { frequencies.remove(key, partition: part) }
         if !nextUseQueues.isEmpty { nextUseQueues[part].remove(key) }
-        if eviction == .random {
-            // Swap-remove: the last resident key takes the dropped one's index.
-            let index = Int(residentIndex[key])
-            let last = residentKeys[part].removeLast()
-            if Int(last) != key {
-                residentKeys[part][index] = last
-                residentIndex[Int(last)] = Int32(index)
-            }
-            residentIndex[key] = -1
-        }
+        if eviction == .random { withRandomRanking(partition: part) { $0.remove(key) } }
         slots.residency[key] = .absent
         slots.usedBytes[part] -= bytes(ofKey: key)
         residentCount -= 1

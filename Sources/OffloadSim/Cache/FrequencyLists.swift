@@ -37,9 +37,6 @@ struct FrequencyLists: Sendable {
         uniqueLinks().remove(key, partition: partition)
     }
 
-    /// Whether `key` is held.
-    func holds(_ key: Int) -> Bool { storage.links.bucket[key] >= 0 }
-
     /// The level `key` is held at, or nil.
     func level(of key: Int) -> UInt32? {
         let links = storage.links

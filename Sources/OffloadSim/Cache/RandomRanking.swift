@@ -1,8 +1,9 @@
 import TraceStore
 
 /// The random rule over its partition's resident keys: a victim is the first eligible key from
-/// a seeded random index on (wrapping), taken out by swapping the last key into its place, as
-/// ``ExpertCache``'s own calls do.
+/// a seeded random index on (wrapping), taken out by swapping the last key into its place.
+/// ``ExpertCache``'s own calls (``least(where:)``, ``remove(_:)``, ``enter(_:partition:)``) and its
+/// raw on-demand lookup both go through it.
 struct RandomRanking: DemandRanking {
     /// The partition's resident (and filling) keys.
     let keys: UnsafeMutablePointer<[Int32]>
@@ -21,24 +22,35 @@ struct RandomRanking: DemandRanking {
 
     @inline(__always)
     func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
+        guard let victim = least(where: eligible) else { return nil }
+        remove(victim)
+        return victim
+    }
+
+    /// The first key `eligible` accepts from a random index on (one draw when there are keys), or nil.
+    @inline(__always)
+    func least(where eligible: (Int) -> Bool) -> Int? {
         let count = keys.pointee.count
         guard count > 0 else { return nil }
         let start = Int(random.pointee.next() % UInt64(count))
-        let victim = keys.pointee.withUnsafeBufferPointer { keys -> Int? in
+        return keys.pointee.withUnsafeBufferPointer { keys -> Int? in
             for step in 0..<count {
                 let key = Int(keys[(start + step) % count])
                 if eligible(key) { return key }
             }
             return nil
         }
-        guard let victim else { return nil }
-        let at = Int(index[victim])
+    }
+
+    /// Takes `key` (listed) out: the last key takes its index.
+    @inline(__always)
+    func remove(_ key: Int) {
+        let at = Int(index[key])
         let last = keys.pointee.removeLast()
-        if Int(last) != victim {
+        if Int(last) != key {
             keys.pointee[at] = last
             index[Int(last)] = Int32(at)
         }
-        index[victim] = -1
-        return victim
+        index[key] = -1
     }
 }

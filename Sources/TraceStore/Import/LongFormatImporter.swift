@@ -61,9 +61,9 @@ struct LongFormatImporter: RoutingImporter {
                     let pieces = run.count >= Self.parallelRunBytes ? Self.halves(of: run) : [run]
                     let parsed = Self.jsonRows(of: pieces, after: before, reader: input.jsonRow)
                     var linesBefore = before
-                    for (half, rows) in zip(pieces, parsed) {
+                    for (piece, rows) in zip(pieces, parsed) {
                         var next = 0
-                        _ = try LineReader.lines(in: half, after: linesBefore) { bytes, line in
+                        _ = try LineReader.lines(in: piece, after: linesBefore) { bytes, line in
                             _ = try input.take(bytes, line: line, row: rows[next], provenance: provenance, body)
                             next += 1
                             return true
