@@ -57,6 +57,14 @@ public struct PreparedTokens: Sendable {
         absentLayerCounts.append(UInt16(absentSet.count))
     }
 
+    /// Removes every token, keeping the storage for the next ones.
+    public mutating func removeAll() {
+        ids.removeAll(keepingCapacity: true)
+        weightBits.removeAll(keepingCapacity: true)
+        absent.removeAll(keepingCapacity: true)
+        absentLayerCounts.removeAll(keepingCapacity: true)
+    }
+
     /// Whether some token lacks some layer.
     public var anyAbsent: Bool { !absent.isEmpty }
 

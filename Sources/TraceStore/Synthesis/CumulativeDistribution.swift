@@ -8,8 +8,9 @@ struct CumulativeDistribution: Sendable {
     /// Cumulative weights, non-decreasing.
     let cumulative: [Double]
     /// For bucket b, the answer at the bucket's lower edge `b × total / buckets`.
-    private let bucketStart: [Int32]
-    private let scale: Double
+    let bucketStart: [Int32]
+    /// Buckets per unit of cumulative weight: `buckets / total` (0 when the total is 0).
+    let scale: Double
 
     /// A distribution over `cumulative.count` indices (`cumulative` non-decreasing, non-empty)
     /// with `buckets` buckets.
@@ -35,13 +36,28 @@ struct CumulativeDistribution: Sendable {
 
     /// The index for `uniform` in [0, 1): the first whose cumulative weight exceeds `uniform × total`.
     func index(uniform: Double) -> Int {
-        let target = uniform * cumulative.last!
+        cumulative.withUnsafeBufferPointer { cumulative in
+            bucketStart.withUnsafeBufferPointer { bucketStart in
+                Self.index(uniform: uniform, cumulative: cumulative, bucketStart: bucketStart, scale: scale)
+            }
+        }
+    }
+
+    /// ``index(uniform:)`` over tables held elsewhere (a distribution's `cumulative`,
+    /// `bucketStart` and `scale`), for draw loops that hold many distributions flat.
+    @inline(__always)
+    static func index(uniform: Double, cumulative: UnsafeBufferPointer<Double>, bucketStart: UnsafeBufferPointer<Int32>, scale: Double) -> Int {
+        let target = uniform * cumulative[cumulative.count - 1]
         // The bucket from the same arithmetic may be off by one at an edge: search the
         // neighbours' span too, which always holds the answer.
         let bucket = Int(target * scale)
         let buckets = bucketStart.count - 1
-        let low = Int(bucketStart[max(0, min(bucket, buckets) - 1)])
-        let high = Int(bucketStart[min(buckets, max(bucket, 0) + 2)])
-        return Self.search(cumulative, target, in: low, high)
+        var low = Int(bucketStart[max(0, min(bucket, buckets) - 1)])
+        var high = Int(bucketStart[min(buckets, max(bucket, 0) + 2)])
+        while low < high {
+            let mid = (low + high) / 2
+            if cumulative[mid] > target { high = mid } else { low = mid + 1 }
+        }
+        return low
     }
 }

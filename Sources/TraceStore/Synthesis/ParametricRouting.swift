@@ -15,7 +15,12 @@ struct ParametricRouting: SyntheticRouting {
     var origin: String {
         "parametric generator (Zipf(1) popularity per layer, reuse probability \(reuse), no cross-layer affinity, Dirichlet(1) top-k weights; no reference trace)"
     }
-    private let popularity: [CumulativeDistribution]
+    /// Each layer's Zipf(1) popularity as ``CumulativeDistribution`` tables, flat so a draw
+    /// reaches them by pointer: layer l's cumulative weights at l × experts, its bucket
+    /// starts at l × (buckets + 1), its bucket scale at l.
+    private let cumulative: [Double]
+    private let bucketStart: [Int32]
+    private let scale: [Double]
 
     init(shape: ModelShape, seed: UInt64, reuse: Double = 0.3, shapes: [SequenceShape]) {
         self.shape = shape
@@ -23,58 +28,180 @@ struct ParametricRouting: SyntheticRouting {
         self.reuse = reuse
         self.shapes = shapes
         var random = SplitMix64(seed: seed, stream: "synth.popularity")
-        popularity = (0..<shape.layers).map { _ in
+        let popularity = (0..<shape.layers).map { _ in
             let order = Array(0..<shape.experts).shuffled(using: &random)
             var weights = [Double](repeating: 0, count: shape.experts)
             for (rank, expert) in order.enumerated() { weights[expert] = 1 / Double(rank + 1) }
             var total = 0.0
             return CumulativeDistribution(cumulative: weights.map { total += $0; return total })
         }
+        cumulative = popularity.flatMap(\.cumulative)
+        bucketStart = popularity.flatMap(\.bucketStart)
+        scale = popularity.map(\.scale)
     }
 
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
-        let k = shape.topK, experts = shape.experts, layers = shape.layers
-        var routing = SplitMix64(seed: seed, stream: "synth.routing")
-        var weighting = SplitMix64(seed: seed, stream: "synth.weights")
+        var ids = [UInt16](repeating: 0, count: shape.decisionsPerToken)
+        var weights = ids
+        try withDraws { draws in
+            try forEachSequence(tokens: count) { sequence, template, length in
+                for position in 0..<length {
+                    draws.token(position: position, ids: &ids, weightBits: &weights)
+                    try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights, [])
+                }
+            }
+        }
+    }
+
+    /// Appends the generated tokens to `writer` through ``PreparedTokens``, up to
+    /// ``batchTokens`` of a sequence at a time: the same file as appending each token
+    /// ``generate(tokens:_:)`` hands over (tested by content digest against the generator's
+    /// first version), with the writer's state reached once per batch.
+    func write(tokens count: Int, to writer: TraceWriter) throws {
+        var prepared = PreparedTokens(shape: shape, hasWeights: true)
+        var ids = [UInt16](repeating: 0, count: shape.decisionsPerToken)
+        var weights = ids
+        try withDraws { draws in
+            try forEachSequence(tokens: count) { sequence, template, length in
+                writer.beginSequence(name: Self.sequenceName(sequence))
+                for first in stride(from: 0, to: length, by: Self.batchTokens) {
+                    let end = min(length, first + Self.batchTokens)
+                    prepared.removeAll()
+                    for position in first..<end {
+                        draws.token(position: position, ids: &ids, weightBits: &weights)
+                        try prepared.append(ids: ids, weightBits: weights)
+                    }
+                    let prefill = min(max(template.prefill - first, 0), end - first)
+                    try writer.appendTokens(phase: .prefill, prepared: prepared, at: 0..<prefill)
+                    try writer.appendTokens(phase: .decode, prepared: prepared, at: prefill..<end - first)
+                }
+            }
+        }
+    }
+
+    /// Calls `body` for each sequence until `count` tokens: its number, its template (drawn
+    /// from `shapes` by the sequence stream) and how many tokens it has (the last one is cut
+    /// at `count`).
+    private func forEachSequence(tokens count: Int, _ body: (_ sequence: Int, _ template: SequenceShape, _ length: Int) throws -> Void) rethrows {
         var sequencing = SplitMix64(seed: seed, stream: "synth.sequences")
-        var ids = [UInt16](repeating: 0, count: layers * k)
-        var previous = ids
-        var weights = [UInt16](repeating: 0, count: layers * k)
-        var chosen = [Bool](repeating: false, count: experts)
-        var draws = [Float](repeating: 0, count: k)
         var produced = 0, sequence = 0
         while produced < count {
             let template = shapes[sequencing.int(below: shapes.count)]
             let length = min(max(1, template.tokens), count - produced)
-            for position in 0..<length {
-                for l in 0..<layers {
-                    let base = l * k
-                    for r in 0..<k {
-                        var pick = popularity[l].index(uniform: routing.uniform())
-                        if position > 0, routing.uniform() < reuse {
-                            let candidate = Int(previous[base + routing.int(below: k)])
-                            if !chosen[candidate] { pick = candidate }
-                        }
-                        while chosen[pick] { pick = popularity[l].index(uniform: routing.uniform()) }
-                        chosen[pick] = true
-                        ids[base + r] = UInt16(pick)
-                    }
-                    for r in 0..<k { chosen[Int(ids[base + r])] = false }
-                    // Summed in draw order, then sorted descending (equal values are equal bits,
-                    // so the order among them does not matter), in a buffer kept across layers.
-                    var total: Float = 0
-                    for r in 0..<k {
-                        draws[r] = Float(-log(1 - weighting.uniform()))
-                        total += draws[r]
-                    }
-                    draws.sort(by: >)
-                    for r in 0..<k { weights[base + r] = Float16(draws[r] / total).bitPattern }
-                }
-                try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights, [])
-                previous = ids
-                produced += 1
-            }
+            try body(sequence, template, length)
+            produced += length
             sequence += 1
+        }
+    }
+
+    /// Tokens prepared between appends: 4,096 Qwen3-30B-A3B tokens hold 6 MiB.
+    static let batchTokens = 4096
+
+    /// Runs `body` with the generator's state over this routing's tables (reached by pointer,
+    /// valid only inside).
+    private func withDraws<Result>(_ body: (inout Draws) throws -> Result) rethrows -> Result {
+        try cumulative.withUnsafeBufferPointer { cumulative in
+            try bucketStart.withUnsafeBufferPointer { bucketStart in
+                try scale.withUnsafeBufferPointer { scale in
+                    var draws = Draws(routing: self, cumulative: cumulative, bucketStart: bucketStart, scale: scale)
+                    defer { draws.deallocate() }
+                    return try body(&draws)
+                }
+            }
+        }
+    }
+}
+
+extension ParametricRouting {
+    /// The generator's state from token to token: its routing and weight streams, the previous
+    /// token's ids and which experts the layer being drawn already holds. The buffers are raw (a
+    /// local array paid a uniqueness check per element write); ``deallocate()`` frees them.
+    struct Draws {
+        let shape: ModelShape
+        let reuse: Double
+        let cumulative: UnsafeBufferPointer<Double>
+        let bucketStart: UnsafeBufferPointer<Int32>
+        let scale: UnsafeBufferPointer<Double>
+        var routing: SplitMix64
+        var weighting: SplitMix64
+        let previous: UnsafeMutableBufferPointer<UInt16>
+        let chosen: UnsafeMutableBufferPointer<Bool>
+        let draws: UnsafeMutableBufferPointer<Float>
+
+        init(routing generator: ParametricRouting, cumulative: UnsafeBufferPointer<Double>, bucketStart: UnsafeBufferPointer<Int32>,
+             scale: UnsafeBufferPointer<Double>) {
+            (shape, reuse) = (generator.shape, generator.reuse)
+            (self.cumulative, self.bucketStart, self.scale) = (cumulative, bucketStart, scale)
+            routing = SplitMix64(seed: generator.seed, stream: "synth.routing")
+            weighting = SplitMix64(seed: generator.seed, stream: "synth.weights")
+            previous = .allocate(capacity: shape.decisionsPerToken)
+            previous.initialize(repeating: 0)
+            chosen = .allocate(capacity: shape.experts)
+            chosen.initialize(repeating: false)
+            draws = .allocate(capacity: shape.topK)
+            draws.initialize(repeating: 0)
+        }
+
+        func deallocate() {
+            previous.deallocate()
+            chosen.deallocate()
+            draws.deallocate()
+        }
+
+        /// Draws the next token, at `position` in its sequence: layers × k ids in draw order
+        /// and their fp16 weights.
+        mutating func token(position: Int, ids: inout [UInt16], weightBits: inout [UInt16]) {
+            ids.withUnsafeMutableBufferPointer { drawIDs(position: position, into: $0) }
+            weightBits.withUnsafeMutableBufferPointer { drawWeights(into: $0) }
+        }
+
+        /// Each layer's k distinct experts: a Zipf draw per slot, which with probability
+        /// `reuse` (from the second token of a sequence on) gives way to one of the previous
+        /// token's experts at the layer, redrawn while the layer already holds it.
+        private mutating func drawIDs(position: Int, into ids: UnsafeMutableBufferPointer<UInt16>) {
+            let (k, experts, buckets) = (shape.topK, shape.experts, bucketStart.count / shape.layers)
+            for l in 0..<shape.layers {
+                let base = l * k
+                let table = UnsafeBufferPointer(rebasing: cumulative[l * experts..<(l + 1) * experts])
+                let starts = UnsafeBufferPointer(rebasing: bucketStart[l * buckets..<(l + 1) * buckets])
+                let scale = self.scale[l]
+                for r in 0..<k {
+                    var pick = CumulativeDistribution.index(uniform: routing.uniform(), cumulative: table, bucketStart: starts, scale: scale)
+                    if position > 0, routing.uniform() < reuse {
+                        let candidate = Int(previous[base + routing.int(below: k)])
+                        if !chosen[candidate] { pick = candidate }
+                    }
+                    while chosen[pick] {
+                        pick = CumulativeDistribution.index(uniform: routing.uniform(), cumulative: table, bucketStart: starts, scale: scale)
+                    }
+                    chosen[pick] = true
+                    ids[base + r] = UInt16(pick)
+                }
+                for r in 0..<k { chosen[Int(ids[base + r])] = false }
+            }
+            _ = previous.update(fromContentsOf: ids)
+        }
+
+        /// Each layer's k gate weights: a flat Dirichlet(1) draw (k exponentials over their
+        /// sum, summed in draw order), sorted in descending order, as fp16 bits.
+        private mutating func drawWeights(into weightBits: UnsafeMutableBufferPointer<UInt16>) {
+            let k = shape.topK
+            for l in 0..<shape.layers {
+                var total: Float = 0
+                for r in 0..<k {
+                    let draw = Float(-log(1 - weighting.uniform()))
+                    total += draw
+                    // Insertion into the descending run before it: equal values are equal bits
+                    // (every zero draw is -0.0), so the order among them does not matter.
+                    var i = r
+                    while i > 0 && draws[i - 1] < draw {
+                        draws[i] = draws[i - 1]
+                        i -= 1
+                    }
+                    draws[i] = draw
+                }
+                for r in 0..<k { weightBits[l * k + r] = HalfPrecision.bits(rounding: draws[r] / total) }
+            }
         }
     }
 }
