@@ -43,37 +43,72 @@ struct ParametricRouting: SyntheticRouting {
     func generate(tokens count: Int, _ body: (Int, Phase, [UInt16], [UInt16], [Int]) throws -> Void) rethrows {
         var ids = [UInt16](repeating: 0, count: shape.decisionsPerToken)
         var weights = ids
-        try withDraws { draws in
+        try withDraws { idDraws, weightDraws in
             try forEachSequence(tokens: count) { sequence, template, length in
                 for position in 0..<length {
-                    draws.token(position: position, ids: &ids, weightBits: &weights)
+                    ids.withUnsafeMutableBufferPointer { idDraws.pointee.draw(position: position, into: $0) }
+                    weights.withUnsafeMutableBufferPointer { weightDraws.pointee.draw(into: $0) }
                     try body(sequence, position < template.prefill ? .prefill : .decode, ids, weights, [])
                 }
             }
         }
     }
 
-    /// Appends the generated tokens to `writer` through ``PreparedTokens``, up to
-    /// ``batchTokens`` of a sequence at a time: the same file as appending each token
-    /// ``generate(tokens:_:)`` hands over (tested by content digest against the generator's
-    /// first version), with the writer's state reached once per batch.
+    /// Appends the generated tokens to `writer`, up to ``batchTokens`` of a sequence at a time:
+    /// the same file as appending each token ``generate(tokens:_:)`` hands over (tested by
+    /// content digest against the generator's first version). The routing and the weights
+    /// come from separate streams, so a batch's ids and its weights are drawn side by side on
+    /// two threads, and its tokens are checked and put in stored order (``PreparedTokens``) in
+    /// pieces side by side; the writer then takes them in order.
     func write(tokens count: Int, to writer: TraceWriter) throws {
-        var prepared = PreparedTokens(shape: shape, hasWeights: true)
-        var ids = [UInt16](repeating: 0, count: shape.decisionsPerToken)
-        var weights = ids
-        try withDraws { draws in
+        let perToken = shape.decisionsPerToken, batch = Self.batchTokens
+        let pieces = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let ids = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: batch * perToken)
+        let weights = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: batch * perToken)
+        let prepared = UnsafeMutableBufferPointer<PreparedTokens>.allocate(capacity: pieces)
+        _ = prepared.initialize(from: repeatElement(PreparedTokens(shape: shape, hasWeights: true), count: pieces))
+        let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: pieces)
+        _ = failures.initialize(from: repeatElement(nil, count: pieces))
+        defer {
+            ids.deallocate()
+            weights.deallocate()
+            _ = prepared.deinitialize()
+            prepared.deallocate()
+            _ = failures.deinitialize()
+            failures.deallocate()
+        }
+        try withDraws { idDraws, weightDraws in
+            // Each thread writes only its own draws, batch rows and piece; the pointers outlive the loops.
+            nonisolated(unsafe) let (idDraws, weightDraws) = (idDraws, weightDraws)
+            nonisolated(unsafe) let (ids, weights, prepared, failures) = (ids, weights, prepared, failures)
             try forEachSequence(tokens: count) { sequence, template, length in
                 writer.beginSequence(name: Self.sequenceName(sequence))
-                for first in stride(from: 0, to: length, by: Self.batchTokens) {
-                    let end = min(length, first + Self.batchTokens)
-                    prepared.removeAll()
-                    for position in first..<end {
-                        draws.token(position: position, ids: &ids, weightBits: &weights)
-                        try prepared.append(ids: ids, weightBits: weights)
+                for first in stride(from: 0, to: length, by: batch) {
+                    let tokens = min(length - first, batch)
+                    DispatchQueue.concurrentPerform(iterations: 2) { stream in
+                        for t in 0..<tokens {
+                            let row = UnsafeMutableBufferPointer(rebasing: (stream == 0 ? ids : weights)[t * perToken..<(t + 1) * perToken])
+                            if stream == 0 { idDraws.pointee.draw(position: first + t, into: row) } else { weightDraws.pointee.draw(into: row) }
+                        }
                     }
-                    let prefill = min(max(template.prefill - first, 0), end - first)
-                    try writer.appendTokens(phase: .prefill, prepared: prepared, at: 0..<prefill)
-                    try writer.appendTokens(phase: .decode, prepared: prepared, at: prefill..<end - first)
+                    DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                        prepared[piece].removeAll()
+                        do {
+                            for t in tokens * piece / pieces..<tokens * (piece + 1) / pieces {
+                                let row = t * perToken..<(t + 1) * perToken
+                                try prepared[piece].append(ids: Array(ids[row]), weightBits: Array(weights[row]))
+                            }
+                        } catch {
+                            failures[piece] = error
+                        }
+                    }
+                    if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
+                    for piece in 0..<pieces {
+                        let start = first + tokens * piece / pieces, end = first + tokens * (piece + 1) / pieces
+                        let prefill = min(max(template.prefill - start, 0), end - start)
+                        try writer.appendTokens(phase: .prefill, prepared: prepared[piece], at: 0..<prefill)
+                        try writer.appendTokens(phase: .decode, prepared: prepared[piece], at: prefill..<end - start)
+                    }
                 }
             }
         }
@@ -97,15 +132,21 @@ struct ParametricRouting: SyntheticRouting {
     /// Tokens prepared between appends: 4,096 Qwen3-30B-A3B tokens hold 6 MiB.
     static let batchTokens = 4096
 
-    /// Runs `body` with the generator's state over this routing's tables (reached by pointer,
-    /// valid only inside).
-    private func withDraws<Result>(_ body: (inout Draws) throws -> Result) rethrows -> Result {
+    /// Runs `body` with the generator's two streams' states over this routing's tables
+    /// (reached by pointer, valid only inside).
+    private func withDraws<Result>(_ body: (UnsafeMutablePointer<IDDraws>, UnsafeMutablePointer<WeightDraws>) throws -> Result) rethrows -> Result {
         try cumulative.withUnsafeBufferPointer { cumulative in
             try bucketStart.withUnsafeBufferPointer { bucketStart in
                 try scale.withUnsafeBufferPointer { scale in
-                    var draws = Draws(routing: self, cumulative: cumulative, bucketStart: bucketStart, scale: scale)
-                    defer { draws.deallocate() }
-                    return try body(&draws)
+                    var idDraws = IDDraws(routing: self, cumulative: cumulative, bucketStart: bucketStart, scale: scale)
+                    var weightDraws = WeightDraws(routing: self)
+                    defer {
+                        idDraws.deallocate()
+                        weightDraws.deallocate()
+                    }
+                    return try withUnsafeMutablePointer(to: &idDraws) { idDraws in
+                        try withUnsafeMutablePointer(to: &weightDraws) { weightDraws in try body(idDraws, weightDraws) }
+                    }
                 }
             }
         }
@@ -113,52 +154,40 @@ struct ParametricRouting: SyntheticRouting {
 }
 
 extension ParametricRouting {
-    /// The generator's state from token to token: its routing and weight streams, the previous
-    /// token's ids and which experts the layer being drawn already holds. The buffers are raw (a
-    /// local array paid a uniqueness check per element write); ``deallocate()`` frees them.
-    struct Draws {
+    /// The routing stream's state from token to token: the stream, the previous token's ids
+    /// and which experts the layer being drawn already holds. The buffers are raw (a local
+    /// array paid a uniqueness check per element write); ``deallocate()`` frees them.
+    struct IDDraws {
         let shape: ModelShape
         let reuse: Double
         let cumulative: UnsafeBufferPointer<Double>
         let bucketStart: UnsafeBufferPointer<Int32>
         let scale: UnsafeBufferPointer<Double>
         var routing: SplitMix64
-        var weighting: SplitMix64
         let previous: UnsafeMutableBufferPointer<UInt16>
         let chosen: UnsafeMutableBufferPointer<Bool>
-        let draws: UnsafeMutableBufferPointer<Float>
 
         init(routing generator: ParametricRouting, cumulative: UnsafeBufferPointer<Double>, bucketStart: UnsafeBufferPointer<Int32>,
              scale: UnsafeBufferPointer<Double>) {
             (shape, reuse) = (generator.shape, generator.reuse)
             (self.cumulative, self.bucketStart, self.scale) = (cumulative, bucketStart, scale)
             routing = SplitMix64(seed: generator.seed, stream: "synth.routing")
-            weighting = SplitMix64(seed: generator.seed, stream: "synth.weights")
             previous = .allocate(capacity: shape.decisionsPerToken)
             previous.initialize(repeating: 0)
             chosen = .allocate(capacity: shape.experts)
             chosen.initialize(repeating: false)
-            draws = .allocate(capacity: shape.topK)
-            draws.initialize(repeating: 0)
         }
 
         func deallocate() {
             previous.deallocate()
             chosen.deallocate()
-            draws.deallocate()
         }
 
-        /// Draws the next token, at `position` in its sequence: layers × k ids in draw order
-        /// and their fp16 weights.
-        mutating func token(position: Int, ids: inout [UInt16], weightBits: inout [UInt16]) {
-            ids.withUnsafeMutableBufferPointer { drawIDs(position: position, into: $0) }
-            weightBits.withUnsafeMutableBufferPointer { drawWeights(into: $0) }
-        }
-
-        /// Each layer's k distinct experts: a Zipf draw per slot, which with probability
+        /// The next token's ids, at `position` in its sequence, layer by layer in draw order:
+        /// each layer's k distinct experts, a Zipf draw per slot, which with probability
         /// `reuse` (from the second token of a sequence on) gives way to one of the previous
         /// token's experts at the layer, redrawn while the layer already holds it.
-        private mutating func drawIDs(position: Int, into ids: UnsafeMutableBufferPointer<UInt16>) {
+        mutating func draw(position: Int, into ids: UnsafeMutableBufferPointer<UInt16>) {
             let (k, experts, buckets) = (shape.topK, shape.experts, bucketStart.count / shape.layers)
             for l in 0..<shape.layers {
                 let base = l * k
@@ -181,10 +210,27 @@ extension ParametricRouting {
             }
             _ = previous.update(fromContentsOf: ids)
         }
+    }
 
-        /// Each layer's k gate weights: a flat Dirichlet(1) draw (k exponentials over their
-        /// sum, summed in draw order), sorted in descending order, as fp16 bits.
-        private mutating func drawWeights(into weightBits: UnsafeMutableBufferPointer<UInt16>) {
+    /// The weight stream's state from token to token; ``deallocate()`` frees its scratch.
+    struct WeightDraws {
+        let shape: ModelShape
+        var weighting: SplitMix64
+        let draws: UnsafeMutableBufferPointer<Float>
+
+        init(routing generator: ParametricRouting) {
+            shape = generator.shape
+            weighting = SplitMix64(seed: generator.seed, stream: "synth.weights")
+            draws = .allocate(capacity: shape.topK)
+            draws.initialize(repeating: 0)
+        }
+
+        func deallocate() { draws.deallocate() }
+
+        /// The next token's gate weights, layer by layer: a flat Dirichlet(1) draw (k
+        /// exponentials over their sum, summed in draw order), sorted in descending order,
+        /// as fp16 bits.
+        mutating func draw(into weightBits: UnsafeMutableBufferPointer<UInt16>) {
             let k = shape.topK
             for l in 0..<shape.layers {
                 var total: Float = 0

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TraceStore
+@testable import TraceStore
 
 @Suite("Parametric synthesis")
 struct ParametricRoutingTests {
@@ -38,5 +38,31 @@ struct ParametricRoutingTests {
         try TraceSynthesis.run(.init(model: ModelPreset.named(model), tokens: tokens, seed: seed, prefill: prefill, decode: decode), output: path)
         let content = try Self.contentDigest(of: path)
         #expect(content == digest, "content digest 0x\(String(content, radix: 16))")
+    }
+
+    @Test("writing in batches drawn on two threads gives the same file as appending each generated token")
+    func writeMatchesGenerate() throws {
+        let folder = Fixtures.temporaryFolder()
+        // Sequences longer than a batch, with the prompt's end inside the second batch.
+        let prefill = ParametricRouting.batchTokens + 37
+        let routing = ParametricRouting(shape: Fixtures.tinyShape, seed: 4, shapes: [SequenceShape(prefill: prefill, decode: 50), SequenceShape(prefill: 3, decode: 2)])
+        let metadata = TraceMetadata(shape: Fixtures.tinyShape, hasWeights: true, synthetic: true, source: "test", importer: "synth")
+        let options = TraceWriter.Options(chunkTokens: 1000, compressionLevel: 1)
+        let tokens = 3 * prefill
+        let batched = try TraceWriter(path: folder + "/batched.sqlite", metadata: metadata, options: options)
+        try routing.write(tokens: tokens, to: batched)
+        let written = try batched.finish()
+        let appended = try TraceWriter(path: folder + "/appended.sqlite", metadata: metadata, options: options)
+        var open = -1
+        try routing.generate(tokens: tokens) { sequence, phase, ids, weightBits, absentLayers in
+            if sequence != open {
+                appended.beginSequence(name: ParametricRouting.sequenceName(sequence))
+                open = sequence
+            }
+            try appended.appendToken(phase: phase, ids: ids, weightBits: weightBits, absentLayers: absentLayers)
+        }
+        try appended.finish()
+        #expect(written.tokens == tokens && written.sequences > 2 && written.prefillTokens > prefill && written.decodeTokens > 0)
+        #expect(FileManager.default.contents(atPath: folder + "/batched.sqlite") == FileManager.default.contents(atPath: folder + "/appended.sqlite"))
     }
 }
