@@ -1,9 +1,9 @@
 /// IEEE 754 binary16 conversion in integer arithmetic: the bits `Float16(value).bitPattern`
 /// gives, for every `Float` (round to nearest, ties to even; subnormals, infinities and NaNs
 /// as compiler-rt's `__truncsfhf2` makes them), without the call. On x86-64 without F16C,
-/// Swift's `Float16(_: Float)` is that library call, 6% of a parametric synthesis's samples
-/// (`perf`, Benchmarks/RESULTS.md, twelfth session); a trace stores every gate weight as fp16
-/// (traces/FORMAT.md, "weight payload").
+/// Swift's `Float16(_: Float)` is that library call (6% of a parametric synthesis's samples
+/// in `perf`, Benchmarks/RESULTS.md, twelfth session); a trace stores every gate weight as
+/// fp16 (traces/FORMAT.md, "weight payload"), so importers of float weights convert each.
 enum HalfPrecision {
     /// The fp16 bit pattern nearest `value`. Tested against `Float16(value).bitPattern` over
     /// every 1021st `Float` bit pattern and at every fp16 rounding boundary.

@@ -13,7 +13,7 @@ extension TraceWriter {
     ) throws {
         let absent = try checkToken(ids: ids, weights: weights, predictions: predictions, absentLayers: absentLayers,
                                     isValid: { ValidRange.gateWeight.contains($0) }, value: { $0 })
-        try stage(phase: phase, ids: ids, weightBits: weights.map { $0.map { Float16($0).bitPattern } }, predictions: predictions, absent: absent)
+        try stage(phase: phase, ids: ids, weightBits: weights.map { $0.map { HalfPrecision.bits(rounding: $0) } }, predictions: predictions, absent: absent)
     }
 
     /// Appends one token whose gate weights are given as the fp16 bit patterns the format
