@@ -1,19 +1,20 @@
-/// ARC over its partition's ``ARCLists``: a hit moves the key to T2, a miss adapts the target
-/// or trims the ghosts before any eviction, REPLACE picks the victim.
+/// ARC over its partition's ``ARCLists``, through one ``ARCLists/Frame`` for the layer: a hit
+/// moves the key to T2, a miss adapts the target or trims the ghosts before any eviction,
+/// REPLACE picks the victim.
 struct ARCRanking: DemandRanking {
-    let lists: UnsafeMutablePointer<ARCLists>
+    let lists: ARCLists.Frame
 
     @inline(__always)
-    func touch(_ key: Int, partition: Int) { lists.pointee.hit(key) }
+    func touch(_ key: Int, partition: Int) { lists.hit(key) }
 
     @inline(__always)
-    func prepareMiss(_ key: Int, partition: Int) { lists.pointee.prepareMiss(key) }
+    func prepareMiss(_ key: Int, partition: Int) { lists.prepareMiss(key) }
 
     @inline(__always)
-    func enter(_ key: Int, partition: Int) { lists.pointee.insert(key) }
+    func enter(_ key: Int, partition: Int) { lists.insert(key) }
 
     @inline(__always)
     func takeLeast(partition: Int, where eligible: (Int) -> Bool) -> Int? {
-        lists.pointee.evict { !eligible($0) }
+        lists.evict { !eligible($0) }
     }
 }

@@ -145,7 +145,7 @@ extension ExpertCache {
         let counts = keyBytes.withUnsafeBufferPointer { keyBytes in
             let lookup = rankedLookup(layer: layer, keyBytes: keyBytes)
             return arc.withUnsafeMutableBufferPointer { lists in
-                lookup.run(experts: experts, reserving: reserving, unlocking: unlocking, ranking: ARCRanking(lists: lists.baseAddress! + lookup.part),
+                lookup.run(experts: experts, reserving: reserving, unlocking: unlocking, ranking: ARCRanking(lists: lists[lookup.part].frame()),
                            into: found)
             }
         }
