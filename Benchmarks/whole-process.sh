@@ -5,7 +5,8 @@
 #   Benchmarks/whole-process.sh [MOESIM]     (make bench-process builds the release binary first)
 #
 # Inputs: the real ESFT trace from ../shared/traces (imported once into a temporary folder),
-# its long-format CSV and JSON Lines exports (5.19 M rows), and block-bootstrap syntheses of it.
+# its long-format CSV and JSON Lines exports (5.19 M rows), block-bootstrap syntheses of it, and a
+# parametric synthesis (no reference).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MOESIM=${1:-$ROOT/.build/release/moesim}
@@ -69,3 +70,5 @@ measure "synth --like ESFT, 1M tokens (default: zstd 1)" 1000000 tokens \
     "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 1000000 -o "$T/out.sqlite"
 measure "synth --like ESFT, 1M tokens (zstd fast level -5)" 1000000 tokens \
     "$MOESIM" trace synth --like "$T/esft.sqlite" --tokens 1000000 --level -5 -o "$T/out.sqlite"
+measure "synth --model qwen3-30b-a3b, 200k tokens (parametric, zstd 1)" 200000 tokens \
+    "$MOESIM" trace synth --model qwen3-30b-a3b --tokens 200000 -o "$T/out.sqlite"
