@@ -5,7 +5,7 @@ import PackageDescription
 /// with experts offloaded to CPU memory. Layers (DESIGN.md §4), each importing only
 /// those below it:
 ///
-///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd
+///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd, CFileWriteback
 ///                                           ↘  TOML
 ///     moesim (CLI)  →  CUDABackend  →  OffloadSim;  CUDABackend  →  CCUDADriver (dlopen of libcuda)
 let package = Package(
@@ -36,8 +36,9 @@ let package = Package(
         ),
         .target(
             name: "TraceStore",
-            dependencies: ["CSQLite", "CZstd"]
+            dependencies: ["CSQLite", "CZstd", "CFileWriteback"]
         ),
+        .target(name: "CFileWriteback"),
         .target(name: "TOML"),
         .target(
             name: "CCUDADriver",

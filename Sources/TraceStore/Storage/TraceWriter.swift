@@ -37,6 +37,8 @@ public final class TraceWriter {
     private let database: SQLiteDatabase
     private let insertChunk: SQLiteStatement
     private let insertPrediction: SQLiteStatement
+    /// Starts the file's writeback as chunks are stored, so `finish()`'s fsync has little left.
+    private let writeback: FileWriteback
     private let compression: ChunkCompressionPipeline<CompressedChunk>
 
     var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
@@ -74,6 +76,7 @@ public final class TraceWriter {
             try database.execute("BEGIN")
             insertChunk = try database.prepare("INSERT INTO chunks (id, first_sequence, tokens, routing, weights, checksum) VALUES (?, ?, ?, ?, ?, ?)")
             insertPrediction = try database.prepare("INSERT INTO predictions (chunk, lookahead, width, data, checksum) VALUES (?, ?, ?, ?, ?)")
+            writeback = FileWriteback(path: temporaryPath)
         } catch {
             AtomicFile.remove(temporaryPath)
             throw error
@@ -204,7 +207,8 @@ public final class TraceWriter {
             }
             blobs += predictions.map { compressor.compress($0.payload) }
             return (blobs, checksum.stored)
-        }, store: { [insertChunk, insertPrediction] (compressed: CompressedChunk) in
+        }, store: { [insertChunk, insertPrediction, writeback] (compressed: CompressedChunk) in
+            writeback.wrote(compressed.blobs.reduce(0) { $0 + $1.count })
             try insertChunk.bind(1, index)
             try insertChunk.bind(2, firstSequence)
             try insertChunk.bind(3, tokens)
