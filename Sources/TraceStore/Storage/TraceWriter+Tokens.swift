@@ -77,23 +77,14 @@ extension TraceWriter {
         guard predictionChunks.isEmpty else {
             throw InvalidToken(problem: "has no predictions, but the trace declares \(predictionChunks.count) lookaheads")
         }
-        let (layers, k, chunkTokens) = (metadata.shape.layers, metadata.shape.topK, options.chunkTokens)
+        let chunkTokens = options.chunkTokens
         var remaining = indices[...]
         while !remaining.isEmpty {
             let first = stagedPhases.count
             let batch = remaining.prefix(chunkTokens - first)
-            stagedIDs.withUnsafeMutableBufferPointer { staged in
-                prepared.ids.withUnsafeBufferPointer { ids in
-                    Self.copyGroups(batch, from: ids.baseAddress!, to: staged.baseAddress! + first * k, layers: layers, topK: k, layerStride: chunkTokens * k)
-                }
-            }
-            if prepared.hasWeights {
-                stagedWeights.withUnsafeMutableBufferPointer { staged in
-                    prepared.weightBits.withUnsafeBufferPointer { weights in
-                        Self.copyGroups(batch, from: weights.baseAddress!, to: staged.baseAddress! + first * k, layers: layers, topK: k, layerStride: chunkTokens * k)
-                    }
-                }
-            }
+            // Copied into the chunk's columns on a compression worker (`flush`): on this thread
+            // the layer-major scatter bounded a fast-level synthesis.
+            stagedGathers.append(PreparedGather(prepared: prepared, indices: batch.map { Int32($0) }, at: first))
             var absentLayers = 0
             if prepared.anyAbsent {
                 for (offset, index) in batch.enumerated() where prepared.absentLayerCounts[index] > 0 {
@@ -141,13 +132,41 @@ extension TraceWriter {
     /// each, from `source`) to consecutive staged tokens from `target` (layer-major: a layer's
     /// column is `layerStride` apart).
     @inline(__always)
-    private static func copyGroups(_ indices: some Collection<Int>, from source: UnsafePointer<UInt16>, to target: UnsafeMutablePointer<UInt16>,
+    private static func copyGroups(_ indices: [Int32], from source: UnsafePointer<UInt16>, to target: UnsafeMutablePointer<UInt16>,
                                    layers: Int, topK k: Int, layerStride: Int) {
         var to = target
         for index in indices {
-            let from = source + index * layers * k
+            let from = source + Int(index) * layers * k
             for layer in 0..<layers { copyGroup(from + layer * k, to: to + layer * layerStride, count: k) }
             to += k
+        }
+    }
+
+    /// Prepared tokens staged by reference: `indices` of `prepared` at the chunk's staged
+    /// positions from `at`, copied into its columns when the chunk is encoded.
+    struct PreparedGather: Sendable {
+        let prepared: PreparedTokens
+        let indices: [Int32]
+        let at: Int
+
+        /// Copies the tokens into `ids` and `weightBits`, columns of a chunk staged for
+        /// `chunkTokens` tokens (layer-major, a layer's column `chunkTokens × k` apart).
+        func copy(into ids: inout [UInt16], _ weightBits: inout [UInt16], chunkTokens: Int) {
+            let (layers, k) = (prepared.shape.layers, prepared.shape.topK)
+            ids.withUnsafeMutableBufferPointer { staged in
+                prepared.ids.withUnsafeBufferPointer { from in
+                    TraceWriter.copyGroups(indices, from: from.baseAddress!, to: staged.baseAddress! + at * k, layers: layers, topK: k,
+                                           layerStride: chunkTokens * k)
+                }
+            }
+            if prepared.hasWeights {
+                weightBits.withUnsafeMutableBufferPointer { staged in
+                    prepared.weightBits.withUnsafeBufferPointer { from in
+                        TraceWriter.copyGroups(indices, from: from.baseAddress!, to: staged.baseAddress! + at * k, layers: layers, topK: k,
+                                               layerStride: chunkTokens * k)
+                    }
+                }
+            }
         }
     }
 

@@ -52,6 +52,8 @@ public final class TraceWriter {
     var stagedPhases: [UInt8] = []
     /// The current chunk's absent token-layers, in token order.
     var stagedAbsent: [(token: Int, layer: Int)] = []
+    /// The current chunk's prepared tokens, staged by reference (copied into the columns on a worker).
+    var stagedGathers: [PreparedGather] = []
     var stagedRuns: [SequenceRun] = []
     var openSequence: Int?
     private var finished = false
@@ -184,18 +186,22 @@ public final class TraceWriter {
             chunk.absent = Array(repeating: false, count: shape.layers * tokens)
             for (token, layer) in stagedAbsent { chunk.absent[layer * tokens + token] = true }
         }
-        if tokens < options.chunkTokens {
-            Self.closeUp(&stagedIDs, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k)
-            if hasWeights { Self.closeUp(&stagedWeights, layers: shape.layers, from: options.chunkTokens * k, to: tokens * k) }
-        }
-        let full = options.chunkTokens * shape.decisionsPerToken
-        swap(&chunk.ids, &stagedIDs)
-        swap(&chunk.weightBits, &stagedWeights)
-        stagedIDs = Self.unstagedColumn(count: full)
-        if hasWeights { stagedWeights = Self.unstagedColumn(count: full) }
+        // The columns move to the worker in a box of their own, so it finishes them in place:
+        // copies the prepared tokens staged by reference, then closes up a shorter last chunk.
+        let full = options.chunkTokens
+        let staged = StagedColumns(gathers: stagedGathers)
+        swap(&staged.ids, &stagedIDs)
+        swap(&staged.weightBits, &stagedWeights)
+        stagedIDs = Self.unstagedColumn(count: full * shape.decisionsPerToken)
+        if hasWeights { stagedWeights = Self.unstagedColumn(count: full * shape.decisionsPerToken) }
+        stagedGathers.removeAll()
         let predictions = predictionPayloads(tokens: tokens)
         let (index, firstSequence, experts) = (chunk.index, stagedRuns[0].sequence, shape.experts)
-        try compression.submit({ [chunk] compressor in
+        try compression.submit({ [chunk, staged] compressor in
+            var chunk = chunk
+            staged.finish(tokens: tokens, chunkTokens: full, layers: shape.layers, topK: k, hasWeights: hasWeights)
+            swap(&chunk.ids, &staged.ids)
+            swap(&chunk.weightBits, &staged.weightBits)
             let routingPayload = RoutingPayload.encode(chunk, experts: experts)
             var checksum = PayloadChecksum()
             checksum.add(routingPayload)
@@ -235,6 +241,27 @@ public final class TraceWriter {
         stagedAbsent.removeAll(keepingCapacity: true)
     }
 
+    /// A staged chunk's columns on their way to a compression worker, which finishes them in
+    /// place (a class, so the worker holds the only reference to the arrays and writes them
+    /// without a copy). Unchecked `Sendable`: handed from the writer's thread to one worker.
+    private final class StagedColumns: @unchecked Sendable {
+        var ids: [UInt16] = []
+        var weightBits: [UInt16] = []
+        let gathers: [PreparedGather]
+
+        init(gathers: [PreparedGather]) { self.gathers = gathers }
+
+        /// Copies the gathered tokens in, then closes up a chunk of fewer than `chunkTokens`
+        /// tokens to its length.
+        func finish(tokens: Int, chunkTokens: Int, layers: Int, topK k: Int, hasWeights: Bool) {
+            for gather in gathers { gather.copy(into: &ids, &weightBits, chunkTokens: chunkTokens) }
+            if tokens < chunkTokens {
+                TraceWriter.closeUp(&ids, layers: layers, from: chunkTokens * k, to: tokens * k)
+                if hasWeights { TraceWriter.closeUp(&weightBits, layers: layers, from: chunkTokens * k, to: tokens * k) }
+            }
+        }
+    }
+
     /// A column of `count` values to stage a chunk into, left uninitialised: every token staged
     /// writes each of its slots (absent layers as placeholders) before the chunk is encoded, and
     /// nothing reads a slot no token wrote, so zero-filling 2.5 MB a chunk (ESFT) bought nothing.
@@ -246,7 +273,7 @@ public final class TraceWriter {
     /// Moves each layer's first `to` values from its column of `from` values to a column of
     /// `to` and drops the rest: a layer-major array of a shorter chunk. In place, front to back
     /// (a column only moves towards the front). O(layers × to).
-    private static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
+    fileprivate static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
         values.withUnsafeMutableBufferPointer { values in
             for layer in 1..<max(layers, 1) {
                 for i in 0..<to { values[layer * to + i] = values[layer * from + i] }

@@ -78,6 +78,39 @@ struct PreparedTokensTests {
         #expect(FileManager.default.contents(atPath: folder + "/runs.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
     }
 
+    @Test("prepared runs and tokens by value mixed within chunks write the same file as every token by value",
+          arguments: [true, false])
+    func mixedWithinChunks(weights: Bool) throws {
+        let folder = Fixtures.temporaryFolder()
+        let sources = (0..<8).map { (ids: Fixtures.tinyIDs(sequence: $0 % 3, token: $0), weights: Self.weightBits(token: $0), absent: Self.absentLayers(token: $0)) }
+        var prepared = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: weights)
+        for source in sources { try prepared.append(ids: source.ids, weightBits: weights ? source.weights : nil, absentLayers: source.absent) }
+        // Chunks of 4: a run of 3 prepared then one by value, one by value then a run of 2 across
+        // the boundary, ..., and a last chunk of 2 (closed up after the prepared copies).
+        let steps: [(byValue: Bool, sources: [Int])] = [
+            (false, [5, 0, 3]), (true, [1]), (true, [7]), (false, [2, 6]), (true, [4]), (false, [3, 3, 0]), (true, [5]), (false, [1, 2]),
+        ]
+        let byValue = try Self.writer(at: folder + "/value.sqlite", weights: weights)
+        let mixed = try Self.writer(at: folder + "/mixed.sqlite", weights: weights)
+        byValue.beginSequence(name: "s")
+        mixed.beginSequence(name: "s")
+        for step in steps {
+            for source in step.sources {
+                try byValue.appendToken(phase: .decode, ids: sources[source].ids, weightBits: weights ? sources[source].weights : nil,
+                                        absentLayers: sources[source].absent)
+                if step.byValue {
+                    try mixed.appendToken(phase: .decode, ids: sources[source].ids, weightBits: weights ? sources[source].weights : nil,
+                                          absentLayers: sources[source].absent)
+                }
+            }
+            if !step.byValue { try mixed.appendTokens(phase: .decode, prepared: prepared, at: step.sources) }
+        }
+        let written = try mixed.finish()
+        try byValue.finish()
+        #expect(written.tokens == 14 && written.chunks == 4)
+        #expect(FileManager.default.contents(atPath: folder + "/mixed.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
+    }
+
     @Test("preparing refuses a token with the reason appending gives", arguments: [
         ([0, 0, 1, 2, 3, 4] as [UInt16], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400] as [UInt16]),  // repeated expert
         ([0, 1, 2, 9, 3, 4], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400]),  // expert out of range
