@@ -45,7 +45,8 @@ public final class TraceWriter {
     var predictionChunks: [PredictionChunk]
     /// The current chunk's ids and weights, staged layer-major as a full chunk stores them
     /// (token t's ids at layer l at `(l × chunkTokens + t) × k`), so a full chunk is encoded
-    /// as staged and only a shorter last one is closed up.
+    /// as staged and only a shorter last one is closed up. Prepared tokens are not copied in
+    /// here but on the compression worker (``stagedGathers``).
     var stagedIDs: [UInt16]
     var stagedWeights: [UInt16]
     var stagedPredictions: [[UInt16]]
@@ -188,18 +189,18 @@ public final class TraceWriter {
         }
         // The columns move to the worker in a box of their own, so it finishes them in place:
         // copies the prepared tokens staged by reference, then closes up a shorter last chunk.
-        let full = options.chunkTokens
+        let chunkTokens = options.chunkTokens
         let staged = StagedColumns(gathers: stagedGathers)
         swap(&staged.ids, &stagedIDs)
         swap(&staged.weightBits, &stagedWeights)
-        stagedIDs = Self.unstagedColumn(count: full * shape.decisionsPerToken)
-        if hasWeights { stagedWeights = Self.unstagedColumn(count: full * shape.decisionsPerToken) }
+        stagedIDs = Self.unstagedColumn(count: chunkTokens * shape.decisionsPerToken)
+        if hasWeights { stagedWeights = Self.unstagedColumn(count: chunkTokens * shape.decisionsPerToken) }
         stagedGathers.removeAll()
         let predictions = predictionPayloads(tokens: tokens)
         let (index, firstSequence, experts) = (chunk.index, stagedRuns[0].sequence, shape.experts)
         try compression.submit({ [chunk, staged] compressor in
             var chunk = chunk
-            staged.finish(tokens: tokens, chunkTokens: full, layers: shape.layers, topK: k, hasWeights: hasWeights)
+            staged.finish(tokens: tokens, chunkTokens: chunkTokens, layers: shape.layers, topK: k, hasWeights: hasWeights)
             swap(&chunk.ids, &staged.ids)
             swap(&chunk.weightBits, &staged.weightBits)
             let routingPayload = RoutingPayload.encode(chunk, experts: experts)
@@ -273,7 +274,7 @@ public final class TraceWriter {
     /// Moves each layer's first `to` values from its column of `from` values to a column of
     /// `to` and drops the rest: a layer-major array of a shorter chunk. In place, front to back
     /// (a column only moves towards the front). O(layers × to).
-    fileprivate static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
+    private static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
         values.withUnsafeMutableBufferPointer { values in
             for layer in 1..<max(layers, 1) {
                 for i in 0..<to { values[layer * to + i] = values[layer * from + i] }
