@@ -45,7 +45,7 @@ public struct PreparedTokens: Sendable {
         if hasWeights { self.weightBits.append(contentsOf: repeatElement(0, count: ids.count)) }
         self.ids.withUnsafeMutableBufferPointer { outIDs in
             self.weightBits.withUnsafeMutableBufferPointer { outWeights in
-                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absentSet, topK: shape.topK, into: outIDs, outWeights,
+                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absentSet, topK: shape.topK, experts: shape.experts, into: outIDs, outWeights,
                                        at: first, layerStride: shape.topK)
             }
         }

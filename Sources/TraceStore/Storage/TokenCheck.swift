@@ -3,7 +3,8 @@
 /// token is refused, or stored, the same way whichever path it takes.
 enum TokenCheck {
     /// Refuses a token whose shape, ids or weights a trace of `shape` cannot hold; returns
-    /// the layers it lacks. O(layers × k²) for the distinctness check (k is small).
+    /// the layers it lacks. O(layers × k) for layers of up to ``bitsetExperts`` experts (a
+    /// bitset), O(layers × k²) for wider ones and for a token that fails (k is small).
     ///
     /// - Parameters:
     ///   - isValid: whether a weight is a valid gate weight (finite, not below zero).
@@ -25,6 +26,12 @@ enum TokenCheck {
             throw TraceWriter.InvalidToken(problem: "lacks layers \(absentLayers) of 0..<\(shape.layers): a token needs at least one layer")
         }
         let absent = absentLayers.isEmpty ? [] : Set(absentLayers)
+        // The common case first: every id in range and distinct (a bitset over the experts,
+        // O(k) per layer with branches that hold), every weight valid; only a token that fails
+        // it goes through the loop below, which names the first fault in slot order.
+        if shape.experts <= bitsetExperts, absent.isEmpty, Self.isValid(ids: ids, weights: weights, topK: k, experts: shape.experts, isValid: isValid) {
+            return absent
+        }
         for layer in 0..<shape.layers where absent.isEmpty || !absent.contains(layer) {
             for r in 0..<k {
                 let id = ids[layer * k + r]
@@ -42,14 +49,44 @@ enum TokenCheck {
         return absent
     }
 
+    /// Expert counts up to which a layer's ids are checked and ordered through a bitset over the
+    /// experts (8 words); wider layers take the O(k²) loops.
+    static let bitsetExperts = 512
+
+    /// Whether every id is below `experts` and distinct within its layer and every weight is
+    /// valid: one bitset word per 64 experts, set and cleared per layer.
+    @inline(__always)
+    private static func isValid<Weight>(ids: [UInt16], weights: [Weight]?, topK k: Int, experts: Int, isValid: (Weight) -> Bool) -> Bool {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitsetExperts / 64) { seen in
+            seen.initialize(repeating: 0)
+            return ids.withUnsafeBufferPointer { ids in
+                // Faults are or-ed into one word (no branch per slot): an id out of range, or one
+                // whose bit the layer has set already.
+                var fault: UInt64 = 0
+                for base in stride(from: 0, to: ids.count, by: k) {
+                    for r in 0..<k {
+                        let id = Int(ids[base + r])
+                        let word = min(id >> 6, seen.count - 1), bit = UInt64(1) << (id & 63)
+                        fault |= (id >= experts ? 1 : 0) | (seen[word] & bit)
+                        seen[word] |= bit
+                    }
+                    for r in 0..<k { seen[min(Int(ids[base + r]) >> 6, seen.count - 1)] = 0 }
+                }
+                if let weights, !weights.allSatisfy(isValid) { return false }
+                return fault == 0
+            }
+        }
+    }
+
     /// Writes a checked token in stored order into `outIDs` (and `outWeights` when
     /// `weightBits` is given), layer l's k ids at `offset + l × layerStride` (`layerStride`
     /// k for a token-major array, a chunk's tokens × k for a layer-major one), which must
     /// have room: the layers in `absent` as the placeholders 0..<k with weight 0; with
     /// weights, each layer's ids ascending with their weights beside them (distinct ids:
-    /// insertion sort, k is small); without, as given (the given order is the rank order).
-    /// O(layers × k²).
-    static func writeStored(ids: [UInt16], weightBits: [UInt16]?, absent: Set<Int>, topK k: Int,
+    /// a bitset over the experts, or an insertion sort for wide layers); without, as given (the
+    /// given order is the rank order).
+    /// O(layers × (k + experts / 64)) up to ``bitsetExperts`` experts, O(layers × k²) beyond.
+    static func writeStored(ids: [UInt16], weightBits: [UInt16]?, absent: Set<Int>, topK k: Int, experts: Int,
                             into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>,
                             at offset: Int, layerStride: Int) {
         ids.withUnsafeBufferPointer { ids in
@@ -58,6 +95,13 @@ enum TokenCheck {
                     let to = offset + base / k * layerStride
                     let placeholder = !absent.isEmpty && absent.contains(base / k)
                     for r in 0..<k { outIDs[to + r] = placeholder ? UInt16(r) : ids[base + r] }
+                }
+                return
+            }
+            if experts <= bitsetExperts {
+                weightBits.withUnsafeBufferPointer { weights in
+                    writeStoredThroughBitset(ids: ids, weights: weights, absent: absent, topK: k, into: outIDs, outWeights, at: offset,
+                                             layerStride: layerStride)
                 }
                 return
             }
@@ -83,6 +127,50 @@ enum TokenCheck {
                         for slot in 0..<k {
                             outIDs[to + slot] = ids[base + order[slot]]
                             outWeights[to + slot] = weights[base + order[slot]]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// ``writeStored(ids:weightBits:absent:topK:experts:into:_:at:layerStride:)`` with weights for
+    /// layers of at most ``bitsetExperts`` experts: a layer's ids set bits in a bitset over the
+    /// experts, each id's slot noted beside it, and the set bits read in ascending order give the
+    /// ids with their weights — the insertion sort's order for distinct ids, without its
+    /// data-dependent branches (41% of preparing a `--like` reference went to the sort and the
+    /// distinctness loop; Benchmarks/RESULTS.md, twelfth session). O(layers × (k + experts / 64)).
+    private static func writeStoredThroughBitset(ids: UnsafeBufferPointer<UInt16>, weights: UnsafeBufferPointer<UInt16>, absent: Set<Int>, topK k: Int,
+                                                 into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>,
+                                                 at offset: Int, layerStride: Int) {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitsetExperts / 64) { seen in
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: bitsetExperts) { slotOf in
+                seen.initialize(repeating: 0)
+                for base in stride(from: 0, to: ids.count, by: k) {
+                    var to = offset + base / k * layerStride
+                    if !absent.isEmpty && absent.contains(base / k) {
+                        for r in 0..<k {
+                            outIDs[to + r] = UInt16(r)
+                            outWeights[to + r] = 0
+                        }
+                        continue
+                    }
+                    var words = 0
+                    for r in 0..<k {
+                        let id = Int(ids[base + r])
+                        seen[id >> 6] |= UInt64(1) << (id & 63)
+                        slotOf[id] = UInt16(r)
+                        words = max(words, (id >> 6) + 1)
+                    }
+                    for word in 0..<words {
+                        var bits = seen[word]
+                        seen[word] = 0
+                        while bits != 0 {
+                            let id = word << 6 | bits.trailingZeroBitCount
+                            outIDs[to] = UInt16(id)
+                            outWeights[to] = weights[base + Int(slotOf[id])]
+                            to += 1
+                            bits &= bits - 1
                         }
                     }
                 }

@@ -103,7 +103,7 @@ extension TraceWriter {
         let k = metadata.shape.topK
         stagedIDs.withUnsafeMutableBufferPointer { outIDs in
             stagedWeights.withUnsafeMutableBufferPointer { outWeights in
-                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absent, topK: k, into: outIDs, outWeights,
+                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absent, topK: k, experts: metadata.shape.experts, into: outIDs, outWeights,
                                        at: stagedPhases.count * k, layerStride: options.chunkTokens * k)
             }
         }
