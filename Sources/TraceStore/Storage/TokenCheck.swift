@@ -110,10 +110,7 @@ enum TokenCheck {
                     for base in stride(from: 0, to: ids.count, by: k) {
                         let to = offset + base / k * layerStride
                         if !absent.isEmpty && absent.contains(base / k) {
-                            for r in 0..<k {
-                                outIDs[to + r] = UInt16(r)
-                                outWeights[to + r] = 0
-                            }
+                            writePlaceholders(topK: k, into: outIDs, outWeights, at: to)
                             continue
                         }
                         for r in 0..<k {
@@ -149,10 +146,7 @@ enum TokenCheck {
                 for base in stride(from: 0, to: ids.count, by: k) {
                     var to = offset + base / k * layerStride
                     if !absent.isEmpty && absent.contains(base / k) {
-                        for r in 0..<k {
-                            outIDs[to + r] = UInt16(r)
-                            outWeights[to + r] = 0
-                        }
+                        writePlaceholders(topK: k, into: outIDs, outWeights, at: to)
                         continue
                     }
                     var words = 0
@@ -175,6 +169,16 @@ enum TokenCheck {
                     }
                 }
             }
+        }
+    }
+
+    /// An absent layer's stored form: the placeholders 0..<k with weight 0, from `to`.
+    @inline(__always)
+    private static func writePlaceholders(topK k: Int, into outIDs: UnsafeMutableBufferPointer<UInt16>,
+                                          _ outWeights: UnsafeMutableBufferPointer<UInt16>, at to: Int) {
+        for r in 0..<k {
+            outIDs[to + r] = UInt16(r)
+            outWeights[to + r] = 0
         }
     }
 }
