@@ -29,7 +29,7 @@ enum TokenCheck {
         // The common case first: every id in range and distinct (a bitset over the experts,
         // O(k) per layer with branches that hold), every weight valid; only a token that fails
         // it goes through the loop below, which names the first fault in slot order.
-        if shape.experts <= bitsetExperts, absent.isEmpty, Self.isValid(ids: ids, weights: weights, topK: k, experts: shape.experts, isValid: isValid) {
+        if shape.experts <= bitsetExperts, absent.isEmpty, Self.allValid(ids: ids, weights: weights, topK: k, experts: shape.experts, isValid: isValid) {
             return absent
         }
         for layer in 0..<shape.layers where absent.isEmpty || !absent.contains(layer) {
@@ -56,7 +56,7 @@ enum TokenCheck {
     /// Whether every id is below `experts` and distinct within its layer and every weight is
     /// valid: one bitset word per 64 experts, set and cleared per layer.
     @inline(__always)
-    private static func isValid<Weight>(ids: [UInt16], weights: [Weight]?, topK k: Int, experts: Int, isValid: (Weight) -> Bool) -> Bool {
+    private static func allValid<Weight>(ids: [UInt16], weights: [Weight]?, topK k: Int, experts: Int, isValid: (Weight) -> Bool) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitsetExperts / 64) { seen in
             seen.initialize(repeating: 0)
             return ids.withUnsafeBufferPointer { ids in

@@ -24,8 +24,10 @@ struct CumulativeDistribution: Sendable {
 
     /// The first index whose cumulative weight exceeds `target` (the last index when none does),
     /// searched in `low...high`, which must hold the answer.
+    /// (An array or a buffer: the draws search their flat tables by pointer.)
     @inline(__always)
-    static func search(_ cumulative: [Double], _ target: Double, in low: Int, _ high: Int) -> Int {
+    static func search<Table: RandomAccessCollection<Double>>(_ cumulative: Table, _ target: Double, in low: Int, _ high: Int) -> Int
+    where Table.Index == Int {
         var (low, high) = (low, high)
         while low < high {
             let mid = (low + high) / 2
@@ -52,12 +54,8 @@ struct CumulativeDistribution: Sendable {
         // neighbours' span too, which always holds the answer.
         let bucket = Int(target * scale)
         let buckets = bucketStart.count - 1
-        var low = Int(bucketStart[max(0, min(bucket, buckets) - 1)])
-        var high = Int(bucketStart[min(buckets, max(bucket, 0) + 2)])
-        while low < high {
-            let mid = (low + high) / 2
-            if cumulative[mid] > target { high = mid } else { low = mid + 1 }
-        }
-        return low
+        let low = Int(bucketStart[max(0, min(bucket, buckets) - 1)])
+        let high = Int(bucketStart[min(buckets, max(bucket, 0) + 2)])
+        return search(cumulative, target, in: low, high)
     }
 }
