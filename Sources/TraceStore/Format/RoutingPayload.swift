@@ -24,8 +24,9 @@ enum RoutingPayload {
     static let flagWideIDs: UInt8 = 2
     static let flagAbsent: UInt8 = 4
 
-    /// Serialises `chunk`; the ids must already be ascending per token-layer when `chunk.idsAscending`.
-    static func encode(_ chunk: RoutingChunk, experts: Int) -> [UInt8] {
+    /// Serialises `chunk`, its ids taken from `ids` (its own ``RoutingChunk/ids`` when nil); the
+    /// ids must already be ascending per token-layer when `chunk.idsAscending`.
+    static func encode(_ chunk: RoutingChunk, experts: Int, ids: ColumnPieces? = nil) -> [UInt8] {
         var out = ByteWriter()
         let wide = experts > 256
         out.magic("MSR1")
@@ -40,7 +41,8 @@ enum RoutingPayload {
             out.u32(run.tokens)
         }
         out.bytes.append(contentsOf: chunk.phases)
-        appendPlanes(chunk.ids, topK: chunk.topK, gapCoded: chunk.idsAscending, wide: wide, to: &out.bytes)
+        appendPlanes(ids ?? ColumnPieces(chunk.ids), count: chunk.layers * chunk.tokenCount * chunk.topK, topK: chunk.topK,
+                     gapCoded: chunk.idsAscending, wide: wide, to: &out.bytes)
         if chunk.hasAbsent {
             var bits = [UInt8](repeating: 0, count: (chunk.absent.count + 7) / 8)
             for (index, isAbsent) in chunk.absent.enumerated() where isAbsent { bits[index / 8] |= 1 << (index % 8) }
@@ -107,14 +109,21 @@ enum RoutingPayload {
     /// vectorises: every value as a gap from the one before it, then each run's first id over
     /// its gap (a fused loop with the choice inside took 23 instructions per id). O(ids).
     static func appendPlanes(_ ids: [UInt16], topK k: Int, gapCoded: Bool, wide: Bool, to bytes: inout [UInt8]) {
-        let start = bytes.count, count = ids.count
+        appendPlanes(ColumnPieces(ids), count: ids.count, topK: k, gapCoded: gapCoded, wide: wide, to: &bytes)
+    }
+
+    /// ``appendPlanes(_:topK:gapCoded:wide:to:)`` for the `count` ids of `pieces`, each piece
+    /// coded where it lands (a piece is whole tokens, so no run of `topK` spans two).
+    static func appendPlanes(_ pieces: ColumnPieces, count: Int, topK k: Int, gapCoded: Bool, wide: Bool, to bytes: inout [UInt8]) {
+        let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: count * (wide ? 2 : 1)))
         guard count > 0 else { return }
-        ids.withUnsafeBufferPointer { ids in
-            bytes.withUnsafeMutableBufferPointer { bytes in
-                let (ids, low) = (ids.baseAddress!, bytes.baseAddress! + start)
-                writePlane(ids, count: count, topK: k, gapCoded: gapCoded, shift: 0, into: low)
-                if wide { writePlane(ids, count: count, topK: k, gapCoded: gapCoded, shift: 8, into: low + count) }
+        bytes.withUnsafeMutableBufferPointer { bytes in
+            let low = bytes.baseAddress! + start
+            pieces.forEach { layer, ids, values, at in
+                let to = layer * pieces.rowLength + at
+                writePlane(ids, count: values, topK: k, gapCoded: gapCoded, shift: 0, into: low + to)
+                if wide { writePlane(ids, count: values, topK: k, gapCoded: gapCoded, shift: 8, into: low + count + to) }
             }
         }
     }

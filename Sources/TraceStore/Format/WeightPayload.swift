@@ -7,21 +7,24 @@
 /// Splitting the planes puts the slowly varying sign/exponent bytes together, which
 /// compresses markedly better than interleaved fp16 (measured on ESFT, Benchmarks/RESULTS.md).
 enum WeightPayload {
-    static func encode(_ chunk: RoutingChunk) -> [UInt8] {
+    /// Serialises the weights of `chunk`, taken from `weights` (its own ``RoutingChunk/weightBits`` when nil).
+    static func encode(_ chunk: RoutingChunk, weights: ColumnPieces? = nil) -> [UInt8] {
         var out = ByteWriter()
         out.magic("MSW1")
         out.u16(chunk.layers)
         out.u16(chunk.topK)
         out.u32(chunk.tokenCount)
-        // High bytes, then low bytes, filled through buffers (an append per byte paid a uniqueness check each).
-        let start = out.bytes.count, count = chunk.weightBits.count
+        // High bytes, then low bytes, filled through pointers (an append per byte paid a uniqueness check each).
+        let start = out.bytes.count, count = chunk.layers * chunk.tokenCount * chunk.topK
         out.bytes.append(contentsOf: repeatElement(0, count: 2 * count))
-        chunk.weightBits.withUnsafeBufferPointer { weights in
-            out.bytes.withUnsafeMutableBufferPointer { bytes in
-                // From the planes' own base addresses the loop vectorises; indexing from the payload's start did not.
-                guard count > 0, let weights = weights.baseAddress, let high = bytes.baseAddress.map({ $0 + start }) else { return }
-                let low = high + count
-                for i in 0..<count {
+        guard count > 0 else { return out.bytes }
+        let pieces = weights ?? ColumnPieces(chunk.weightBits)
+        out.bytes.withUnsafeMutableBufferPointer { bytes in
+            let planes = bytes.baseAddress! + start
+            pieces.forEach { layer, weights, values, at in
+                // From the piece's own high and low addresses the loop vectorises; indexing from the payload's start did not.
+                let high = planes + layer * pieces.rowLength + at, low = high + count
+                for i in 0..<values {
                     high[i] = UInt8(truncatingIfNeeded: weights[i] >> 8)
                     low[i] = UInt8(truncatingIfNeeded: weights[i])
                 }

@@ -90,40 +90,19 @@ enum TokenCheck {
                             into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>,
                             at offset: Int, layerStride: Int) {
         ids.withUnsafeBufferPointer { ids in
-            guard let weightBits else {
-                for base in stride(from: 0, to: ids.count, by: k) {
-                    let to = offset + base / k * layerStride
-                    let placeholder = !absent.isEmpty && absent.contains(base / k)
-                    for r in 0..<k { outIDs[to + r] = placeholder ? UInt16(r) : ids[base + r] }
-                }
-                return
-            }
-            if experts <= bitsetExperts {
-                weightBits.withUnsafeBufferPointer { weights in
-                    writeStoredThroughBitset(ids: ids, weights: weights, absent: absent, topK: k, into: outIDs, outWeights, at: offset,
-                                             layerStride: layerStride)
-                }
-                return
-            }
-            weightBits.withUnsafeBufferPointer { weights in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { order in
-                    for base in stride(from: 0, to: ids.count, by: k) {
+            (weightBits ?? []).withUnsafeBufferPointer { weights in
+                withGroupScratch(topK: k) { scratch in
+                    // Without weights nothing is written to `outWeights`, which may then be empty.
+                    let (count, ids, outIDs) = (ids.count, ids.baseAddress!, outIDs.baseAddress!)
+                    let (weights, outWeights) = weightBits == nil ? (nil, nil) : (weights.baseAddress!, outWeights.baseAddress!)
+                    for base in stride(from: 0, to: count, by: k) {
                         let to = offset + base / k * layerStride
                         if !absent.isEmpty && absent.contains(base / k) {
-                            writePlaceholders(topK: k, into: outIDs, outWeights, at: to)
-                            continue
-                        }
-                        for r in 0..<k {
-                            var at = r
-                            while at > 0 && ids[base + order[at - 1]] > ids[base + r] {
-                                order[at] = order[at - 1]
-                                at -= 1
-                            }
-                            order[at] = r
-                        }
-                        for slot in 0..<k {
-                            outIDs[to + slot] = ids[base + order[slot]]
-                            outWeights[to + slot] = weights[base + order[slot]]
+                            writePlaceholders(topK: k, into: outIDs + to, outWeights.map { $0 + to })
+                        } else if let weights, let outWeights {
+                            writeGroup(ids: ids + base, weights: weights + base, topK: k, experts: experts, scratch: scratch, into: outIDs + to, outWeights + to)
+                        } else {
+                            (outIDs + to).update(from: ids + base, count: k)
                         }
                     }
                 }
@@ -131,54 +110,81 @@ enum TokenCheck {
         }
     }
 
-    /// ``writeStored(ids:weightBits:absent:topK:experts:into:_:at:layerStride:)`` with weights for
-    /// layers of at most ``bitsetExperts`` experts: a layer's ids set bits in a bitset over the
-    /// experts, each id's slot noted beside it, and the set bits read in ascending order give the
-    /// ids with their weights — the insertion sort's order for distinct ids, without its
-    /// data-dependent branches (41% of preparing a `--like` reference went to the sort and the
-    /// distinctness loop; Benchmarks/RESULTS.md, twelfth session). O(layers × (k + experts / 64)).
-    private static func writeStoredThroughBitset(ids: UnsafeBufferPointer<UInt16>, weights: UnsafeBufferPointer<UInt16>, absent: Set<Int>, topK k: Int,
-                                                 into outIDs: UnsafeMutableBufferPointer<UInt16>, _ outWeights: UnsafeMutableBufferPointer<UInt16>,
-                                                 at offset: Int, layerStride: Int) {
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitsetExperts / 64) { seen in
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: bitsetExperts) { slotOf in
-                seen.initialize(repeating: 0)
-                for base in stride(from: 0, to: ids.count, by: k) {
-                    var to = offset + base / k * layerStride
-                    if !absent.isEmpty && absent.contains(base / k) {
-                        writePlaceholders(topK: k, into: outIDs, outWeights, at: to)
-                        continue
-                    }
-                    var words = 0
-                    for r in 0..<k {
-                        let id = Int(ids[base + r])
-                        seen[id >> 6] |= UInt64(1) << (id & 63)
-                        slotOf[id] = UInt16(r)
-                        words = max(words, (id >> 6) + 1)
-                    }
-                    for word in 0..<words {
-                        var bits = seen[word]
-                        seen[word] = 0
-                        while bits != 0 {
-                            let id = word << 6 | bits.trailingZeroBitCount
-                            outIDs[to] = UInt16(id)
-                            outWeights[to] = weights[base + Int(slotOf[id])]
-                            to += 1
-                            bits &= bits - 1
-                        }
-                    }
-                }
-            }
-        }
+    /// Room for ``writeGroup(ids:weights:topK:experts:scratch:into:_:)``: a bitset over up to
+    /// ``bitsetExperts`` experts (cleared between groups), each id's slot, and an order of k slots.
+    struct GroupScratch {
+        let seen: UnsafeMutableBufferPointer<UInt64>
+        let slotOf: UnsafeMutableBufferPointer<UInt16>
+        let order: UnsafeMutableBufferPointer<Int>
     }
 
-    /// An absent layer's stored form: the placeholders 0..<k with weight 0, from `to`.
+    /// Runs `body` with scratch for groups of `k` ids, valid only inside.
     @inline(__always)
-    private static func writePlaceholders(topK k: Int, into outIDs: UnsafeMutableBufferPointer<UInt16>,
-                                          _ outWeights: UnsafeMutableBufferPointer<UInt16>, at to: Int) {
+    static func withGroupScratch<Result>(topK k: Int, _ body: (GroupScratch) throws -> Result) rethrows -> Result {
+        try withUnsafeTemporaryAllocation(of: UInt64.self, capacity: bitsetExperts / 64) { seen in
+            try withUnsafeTemporaryAllocation(of: UInt16.self, capacity: bitsetExperts) { slotOf in
+                try withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { order in
+                    seen.initialize(repeating: 0)
+                    return try body(GroupScratch(seen: seen, slotOf: slotOf, order: order))
+                }
+            }
+        }
+    }
+
+    /// Writes one layer's k distinct ids ascending, each with its weight beside it, from
+    /// `outIDs` and `outWeights`. Up to ``bitsetExperts`` experts the ids set bits in a bitset,
+    /// each id's slot noted beside it, and the set bits read in ascending order give the ids
+    /// with their weights — an insertion sort's order for distinct ids, without its
+    /// data-dependent branches (41% of preparing a `--like` reference went to the sort and the
+    /// distinctness loop; Benchmarks/RESULTS.md, twelfth session); wider layers take the
+    /// insertion sort. O(k + experts / 64), or O(k²) beyond ``bitsetExperts``.
+    @inline(__always)
+    static func writeGroup(ids: UnsafePointer<UInt16>, weights: UnsafePointer<UInt16>, topK k: Int, experts: Int, scratch: GroupScratch,
+                           into outIDs: UnsafeMutablePointer<UInt16>, _ outWeights: UnsafeMutablePointer<UInt16>) {
+        guard experts <= bitsetExperts else {
+            let order = scratch.order
+            for r in 0..<k {
+                var at = r
+                while at > 0 && ids[order[at - 1]] > ids[r] {
+                    order[at] = order[at - 1]
+                    at -= 1
+                }
+                order[at] = r
+            }
+            for slot in 0..<k {
+                outIDs[slot] = ids[order[slot]]
+                outWeights[slot] = weights[order[slot]]
+            }
+            return
+        }
+        let (seen, slotOf) = (scratch.seen, scratch.slotOf)
+        var words = 0
         for r in 0..<k {
-            outIDs[to + r] = UInt16(r)
-            outWeights[to + r] = 0
+            let id = Int(ids[r])
+            seen[id >> 6] |= UInt64(1) << (id & 63)
+            slotOf[id] = UInt16(r)
+            words = max(words, (id >> 6) + 1)
+        }
+        var to = 0
+        for word in 0..<words {
+            var bits = seen[word]
+            seen[word] = 0
+            while bits != 0 {
+                let id = word << 6 | bits.trailingZeroBitCount
+                outIDs[to] = UInt16(id)
+                outWeights[to] = weights[Int(slotOf[id])]
+                to += 1
+                bits &= bits - 1
+            }
+        }
+    }
+
+    /// An absent layer's stored form: the placeholders 0..<k, with weight 0 where there are weights.
+    @inline(__always)
+    static func writePlaceholders(topK k: Int, into outIDs: UnsafeMutablePointer<UInt16>, _ outWeights: UnsafeMutablePointer<UInt16>?) {
+        for r in 0..<k {
+            outIDs[r] = UInt16(r)
+            outWeights?[r] = 0
         }
     }
 }

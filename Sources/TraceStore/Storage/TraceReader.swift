@@ -81,6 +81,25 @@ public final class TraceReader {
         return try ChunkCursor(reader: self, lookaheads: lookaheads, startChunk: index)
     }
 
+    /// The first token (in trace order) of each chunk, and of the end: `chunkStarts[c + 1] −
+    /// chunkStarts[c]` tokens in chunk c, from the chunks' rows without reading their blobs.
+    /// Checked against the metadata's chunks and tokens, so that readers splitting the chunks
+    /// between threads (each with a cursor from its first chunk) cover the trace exactly.
+    func chunkStarts() throws -> [Int] {
+        let rows = try database.prepare("SELECT id, tokens FROM chunks ORDER BY id")
+        var starts = [0]
+        while try rows.step() {
+            guard rows.int(0) == starts.count - 1, rows.int(1) >= 1 else {
+                throw corrupt("chunk \(starts.count - 1)", "is missing or holds \(rows.int(1)) tokens (the row found is chunk \(rows.int(0)))")
+            }
+            starts.append(starts[starts.count - 1] + rows.int(1))
+        }
+        guard starts.count == metadata.chunks + 1, starts[starts.count - 1] == metadata.tokens else {
+            throw corrupt("table 'chunks'", "holds \(starts.count - 1) chunks and \(starts[starts.count - 1]) tokens; the metadata says \(metadata.chunks) and \(metadata.tokens)")
+        }
+        return starts
+    }
+
     private func checkLookaheads(_ lookaheads: [Int]) throws {
         for d in lookaheads where !metadata.predictionLookaheads.contains(d) {
             let recorded = metadata.predictionLookaheads.isEmpty ? "none" : metadata.predictionLookaheads.map(String.init).joined(separator: ", ")

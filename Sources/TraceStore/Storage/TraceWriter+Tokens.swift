@@ -82,8 +82,8 @@ extension TraceWriter {
         while !remaining.isEmpty {
             let first = stagedPhases.count
             let batch = remaining.prefix(chunkTokens - first)
-            // Copied into the chunk's columns on a compression worker (`flush`): on this thread
-            // the layer-major scatter bounded a fast-level synthesis.
+            // Read where they lie when a compression worker encodes the chunk (`flush`): on this
+            // thread the layer-major scatter bounded a fast-level synthesis.
             stagedGathers.append(PreparedGather(prepared: prepared, indices: batch.map { Int32($0) }, at: first))
             var absentLayers = 0
             if prepared.anyAbsent {
@@ -112,62 +112,12 @@ extension TraceWriter {
         try stageBookkeeping(phase: phase, tokens: 1, absentLayers: absent.count)
     }
 
-    /// Copies the `count` ids (or weights) of one token-layer: a layer's group is a few bytes,
-    /// where a call to `memcpy` or an element loop cost more than the copy.
-    @inline(__always)
-    private static func copyGroup(_ source: UnsafePointer<UInt16>, to target: UnsafeMutablePointer<UInt16>, count: Int) {
-        let bytes = 2 * count
-        if bytes >= 8 && bytes <= 16 {
-            // Two 8-byte moves that overlap where the group is shorter than 16 bytes.
-            let (from, to) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
-            let head = from.loadUnaligned(as: UInt64.self), tail = from.loadUnaligned(fromByteOffset: bytes - 8, as: UInt64.self)
-            to.storeBytes(of: head, as: UInt64.self)
-            to.storeBytes(of: tail, toByteOffset: bytes - 8, as: UInt64.self)
-        } else {
-            target.update(from: source, count: count)
-        }
-    }
-
-    /// Copies the stored ids (or weights) of prepared tokens `indices` (token-major, layers × k
-    /// each, from `source`) to consecutive staged tokens from `target` (layer-major: a layer's
-    /// column is `layerStride` apart).
-    @inline(__always)
-    private static func copyGroups(_ indices: [Int32], from source: UnsafePointer<UInt16>, to target: UnsafeMutablePointer<UInt16>,
-                                   layers: Int, topK k: Int, layerStride: Int) {
-        var to = target
-        for index in indices {
-            let from = source + Int(index) * layers * k
-            for layer in 0..<layers { copyGroup(from + layer * k, to: to + layer * layerStride, count: k) }
-            to += k
-        }
-    }
-
     /// Prepared tokens staged by reference: `indices` of `prepared` at the chunk's staged
-    /// positions from `at`, copied into its columns when the chunk is encoded.
+    /// positions from `at`, read from `prepared` when the chunk is encoded.
     struct PreparedGather: Sendable {
         let prepared: PreparedTokens
         let indices: [Int32]
         let at: Int
-
-        /// Copies the tokens into `ids` and `weightBits`, columns of a chunk staged for
-        /// `chunkTokens` tokens (layer-major, a layer's column `chunkTokens × k` apart).
-        func copy(into ids: inout [UInt16], _ weightBits: inout [UInt16], chunkTokens: Int) {
-            let (layers, k) = (prepared.shape.layers, prepared.shape.topK)
-            ids.withUnsafeMutableBufferPointer { staged in
-                prepared.ids.withUnsafeBufferPointer { from in
-                    TraceWriter.copyGroups(indices, from: from.baseAddress!, to: staged.baseAddress! + at * k, layers: layers, topK: k,
-                                           layerStride: chunkTokens * k)
-                }
-            }
-            if prepared.hasWeights {
-                weightBits.withUnsafeMutableBufferPointer { staged in
-                    prepared.weightBits.withUnsafeBufferPointer { from in
-                        TraceWriter.copyGroups(indices, from: from.baseAddress!, to: staged.baseAddress! + at * k, layers: layers, topK: k,
-                                               layerStride: chunkTokens * k)
-                    }
-                }
-            }
-        }
     }
 
     /// Counts `tokens` staged tokens of `phase` in their sequence, run and the metadata; writes

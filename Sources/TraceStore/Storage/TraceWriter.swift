@@ -187,28 +187,23 @@ public final class TraceWriter {
             chunk.absent = Array(repeating: false, count: shape.layers * tokens)
             for (token, layer) in stagedAbsent { chunk.absent[layer * tokens + token] = true }
         }
-        // The columns move to the worker in a box of their own, so it finishes them in place:
-        // copies the prepared tokens staged by reference, then closes up a shorter last chunk.
-        let chunkTokens = options.chunkTokens
-        let staged = StagedColumns(gathers: stagedGathers)
+        // The columns move to the worker in a box of their own, which encodes the chunk from
+        // them and from the prepared tokens staged by reference, where each lies.
+        let staged = StagedColumns(gathers: stagedGathers, tokens: tokens, chunkTokens: options.chunkTokens, layers: shape.layers, topK: k)
         swap(&staged.ids, &stagedIDs)
         swap(&staged.weightBits, &stagedWeights)
-        stagedIDs = Self.unstagedColumn(count: chunkTokens * shape.decisionsPerToken)
-        if hasWeights { stagedWeights = Self.unstagedColumn(count: chunkTokens * shape.decisionsPerToken) }
+        stagedIDs = Self.unstagedColumn(count: options.chunkTokens * shape.decisionsPerToken)
+        if hasWeights { stagedWeights = Self.unstagedColumn(count: options.chunkTokens * shape.decisionsPerToken) }
         stagedGathers.removeAll()
         let predictions = predictionPayloads(tokens: tokens)
         let (index, firstSequence, experts) = (chunk.index, stagedRuns[0].sequence, shape.experts)
         try compression.submit({ [chunk, staged] compressor in
-            var chunk = chunk
-            staged.finish(tokens: tokens, chunkTokens: chunkTokens, layers: shape.layers, topK: k, hasWeights: hasWeights)
-            swap(&chunk.ids, &staged.ids)
-            swap(&chunk.weightBits, &staged.weightBits)
-            let routingPayload = RoutingPayload.encode(chunk, experts: experts)
+            let routingPayload = RoutingPayload.encode(chunk, experts: experts, ids: staged.pieces(weights: false))
             var checksum = PayloadChecksum()
             checksum.add(routingPayload)
             var blobs = [compressor.compress(routingPayload)]
             if hasWeights {
-                let weightPayload = WeightPayload.encode(chunk)
+                let weightPayload = WeightPayload.encode(chunk, weights: staged.pieces(weights: true))
                 checksum.add(weightPayload)
                 blobs.append(compressor.compress(weightPayload))
             }
@@ -242,23 +237,43 @@ public final class TraceWriter {
         stagedAbsent.removeAll(keepingCapacity: true)
     }
 
-    /// A staged chunk's columns on their way to a compression worker, which finishes them in
-    /// place (a class, so the worker holds the only reference to the arrays and writes them
-    /// without a copy). Unchecked `Sendable`: handed from the writer's thread to one worker.
+    /// A staged chunk's columns on their way to a compression worker, which encodes the chunk
+    /// from them and from the prepared tokens staged by reference (a class, so the worker
+    /// holds the only reference to the arrays). Unchecked `Sendable`: handed from the writer's
+    /// thread to one worker.
     private final class StagedColumns: @unchecked Sendable {
+        /// The tokens staged by value, layer-major for a full chunk (``TraceWriter/stagedIDs``).
         var ids: [UInt16] = []
         var weightBits: [UInt16] = []
         let gathers: [PreparedGather]
+        let (tokens, chunkTokens, layers, topK): (Int, Int, Int, Int)
 
-        init(gathers: [PreparedGather]) { self.gathers = gathers }
+        init(gathers: [PreparedGather], tokens: Int, chunkTokens: Int, layers: Int, topK: Int) {
+            self.gathers = gathers
+            (self.tokens, self.chunkTokens, self.layers, self.topK) = (tokens, chunkTokens, layers, topK)
+        }
 
-        /// Copies the gathered tokens in, then closes up a chunk of fewer than `chunkTokens`
-        /// tokens to its length.
-        func finish(tokens: Int, chunkTokens: Int, layers: Int, topK k: Int, hasWeights: Bool) {
-            for gather in gathers { gather.copy(into: &ids, &weightBits, chunkTokens: chunkTokens) }
-            if tokens < chunkTokens {
-                TraceWriter.closeUp(&ids, layers: layers, from: chunkTokens * k, to: tokens * k)
-                if hasWeights { TraceWriter.closeUp(&weightBits, layers: layers, from: chunkTokens * k, to: tokens * k) }
+        /// The chunk's ids (or weights) as pieces: the prepared tokens where they lie, and the
+        /// tokens between them from the staged columns. A shorter last chunk needs no closing
+        /// up: each piece lands at its place in a row of `tokens` tokens.
+        func pieces(weights: Bool) -> ColumnPieces {
+            ColumnPieces(rowLength: tokens * topK) { [self] visit in
+                (weights ? weightBits : ids).withUnsafeBufferPointer { staged in
+                    // Tokens first..<end staged by value, one piece per layer.
+                    func visitStaged(_ first: Int, _ end: Int) {
+                        guard end > first else { return }
+                        for layer in 0..<layers {
+                            visit(layer, staged.baseAddress! + (layer * chunkTokens + first) * topK, (end - first) * topK, first * topK)
+                        }
+                    }
+                    var token = 0
+                    for gather in gathers {
+                        visitStaged(token, gather.at)
+                        gather.prepared.forEachPiece(of: gather.indices, weights: weights, placedAt: gather.at, visit)
+                        token = gather.at + gather.indices.count
+                    }
+                    visitStaged(token, tokens)
+                }
             }
         }
     }
@@ -269,18 +284,6 @@ public final class TraceWriter {
     /// Two arrays, not one shared, for ids and weights: a shared buffer is copied on the first write.
     private static func unstagedColumn(count: Int) -> [UInt16] {
         [UInt16](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-    }
-
-    /// Moves each layer's first `to` values from its column of `from` values to a column of
-    /// `to` and drops the rest: a layer-major array of a shorter chunk. In place, front to back
-    /// (a column only moves towards the front). O(layers × to).
-    private static func closeUp(_ values: inout [UInt16], layers: Int, from: Int, to: Int) {
-        values.withUnsafeMutableBufferPointer { values in
-            for layer in 1..<max(layers, 1) {
-                for i in 0..<to { values[layer * to + i] = values[layer * from + i] }
-            }
-        }
-        values.removeLast(values.count - layers * to)
     }
 
     /// The current chunk's prediction payloads (one per lookahead), encoded, with their checksums.

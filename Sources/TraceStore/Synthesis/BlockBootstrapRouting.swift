@@ -36,27 +36,11 @@ struct BlockBootstrapRouting: SyntheticRouting {
         hasWeights = reference.metadata.hasWeights
         var random = SplitMix64(seed: seed, stream: "synth.relabel")
         let permutation = (0..<shape.layers).map { _ in Array(0..<UInt16(shape.experts)).shuffled(using: &random) }
-        var tokens = PreparedTokens(shape: shape, hasWeights: hasWeights)
-        var sequenceOf: [Int32] = [], phaseOf: [Phase] = []
+        let read = try Self.readReference(reference, permutation: permutation, limit: Self.maxReferenceTokens)
+        let (tokens, sequenceOf, phaseOf) = (read.tokens, read.sequenceOf, read.phaseOf)
         var shapes: [SequenceShape] = []
-        var lastSequence = -1
-        let limit = Self.maxReferenceTokens
-        let (k, hasWeights) = (shape.topK, hasWeights)
-        var relabelled = [UInt16](repeating: 0, count: shape.decisionsPerToken)
-        try TokenWalk.forEach(reference) { sequence, phase, tokenIDs, tokenWeightBits, tokenAbsent in
-            guard sequenceOf.count < limit else { return }
-            // Through a buffer: element writes into the local array paid a uniqueness check each.
-            relabelled.withUnsafeMutableBufferPointer { out in
-                for l in 0..<shape.layers {
-                    permutation[l].withUnsafeBufferPointer { relabel in
-                        for i in l * k..<(l + 1) * k { out[i] = relabel[Int(tokenIDs[i])] }
-                    }
-                }
-            }
-            let absentLayers = tokenAbsent.contains(true) ? (0..<shape.layers).filter { tokenAbsent[$0] } : []
-            try tokens.append(ids: relabelled, weightBits: hasWeights ? Array(tokenWeightBits) : nil, absentLayers: absentLayers)
-            sequenceOf.append(Int32(sequence))
-            phaseOf.append(phase)
+        var lastSequence: Int32 = -1
+        for (sequence, phase) in zip(sequenceOf, phaseOf) {
             if sequence != lastSequence {
                 shapes.append(SequenceShape(prefill: 0, decode: 0))
                 lastSequence = sequence
@@ -68,6 +52,7 @@ struct BlockBootstrapRouting: SyntheticRouting {
         self.phaseOf = phaseOf
         self.shapes = override ?? shapes
         startsByPhase = Phase.allCases.map { phase in phaseOf.indices.filter { phaseOf[$0] == phase }.map(Int32.init) }
+        let limit = Self.maxReferenceTokens
         let held = reference.metadata.tokens > limit ? "its first \(limit) of \(reference.metadata.tokens) tokens" : "all \(reference.metadata.tokens) tokens"
         let missing = Phase.allCases.filter { phase in !phaseOf.contains(phase) }
         let substitution = missing.count == 1 && (override ?? shapes).contains(where: { missing[0] == .decode ? $0.decode > 0 : $0.prefill > 0 })

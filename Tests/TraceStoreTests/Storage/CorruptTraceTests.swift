@@ -96,6 +96,16 @@ struct CorruptTraceTests {
         #expect(error?.problem.contains("missing") == true)
     }
 
+    @Test("a missing chunk stops synthesis from the trace, naming the chunk, before anything is written")
+    func missingChunkStopsSynthesis() throws {
+        let path = try damaged("DELETE FROM chunks WHERE id = 3")
+        let output = Fixtures.temporaryFolder() + "/s.sqlite"
+        let error = #expect(throws: TraceStoreError.self) { try TraceSynthesis.run(.init(model: nil, tokens: 10, seed: 1, like: path), output: output) }
+        #expect(error?.file == path && error?.place == "chunk 3")
+        #expect(error?.problem.contains("missing") == true)
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
     @Test("a file cut in half is refused, not crashed on")
     func truncatedFile() throws {
         let path = Fixtures.temporaryFolder() + "/t.sqlite"

@@ -111,6 +111,35 @@ struct PreparedTokensTests {
         #expect(FileManager.default.contents(atPath: folder + "/mixed.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
     }
 
+    @Test("runs of prepared tokens across the blocks they are held in write the same file as appended by value")
+    func runsAcrossBlocks() throws {
+        let folder = Fixtures.temporaryFolder()
+        let count = 2 * PreparedTokens.blockTokens + 100
+        let sources = (0..<count).map { (ids: Fixtures.tinyIDs(sequence: $0 % 5, token: $0), weights: Self.weightBits(token: $0), absent: $0 % 61 == 7 ? [1] : []) }
+        var prepared = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: true)
+        for source in sources { try prepared.append(ids: source.ids, weightBits: source.weights, absentLayers: source.absent) }
+        // Runs that cross the first and the second block boundary, a run within a block, single
+        // tokens from each block, and a run that steps back over a boundary.
+        let block = PreparedTokens.blockTokens
+        let runs = [Array(block - 30..<block + 40), Array(2 * block - 5..<2 * block + 60), Array(100..<180), [count - 1, 0, block, 2 * block - 1],
+                    Array(block - 2..<block + 1) + Array(block - 2..<block + 1)]
+        let metadata = TraceMetadata(shape: Fixtures.tinyShape, hasWeights: true, synthetic: true, source: "test", importer: "test")
+        let byValue = try TraceWriter(path: folder + "/value.sqlite", metadata: metadata, options: .init(chunkTokens: 64, compressionLevel: 1))
+        let byRuns = try TraceWriter(path: folder + "/runs.sqlite", metadata: metadata, options: .init(chunkTokens: 64, compressionLevel: 1))
+        for (sequence, run) in runs.enumerated() {
+            byValue.beginSequence(name: "s\(sequence)")
+            byRuns.beginSequence(name: "s\(sequence)")
+            for source in run {
+                try byValue.appendToken(phase: .decode, ids: sources[source].ids, weightBits: sources[source].weights, absentLayers: sources[source].absent)
+            }
+            try byRuns.appendTokens(phase: .decode, prepared: prepared, at: run)
+        }
+        let written = try byRuns.finish()
+        try byValue.finish()
+        #expect(written.tokens == runs.map(\.count).reduce(0, +) && written.absentDecisions > 0)
+        #expect(FileManager.default.contents(atPath: folder + "/runs.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
+    }
+
     @Test("preparing refuses a token with the reason appending gives", arguments: [
         ([0, 0, 1, 2, 3, 4] as [UInt16], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400] as [UInt16]),  // repeated expert
         ([0, 1, 2, 9, 3, 4], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400]),  // expert out of range
