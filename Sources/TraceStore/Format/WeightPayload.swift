@@ -48,7 +48,11 @@ enum WeightPayload {
             let planes = try reader.take(2 * count)
             chunk.weightBits.removeAll(keepingCapacity: true)
             chunk.weightBits.append(contentsOf: repeatElement(0, count: count))
-            // Without a branch per weight (a short-circuit `||` kept the loop scalar), so it vectorises.
+            // Without a branch per weight, so it vectorises: `isValidWeight`'s short-circuit `&&`
+            // and `||` kept the loop scalar (16 instructions a weight; Benchmarks/RESULTS.md,
+            // thirteenth session). Its two faults as arithmetic: the exponent's bits all ones
+            // carry into bit 15 when 0x0400 is added to them; a set sign bit on anything but
+            // −0 leaves the pattern above 0x8000.
             let anyOutside = chunk.weightBits.withUnsafeMutableBufferPointer { out -> Bool in
                 guard count > 0 else { return false }
                 let (out, high) = (out.baseAddress!, planes.baseAddress!.assumingMemoryBound(to: UInt8.self))
@@ -57,9 +61,9 @@ enum WeightPayload {
                 for i in 0..<count {
                     let bits = UInt16(high[i]) << 8 | UInt16(low[i])
                     out[i] = bits
-                    outside |= isValidWeight(bits) ? 0 : 1
+                    outside |= ((bits & 0x7C00) &+ 0x0400) | (bits > 0x8000 ? 0x8000 : 0)
                 }
-                return outside != 0
+                return outside & 0x8000 != 0
             }
             if anyOutside, let i = chunk.weightBits.firstIndex(where: { !isValidWeight($0) }) {
                 let weight = Float(Float16(bitPattern: chunk.weightBits[i]))
