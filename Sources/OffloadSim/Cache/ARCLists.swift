@@ -119,11 +119,14 @@ struct ARCLists {
             move(key, to: from == .b1 || from == .b2 ? .t2 : .t1)
         }
 
+        @inline(__always)
         fileprivate func list(of key: Int) -> List { List(rawValue: Int(listOf[key]))! }
 
+        @inline(__always)
         fileprivate func bytes(_ list: List) -> Int { listBytes[list.rawValue] }
 
         /// The oldest key of `list` that `eligible` accepts, or nil.
+        @inline(__always)
         fileprivate func oldest(of list: List, where eligible: (Int) -> Bool) -> Int? {
             var key = Int(links.head[list.rawValue])
             while key >= 0 {
@@ -133,6 +136,7 @@ struct ARCLists {
             return nil
         }
 
+        @inline(__always)
         fileprivate func move(_ key: Int, to list: List) {
             forget(key)
             listOf[key] = UInt8(list.rawValue)
@@ -141,6 +145,7 @@ struct ARCLists {
         }
 
         /// Takes `key` out of its list (a cancelled fill, a dropped ghost).
+        @inline(__always)
         func forget(_ key: Int) {
             let from = Int(listOf[key])
             guard from != List.none.rawValue else { return }
