@@ -6,8 +6,8 @@
 ///
 /// A token is accepted or refused exactly as ``TraceWriter/appendToken(phase:ids:weightBits:predictions:absentLayers:)``
 /// accepts or refuses it, and appending it prepared writes the same bytes. Memory: 2 bytes
-/// per id and per weight (rounded up to a whole block of ``blockTokens`` tokens), one per
-/// layer for the absent flags once a token lacks a layer.
+/// per id and per weight (rounded up to a whole block of ``blockTokens`` tokens, in
+/// ``PreparedBlocks``), one per layer for the absent flags once a token lacks a layer.
 ///
 /// The tokens are held in blocks of ``blockTokens``, layer-major within a block (a chunk's
 /// layout), so that a run of consecutive tokens reaches a chunk's columns as one copy per
@@ -20,10 +20,8 @@ public struct PreparedTokens: Sendable {
     public let hasWeights: Bool
     /// Tokens per block: each block holds its tokens' ids layer by layer.
     public static let blockTokens = 1024
-    /// Ids in stored order, in blocks: token t's ids at layer l from ``offset(of:layer:)``.
-    private(set) var ids: [UInt16] = []
-    /// fp16 gate weights beside `ids`; empty without weights.
-    private(set) var weightBits: [UInt16] = []
+    /// Ids and weights in stored order, in blocks: token t's at layer l where ``location(of:layer:)`` says.
+    private var blocks: PreparedBlocks
     /// Per token × layer, whether the token lacks it; empty while no token lacks a layer.
     private(set) var absent: [Bool] = []
     /// Per token, how many layers it lacks.
@@ -33,6 +31,7 @@ public struct PreparedTokens: Sendable {
     public init(shape: ModelShape, hasWeights: Bool) {
         self.shape = shape
         self.hasWeights = hasWeights
+        blocks = PreparedBlocks(valuesPerBlock: Self.blockTokens * shape.decisionsPerToken, hasWeights: hasWeights)
     }
 
     /// `count` tokens written in place by `fill`, which must write every token's stored ids
@@ -41,25 +40,15 @@ public struct PreparedTokens: Sendable {
     /// checks, and may do so on several threads, each writing its own tokens. For a reference
     /// trace's decoded chunks, which their decoder has checked.
     init(shape: ModelShape, hasWeights: Bool, count: Int, fill: (Storage) throws -> Void) throws {
-        self.shape = shape
-        self.hasWeights = hasWeights
-        let blocks = (count + Self.blockTokens - 1) / Self.blockTokens
-        let values = blocks * Self.blockTokens * shape.decisionsPerToken
-        // The unused end of the last block is never read, but is defined.
-        let lastBlock = max(0, values - Self.blockTokens * shape.decisionsPerToken)
-        let storage = Storage(shape: shape, ids: .allocate(capacity: values), weightBits: hasWeights ? .allocate(capacity: values) : nil,
+        self.init(shape: shape, hasWeights: hasWeights)
+        blocks.reserve(blocks: (count + Self.blockTokens - 1) / Self.blockTokens)
+        let storage = Storage(shape: shape, ids: blocks.ids, weightBits: hasWeights ? blocks.weightBits : nil,
                               absent: .allocate(capacity: count * shape.layers), absentLayerCounts: .allocate(capacity: count))
         defer {
-            storage.ids.deallocate()
-            storage.weightBits?.deallocate()
             storage.absent.deallocate()
             storage.absentLayerCounts.deallocate()
         }
-        (storage.ids + lastBlock).initialize(repeating: 0, count: values - lastBlock)
-        (storage.weightBits.map { $0 + lastBlock })?.initialize(repeating: 0, count: values - lastBlock)
         try fill(storage)
-        ids = Array(UnsafeBufferPointer(start: storage.ids, count: values))
-        if let weightBits = storage.weightBits { self.weightBits = Array(UnsafeBufferPointer(start: weightBits, count: values)) }
         absentLayerCounts = Array(UnsafeBufferPointer(start: storage.absentLayerCounts, count: count))
         if absentLayerCounts.contains(where: { $0 > 0 }) { absent = Array(UnsafeBufferPointer(start: storage.absent, count: count * shape.layers)) }
     }
@@ -68,9 +57,9 @@ public struct PreparedTokens: Sendable {
     /// each thread writes only its own tokens.
     struct Storage: @unchecked Sendable {
         let shape: ModelShape
-        /// Stored ids (and weights) in blocks, as ``PreparedTokens/offset(of:layer:)`` places them.
-        let ids: UnsafeMutablePointer<UInt16>
-        let weightBits: UnsafeMutablePointer<UInt16>?
+        /// Per block, its stored ids (and weights), as ``PreparedTokens/location(of:layer:)`` places them.
+        let ids: [UnsafeMutablePointer<UInt16>]
+        let weightBits: [UnsafeMutablePointer<UInt16>]?
         /// Per token × layer, whether the token lacks it.
         let absent: UnsafeMutablePointer<Bool>
         /// Per token, how many layers it lacks.
@@ -78,25 +67,20 @@ public struct PreparedTokens: Sendable {
 
         /// Where token `index`'s k values at `layer` start.
         @inline(__always)
-        func offset(of index: Int, layer: Int) -> Int {
-            PreparedTokens.offset(of: index, layer: layer, layers: shape.layers, topK: shape.topK)
+        func location(of index: Int, layer: Int) -> (block: Int, offset: Int) {
+            PreparedTokens.location(of: index, layer: layer, topK: shape.topK)
         }
     }
 
     /// How many tokens are held.
     public var count: Int { absentLayerCounts.count }
 
-    /// Where token `index`'s k stored ids (and weights) at `layer` start in ``ids`` (and
-    /// ``weightBits``); the next token of its block follows them, until the block's end.
+    /// Which block holds token `index`'s k stored ids (and weights) at `layer`, and where in
+    /// it they start; the next token of the block follows them, until the block's end.
     @inline(__always)
-    func offset(of index: Int, layer: Int) -> Int {
-        Self.offset(of: index, layer: layer, layers: shape.layers, topK: shape.topK)
-    }
-
-    @inline(__always)
-    static func offset(of index: Int, layer: Int, layers: Int, topK k: Int) -> Int {
+    static func location(of index: Int, layer: Int, topK k: Int) -> (block: Int, offset: Int) {
         let (block, position) = index.quotientAndRemainder(dividingBy: blockTokens)
-        return ((block * layers + layer) * blockTokens + position) * k
+        return (block, (layer * blockTokens + position) * k)
     }
 
     /// Checks a token and adds it; its index is the previous ``count``. Throws
@@ -109,18 +93,15 @@ public struct PreparedTokens: Sendable {
     public mutating func append(ids: [UInt16], weightBits: [UInt16]?, absentLayers: [Int] = []) throws {
         let absentSet = try TokenCheck.check(ids: ids, weights: weightBits, absentLayers: absentLayers, shape: shape, hasWeights: hasWeights,
                                              isValid: WeightPayload.isValidWeight, value: { Float(Float16(bitPattern: $0)) })
-        if count % Self.blockTokens == 0 {
-            let block = Self.blockTokens * shape.decisionsPerToken
-            self.ids.append(contentsOf: repeatElement(0, count: block))
-            if hasWeights { self.weightBits.append(contentsOf: repeatElement(0, count: block)) }
-        }
-        let first = offset(of: count, layer: 0)
-        self.ids.withUnsafeMutableBufferPointer { outIDs in
-            self.weightBits.withUnsafeMutableBufferPointer { outWeights in
-                TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absentSet, topK: shape.topK, experts: shape.experts, into: outIDs, outWeights,
-                                       at: first, layerStride: Self.blockTokens * shape.topK)
-            }
-        }
+        let k = shape.topK
+        if !isKnownUniquelyReferenced(&blocks) { blocks = blocks.copy(tokens: count, blockTokens: Self.blockTokens, layers: shape.layers, rowValues: k) }
+        let (block, first) = Self.location(of: count, layer: 0, topK: k)
+        blocks.reserve(blocks: block + 1)
+        let size = blocks.valuesPerBlock
+        TokenCheck.writeStored(ids: ids, weightBits: weightBits, absent: absentSet, topK: k, experts: shape.experts,
+                               into: UnsafeMutableBufferPointer(start: blocks.ids[block], count: size),
+                               hasWeights ? UnsafeMutableBufferPointer(start: blocks.weightBits[block], count: size) : UnsafeMutableBufferPointer(start: nil, count: 0),
+                               at: first, layerStride: Self.blockTokens * k)
         if !absentSet.isEmpty || !absent.isEmpty {
             // The flags start with the first token that lacks a layer; the tokens before it lack none.
             absent.append(contentsOf: repeatElement(false, count: count * shape.layers - absent.count))
@@ -129,10 +110,9 @@ public struct PreparedTokens: Sendable {
         absentLayerCounts.append(UInt16(absentSet.count))
     }
 
-    /// Removes every token, keeping the storage for the next ones.
+    /// Removes every token, keeping the blocks for the next ones where no copy shares them.
     public mutating func removeAll() {
-        ids.removeAll(keepingCapacity: true)
-        weightBits.removeAll(keepingCapacity: true)
+        if !isKnownUniquelyReferenced(&blocks) { blocks = PreparedBlocks(valuesPerBlock: blocks.valuesPerBlock, hasWeights: hasWeights) }
         absent.removeAll(keepingCapacity: true)
         absentLayerCounts.removeAll(keepingCapacity: true)
     }
@@ -149,11 +129,14 @@ public struct PreparedTokens: Sendable {
     /// Copies token `index`'s ids (stored order) and weights into `ids` and `weightBits`,
     /// which must hold layers × k each (`weightBits` nothing without weights).
     public func copy(_ index: Int, ids: inout [UInt16], weightBits: inout [UInt16]) {
+        precondition(index >= 0 && index < count, "no prepared token \(index) of \(count)")
         let k = shape.topK
         for layer in 0..<shape.layers {
-            let from = offset(of: index, layer: layer)
-            ids[layer * k..<(layer + 1) * k] = self.ids[from..<from + k]
-            if hasWeights { weightBits[layer * k..<(layer + 1) * k] = self.weightBits[from..<from + k] }
+            let (block, from) = Self.location(of: index, layer: layer, topK: k)
+            for r in 0..<k {
+                ids[layer * k + r] = blocks.ids[block][from + r]
+                if hasWeights { weightBits[layer * k + r] = blocks.weightBits[block][from + r] }
+            }
         }
     }
 
@@ -163,19 +146,20 @@ public struct PreparedTokens: Sendable {
     /// layer (``ColumnPieces``). O(layers × runs) calls.
     func forEachPiece(of indices: [Int32], weights: Bool, placedAt first: Int,
                       _ visit: (_ layer: Int, _ values: UnsafePointer<UInt16>, _ count: Int, _ at: Int) -> Void) {
-        let (layers, k, block) = (shape.layers, shape.topK, Self.blockTokens)
-        (weights ? weightBits : ids).withUnsafeBufferPointer { stored in
-            var start = 0
-            while start < indices.count {
-                // The run: consecutive tokens from indices[start], not past its block's end.
-                let token = Int(indices[start])
-                let blockEnd = token - token % block + block
-                var end = start + 1
-                while end < indices.count && Int(indices[end]) == token + end - start && token + end - start < blockEnd { end += 1 }
-                let from = stored.baseAddress! + offset(of: token, layer: 0)
-                for layer in 0..<layers { visit(layer, from + layer * block * k, (end - start) * k, (first + start) * k) }
-                start = end
-            }
+        let (layers, k, block, count) = (shape.layers, shape.topK, Self.blockTokens, self.count)
+        let stored = weights ? blocks.weightBits : blocks.ids
+        var start = 0
+        while start < indices.count {
+            // The run: consecutive tokens from indices[start], not past its block's end.
+            let token = Int(indices[start])
+            precondition(token >= 0 && token < count, "no prepared token \(token) of \(count)")
+            let blockEnd = token - token % block + block
+            var end = start + 1
+            while end < indices.count && Int(indices[end]) == token + end - start && token + end - start < blockEnd && token + end - start < count { end += 1 }
+            let (inBlock, offset) = Self.location(of: token, layer: 0, topK: k)
+            let from = UnsafePointer(stored[inBlock] + offset)
+            for layer in 0..<layers { visit(layer, from + layer * block * k, (end - start) * k, (first + start) * k) }
+            start = end
         }
     }
 }

@@ -77,6 +77,7 @@ extension TraceWriter {
         guard predictionChunks.isEmpty else {
             throw InvalidToken(problem: "has no predictions, but the trace declares \(predictionChunks.count) lookaheads")
         }
+        precondition(indices.allSatisfy { $0 >= 0 && $0 < prepared.count }, "appendTokens: an index outside the \(prepared.count) prepared tokens")
         let chunkTokens = options.chunkTokens
         var remaining = indices[...]
         while !remaining.isEmpty {

@@ -84,21 +84,22 @@ extension BlockBootstrapRouting {
                         for layer in 0..<layers {
                             permutation[layer].withUnsafeBufferPointer { relabel in
                                 for t in 0..<count {
-                                    let to = storage.offset(of: token + t, layer: layer)
+                                    let (block, to) = storage.location(of: token + t, layer: layer)
+                                    let outIDs = storage.ids[block] + to, outWeights = storage.weightBits.map { $0[block] + to }
                                     let absent = chunk.isAbsent(token: t, layer: layer)
                                     storage.absent[(token + t) * layers + layer] = absent
                                     if absent {
                                         absentCounts[t] += 1
-                                        TokenCheck.writePlaceholders(topK: k, into: storage.ids + to, storage.weightBits.map { $0 + to })
+                                        TokenCheck.writePlaceholders(topK: k, into: outIDs, outWeights)
                                         continue
                                     }
                                     let from = chunk.offset(token: t, layer: layer)
                                     for r in 0..<k { relabelled[r] = relabel[Int(ids[from + r])] }
-                                    if let outWeights = storage.weightBits {
+                                    if let outWeights {
                                         TokenCheck.writeGroup(ids: relabelled.baseAddress!, weights: weights.baseAddress! + from, topK: k, experts: experts,
-                                                              scratch: scratch, into: storage.ids + to, outWeights + to)
+                                                              scratch: scratch, into: outIDs, outWeights)
                                     } else {
-                                        (storage.ids + to).update(from: relabelled.baseAddress!, count: k)
+                                        outIDs.update(from: relabelled.baseAddress!, count: k)
                                     }
                                 }
                             }

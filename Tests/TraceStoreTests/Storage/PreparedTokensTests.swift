@@ -140,6 +140,36 @@ struct PreparedTokensTests {
         #expect(FileManager.default.contents(atPath: folder + "/runs.sqlite") == FileManager.default.contents(atPath: folder + "/value.sqlite"))
     }
 
+    @Test("a copy of prepared tokens keeps its tokens while the original is appended to and emptied")
+    func copiesKeepTheirTokens() throws {
+        let count = PreparedTokens.blockTokens + 10
+        var original = PreparedTokens(shape: Fixtures.tinyShape, hasWeights: true)
+        for t in 0..<count { try original.append(ids: Fixtures.tinyIDs(sequence: 1, token: t), weightBits: Self.weightBits(token: t)) }
+        func contents(_ tokens: PreparedTokens) -> [[UInt16]] {
+            (0..<tokens.count).map { t in
+                var (ids, weights) = ([UInt16](repeating: 0, count: 6), [UInt16](repeating: 0, count: 6))
+                tokens.copy(t, ids: &ids, weightBits: &weights)
+                return ids + weights
+            }
+        }
+        let copy = original
+        let before = contents(copy)
+        // Appending to the shared tokens copies their blocks (the last one partly filled) first.
+        try original.append(ids: [7, 6, 5, 4, 3, 2], weightBits: Self.weightBits(token: 3))
+        #expect(contents(copy) == before && copy.count == count)
+        // Each layer's pair is stored ascending, its weights swapped with it.
+        let w = Self.weightBits(token: 3)
+        #expect(Array(contents(original).prefix(count)) == before && contents(original)[count] == [6, 7, 4, 5, 2, 3, w[1], w[0], w[3], w[2], w[5], w[4]])
+        // A second copy appending its own token at the same place leaves the original's.
+        var other = copy
+        try other.append(ids: [0, 1, 2, 3, 4, 5], weightBits: w)
+        #expect(contents(original)[count] == [6, 7, 4, 5, 2, 3, w[1], w[0], w[3], w[2], w[5], w[4]] && contents(other)[count] == [0, 1, 2, 3, 4, 5] + w)
+        let appended = original
+        original.removeAll()
+        try original.append(ids: Fixtures.tinyIDs(sequence: 2, token: 0), weightBits: Self.weightBits(token: 0))
+        #expect(contents(appended).count == count + 1 && Array(contents(appended).prefix(count)) == before && original.count == 1)
+    }
+
     @Test("preparing refuses a token with the reason appending gives", arguments: [
         ([0, 0, 1, 2, 3, 4] as [UInt16], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400] as [UInt16]),  // repeated expert
         ([0, 1, 2, 9, 3, 4], [0x3800, 0x3400, 0x3800, 0x3400, 0x3800, 0x3400]),  // expert out of range
