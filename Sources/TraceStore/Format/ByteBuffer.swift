@@ -2,6 +2,16 @@
 struct ByteWriter {
     var bytes: [UInt8] = []
 
+    /// A writer that starts empty, but in the storage `bytes` had (taken, leaving `bytes` empty):
+    /// payloads encoded one after another into one buffer reuse its allocation.
+    init(reusing bytes: inout [UInt8]) {
+        swap(&self.bytes, &bytes)
+        self.bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// An empty writer.
+    init() {}
+
     mutating func u8(_ value: UInt8) { bytes.append(value) }
     mutating func u16(_ value: Int) { le(UInt64(value), 2) }
     mutating func u32(_ value: Int) { le(UInt64(value), 4) }

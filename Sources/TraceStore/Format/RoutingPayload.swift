@@ -24,10 +24,11 @@ enum RoutingPayload {
     static let flagWideIDs: UInt8 = 2
     static let flagAbsent: UInt8 = 4
 
-    /// Serialises `chunk`, its ids taken from `ids` (its own ``RoutingChunk/ids`` when nil); the
-    /// ids must already be ascending per token-layer when `chunk.idsAscending`.
-    static func encode(_ chunk: RoutingChunk, experts: Int, ids: ColumnPieces? = nil) -> [UInt8] {
-        var out = ByteWriter()
+    /// Serialises `chunk` into `bytes` (replacing what it held, in its storage), its ids taken
+    /// from `ids` (its own ``RoutingChunk/ids`` when nil); the ids must already be ascending per
+    /// token-layer when `chunk.idsAscending`.
+    static func encode(_ chunk: RoutingChunk, experts: Int, ids: ColumnPieces? = nil, into bytes: inout [UInt8]) {
+        var out = ByteWriter(reusing: &bytes)
         let wide = experts > 256
         out.magic("MSR1")
         out.u8((chunk.idsAscending ? flagAscending : 0) | (wide ? flagWideIDs : 0) | (chunk.hasAbsent ? flagAbsent : 0))
@@ -48,7 +49,7 @@ enum RoutingPayload {
             for (index, isAbsent) in chunk.absent.enumerated() where isAbsent { bits[index / 8] |= 1 << (index % 8) }
             out.bytes.append(contentsOf: bits)
         }
-        return out.bytes
+        bytes = out.bytes
     }
 
     /// Decodes `bytes` into `chunk`, checking every field against the trace's shape.

@@ -7,9 +7,10 @@
 /// Splitting the planes puts the slowly varying sign/exponent bytes together, which
 /// compresses markedly better than interleaved fp16 (measured on ESFT, Benchmarks/RESULTS.md).
 enum WeightPayload {
-    /// Serialises the weights of `chunk`, taken from `weights` (its own ``RoutingChunk/weightBits`` when nil).
-    static func encode(_ chunk: RoutingChunk, weights: ColumnPieces? = nil) -> [UInt8] {
-        var out = ByteWriter()
+    /// Serialises the weights of `chunk`, taken from `weights` (its own ``RoutingChunk/weightBits``
+    /// when nil), into `bytes` (replacing what it held, in its storage).
+    static func encode(_ chunk: RoutingChunk, weights: ColumnPieces? = nil, into bytes: inout [UInt8]) {
+        var out = ByteWriter(reusing: &bytes)
         out.magic("MSW1")
         out.u16(chunk.layers)
         out.u16(chunk.topK)
@@ -17,7 +18,8 @@ enum WeightPayload {
         // High bytes, then low bytes, filled through pointers (an append per byte paid a uniqueness check each).
         let start = out.bytes.count, count = chunk.layers * chunk.tokenCount * chunk.topK
         out.bytes.append(contentsOf: repeatElement(0, count: 2 * count))
-        guard count > 0 else { return out.bytes }
+        defer { bytes = out.bytes }
+        guard count > 0 else { return }
         let pieces = weights ?? ColumnPieces(chunk.weightBits)
         out.bytes.withUnsafeMutableBufferPointer { bytes in
             let planes = bytes.baseAddress! + start
@@ -30,7 +32,13 @@ enum WeightPayload {
                 }
             }
         }
-        return out.bytes
+    }
+
+    /// ``encode(_:weights:into:)`` into a new array.
+    static func encode(_ chunk: RoutingChunk) -> [UInt8] {
+        var bytes: [UInt8] = []
+        encode(chunk, into: &bytes)
+        return bytes
     }
 
     static func decode(_ bytes: UnsafeRawBufferPointer, into chunk: inout RoutingChunk) throws {

@@ -198,14 +198,17 @@ public final class TraceWriter {
         let predictions = predictionPayloads(tokens: tokens)
         let (index, firstSequence, experts) = (chunk.index, stagedRuns[0].sequence, shape.experts)
         try compression.submit({ [chunk, staged] compressor in
-            let routingPayload = RoutingPayload.encode(chunk, experts: experts, ids: staged.pieces(weights: false))
+            var payload: [UInt8] = []
+            swap(&payload, &compressor.inputBuffer)
+            defer { swap(&payload, &compressor.inputBuffer) }
+            RoutingPayload.encode(chunk, experts: experts, ids: staged.pieces(weights: false), into: &payload)
             var checksum = PayloadChecksum()
-            checksum.add(routingPayload)
-            var blobs = [compressor.compress(routingPayload)]
+            checksum.add(payload)
+            var blobs = [compressor.compress(payload)]
             if hasWeights {
-                let weightPayload = WeightPayload.encode(chunk, weights: staged.pieces(weights: true))
-                checksum.add(weightPayload)
-                blobs.append(compressor.compress(weightPayload))
+                WeightPayload.encode(chunk, weights: staged.pieces(weights: true), into: &payload)
+                checksum.add(payload)
+                blobs.append(compressor.compress(payload))
             }
             blobs += predictions.map { compressor.compress($0.payload) }
             return (blobs, checksum.stored)

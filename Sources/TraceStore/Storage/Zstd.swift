@@ -9,6 +9,10 @@ public final class ZstdCompressor {
     /// The compression level (1 = fast … 19 = small; 3 is zstd's default; below 0, zstd's
     /// fast levels, as `zstd --fast=N`).
     public let level: Int32
+    /// A buffer for its user to encode a frame's input into and keep from frame to frame (a
+    /// compressor serves one thread at a time): a trace writer's payloads then reuse one
+    /// allocation instead of faulting in fresh pages for every chunk.
+    public var inputBuffer: [UInt8] = []
 
     /// The levels this libzstd accepts (`ZSTD_minCLevel()` … `ZSTD_maxCLevel()`: −131072 … 22
     /// in zstd 1.5); 0 among them means zstd's default, 3.
