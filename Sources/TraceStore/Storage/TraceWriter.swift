@@ -43,17 +43,17 @@ public final class TraceWriter {
 
     var sequenceRows: [(name: String, prefill: Int, decode: Int, firstChunk: Int)] = []
     var predictionChunks: [PredictionChunk]
-    /// The current chunk's ids and weights, staged layer-major as a full chunk stores them
-    /// (token t's ids at layer l at `(l × chunkTokens + t) × k`), so a full chunk is encoded
-    /// as staged and only a shorter last one is closed up. Prepared tokens are not copied in
-    /// here but on the compression worker (``stagedGathers``).
+    /// The current chunk's tokens staged by value, layer-major as a full chunk stores them
+    /// (token t's ids at layer l at `(l × chunkTokens + t) × k`); a compression worker encodes
+    /// each layer's row from here, placed in a row of the chunk's own length. Prepared tokens
+    /// are not copied in here but read where they lie (``stagedGathers``).
     var stagedIDs: [UInt16]
     var stagedWeights: [UInt16]
     var stagedPredictions: [[UInt16]]
     var stagedPhases: [UInt8] = []
     /// The current chunk's absent token-layers, in token order.
     var stagedAbsent: [(token: Int, layer: Int)] = []
-    /// The current chunk's prepared tokens, staged by reference (copied into the columns on a worker).
+    /// The current chunk's prepared tokens, staged by reference (read where they lie when a worker encodes the chunk).
     var stagedGathers: [PreparedGather] = []
     var stagedRuns: [SequenceRun] = []
     var openSequence: Int?

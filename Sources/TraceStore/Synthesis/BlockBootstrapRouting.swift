@@ -12,9 +12,9 @@
 /// different one. Prompt and generated tokens are drawn from reference tokens of the
 /// same phase where the reference has both.
 ///
-/// Memory: the reference's first ``maxReferenceTokens`` tokens are held, relabelled and
-/// checked once as ``PreparedTokens`` (2 bytes per id, 2 per weight), so that writing a
-/// resampled token is a copy.
+/// Memory: the reference's first ``maxReferenceTokens`` tokens are held, relabelled and put
+/// in stored order once as ``PreparedTokens`` (2 bytes per id, 2 per weight; read on several
+/// threads, ``readReference(_:permutation:limit:)``), so that writing a resampled token is a copy.
 struct BlockBootstrapRouting: SyntheticRouting {
     static let maxReferenceTokens = 200_000
     let shape: ModelShape
