@@ -132,7 +132,12 @@ wait_for_merge() {  # until the merge job has left the queue and the output hold
     local output=$1 deadline=$(( $(date +%s) + 240 ))
     while [ "$(date +%s)" -lt "$deadline" ]; do
         if [ -z "$(squeue --noheader --name=moesim-merge-"$hash" --format=%i)" ] && [ "$(stored "$output")" = "$points" ]; then return 0; fi
-        if [ -z "$(squeue --noheader --format=%i)" ]; then fail "the queue emptied but $output holds $(stored "$output") of $points points"; fi
+        # The merge may finish between the check above and this one: count again once the queue is empty.
+        if [ -z "$(squeue --noheader --format=%i)" ]; then
+            local held; held=$(stored "$output")
+            [ "$held" = "$points" ] && return 0
+            fail "the queue emptied but $output holds $held of $points points"
+        fi
         sleep 1
     done
     fail "no merge within 240 s"
