@@ -32,6 +32,9 @@ final class ChunkCompressionPipeline<Output>: @unchecked Sendable {
     let limit: Int
     private let lock = NSLock()
     private var idle: [ZstdCompressor] = []
+    /// Frames handed back by ``recycle(_:)``, for the compressors to write into (at most ``spareLimit``).
+    private var spareFrames: [[UInt8]] = []
+    private var spareLimit: Int { 4 * (limit + 1) }
     /// The chunks submitted and not yet stored, oldest first (at most ``limit`` + 1).
     private var pending: [Job] = []
 
@@ -78,13 +81,27 @@ final class ChunkCompressionPipeline<Output>: @unchecked Sendable {
     private func storeNext() throws {
         let job = pending.removeFirst()
         job.done.wait()
-        try job.store(job.output!)
+        // Taken out of the job, so that frames the store hands back to ``recycle(_:)`` are held once.
+        let output = job.output!
+        job.output = nil
+        try job.store(output)
+    }
+
+    /// Hands frames a store has finished with back to the compressors, which write later frames
+    /// into their storage (beyond ``spareLimit`` spares they are released).
+    func recycle(_ frames: [[UInt8]]) {
+        lock.lock()
+        spareFrames.append(contentsOf: frames.prefix(max(0, spareLimit - spareFrames.count)))
+        lock.unlock()
     }
 
     private func takeCompressor() -> ZstdCompressor {
         lock.lock()
         defer { lock.unlock() }
-        return idle.popLast() ?? ZstdCompressor(level: level)
+        let compressor = idle.popLast() ?? ZstdCompressor(level: level)
+        // Enough spares for a chunk's frames (routing, weights, a prediction or two).
+        while compressor.spareFrames.count < 4, let frame = spareFrames.popLast() { compressor.spareFrames.append(frame) }
+        return compressor
     }
 
     private func giveBack(_ compressor: ZstdCompressor) {

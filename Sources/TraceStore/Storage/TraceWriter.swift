@@ -212,7 +212,7 @@ public final class TraceWriter {
             }
             blobs += predictions.map { compressor.compress($0.payload) }
             return (blobs, checksum.stored)
-        }, store: { [insertChunk, insertPrediction, writeback] (compressed: CompressedChunk) in
+        }, store: { [insertChunk, insertPrediction, writeback, compression] (compressed: CompressedChunk) in
             writeback.wrote(compressed.blobs.reduce(0) { $0 + $1.count })
             try insertChunk.bind(1, index)
             try insertChunk.bind(2, firstSequence)
@@ -232,6 +232,8 @@ public final class TraceWriter {
                 try insertPrediction.bind(5, prediction.checksum)
                 try insertPrediction.run(borrowing: [(4, compressed.blobs[first + number])])
             }
+            // SQLite has copied them (the bindings are cleared after each row).
+            compression.recycle(compressed.blobs)
         })
         metadata.chunks += 1
         metadata.chunkTokens = max(metadata.chunkTokens, tokens)

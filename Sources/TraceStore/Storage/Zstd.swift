@@ -31,16 +31,34 @@ public final class ZstdCompressor {
         ZSTD_freeCCtx(context)
     }
 
-    /// Compresses `input` into one zstd frame.
+    /// Frames handed back by their user, whose storage the next frames are written into
+    /// (``compress(_:)-(UnsafeRawBufferPointer)`` takes the last): a trace writer's output then
+    /// reuses memory instead of faulting in fresh pages for every chunk. The bytes written are the
+    /// same either way (zstd's output does not depend on room beyond `ZSTD_compressBound`).
+    public var spareFrames: [[UInt8]] = []
+
+    /// Compresses `input` into one zstd frame, in a spare frame's storage when there is one.
     public func compress(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         let bound = ZSTD_compressBound(input.count)
+        if var frame = spareFrames.popLast() {
+            // Lengthened to the bound (its storage kept where large enough), written, then cut to the frame.
+            if frame.count < bound { frame.append(contentsOf: repeatElement(0, count: bound - frame.count)) }
+            let written = frame.withUnsafeMutableBytes { compress(input, into: $0) }
+            frame.removeLast(frame.count - written)
+            return frame
+        }
         // Uninitialised: zstd writes what it returns; zero-filling the bound first was 1.4% of `trace synth`.
         return [UInt8](unsafeUninitializedCapacity: bound) { out, initialized in
-            let written = ZSTD_compress2(context, out.baseAddress, bound, input.baseAddress, input.count)
-            // ZSTD_compress2 into a buffer of compressBound size cannot fail but for memory.
-            precondition(ZSTD_isError(written) == 0, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
-            initialized = written
+            initialized = compress(input, into: UnsafeMutableRawBufferPointer(out))
         }
+    }
+
+    /// Writes `input` as one frame into `out` (at least `ZSTD_compressBound` bytes); returns its length.
+    private func compress(_ input: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) -> Int {
+        let written = ZSTD_compress2(context, out.baseAddress, out.count, input.baseAddress, input.count)
+        // ZSTD_compress2 into a buffer of compressBound size cannot fail but for memory.
+        precondition(ZSTD_isError(written) == 0, "zstd: \(String(cString: ZSTD_getErrorName(written)))")
+        return written
     }
 
     /// Compresses the bytes of `input` into one zstd frame.

@@ -62,4 +62,47 @@ struct ChunkCompressionPipelineTests {
         #expect(first == nil, "the first chunk, stored long ago, is still held")
         try pipeline.drain()
     }
+
+    @Test("a frame written into a spare frame's storage is the frame written fresh, and reuses that storage when it is large enough",
+          arguments: [0, 100, 300_000])
+    func spareFramesGiveTheSameBytes(spareLength: Int) throws {
+        var random = SplitMix64(seed: 3)
+        // Half compressible, half not: a frame of some 150 KB.
+        var payload: [UInt8] = []
+        for i in 0..<(128 * 1024 / 8) {
+            let word: UInt64 = i % 2 == 0 ? UInt64(i) : random.next()
+            withUnsafeBytes(of: word) { payload.append(contentsOf: $0) }
+        }
+        let fresh = ZstdCompressor(level: 1).compress(payload)
+        let compressor = ZstdCompressor(level: 1)
+        var spare = [UInt8](repeating: 0xAB, count: spareLength)
+        spare.reserveCapacity(400_000)
+        let storage = spare.withUnsafeBufferPointer { $0.baseAddress }
+        compressor.spareFrames = [spare]
+        spare = []
+        let reused = compressor.compress(payload)
+        #expect(reused == fresh && compressor.spareFrames.isEmpty)
+        #expect(reused.withUnsafeBufferPointer { $0.baseAddress } == storage, "the spare's storage (capacity 400,000) was not reused")
+    }
+
+    @Test("frames handed back to the pipeline are written into again, and the payloads still come back intact")
+    func recycledFrames() throws {
+        let pipeline = ChunkCompressionPipeline<[[UInt8]]>(level: 3, limit: 2)
+        let decompressor = ZstdDecompressor()
+        var stored: [[UInt8]] = [], storages = Set<UInt>()
+        for n in 0..<40 {
+            let payload = [UInt8](repeating: UInt8(n), count: 20_000 + n)
+            try pipeline.submit({ [$0.compress(payload)] }) { compressed in
+                var output: [UInt8] = []
+                try compressed[0].withUnsafeBytes { try decompressor.decompress($0, into: &output, limit: 1 << 20) }
+                stored.append(output)
+                storages.insert(UInt(bitPattern: compressed[0].withUnsafeBufferPointer { $0.baseAddress }))
+                pipeline.recycle(compressed)
+            }
+        }
+        try pipeline.drain()
+        #expect(stored.enumerated().allSatisfy { $0.element == [UInt8](repeating: UInt8($0.offset), count: 20_000 + $0.offset) })
+        // 40 frames in a handful of buffers: at most the spares kept plus those in flight.
+        #expect(storages.count < 20, "\(storages.count) distinct buffers for 40 frames")
+    }
 }
