@@ -24,10 +24,11 @@ enum RoutingPayload {
     static let flagWideIDs: UInt8 = 2
     static let flagAbsent: UInt8 = 4
 
-    /// Serialises `chunk` into `bytes` (replacing what it held, in its storage), its ids taken
-    /// from `ids` (its own ``RoutingChunk/ids`` when nil); the ids must already be ascending per
+    /// Serialises `chunk`'s header, runs and phases, and the ids of `ids` (the writer's pieces; a
+    /// decoded chunk's own ``RoutingChunk/ids`` are `ColumnPieces(chunk.ids)`), into `bytes`
+    /// (replacing what it held, in its storage); the ids must already be ascending per
     /// token-layer when `chunk.idsAscending`.
-    static func encode(_ chunk: RoutingChunk, experts: Int, ids: ColumnPieces? = nil, into bytes: inout [UInt8]) {
+    static func encode(_ chunk: RoutingChunk, experts: Int, ids: ColumnPieces, into bytes: inout [UInt8]) {
         var out = ByteWriter(reusing: &bytes)
         let wide = experts > 256
         out.magic("MSR1")
@@ -42,7 +43,7 @@ enum RoutingPayload {
             out.u32(run.tokens)
         }
         out.bytes.append(contentsOf: chunk.phases)
-        appendPlanes(ids ?? ColumnPieces(chunk.ids), count: chunk.layers * chunk.tokenCount * chunk.topK, topK: chunk.topK,
+        appendPlanes(ids, count: chunk.layers * chunk.tokenCount * chunk.topK, topK: chunk.topK,
                      gapCoded: chunk.idsAscending, wide: wide, to: &out.bytes)
         if chunk.hasAbsent {
             var bits = [UInt8](repeating: 0, count: (chunk.absent.count + 7) / 8)

@@ -30,42 +30,33 @@ extension BlockBootstrapRouting {
         let pieces = max(1, min(chunks, 4, ProcessInfo.processInfo.activeProcessorCount))
         let sequenceOf = UnsafeMutableBufferPointer<Int32>.allocate(capacity: held)
         let phaseOf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: held)
-        let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: pieces)
-        _ = failures.initialize(from: repeatElement(nil, count: pieces))
         defer {
             sequenceOf.deallocate()
             phaseOf.deallocate()
-            _ = failures.deinitialize()
-            failures.deallocate()
         }
         let path = reference.path
         let tokens = try PreparedTokens(shape: shape, hasWeights: hasWeights, count: held) { storage in
-            // Each thread writes only its own chunks' tokens and its own failure slot.
-            nonisolated(unsafe) let (sequenceOf, phaseOf, failures) = (sequenceOf, phaseOf, failures)
-            DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-                do {
-                    let reader = try TraceReader(path: path)
-                    let first = chunks * piece / pieces, end = chunks * (piece + 1) / pieces
-                    let cursor = try reader.chunks(from: first)
-                    var chunk = cursor.makeChunk()
-                    for index in first..<end {
-                        guard try cursor.next(into: &chunk) else { throw reader.corrupt("chunk \(index)", "is missing") }
-                        let (token, count) = (starts[index], min(chunk.tokenCount, held - starts[index]))
-                        try prepare(chunk, tokens: count, at: token, permutation: permutation, into: storage, file: reader)
-                        var t = 0
-                        for run in chunk.runs where t < count {
-                            for _ in 0..<min(run.tokens, count - t) {
-                                sequenceOf[token + t] = Int32(run.sequence)
-                                phaseOf[token + t] = chunk.phases[t]
-                                t += 1
-                            }
+            // Each thread writes only its own chunks' tokens.
+            nonisolated(unsafe) let (sequenceOf, phaseOf) = (sequenceOf, phaseOf)
+            try DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                let reader = try TraceReader(path: path)
+                let first = chunks * piece / pieces, end = chunks * (piece + 1) / pieces
+                let cursor = try reader.chunks(from: first)
+                var chunk = cursor.makeChunk()
+                for index in first..<end {
+                    guard try cursor.next(into: &chunk) else { throw reader.corrupt("chunk \(index)", "is missing") }
+                    let (token, count) = (starts[index], min(chunk.tokenCount, held - starts[index]))
+                    try prepare(chunk, tokens: count, at: token, permutation: permutation, into: storage, file: reader)
+                    var t = 0
+                    for run in chunk.runs where t < count {
+                        for _ in 0..<min(run.tokens, count - t) {
+                            sequenceOf[token + t] = Int32(run.sequence)
+                            phaseOf[token + t] = chunk.phases[t]
+                            t += 1
                         }
                     }
-                } catch {
-                    failures[piece] = error
                 }
             }
-            if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
         }
         return Reference(tokens: tokens, sequenceOf: Array(sequenceOf), phaseOf: phaseOf.map { Phase(rawValue: $0) ?? .prefill })
     }

@@ -67,20 +67,16 @@ struct ParametricRouting: SyntheticRouting {
         let weights = UnsafeMutableBufferPointer<UInt16>.allocate(capacity: batch * perToken)
         let prepared = UnsafeMutableBufferPointer<PreparedTokens>.allocate(capacity: pieces)
         _ = prepared.initialize(from: repeatElement(PreparedTokens(shape: shape, hasWeights: true), count: pieces))
-        let failures = UnsafeMutableBufferPointer<(any Error)?>.allocate(capacity: pieces)
-        _ = failures.initialize(from: repeatElement(nil, count: pieces))
         defer {
             ids.deallocate()
             weights.deallocate()
             _ = prepared.deinitialize()
             prepared.deallocate()
-            _ = failures.deinitialize()
-            failures.deallocate()
         }
         try withDraws { idDraws, weightDraws in
             // Each thread writes only its own draws, batch rows and piece; the pointers outlive the loops.
             nonisolated(unsafe) let (idDraws, weightDraws) = (idDraws, weightDraws)
-            nonisolated(unsafe) let (ids, weights, prepared, failures) = (ids, weights, prepared, failures)
+            nonisolated(unsafe) let (ids, weights, prepared) = (ids, weights, prepared)
             try forEachSequence(tokens: count) { sequence, template, length in
                 writer.beginSequence(name: Self.sequenceName(sequence))
                 for first in stride(from: 0, to: length, by: batch) {
@@ -91,18 +87,13 @@ struct ParametricRouting: SyntheticRouting {
                             if stream == 0 { idDraws.pointee.draw(position: first + t, into: row) } else { weightDraws.pointee.draw(into: row) }
                         }
                     }
-                    DispatchQueue.concurrentPerform(iterations: pieces) { piece in
+                    try DispatchQueue.concurrentPerform(iterations: pieces) { piece in
                         prepared[piece].removeAll()
-                        do {
-                            for t in tokens * piece / pieces..<tokens * (piece + 1) / pieces {
-                                let row = t * perToken..<(t + 1) * perToken
-                                try prepared[piece].append(ids: Array(ids[row]), weightBits: Array(weights[row]))
-                            }
-                        } catch {
-                            failures[piece] = error
+                        for t in tokens * piece / pieces..<tokens * (piece + 1) / pieces {
+                            let row = t * perToken..<(t + 1) * perToken
+                            try prepared[piece].append(ids: Array(ids[row]), weightBits: Array(weights[row]))
                         }
                     }
-                    if let failure = failures.lazy.compactMap({ $0 }).first { throw failure }
                     for piece in 0..<pieces {
                         let start = first + tokens * piece / pieces, end = first + tokens * (piece + 1) / pieces
                         let prefill = min(max(template.prefill - start, 0), end - start)
