@@ -153,11 +153,17 @@ bench-process: release
 clean:
 	rm -rf .build
 
-# Recompiles the GPU kernels to PTX (needs nvcc; run on a CUDA machine) and regenerates the
-# Swift string that embeds it (a test keeps the two equal).
+# Recompiles the GPU kernels to PTX and regenerates the Swift string that embeds it (a test
+# keeps the two equal). Needs CUDA 13.0's nvcc and ptxas: a CUDA machine's, or the pip wheels
+# nvidia-cuda-nvcc==13.0.88, nvidia-nvvm==13.0.88, nvidia-cuda-crt, nvidia-cuda-runtime and
+# nvidia-cuda-cccl in a virtual environment outside the repository, with
+# CUDA_BIN=.../site-packages/nvidia/cu13/bin/ (a newer nvidia-nvvm writes a PTX ISA that
+# 13.0's ptxas and drivers refuse). ptxas assembles the PTX for sm_80 and sm_90 as a check.
 KERNELS = Sources/CUDABackend/Kernels
+CUDA_BIN ?= $(dir $(shell command -v nvcc))
 kernels:
-	nvcc -ptx -arch=compute_80 -O3 $(KERNELS)/moesim_kernels.cu -o $(KERNELS)/moesim_kernels.ptx
+	$(CUDA_BIN)nvcc -ptx -arch=compute_80 -O3 $(KERNELS)/moesim_kernels.cu -o $(KERNELS)/moesim_kernels.ptx
+	for arch in sm_80 sm_90; do $(CUDA_BIN)ptxas -arch=$$arch $(KERNELS)/moesim_kernels.ptx -o /dev/null || exit 1; done
 	$(MAKE) kernels-swift
 
 kernels-swift:

@@ -41,6 +41,7 @@ static const struct binding bindings[] = {
     BIND(cuMemFreeHost, "cuMemFreeHost"),
     BIND(cuMemsetD8, "cuMemsetD8_v2", "cuMemsetD8"),
     BIND(cuMemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2", "cuMemcpyHtoDAsync"),
+    BIND(cuMemcpyDtoHAsync, "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoHAsync"),
     BIND(cuModuleLoadData, "cuModuleLoadData"),
     BIND(cuModuleUnload, "cuModuleUnload"),
     BIND(cuModuleGetFunction, "cuModuleGetFunction"),
@@ -75,7 +76,7 @@ void moesim_cuda_unload(moesim_cuda_api *api) {
     memset(api, 0, sizeof *api);
 }
 
-CUresult moesim_cuda_launch(const moesim_cuda_api *api, CUfunction function, unsigned int grid, unsigned int block,
-                            CUstream stream, void **arguments) {
-    return api->cuLaunchKernel(function, grid, 1, 1, block, 1, 1, 0, stream, arguments, NULL);
+CUresult moesim_cuda_launch_grid(const moesim_cuda_api *api, CUfunction function, unsigned int grid, unsigned int grid_y,
+                                 unsigned int block, CUstream stream, void **arguments) {
+    return api->cuLaunchKernel(function, grid, grid_y, 1, block, 1, 1, 0, stream, arguments, NULL);
 }

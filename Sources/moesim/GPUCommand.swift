@@ -28,7 +28,7 @@ struct GPUCommand: ParsableCommand {
 struct GPUCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Measure the GPU's bus, launch gap, memory bandwidth and expert FFN times into a hardware profile.")
+        abstract: "Measure the GPU's bus, launch gap, host syncs and copy calls, memory bandwidth, and expert and grouped-kernel FFN times into a hardware profile.")
 
     @Option(name: .customLong("model"), help: "Model presets whose expert shapes to measure (repeatable; default: every preset).")
     var models: [String] = []
@@ -56,9 +56,11 @@ struct GPUCalibrateCommand: ParsableCommand {
             \(profile.label)
             bus         \(String(format: "%.2f", measured.h2dGBps)) GB/s pinned host-to-device, \(String(format: "%.1f", measured.copyLatencyNs / 1_000)) µs per copy
             launches    \(String(format: "%.2f", measured.launchGapNs / 1_000)) µs per back-to-back launch
+            host        \(String(format: "%.2f", Double(profile.syncAfterKernelNs) / 1_000)) µs sync on a small device-to-host copy after a kernel, \(String(format: "%.2f", Double(profile.copyCallNs) / 1_000)) µs per copy call
             HBM         \(String(format: "%.0f", measured.streamGBps)) GB/s weight streaming (\(String(format: "%.0f", profile.memoryEfficiency * 100))% of \(String(format: "%.0f", profile.hbmGBps)) GB/s datasheet)
             contention  copies ×\(String(format: "%.3f", measured.copySlowdown)), kernels ×\(String(format: "%.3f", measured.kernelSlowdown)) when both run
             experts     \(presets.map { "\($0.name) \(String(format: "%.1f", measured.experts[$0.name]!.time(tokens: 1) / 1_000)) µs at 1 token" }.joined(separator: ", "))
+            grouped     \(presets.compactMap { model in measured.grouped[model.name].map { "\(model.name) \(String(format: "%.1f", $0.time(experts: model.topK, tokens: 1) / 1_000)) µs for \(model.topK) experts at 1 token" } }.joined(separator: ", "))
             wrote \(output)
             """)
     }

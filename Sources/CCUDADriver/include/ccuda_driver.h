@@ -58,6 +58,7 @@ typedef struct moesim_cuda_api {
     CUresult (*cuMemFreeHost)(void *pointer);
     CUresult (*cuMemsetD8)(CUdeviceptr pointer, unsigned char value, size_t count);
     CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr destination, const void *source, size_t bytes, CUstream stream);
+    CUresult (*cuMemcpyDtoHAsync)(void *destination, CUdeviceptr source, size_t bytes, CUstream stream);
     CUresult (*cuModuleLoadData)(CUmodule *module, const void *image);
     CUresult (*cuModuleUnload)(CUmodule module);
     CUresult (*cuModuleGetFunction)(CUfunction *function, CUmodule module, const char *name);
@@ -74,9 +75,10 @@ int moesim_cuda_load(const char *path, moesim_cuda_api *api, char *error, size_t
 /// Closes the library opened by moesim_cuda_load.
 void moesim_cuda_unload(moesim_cuda_api *api);
 
-/// Launches `function` with the given arguments (an array of pointers to each argument),
-/// a convenience so that Swift need not build a void** itself.
-CUresult moesim_cuda_launch(const moesim_cuda_api *api, CUfunction function, unsigned int grid, unsigned int block,
-                            CUstream stream, void **arguments);
+/// Launches `function` over a grid of `grid` × `grid_y` blocks of `block` threads with the
+/// given arguments (an array of pointers to each argument), a convenience so that Swift need
+/// not build a void** itself.
+CUresult moesim_cuda_launch_grid(const moesim_cuda_api *api, CUfunction function, unsigned int grid, unsigned int grid_y,
+                                 unsigned int block, CUstream stream, void **arguments);
 
 #endif

@@ -28,7 +28,9 @@ extension CalibrationMeasurements {
     /// matching preset. `date` is written into `calibrated_on`.
     ///
     /// The compute terms describe moesim's own kernels (one weight-streaming launch per
-    /// attention block, three launches per expert), which is what `gpu validate` replays.
+    /// attention block, three launches per expert or per grouped kernel), which is what `gpu
+    /// validate` replays; the host terms (sync after a kernel, copy call) are moesim's own
+    /// driver calls, without a framework's dispatch on top.
     public func profile(name: String? = nil, date: String) -> HardwareProfile {
         let base = datasheetPreset
         let hbm = base?.hbmGBps ?? streamGBps
@@ -36,7 +38,7 @@ extension CalibrationMeasurements {
             name: name ?? "calibrated-" + (base?.name ?? slug(gpuName)),
             displayName: gpuName,
             source: "measured by `moesim gpu calibrate` with moesim's CUDA-core kernels (one weight-streaming launch per attention block, "
-                + "three per expert); " + (base.map { "datasheet hbm_gbps, peak_tflops, memory and the host CPU figures from the \($0.name) preset" }
+                + "three per expert or grouped kernel; host syncs and copy calls timed on the host around moesim's driver calls); " + (base.map { "datasheet hbm_gbps, peak_tflops, memory and the host CPU figures from the \($0.name) preset" }
                     ?? "no preset matches this GPU: hbm_gbps is the measured streaming rate and peak_tflops, memory and host figures are placeholders to edit"),
             calibratedOn: "\(gpuName) (compute capability \(computeCapability)), driver CUDA \(driverCUDA), \(date)",
             hbmGBps: hbm, peakTFLOPS: base?.peakTFLOPS ?? 100, memoryGiB: base?.memoryGiB ?? 0,
@@ -50,6 +52,9 @@ extension CalibrationMeasurements {
         profile.measuredCopies = CalibrationTable(tokens: sizes, nanoseconds: sizes.map { copies[$0]! })
         let streamSizes = stream.keys.sorted()
         profile.streamCalibration = streamSizes.isEmpty ? nil : CalibrationTable(tokens: streamSizes, nanoseconds: streamSizes.map { stream[$0]! })
+        if let syncAfterKernelNs { profile.syncAfterKernelNs = Nanoseconds(syncAfterKernelNs.rounded()) }
+        if let copyCallNs { profile.copyCallNs = Nanoseconds(copyCallNs.rounded()) }
+        profile.groupedCalibration = grouped
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown
         return profile

@@ -11,14 +11,22 @@ public struct CalibrationPlan: Sendable {
     public var models: [ModelPreset]
     /// Repetitions are chosen so that each point runs about this long, ns.
     public var targetNanoseconds: Double
+    /// Experts per group of the grouped-kernel curves (those above a model's expert count are skipped).
+    public var groupedExpertCounts: [Int]
+    /// The most tokens a grouped-kernel point runs in all (experts × tokens each): a batch of
+    /// 256 sequences at top-8 routes 2,048 token-expert pairs.
+    public var groupedMaxTokens: Int
 
     /// The default plan for `models`.
     public init(models: [ModelPreset], copySizes: [Int] = (0...9).map { 4_096 << (2 * $0) },
-                tokenCounts: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 256], targetNanoseconds: Double = 20_000_000) {
+                tokenCounts: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 256], targetNanoseconds: Double = 20_000_000,
+                groupedExpertCounts: [Int] = [1, 2, 4, 8, 16, 32, 64], groupedMaxTokens: Int = 2_048) {
         self.models = models
         self.copySizes = copySizes
         self.tokenCounts = tokenCounts
         self.targetNanoseconds = targetNanoseconds
+        self.groupedExpertCounts = groupedExpertCounts
+        self.groupedMaxTokens = groupedMaxTokens
     }
 }
 
@@ -44,11 +52,18 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var experts: [String: CalibrationTable]
     /// Time of one weight-streaming launch (one token) against the bytes it reads, ns.
     public var stream: [Int: Double]
+    /// Host round trip of a small device-to-host copy after a kernel, less the kernel's time, ns.
+    public var syncAfterKernelNs: Double?
+    /// Host time to issue one asynchronous host-to-device copy call, ns.
+    public var copyCallNs: Double?
+    /// Grouped expert kernel time against experts and tokens, per model preset name.
+    public var grouped: [String: GroupedCalibration]
 
     /// Creates measurements.
     public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
-                experts: [String: CalibrationTable], stream: [Int: Double] = [:]) {
+                experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
+                copyCallNs: Double? = nil, grouped: [String: GroupedCalibration] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
         self.driverVersion = driverVersion
@@ -61,6 +76,9 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.kernelSlowdown = kernelSlowdown
         self.experts = experts
         self.stream = stream
+        self.syncAfterKernelNs = syncAfterKernelNs
+        self.copyCallNs = copyCallNs
+        self.grouped = grouped
     }
 
     /// The driver's CUDA version as "13.0".

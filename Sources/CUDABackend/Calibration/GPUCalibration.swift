@@ -1,25 +1,35 @@
 import OffloadSim
 import TraceStore
 
+import Dispatch
+
 /// The measurements behind `moesim gpu calibrate` (issue 6; DESIGN.md §5): copy time
 /// against size, launch gap, achieved weight-streaming bandwidth, copy/kernel contention
-/// and expert FFN time against tokens for each model's expert shape.
+/// and expert FFN time against tokens for each model's expert shape; and the terms of the
+/// serving-engine models (issue 13): the host's sync on a small device-to-host copy after a
+/// kernel, the host's cost of issuing a copy call, and a grouped expert kernel against
+/// experts and tokens (``GPUCalibration+EngineTerms.swift``).
 ///
-/// Every time is the mean of back-to-back repetitions between two CUDA events on one
+/// Every GPU time is the mean of back-to-back repetitions between two CUDA events on one
 /// stream, after one untimed warm-up run; experts rotate over enough copies of their
-/// weights (≥ 512 MiB in all) that L2 does not hold them between launches.
+/// weights (≥ 512 MiB in all) that L2 does not hold them between launches. Host times are
+/// read from `hostClock` around the host's calls.
 public struct GPUCalibration {
     let context: CUDAContext
     let kernels: MoesimKernels
     let plan: CalibrationPlan
     let log: (String) -> Void
+    let hostClock: () -> Double
 
-    /// A calibration of `context`'s GPU; `log` receives a line per measurement.
-    public init(context: CUDAContext, kernels: MoesimKernels, plan: CalibrationPlan, log: @escaping (String) -> Void = { _ in }) {
+    /// A calibration of `context`'s GPU; `log` receives a line per measurement; `hostClock`
+    /// reads the host's monotonic time in ns (default: the system's uptime clock).
+    public init(context: CUDAContext, kernels: MoesimKernels, plan: CalibrationPlan, log: @escaping (String) -> Void = { _ in },
+                hostClock: @escaping () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) }) {
         self.context = context
         self.kernels = kernels
         self.plan = plan
         self.log = log
+        self.hostClock = hostClock
     }
 
     /// Runs every measurement of the plan.
@@ -57,6 +67,10 @@ public struct GPUCalibration {
         try kernels.empty(on: stream)
         let launchGap = try timer.time(stream, repetitions: 2_000) { _ in try kernels.empty(on: stream) }
         log("launch gap: \(launchGap) ns")
+        let syncAfterKernel = try syncAfterKernelNs(stream: stream, kernelNs: launchGap)
+        log("sync on a small device-to-host copy after a kernel: \(syncAfterKernel) ns")
+        let copyCall = try copyCallNs(stream: stream, host: host, device: device)
+        log("host time per copy call: \(copyCall) ns")
 
         let width = 4_096
         let streamBytes = min(largest, 1 << 30)
@@ -89,22 +103,24 @@ public struct GPUCalibration {
         log("contention: copies ×\(copySlowdown), kernels ×\(kernelSlowdown)")
 
         var experts: [String: CalibrationTable] = [:]
+        var grouped: [String: GroupedCalibration] = [:]
         for model in plan.models {
             experts[model.name] = try expertCurve(model, stream: stream, timer: timer, activations: activations)
+            grouped[model.name] = try groupedCurve(model, stream: stream, timer: timer)
         }
         return CalibrationMeasurements(gpuName: context.deviceName, computeCapability: context.computeCapability,
                                        driverVersion: try context.driver.driverVersion(), copies: copies, h2dGBps: fit.gbps,
                                        copyLatencyNs: fit.latencyNs, launchGapNs: launchGap, streamGBps: streamGBps,
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
-                                       stream: streamCurve)
+                                       stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall, grouped: grouped)
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.
-    private func fastest(_ measure: () throws -> Double) throws -> Double {
+    func fastest(_ measure: () throws -> Double) throws -> Double {
         try (0..<3).map { _ in try measure() }.min()!
     }
 
-    private func repetitionsFor(_ once: Double) -> Int {
+    func repetitionsFor(_ once: Double) -> Int {
         max(3, min(1_000, Int(plan.targetNanoseconds / max(once, 1))))
     }
 
@@ -153,8 +169,14 @@ public struct GPUCalibration {
             times.append(try fastest { try timer.time(stream, repetitions: max(copies, repetitionsFor(once)), run) })
             log("\(model.name) expert, \(tokens) tokens: \(times.last!) ns")
         }
-        // Event timing has about 0.5 µs resolution; keep the curve non-decreasing.
+        return Self.nonDecreasing(tokens: plan.tokenCounts, times)
+    }
+
+    /// A measured curve as a table; event timing has about 0.5 µs resolution, so the curve is
+    /// kept non-decreasing.
+    static func nonDecreasing(tokens: [Int], _ measured: [Double]) -> CalibrationTable {
+        var times = measured
         for index in times.indices.dropFirst() { times[index] = max(times[index], times[index - 1]) }
-        return CalibrationTable(tokens: plan.tokenCounts, nanoseconds: times)!
+        return CalibrationTable(tokens: tokens, nanoseconds: times)!
     }
 }

@@ -37,6 +37,14 @@ public final class CUDAStream {
                                                                               source.pointer + sourceOffset, bytes, handle),
                                  "cuMemcpyHtoDAsync")
     }
+
+    /// Queues a device-to-host copy of `bytes` from `source` at `offset` into `destination`.
+    public func copy(_ bytes: Int, from source: DeviceBuffer, offset: Int = 0, to destination: PinnedBuffer) throws {
+        precondition(offset + bytes <= source.bytes && bytes <= destination.bytes, "copy out of bounds")
+        try context.driver.check(context.driver.api.pointee.cuMemcpyDtoHAsync(destination.pointer, source.address + CUdeviceptr(offset),
+                                                                              bytes, handle),
+                                 "cuMemcpyDtoHAsync")
+    }
 }
 
 /// A CUDA event; released when the object goes.

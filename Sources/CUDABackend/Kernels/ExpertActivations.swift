@@ -42,3 +42,25 @@ extension MoesimKernels {
                  output: activations.output, on: stream)
     }
 }
+
+extension MoesimKernels {
+    /// Launches of one grouped FFN (gate/up for every expert, SwiGLU, down for every expert).
+    public static let launchesPerGroup = 3
+
+    /// A group of `experts` SwiGLU experts in three launches, as a grouped MoE kernel runs a
+    /// layer's experts: gate/up rows of every expert, one SwiGLU over all of them, down rows of
+    /// every expert. `addresses` holds, from byte `addressOffset`, the device addresses of the
+    /// experts' gate/up weights (2 × intermediate rows of hidden bf16 each) and then of their
+    /// down weights (hidden rows of intermediate); every expert takes the same `tokens` tokens.
+    /// `activations` must hold `experts × tokens` tokens.
+    public func groupedExpertFFN(addresses: DeviceBuffer, addressOffset: Int = 0, experts: Int, hidden: Int, intermediate: Int,
+                                 tokens: Int, activations: ExpertActivations, on stream: CUDAStream) throws {
+        precondition(experts * tokens <= activations.maxTokens, "more tokens than the activation buffers hold")
+        try groupedRows(addresses: addresses, addressOffset: addressOffset, experts: experts, rows: 2 * intermediate, columns: hidden,
+                        input: activations.input, inputStride: 0, tokens: tokens, output: activations.gateUp, on: stream)
+        try swiglu(activations.gateUp, intermediate: intermediate, tokens: experts * tokens, output: activations.hidden, on: stream)
+        try groupedRows(addresses: addresses, addressOffset: addressOffset + 8 * experts, experts: experts, rows: hidden,
+                        columns: intermediate, input: activations.hidden, inputStride: tokens * intermediate, tokens: tokens,
+                        output: activations.output, on: stream)
+    }
+}

@@ -56,8 +56,8 @@ extension MoesimKernels {
 	shl.b32 	%r4, %r2, 3;
 	cvt.s64.s32 	%rd3, %r11;
 	mul.wide.u32 	%rd4, %r2, 32;
-	or.b64  	%rd5, %rd4, 16;
-	mul.wide.s32 	%rd6, %r12, 4;
+	mul.wide.s32 	%rd5, %r12, 4;
+	or.b64  	%rd6, %rd4, 16;
 	mul.wide.u32 	%rd25, %r2, 8;
 	mul.lo.s64 	%rd26, %rd24, %rd2;
 	add.s64 	%rd27, %rd25, %rd26;
@@ -96,21 +96,21 @@ $L__BB0_3:
 	cvt.s64.s32 	%rd36, %r24;
 	add.s32 	%r25, %r179, 7;
 	cvt.s64.s32 	%rd37, %r25;
-	mul.lo.s64 	%rd38, %rd6, %rd30;
-	add.s64 	%rd9, %rd5, %rd38;
-	mul.lo.s64 	%rd39, %rd6, %rd37;
-	add.s64 	%rd10, %rd4, %rd39;
-	mul.lo.s64 	%rd40, %rd6, %rd36;
+	mul.lo.s64 	%rd38, %rd5, %rd37;
+	add.s64 	%rd9, %rd4, %rd38;
+	mul.lo.s64 	%rd39, %rd5, %rd30;
+	add.s64 	%rd10, %rd6, %rd39;
+	mul.lo.s64 	%rd40, %rd5, %rd36;
 	add.s64 	%rd11, %rd4, %rd40;
-	mul.lo.s64 	%rd41, %rd6, %rd31;
-	add.s64 	%rd12, %rd5, %rd41;
-	mul.lo.s64 	%rd42, %rd6, %rd35;
-	add.s64 	%rd13, %rd4, %rd42;
-	mul.lo.s64 	%rd43, %rd6, %rd32;
-	add.s64 	%rd14, %rd5, %rd43;
-	mul.lo.s64 	%rd44, %rd6, %rd34;
-	add.s64 	%rd15, %rd4, %rd44;
-	mul.lo.s64 	%rd45, %rd6, %rd33;
+	mul.lo.s64 	%rd41, %rd5, %rd35;
+	add.s64 	%rd12, %rd4, %rd41;
+	mul.lo.s64 	%rd42, %rd5, %rd31;
+	add.s64 	%rd13, %rd6, %rd42;
+	mul.lo.s64 	%rd43, %rd5, %rd34;
+	add.s64 	%rd14, %rd4, %rd43;
+	mul.lo.s64 	%rd44, %rd5, %rd32;
+	add.s64 	%rd15, %rd6, %rd44;
+	mul.lo.s64 	%rd45, %rd5, %rd33;
 	add.s64 	%rd16, %rd4, %rd45;
 	mov.f32 	%f345, 0f00000000;
 	mov.u64 	%rd94, %rd7;
@@ -159,7 +159,7 @@ $L__BB0_5:
 	setp.lt.s32 	%p4, %r178, 1;
 	@%p4 bra 	$L__BB0_7;
 
-	add.s64 	%rd46, %rd95, %rd9;
+	add.s64 	%rd46, %rd95, %rd10;
 	ld.global.nc.v4.f32 	{%f73, %f74, %f75, %f76}, [%rd46+-16];
 	ld.global.nc.v4.f32 	{%f81, %f82, %f83, %f84}, [%rd46];
 	mul.f32 	%f89, %f74, %f66;
@@ -176,7 +176,7 @@ $L__BB0_7:
 	setp.lt.s32 	%p5, %r7, 2;
 	@%p5 bra 	$L__BB0_9;
 
-	add.s64 	%rd47, %rd95, %rd12;
+	add.s64 	%rd47, %rd95, %rd13;
 	ld.global.nc.v4.f32 	{%f97, %f98, %f99, %f100}, [%rd47+-16];
 	ld.global.nc.v4.f32 	{%f105, %f106, %f107, %f108}, [%rd47];
 	mul.f32 	%f113, %f98, %f66;
@@ -193,7 +193,7 @@ $L__BB0_9:
 	setp.lt.s32 	%p6, %r7, 3;
 	@%p6 bra 	$L__BB0_11;
 
-	add.s64 	%rd48, %rd95, %rd14;
+	add.s64 	%rd48, %rd95, %rd15;
 	ld.global.nc.v4.f32 	{%f121, %f122, %f123, %f124}, [%rd48+-16];
 	ld.global.nc.v4.f32 	{%f129, %f130, %f131, %f132}, [%rd48];
 	mul.f32 	%f137, %f122, %f66;
@@ -227,7 +227,7 @@ $L__BB0_13:
 	setp.lt.s32 	%p8, %r7, 5;
 	@%p8 bra 	$L__BB0_15;
 
-	add.s64 	%rd50, %rd95, %rd15;
+	add.s64 	%rd50, %rd95, %rd14;
 	ld.global.nc.v4.f32 	{%f169, %f170, %f171, %f172}, [%rd50];
 	ld.global.nc.v4.f32 	{%f177, %f178, %f179, %f180}, [%rd50+16];
 	mul.f32 	%f185, %f170, %f66;
@@ -244,7 +244,7 @@ $L__BB0_15:
 	setp.lt.s32 	%p9, %r7, 6;
 	@%p9 bra 	$L__BB0_17;
 
-	add.s64 	%rd51, %rd95, %rd13;
+	add.s64 	%rd51, %rd95, %rd12;
 	ld.global.nc.v4.f32 	{%f193, %f194, %f195, %f196}, [%rd51];
 	ld.global.nc.v4.f32 	{%f201, %f202, %f203, %f204}, [%rd51+16];
 	mul.f32 	%f209, %f194, %f66;
@@ -278,7 +278,7 @@ $L__BB0_19:
 	setp.lt.s32 	%p11, %r7, 8;
 	@%p11 bra 	$L__BB0_21;
 
-	add.s64 	%rd53, %rd95, %rd10;
+	add.s64 	%rd53, %rd95, %rd9;
 	ld.global.nc.v4.f32 	{%f241, %f242, %f243, %f244}, [%rd53];
 	ld.global.nc.v4.f32 	{%f249, %f250, %f251, %f252}, [%rd53+16];
 	mul.f32 	%f257, %f242, %f66;
@@ -600,6 +600,617 @@ $L__BB0_39:
 	ret;
 
 }
+	// .globl	moesim_grouped_rows_dot
+.visible .entry moesim_grouped_rows_dot(
+	.param .u64 moesim_grouped_rows_dot_param_0,
+	.param .u32 moesim_grouped_rows_dot_param_1,
+	.param .u32 moesim_grouped_rows_dot_param_2,
+	.param .u64 moesim_grouped_rows_dot_param_3,
+	.param .u64 moesim_grouped_rows_dot_param_4,
+	.param .u32 moesim_grouped_rows_dot_param_5,
+	.param .u64 moesim_grouped_rows_dot_param_6
+)
+{
+	.reg .pred 	%p<78>;
+	.reg .b16 	%rs<9>;
+	.reg .f32 	%f<361>;
+	.reg .b32 	%r<182>;
+	.reg .b64 	%rd<120>;
+
+
+	ld.param.u64 	%rd25, [moesim_grouped_rows_dot_param_0];
+	ld.param.u32 	%r13, [moesim_grouped_rows_dot_param_1];
+	ld.param.u32 	%r11, [moesim_grouped_rows_dot_param_2];
+	ld.param.u64 	%rd26, [moesim_grouped_rows_dot_param_3];
+	ld.param.u64 	%rd27, [moesim_grouped_rows_dot_param_4];
+	ld.param.u32 	%r12, [moesim_grouped_rows_dot_param_5];
+	ld.param.u64 	%rd28, [moesim_grouped_rows_dot_param_6];
+	cvta.to.global.u64 	%rd1, %rd28;
+	mov.u32 	%r14, %ctaid.y;
+	cvt.u64.u32 	%rd2, %r14;
+	mul.lo.s64 	%rd3, %rd2, %rd27;
+	cvt.s64.s32 	%rd4, %r13;
+	cvt.s64.s32 	%rd29, %r12;
+	mul.lo.s64 	%rd5, %rd29, %rd2;
+	mov.u32 	%r1, %tid.x;
+	shr.u32 	%r15, %r1, 5;
+	and.b32  	%r2, %r1, 31;
+	mov.u32 	%r16, %ctaid.x;
+	shl.b32 	%r17, %r16, 3;
+	add.s32 	%r3, %r17, %r15;
+	setp.ge.s32 	%p1, %r3, %r13;
+	@%p1 bra 	$L__BB1_39;
+
+	cvt.s64.s32 	%rd6, %r3;
+	cvt.s64.s32 	%rd7, %r11;
+	setp.lt.s32 	%p2, %r12, 1;
+	@%p2 bra 	$L__BB1_39;
+
+	cvta.to.global.u64 	%rd30, %rd25;
+	shl.b64 	%rd31, %rd2, 3;
+	add.s64 	%rd32, %rd30, %rd31;
+	ld.global.nc.u64 	%rd33, [%rd32];
+	shl.b32 	%r4, %r2, 3;
+	mul.wide.u32 	%rd8, %r2, 32;
+	shl.b64 	%rd34, %rd3, 2;
+	add.s64 	%rd9, %rd34, %rd8;
+	shl.b64 	%rd10, %rd7, 2;
+	cvta.to.global.u64 	%rd35, %rd26;
+	add.s64 	%rd11, %rd35, 16;
+	mul.wide.u32 	%rd36, %r2, 8;
+	mul.lo.s64 	%rd37, %rd7, %rd6;
+	add.s64 	%rd38, %rd36, %rd37;
+	shl.b64 	%rd39, %rd38, 1;
+	add.s64 	%rd12, %rd33, %rd39;
+	mov.u32 	%r180, 0;
+
+$L__BB1_3:
+	sub.s32 	%r6, %r12, %r180;
+	min.s32 	%r7, %r6, 8;
+	setp.ge.s32 	%p3, %r4, %r11;
+	mov.f32 	%f345, 0f00000000;
+	mov.f32 	%f346, %f345;
+	mov.f32 	%f347, %f345;
+	mov.f32 	%f348, %f345;
+	mov.f32 	%f349, %f345;
+	mov.f32 	%f350, %f345;
+	mov.f32 	%f351, %f345;
+	mov.f32 	%f352, %f345;
+	@%p3 bra 	$L__BB1_22;
+
+	cvt.s64.s32 	%rd40, %r180;
+	add.s32 	%r20, %r180, 1;
+	cvt.s64.s32 	%rd41, %r20;
+	add.s32 	%r21, %r180, 2;
+	cvt.s64.s32 	%rd42, %r21;
+	add.s32 	%r22, %r180, 3;
+	cvt.s64.s32 	%rd43, %r22;
+	add.s32 	%r23, %r180, 4;
+	cvt.s64.s32 	%rd44, %r23;
+	add.s32 	%r24, %r180, 5;
+	cvt.s64.s32 	%rd45, %r24;
+	add.s32 	%r25, %r180, 6;
+	cvt.s64.s32 	%rd46, %r25;
+	add.s32 	%r26, %r180, 7;
+	cvt.s64.s32 	%rd47, %r26;
+	mul.lo.s64 	%rd48, %rd10, %rd47;
+	add.s64 	%rd13, %rd9, %rd48;
+	mul.lo.s64 	%rd49, %rd7, %rd40;
+	add.s64 	%rd50, %rd3, %rd49;
+	shl.b64 	%rd51, %rd50, 2;
+	add.s64 	%rd14, %rd8, %rd51;
+	mul.lo.s64 	%rd52, %rd10, %rd46;
+	add.s64 	%rd15, %rd9, %rd52;
+	mul.lo.s64 	%rd53, %rd10, %rd45;
+	add.s64 	%rd16, %rd9, %rd53;
+	mul.lo.s64 	%rd54, %rd7, %rd41;
+	add.s64 	%rd55, %rd3, %rd54;
+	shl.b64 	%rd56, %rd55, 2;
+	add.s64 	%rd17, %rd8, %rd56;
+	mul.lo.s64 	%rd57, %rd10, %rd44;
+	add.s64 	%rd18, %rd9, %rd57;
+	mul.lo.s64 	%rd58, %rd7, %rd42;
+	add.s64 	%rd59, %rd3, %rd58;
+	shl.b64 	%rd60, %rd59, 2;
+	add.s64 	%rd19, %rd8, %rd60;
+	mul.lo.s64 	%rd61, %rd10, %rd43;
+	add.s64 	%rd20, %rd9, %rd61;
+	mov.f32 	%f345, 0f00000000;
+	mov.u64 	%rd118, %rd12;
+	mov.u64 	%rd119, %rd11;
+	mov.u32 	%r181, %r4;
+
+$L__BB1_5:
+	sub.s32 	%r179, %r12, %r180;
+	ld.v4.u32 	{%r27, %r28, %r29, %r30}, [%rd118];
+	mov.b32 	{%rs1, %rs2}, %r27;
+	// begin inline asm
+	{ mov.b32 %f65, {0,%rs1};}
+
+	// end inline asm
+	// begin inline asm
+	{ mov.b32 %f66, {0,%rs2};}
+
+	// end inline asm
+	mov.b32 	{%rs3, %rs4}, %r28;
+	// begin inline asm
+	{ mov.b32 %f67, {0,%rs3};}
+
+	// end inline asm
+	// begin inline asm
+	{ mov.b32 %f68, {0,%rs4};}
+
+	// end inline asm
+	mov.b32 	{%rs5, %rs6}, %r29;
+	// begin inline asm
+	{ mov.b32 %f69, {0,%rs5};}
+
+	// end inline asm
+	// begin inline asm
+	{ mov.b32 %f70, {0,%rs6};}
+
+	// end inline asm
+	mov.b32 	{%rs7, %rs8}, %r30;
+	// begin inline asm
+	{ mov.b32 %f71, {0,%rs7};}
+
+	// end inline asm
+	// begin inline asm
+	{ mov.b32 %f72, {0,%rs8};}
+
+	// end inline asm
+	setp.lt.s32 	%p4, %r179, 1;
+	@%p4 bra 	$L__BB1_7;
+
+	add.s64 	%rd62, %rd119, %rd14;
+	ld.global.nc.v4.f32 	{%f73, %f74, %f75, %f76}, [%rd62+-16];
+	ld.global.nc.v4.f32 	{%f81, %f82, %f83, %f84}, [%rd62];
+	mul.f32 	%f89, %f74, %f66;
+	fma.rn.f32 	%f90, %f73, %f65, %f89;
+	fma.rn.f32 	%f91, %f75, %f67, %f90;
+	fma.rn.f32 	%f92, %f76, %f68, %f91;
+	fma.rn.f32 	%f93, %f81, %f69, %f92;
+	fma.rn.f32 	%f94, %f82, %f70, %f93;
+	fma.rn.f32 	%f95, %f83, %f71, %f94;
+	fma.rn.f32 	%f96, %f84, %f72, %f95;
+	add.f32 	%f345, %f345, %f96;
+
+$L__BB1_7:
+	setp.lt.s32 	%p5, %r7, 2;
+	@%p5 bra 	$L__BB1_9;
+
+	add.s64 	%rd63, %rd119, %rd17;
+	ld.global.nc.v4.f32 	{%f97, %f98, %f99, %f100}, [%rd63+-16];
+	ld.global.nc.v4.f32 	{%f105, %f106, %f107, %f108}, [%rd63];
+	mul.f32 	%f113, %f98, %f66;
+	fma.rn.f32 	%f114, %f97, %f65, %f113;
+	fma.rn.f32 	%f115, %f99, %f67, %f114;
+	fma.rn.f32 	%f116, %f100, %f68, %f115;
+	fma.rn.f32 	%f117, %f105, %f69, %f116;
+	fma.rn.f32 	%f118, %f106, %f70, %f117;
+	fma.rn.f32 	%f119, %f107, %f71, %f118;
+	fma.rn.f32 	%f120, %f108, %f72, %f119;
+	add.f32 	%f346, %f346, %f120;
+
+$L__BB1_9:
+	setp.lt.s32 	%p6, %r7, 3;
+	@%p6 bra 	$L__BB1_11;
+
+	add.s64 	%rd64, %rd119, %rd19;
+	ld.global.nc.v4.f32 	{%f121, %f122, %f123, %f124}, [%rd64+-16];
+	ld.global.nc.v4.f32 	{%f129, %f130, %f131, %f132}, [%rd64];
+	mul.f32 	%f137, %f122, %f66;
+	fma.rn.f32 	%f138, %f121, %f65, %f137;
+	fma.rn.f32 	%f139, %f123, %f67, %f138;
+	fma.rn.f32 	%f140, %f124, %f68, %f139;
+	fma.rn.f32 	%f141, %f129, %f69, %f140;
+	fma.rn.f32 	%f142, %f130, %f70, %f141;
+	fma.rn.f32 	%f143, %f131, %f71, %f142;
+	fma.rn.f32 	%f144, %f132, %f72, %f143;
+	add.f32 	%f347, %f347, %f144;
+
+$L__BB1_11:
+	setp.lt.s32 	%p7, %r7, 4;
+	@%p7 bra 	$L__BB1_13;
+
+	add.s64 	%rd65, %rd119, %rd20;
+	ld.global.nc.v4.f32 	{%f145, %f146, %f147, %f148}, [%rd65+-16];
+	ld.global.nc.v4.f32 	{%f153, %f154, %f155, %f156}, [%rd65];
+	mul.f32 	%f161, %f146, %f66;
+	fma.rn.f32 	%f162, %f145, %f65, %f161;
+	fma.rn.f32 	%f163, %f147, %f67, %f162;
+	fma.rn.f32 	%f164, %f148, %f68, %f163;
+	fma.rn.f32 	%f165, %f153, %f69, %f164;
+	fma.rn.f32 	%f166, %f154, %f70, %f165;
+	fma.rn.f32 	%f167, %f155, %f71, %f166;
+	fma.rn.f32 	%f168, %f156, %f72, %f167;
+	add.f32 	%f348, %f348, %f168;
+
+$L__BB1_13:
+	setp.lt.s32 	%p8, %r7, 5;
+	@%p8 bra 	$L__BB1_15;
+
+	add.s64 	%rd66, %rd119, %rd18;
+	ld.global.nc.v4.f32 	{%f169, %f170, %f171, %f172}, [%rd66+-16];
+	ld.global.nc.v4.f32 	{%f177, %f178, %f179, %f180}, [%rd66];
+	mul.f32 	%f185, %f170, %f66;
+	fma.rn.f32 	%f186, %f169, %f65, %f185;
+	fma.rn.f32 	%f187, %f171, %f67, %f186;
+	fma.rn.f32 	%f188, %f172, %f68, %f187;
+	fma.rn.f32 	%f189, %f177, %f69, %f188;
+	fma.rn.f32 	%f190, %f178, %f70, %f189;
+	fma.rn.f32 	%f191, %f179, %f71, %f190;
+	fma.rn.f32 	%f192, %f180, %f72, %f191;
+	add.f32 	%f349, %f349, %f192;
+
+$L__BB1_15:
+	setp.lt.s32 	%p9, %r7, 6;
+	@%p9 bra 	$L__BB1_17;
+
+	add.s64 	%rd67, %rd119, %rd16;
+	ld.global.nc.v4.f32 	{%f193, %f194, %f195, %f196}, [%rd67+-16];
+	ld.global.nc.v4.f32 	{%f201, %f202, %f203, %f204}, [%rd67];
+	mul.f32 	%f209, %f194, %f66;
+	fma.rn.f32 	%f210, %f193, %f65, %f209;
+	fma.rn.f32 	%f211, %f195, %f67, %f210;
+	fma.rn.f32 	%f212, %f196, %f68, %f211;
+	fma.rn.f32 	%f213, %f201, %f69, %f212;
+	fma.rn.f32 	%f214, %f202, %f70, %f213;
+	fma.rn.f32 	%f215, %f203, %f71, %f214;
+	fma.rn.f32 	%f216, %f204, %f72, %f215;
+	add.f32 	%f350, %f350, %f216;
+
+$L__BB1_17:
+	setp.lt.s32 	%p10, %r7, 7;
+	@%p10 bra 	$L__BB1_19;
+
+	add.s64 	%rd68, %rd119, %rd15;
+	ld.global.nc.v4.f32 	{%f217, %f218, %f219, %f220}, [%rd68+-16];
+	ld.global.nc.v4.f32 	{%f225, %f226, %f227, %f228}, [%rd68];
+	mul.f32 	%f233, %f218, %f66;
+	fma.rn.f32 	%f234, %f217, %f65, %f233;
+	fma.rn.f32 	%f235, %f219, %f67, %f234;
+	fma.rn.f32 	%f236, %f220, %f68, %f235;
+	fma.rn.f32 	%f237, %f225, %f69, %f236;
+	fma.rn.f32 	%f238, %f226, %f70, %f237;
+	fma.rn.f32 	%f239, %f227, %f71, %f238;
+	fma.rn.f32 	%f240, %f228, %f72, %f239;
+	add.f32 	%f351, %f351, %f240;
+
+$L__BB1_19:
+	setp.lt.s32 	%p11, %r7, 8;
+	@%p11 bra 	$L__BB1_21;
+
+	add.s64 	%rd69, %rd119, %rd13;
+	ld.global.nc.v4.f32 	{%f241, %f242, %f243, %f244}, [%rd69+-16];
+	ld.global.nc.v4.f32 	{%f249, %f250, %f251, %f252}, [%rd69];
+	mul.f32 	%f257, %f242, %f66;
+	fma.rn.f32 	%f258, %f241, %f65, %f257;
+	fma.rn.f32 	%f259, %f243, %f67, %f258;
+	fma.rn.f32 	%f260, %f244, %f68, %f259;
+	fma.rn.f32 	%f261, %f249, %f69, %f260;
+	fma.rn.f32 	%f262, %f250, %f70, %f261;
+	fma.rn.f32 	%f263, %f251, %f71, %f262;
+	fma.rn.f32 	%f264, %f252, %f72, %f263;
+	add.f32 	%f352, %f352, %f264;
+
+$L__BB1_21:
+	add.s64 	%rd119, %rd119, 1024;
+	add.s64 	%rd118, %rd118, 512;
+	add.s32 	%r181, %r181, 256;
+	setp.lt.s32 	%p12, %r181, %r11;
+	@%p12 bra 	$L__BB1_5;
+
+$L__BB1_22:
+	sub.s32 	%r178, %r12, %r180;
+	mov.b32 	%r35, %f345;
+	mov.u32 	%r36, 2;
+	mov.u32 	%r37, 31;
+	mov.u32 	%r38, 16;
+	mov.u32 	%r39, -1;
+	shfl.sync.down.b32 	%r40|%p13, %r35, %r38, %r37, %r39;
+	mov.b32 	%f265, %r40;
+	add.f32 	%f266, %f345, %f265;
+	mov.b32 	%r41, %f266;
+	mov.u32 	%r42, 8;
+	shfl.sync.down.b32 	%r43|%p14, %r41, %r42, %r37, %r39;
+	mov.b32 	%f267, %r43;
+	add.f32 	%f268, %f266, %f267;
+	mov.b32 	%r44, %f268;
+	mov.u32 	%r45, 4;
+	shfl.sync.down.b32 	%r46|%p15, %r44, %r45, %r37, %r39;
+	mov.b32 	%f269, %r46;
+	add.f32 	%f270, %f268, %f269;
+	mov.b32 	%r47, %f270;
+	shfl.sync.down.b32 	%r48|%p16, %r47, %r36, %r37, %r39;
+	mov.b32 	%f271, %r48;
+	add.f32 	%f272, %f270, %f271;
+	mov.b32 	%r49, %f272;
+	mov.u32 	%r50, 1;
+	shfl.sync.down.b32 	%r51|%p17, %r49, %r50, %r37, %r39;
+	mov.b32 	%f273, %r51;
+	add.f32 	%f41, %f272, %f273;
+	setp.lt.s32 	%p18, %r178, 1;
+	setp.ne.s32 	%p19, %r2, 0;
+	or.pred  	%p20, %p19, %p18;
+	@%p20 bra 	$L__BB1_24;
+
+	cvt.s64.s32 	%rd70, %r180;
+	add.s64 	%rd71, %rd5, %rd70;
+	mul.lo.s64 	%rd72, %rd71, %rd4;
+	add.s64 	%rd73, %rd72, %rd6;
+	shl.b64 	%rd74, %rd73, 2;
+	add.s64 	%rd75, %rd1, %rd74;
+	st.global.f32 	[%rd75], %f41;
+
+$L__BB1_24:
+	mov.b32 	%r52, %f346;
+	shfl.sync.down.b32 	%r57|%p22, %r52, %r38, %r37, %r39;
+	mov.b32 	%f274, %r57;
+	add.f32 	%f275, %f346, %f274;
+	mov.b32 	%r58, %f275;
+	shfl.sync.down.b32 	%r60|%p23, %r58, %r42, %r37, %r39;
+	mov.b32 	%f276, %r60;
+	add.f32 	%f277, %f275, %f276;
+	mov.b32 	%r61, %f277;
+	shfl.sync.down.b32 	%r63|%p24, %r61, %r45, %r37, %r39;
+	mov.b32 	%f278, %r63;
+	add.f32 	%f279, %f277, %f278;
+	mov.b32 	%r64, %f279;
+	shfl.sync.down.b32 	%r65|%p25, %r64, %r36, %r37, %r39;
+	mov.b32 	%f280, %r65;
+	add.f32 	%f281, %f279, %f280;
+	mov.b32 	%r66, %f281;
+	shfl.sync.down.b32 	%r68|%p26, %r66, %r50, %r37, %r39;
+	mov.b32 	%f282, %r68;
+	add.f32 	%f42, %f281, %f282;
+	setp.lt.s32 	%p27, %r7, 2;
+	or.pred  	%p28, %p19, %p27;
+	@%p28 bra 	$L__BB1_26;
+
+	add.s32 	%r69, %r180, 1;
+	cvt.s64.s32 	%rd76, %r69;
+	add.s64 	%rd77, %rd5, %rd76;
+	mul.lo.s64 	%rd78, %rd77, %rd4;
+	add.s64 	%rd79, %rd78, %rd6;
+	shl.b64 	%rd80, %rd79, 2;
+	add.s64 	%rd81, %rd1, %rd80;
+	st.global.f32 	[%rd81], %f42;
+
+$L__BB1_26:
+	mov.b32 	%r70, %f347;
+	mov.u32 	%r71, 2;
+	mov.u32 	%r72, 31;
+	mov.u32 	%r73, 16;
+	mov.u32 	%r74, -1;
+	shfl.sync.down.b32 	%r75|%p30, %r70, %r73, %r72, %r74;
+	mov.b32 	%f283, %r75;
+	add.f32 	%f284, %f347, %f283;
+	mov.b32 	%r76, %f284;
+	mov.u32 	%r77, 8;
+	shfl.sync.down.b32 	%r78|%p31, %r76, %r77, %r72, %r74;
+	mov.b32 	%f285, %r78;
+	add.f32 	%f286, %f284, %f285;
+	mov.b32 	%r79, %f286;
+	mov.u32 	%r80, 4;
+	shfl.sync.down.b32 	%r81|%p32, %r79, %r80, %r72, %r74;
+	mov.b32 	%f287, %r81;
+	add.f32 	%f288, %f286, %f287;
+	mov.b32 	%r82, %f288;
+	shfl.sync.down.b32 	%r83|%p33, %r82, %r71, %r72, %r74;
+	mov.b32 	%f289, %r83;
+	add.f32 	%f290, %f288, %f289;
+	mov.b32 	%r84, %f290;
+	mov.u32 	%r85, 1;
+	shfl.sync.down.b32 	%r86|%p34, %r84, %r85, %r72, %r74;
+	mov.b32 	%f291, %r86;
+	add.f32 	%f43, %f290, %f291;
+	setp.lt.s32 	%p35, %r7, 3;
+	or.pred  	%p36, %p19, %p35;
+	@%p36 bra 	$L__BB1_28;
+
+	add.s32 	%r87, %r180, 2;
+	cvt.s64.s32 	%rd82, %r87;
+	add.s64 	%rd83, %rd5, %rd82;
+	mul.lo.s64 	%rd84, %rd83, %rd4;
+	add.s64 	%rd85, %rd84, %rd6;
+	shl.b64 	%rd86, %rd85, 2;
+	add.s64 	%rd87, %rd1, %rd86;
+	st.global.f32 	[%rd87], %f43;
+
+$L__BB1_28:
+	mov.b32 	%r88, %f348;
+	shfl.sync.down.b32 	%r93|%p38, %r88, %r73, %r72, %r74;
+	mov.b32 	%f292, %r93;
+	add.f32 	%f293, %f348, %f292;
+	mov.b32 	%r94, %f293;
+	shfl.sync.down.b32 	%r96|%p39, %r94, %r77, %r72, %r74;
+	mov.b32 	%f294, %r96;
+	add.f32 	%f295, %f293, %f294;
+	mov.b32 	%r97, %f295;
+	shfl.sync.down.b32 	%r99|%p40, %r97, %r80, %r72, %r74;
+	mov.b32 	%f296, %r99;
+	add.f32 	%f297, %f295, %f296;
+	mov.b32 	%r100, %f297;
+	shfl.sync.down.b32 	%r101|%p41, %r100, %r71, %r72, %r74;
+	mov.b32 	%f298, %r101;
+	add.f32 	%f299, %f297, %f298;
+	mov.b32 	%r102, %f299;
+	shfl.sync.down.b32 	%r104|%p42, %r102, %r85, %r72, %r74;
+	mov.b32 	%f300, %r104;
+	add.f32 	%f44, %f299, %f300;
+	setp.lt.s32 	%p43, %r7, 4;
+	or.pred  	%p44, %p19, %p43;
+	@%p44 bra 	$L__BB1_30;
+
+	add.s32 	%r105, %r180, 3;
+	cvt.s64.s32 	%rd88, %r105;
+	add.s64 	%rd89, %rd5, %rd88;
+	mul.lo.s64 	%rd90, %rd89, %rd4;
+	add.s64 	%rd91, %rd90, %rd6;
+	shl.b64 	%rd92, %rd91, 2;
+	add.s64 	%rd93, %rd1, %rd92;
+	st.global.f32 	[%rd93], %f44;
+
+$L__BB1_30:
+	mov.b32 	%r106, %f349;
+	mov.u32 	%r107, 2;
+	mov.u32 	%r108, 31;
+	mov.u32 	%r109, 16;
+	mov.u32 	%r110, -1;
+	shfl.sync.down.b32 	%r111|%p46, %r106, %r109, %r108, %r110;
+	mov.b32 	%f301, %r111;
+	add.f32 	%f302, %f349, %f301;
+	mov.b32 	%r112, %f302;
+	mov.u32 	%r113, 8;
+	shfl.sync.down.b32 	%r114|%p47, %r112, %r113, %r108, %r110;
+	mov.b32 	%f303, %r114;
+	add.f32 	%f304, %f302, %f303;
+	mov.b32 	%r115, %f304;
+	mov.u32 	%r116, 4;
+	shfl.sync.down.b32 	%r117|%p48, %r115, %r116, %r108, %r110;
+	mov.b32 	%f305, %r117;
+	add.f32 	%f306, %f304, %f305;
+	mov.b32 	%r118, %f306;
+	shfl.sync.down.b32 	%r119|%p49, %r118, %r107, %r108, %r110;
+	mov.b32 	%f307, %r119;
+	add.f32 	%f308, %f306, %f307;
+	mov.b32 	%r120, %f308;
+	mov.u32 	%r121, 1;
+	shfl.sync.down.b32 	%r122|%p50, %r120, %r121, %r108, %r110;
+	mov.b32 	%f309, %r122;
+	add.f32 	%f45, %f308, %f309;
+	setp.lt.s32 	%p51, %r7, 5;
+	or.pred  	%p52, %p19, %p51;
+	@%p52 bra 	$L__BB1_32;
+
+	add.s32 	%r123, %r180, 4;
+	cvt.s64.s32 	%rd94, %r123;
+	add.s64 	%rd95, %rd5, %rd94;
+	mul.lo.s64 	%rd96, %rd95, %rd4;
+	add.s64 	%rd97, %rd96, %rd6;
+	shl.b64 	%rd98, %rd97, 2;
+	add.s64 	%rd99, %rd1, %rd98;
+	st.global.f32 	[%rd99], %f45;
+
+$L__BB1_32:
+	mov.b32 	%r124, %f350;
+	shfl.sync.down.b32 	%r129|%p54, %r124, %r109, %r108, %r110;
+	mov.b32 	%f310, %r129;
+	add.f32 	%f311, %f350, %f310;
+	mov.b32 	%r130, %f311;
+	shfl.sync.down.b32 	%r132|%p55, %r130, %r113, %r108, %r110;
+	mov.b32 	%f312, %r132;
+	add.f32 	%f313, %f311, %f312;
+	mov.b32 	%r133, %f313;
+	shfl.sync.down.b32 	%r135|%p56, %r133, %r116, %r108, %r110;
+	mov.b32 	%f314, %r135;
+	add.f32 	%f315, %f313, %f314;
+	mov.b32 	%r136, %f315;
+	shfl.sync.down.b32 	%r137|%p57, %r136, %r107, %r108, %r110;
+	mov.b32 	%f316, %r137;
+	add.f32 	%f317, %f315, %f316;
+	mov.b32 	%r138, %f317;
+	shfl.sync.down.b32 	%r140|%p58, %r138, %r121, %r108, %r110;
+	mov.b32 	%f318, %r140;
+	add.f32 	%f46, %f317, %f318;
+	setp.lt.s32 	%p59, %r7, 6;
+	or.pred  	%p60, %p19, %p59;
+	@%p60 bra 	$L__BB1_34;
+
+	add.s32 	%r141, %r180, 5;
+	cvt.s64.s32 	%rd100, %r141;
+	add.s64 	%rd101, %rd5, %rd100;
+	mul.lo.s64 	%rd102, %rd101, %rd4;
+	add.s64 	%rd103, %rd102, %rd6;
+	shl.b64 	%rd104, %rd103, 2;
+	add.s64 	%rd105, %rd1, %rd104;
+	st.global.f32 	[%rd105], %f46;
+
+$L__BB1_34:
+	mov.b32 	%r142, %f351;
+	mov.u32 	%r143, 2;
+	mov.u32 	%r144, 31;
+	mov.u32 	%r145, 16;
+	mov.u32 	%r146, -1;
+	shfl.sync.down.b32 	%r147|%p62, %r142, %r145, %r144, %r146;
+	mov.b32 	%f319, %r147;
+	add.f32 	%f320, %f351, %f319;
+	mov.b32 	%r148, %f320;
+	mov.u32 	%r149, 8;
+	shfl.sync.down.b32 	%r150|%p63, %r148, %r149, %r144, %r146;
+	mov.b32 	%f321, %r150;
+	add.f32 	%f322, %f320, %f321;
+	mov.b32 	%r151, %f322;
+	mov.u32 	%r152, 4;
+	shfl.sync.down.b32 	%r153|%p64, %r151, %r152, %r144, %r146;
+	mov.b32 	%f323, %r153;
+	add.f32 	%f324, %f322, %f323;
+	mov.b32 	%r154, %f324;
+	shfl.sync.down.b32 	%r155|%p65, %r154, %r143, %r144, %r146;
+	mov.b32 	%f325, %r155;
+	add.f32 	%f326, %f324, %f325;
+	mov.b32 	%r156, %f326;
+	mov.u32 	%r157, 1;
+	shfl.sync.down.b32 	%r158|%p66, %r156, %r157, %r144, %r146;
+	mov.b32 	%f327, %r158;
+	add.f32 	%f47, %f326, %f327;
+	setp.lt.s32 	%p67, %r7, 7;
+	or.pred  	%p68, %p19, %p67;
+	@%p68 bra 	$L__BB1_36;
+
+	add.s32 	%r159, %r180, 6;
+	cvt.s64.s32 	%rd106, %r159;
+	add.s64 	%rd107, %rd5, %rd106;
+	mul.lo.s64 	%rd108, %rd107, %rd4;
+	add.s64 	%rd109, %rd108, %rd6;
+	shl.b64 	%rd110, %rd109, 2;
+	add.s64 	%rd111, %rd1, %rd110;
+	st.global.f32 	[%rd111], %f47;
+
+$L__BB1_36:
+	mov.b32 	%r160, %f352;
+	shfl.sync.down.b32 	%r165|%p70, %r160, %r145, %r144, %r146;
+	mov.b32 	%f328, %r165;
+	add.f32 	%f329, %f352, %f328;
+	mov.b32 	%r166, %f329;
+	shfl.sync.down.b32 	%r168|%p71, %r166, %r149, %r144, %r146;
+	mov.b32 	%f330, %r168;
+	add.f32 	%f331, %f329, %f330;
+	mov.b32 	%r169, %f331;
+	shfl.sync.down.b32 	%r171|%p72, %r169, %r152, %r144, %r146;
+	mov.b32 	%f332, %r171;
+	add.f32 	%f333, %f331, %f332;
+	mov.b32 	%r172, %f333;
+	shfl.sync.down.b32 	%r173|%p73, %r172, %r143, %r144, %r146;
+	mov.b32 	%f334, %r173;
+	add.f32 	%f335, %f333, %f334;
+	mov.b32 	%r174, %f335;
+	shfl.sync.down.b32 	%r176|%p74, %r174, %r157, %r144, %r146;
+	mov.b32 	%f336, %r176;
+	add.f32 	%f48, %f335, %f336;
+	setp.lt.s32 	%p75, %r7, 8;
+	or.pred  	%p76, %p19, %p75;
+	@%p76 bra 	$L__BB1_38;
+
+	add.s32 	%r177, %r180, 7;
+	cvt.s64.s32 	%rd112, %r177;
+	add.s64 	%rd113, %rd5, %rd112;
+	mul.lo.s64 	%rd114, %rd113, %rd4;
+	add.s64 	%rd115, %rd114, %rd6;
+	shl.b64 	%rd116, %rd115, 2;
+	add.s64 	%rd117, %rd1, %rd116;
+	st.global.f32 	[%rd117], %f48;
+
+$L__BB1_38:
+	add.s32 	%r180, %r180, 8;
+	setp.lt.s32 	%p77, %r180, %r12;
+	@%p77 bra 	$L__BB1_3;
+
+$L__BB1_39:
+	ret;
+
+}
 	// .globl	moesim_swiglu
 .visible .entry moesim_swiglu(
 	.param .u64 moesim_swiglu_param_0,
@@ -624,7 +1235,7 @@ $L__BB0_39:
 	mad.lo.s32 	%r1, %r5, %r4, %r6;
 	mul.lo.s32 	%r7, %r3, %r2;
 	setp.ge.s32 	%p1, %r1, %r7;
-	@%p1 bra 	$L__BB1_2;
+	@%p1 bra 	$L__BB2_2;
 
 	cvta.to.global.u64 	%rd3, %rd2;
 	div.s32 	%r8, %r1, %r2;
@@ -650,7 +1261,7 @@ $L__BB0_39:
 	add.s64 	%rd14, %rd3, %rd13;
 	st.global.f32 	[%rd14], %f7;
 
-$L__BB1_2:
+$L__BB2_2:
 	ret;
 
 }

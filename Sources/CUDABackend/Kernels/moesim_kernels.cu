@@ -14,12 +14,12 @@
 #define MOESIM_TOKEN_TILE 8
 #define MOESIM_WARPS_PER_BLOCK 8
 
-// out[t * rows + r] = dot(W[r, :], x[t, :]) for r < rows, t < tokens.
+// out[t * rows + r] = dot(W[r, :], x[t, :]) for r < rows, t < tokens, the rows of this block.
 // W: rows x cols bf16, row-major; x: tokens x cols fp32; cols a multiple of 8.
 // One warp per row; each lane reads 8 weights (16 bytes) at a time and applies them to
 // up to MOESIM_TOKEN_TILE tokens, so weights are read from HBM once per tile.
-extern "C" __global__ void moesim_rows_dot(const __nv_bfloat16 *__restrict__ W, int rows, int cols,
-                                           const float *__restrict__ x, int tokens, float *__restrict__ out) {
+static __device__ __forceinline__ void rows_dot_block(const __nv_bfloat16 *__restrict__ W, int rows, int cols,
+                                                      const float *__restrict__ x, int tokens, float *__restrict__ out) {
     int warp = threadIdx.x / 32;
     int lane = threadIdx.x % 32;
     int row = blockIdx.x * MOESIM_WARPS_PER_BLOCK + warp;
@@ -57,6 +57,24 @@ extern "C" __global__ void moesim_rows_dot(const __nv_bfloat16 *__restrict__ W, 
             if (lane == 0 && j < tile) out[(size_t)(t0 + j) * rows + row] = v;
         }
     }
+}
+
+// One weight matrix against tokens: a grid of ceil(rows / MOESIM_WARPS_PER_BLOCK) blocks.
+extern "C" __global__ void moesim_rows_dot(const __nv_bfloat16 *__restrict__ W, int rows, int cols,
+                                           const float *__restrict__ x, int tokens, float *__restrict__ out) {
+    rows_dot_block(W, rows, cols, x, tokens, out);
+}
+
+// The same matrix product for a group of experts in one launch, as a grouped MoE kernel
+// runs a layer's experts: grid.y picks expert e, whose rows x cols weights start at the
+// device address experts[e] (experts need not be adjacent); it reads its tokens at
+// x + e * x_stride (x_stride 0: every expert reads the same tokens) and writes
+// out + e * tokens * rows. Every expert of the group takes `tokens` tokens.
+extern "C" __global__ void moesim_grouped_rows_dot(const unsigned long long *__restrict__ experts, int rows, int cols,
+                                                   const float *__restrict__ x, long long x_stride, int tokens,
+                                                   float *__restrict__ out) {
+    const __nv_bfloat16 *W = reinterpret_cast<const __nv_bfloat16 *>(experts[blockIdx.y]);
+    rows_dot_block(W, rows, cols, x + (size_t)blockIdx.y * (size_t)x_stride, tokens, out + (size_t)blockIdx.y * tokens * rows);
 }
 
 // SwiGLU between an expert's projections: h[t, i] = silu(gu[t, i]) * gu[t, inter + i],

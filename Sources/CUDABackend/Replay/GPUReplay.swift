@@ -123,7 +123,7 @@ public final class GPUReplay {
                 }
                 if case .expert = op.kernel, engine.expertExecution == .perExpertSync { try compute.synchronize() }
                 launches += try launch(op, on: compute)
-                if case .attention = op.kernel, engine.routerSyncNs > 0 { try compute.synchronize() }
+                if case .attention = op.kernel, !engine.routerSync.isZero { try compute.synchronize() }
                 if let done = opDone[index] { try compute.record(done) }
             }
             let end = try context.makeEvent()

@@ -14,6 +14,7 @@ public final class GPUCompute: Sendable {
     private let bytesPerNs: Double
     private let flopsPerNs: Double
     private let expertTable: CalibrationTable?
+    private let groupedTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
     /// Factor by which a compute operation that starts while a copy is moving is slower
     /// (the profile's measured kernel slowdown; 1 for presets).
@@ -26,6 +27,7 @@ public final class GPUCompute: Sendable {
         bytesPerNs = profile.hbmGBps * profile.memoryEfficiency
         flopsPerNs = profile.peakTFLOPS * 1_000 * profile.computeEfficiency
         expertTable = profile.expertCalibration[model.name]
+        groupedTable = profile.groupedCalibration[model.name]
         streamTable = profile.streamCalibration
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
@@ -56,10 +58,18 @@ public final class GPUCompute: Sendable {
     /// grouped GEMMs of expert-parallel engines), each for its number of tokens in `shards`,
     /// ns: `launches` kernel launches (default: one expert's, ``HardwareProfile/kernelsPerExpert``)
     /// plus each expert's roofline. A calibrated expert table does not apply: it measured
-    /// moesim's per-expert kernels, not a grouped one.
+    /// moesim's per-expert kernels, not a grouped one. A calibrated grouped table does: the
+    /// measured grouped kernel at the shards' count with every expert at the largest shard's
+    /// tokens (moesim's grouped kernel gives each expert of a group the same token count), plus
+    /// the launches beyond the ``HardwareProfile/kernelsPerExpert`` it was measured with.
     public func groupedExpertsNanoseconds(layer: Int, shards: [Int], launches: Int? = nil) -> Nanoseconds {
         guard !shards.isEmpty else { return 0 }
-        let launched = Nanoseconds(launches ?? profile.kernelsPerExpert) * profile.launchOverheadNs
+        let launchCount = launches ?? profile.kernelsPerExpert
+        if let groupedTable {
+            let extra = Nanoseconds(max(0, launchCount - profile.kernelsPerExpert)) * profile.launchOverheadNs
+            return extra + Units.roundUp(groupedTable.time(experts: shards.count, tokens: shards.max()!))
+        }
+        let launched = Nanoseconds(launchCount) * profile.launchOverheadNs
         return shards.reduce(launched) { $0 + expertWork(layer: layer, tokens: $1) }
     }
 

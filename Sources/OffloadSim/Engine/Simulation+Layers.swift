@@ -99,7 +99,7 @@ extension Simulation {
         if engine.expertExecution == .perExpertSync && syncedCursor != cursor {
             // The host loop reaches this expert: it syncs, then copies the expert if it is missing.
             syncedCursor = cursor
-            hostFree = max(hostFree, now) + engine.expertSyncNs
+            hostFree = max(hostFree, now) + expertSyncNs
             if planned[position].deferred {
                 planned[position].deferred = false
                 if planned[position].staged {

@@ -4,7 +4,7 @@ extension Simulation {
     /// The router has picked the layer's experts: let the policy plan the layer, look each
     /// planned expert up once, lock it, and handle the misses.
     mutating func routerFinished() {
-        if engine.routerSyncNs > 0 { hostFree = max(hostFree, now) + engine.routerSyncNs }
+        if routerSyncNs > 0 { hostFree = max(hostFree, now) + routerSyncNs }
         syncedCursor = -1
         let range = step.range(layer: layer)
         layerExperts.removeAll(keepingCapacity: true)

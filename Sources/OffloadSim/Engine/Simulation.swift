@@ -25,6 +25,10 @@ public struct Simulation {
     public let compute: GPUCompute
     /// The serving engine simulated (``SimulationOptions/engine``).
     public let engine: ServingEngine
+    /// The engine's host costs priced by the hardware profile (``HostCost``), ns.
+    let routerSyncNs: Nanoseconds
+    let expertSyncNs: Nanoseconds
+    let copyIssueNs: Nanoseconds
     /// Copy calls per expert under the engine.
     let copyPieces: Int
     /// The policy.
@@ -117,6 +121,9 @@ public struct Simulation {
         compute = GPUCompute(model: model, profile: profile)
         copyContention = compute.copyContention
         engine = options.engine
+        routerSyncNs = engine.routerSync.nanoseconds(on: profile)
+        expertSyncNs = engine.expertSync.nanoseconds(on: profile)
+        copyIssueNs = engine.copyIssue.nanoseconds(on: profile)
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
         self.policy = policy
         self.options = options
@@ -265,8 +272,8 @@ public struct Simulation {
     mutating func submitCopy(bytes: Int, priority: CopyPriority, tag: Int32) -> Int32 {
         var issued: Nanoseconds = 0
         if engine.hasHostCosts {
-            issued = max(hostFree, now) + engine.copyIssueNs
-            hostFree = issued + Nanoseconds(copyPieces - 1) * engine.copyIssueNs
+            issued = max(hostFree, now) + copyIssueNs
+            hostFree = issued + Nanoseconds(copyPieces - 1) * copyIssueNs
         }
         let id = bus.submit(bytes: bytes, priority: priority, tag: tag, now: now, queue: &queue, notBefore: issued, pieces: copyPieces)
         replay.copySubmitted(id: id, prefetch: priority == .prefetch)

@@ -2,14 +2,15 @@ import TOML
 import TraceStore
 
 extension HardwareProfile {
-    /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables).
+    /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables,
+    /// "calibration.grouped_ffn.*" per-model tables for each expert count).
     public static let tomlKeys = [
         "name", "display_name", "source", "calibrated_on",
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
-        "gpu.launch_overhead_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
+        "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
-        "calibration.expert_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
@@ -51,6 +52,18 @@ extension HardwareProfile {
             let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
             tables[model] = try table(key, prefix + model + ".ns", name: model)
         }
+        // [calibration.grouped_ffn.MODEL.experts_N]: tokens and ns for N experts per group.
+        var grouped: [String: [Int: CalibrationTable]] = [:]
+        let groupedPrefix = "calibration.grouped_ffn."
+        for key in document.keys(under: "calibration.grouped_ffn") where key.hasSuffix(".tokens") {
+            let path = String(key.dropFirst(groupedPrefix.count).dropLast(".tokens".count))
+            guard let dot = path.lastIndex(of: "."), path[path.index(after: dot)...].hasPrefix("experts_"),
+                  let experts = Int(path[path.index(dot, offsetBy: 9)...]), (1...4_096).contains(experts) else {
+                throw fail(document.line(of: key), "'\(key)' should be calibration.grouped_ffn.MODEL.experts_N.tokens, N from 1 to 4096")
+            }
+            let model = String(path[..<dot])
+            grouped[model, default: [:]][experts] = try table(key, groupedPrefix + path + ".ns", name: "grouped " + path)
+        }
         self.init(
             name: try required("name", document.string), displayName: try required("display_name", document.string),
             source: try optional("source", document.string) ?? "", calibratedOn: try optional("calibrated_on", document.string),
@@ -60,6 +73,8 @@ extension HardwareProfile {
             memoryEfficiency: try optional("gpu.memory_efficiency", number("gpu.memory_efficiency", ValidRange.efficiency)) ?? 0.8,
             computeEfficiency: try optional("gpu.compute_efficiency", number("gpu.compute_efficiency", ValidRange.efficiency)) ?? 0.7,
             launchOverheadNs: try nanoseconds("gpu.launch_overhead_ns", default: 5_000),
+            syncAfterKernelNs: try nanoseconds("gpu.sync_after_kernel_ns", default: 5_000),
+            copyCallNs: try nanoseconds("gpu.copy_call_ns", default: 5_000),
             kernelsPerAttention: try optional("gpu.kernels_per_attention") { try document.integer($0, in: ValidRange.kernels) } ?? 8,
             kernelsPerExpert: try optional("gpu.kernels_per_expert") { try document.integer($0, in: ValidRange.kernels) } ?? 4,
             link: BusLink(gbps: try required("bus.h2d_gbps", number("bus.h2d_gbps", ValidRange.gbps)),
@@ -69,7 +84,7 @@ extension HardwareProfile {
             hostMemoryGBps: try optional("host.memory_gbps", number("host.memory_gbps", ValidRange.gbps)) ?? 100,
             hostTFLOPS: try optional("host.tflops", number("host.tflops", ValidRange.tflops)) ?? 2,
             hostExpertOverheadNs: try nanoseconds("host.expert_overhead_ns", default: 20_000),
-            expertCalibration: tables)
+            expertCalibration: tables, groupedCalibration: grouped.compactMapValues(GroupedCalibration.init))
         // A measured time-against-bytes table: `[calibration.NAME]` with `bytes` and `ns`.
         func byteTable(_ name: String) throws -> CalibrationTable? {
             let prefix = "calibration.\(name)."
@@ -99,6 +114,8 @@ extension HardwareProfile {
             "memory_efficiency = \(TOMLValue.float(memoryEfficiency))   # achieved share of hbm_gbps",
             "compute_efficiency = \(TOMLValue.float(computeEfficiency))  # achieved share of peak_tflops",
             "launch_overhead_ns = \(launchOverheadNs)  # per kernel",
+            "sync_after_kernel_ns = \(syncAfterKernelNs)  # host waits for a small device-to-host copy after a kernel",
+            "copy_call_ns = \(copyCallNs)  # host time to issue one copy call",
             "kernels_per_attention = \(kernelsPerAttention)",
             "kernels_per_expert = \(kernelsPerExpert)",
             "", "[bus]",
@@ -129,6 +146,14 @@ extension HardwareProfile {
             lines += ["", "[calibration.expert_ffn.\(model)]",
                       "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
                       "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+        }
+        for model in groupedCalibration.keys.sorted() {
+            let grouped = groupedCalibration[model]!
+            for (experts, table) in zip(grouped.expertCounts, grouped.tables) {
+                lines += ["", "[calibration.grouped_ffn.\(model).experts_\(experts)]",
+                          "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
+                          "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -25,6 +25,13 @@ public struct HardwareProfile: Sendable, Equatable {
     public var computeEfficiency: Double
     /// Host-side cost of launching one kernel, ns.
     public var launchOverheadNs: Nanoseconds
+    /// Host time from a kernel's end until the host holds a few bytes it wrote (a small
+    /// device-to-host copy the host waits for, as an engine reads the routed ids), ns: presets
+    /// assume a copy's latency (5 µs, ``presetAssumptions``); `moesim gpu calibrate` measures it.
+    public var syncAfterKernelNs: Nanoseconds
+    /// Host time to issue one asynchronous host-to-device copy call, ns: presets assume a
+    /// launch's 5 µs (``presetAssumptions``); `moesim gpu calibrate` measures the driver call.
+    public var copyCallNs: Nanoseconds
     /// Kernels per layer for attention, norms and router.
     public var kernelsPerAttention: Int
     /// Kernels per expert (gate/up projection, activation, down projection, weighted add).
@@ -39,6 +46,10 @@ public struct HardwareProfile: Sendable, Equatable {
     public var hostExpertOverheadNs: Nanoseconds
     /// Measured routed-expert time against tokens, per model preset name.
     public var expertCalibration: [String: CalibrationTable]
+    /// Measured grouped-kernel time against experts and tokens, per model preset name: the
+    /// grouped kernel of layer-barrier engines and expert-parallel shards costs this instead of
+    /// a roofline per expert.
+    public var groupedCalibration: [String: GroupedCalibration]
     /// For a calibrated profile, the measured time per copy against its size in bytes
     /// (`link.measuredTimes`: the bus times single-engine copies by it).
     public var measuredCopies: CalibrationTable? {
@@ -59,9 +70,11 @@ public struct HardwareProfile: Sendable, Equatable {
     /// Creates a profile.
     public init(name: String, displayName: String, source: String, calibratedOn: String? = nil,
                 hbmGBps: Double, peakTFLOPS: Double, memoryGiB: Double, memoryEfficiency: Double = 0.8,
-                computeEfficiency: Double = 0.7, launchOverheadNs: Nanoseconds = 5_000, kernelsPerAttention: Int = 8,
+                computeEfficiency: Double = 0.7, launchOverheadNs: Nanoseconds = 5_000, syncAfterKernelNs: Nanoseconds = 5_000,
+                copyCallNs: Nanoseconds = 5_000, kernelsPerAttention: Int = 8,
                 kernelsPerExpert: Int = 4, link: BusLink, hostMemoryGBps: Double = 100, hostTFLOPS: Double = 2,
-                hostExpertOverheadNs: Nanoseconds = 20_000, expertCalibration: [String: CalibrationTable] = [:]) {
+                hostExpertOverheadNs: Nanoseconds = 20_000, expertCalibration: [String: CalibrationTable] = [:],
+                groupedCalibration: [String: GroupedCalibration] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -72,6 +85,8 @@ public struct HardwareProfile: Sendable, Equatable {
         self.memoryEfficiency = memoryEfficiency
         self.computeEfficiency = computeEfficiency
         self.launchOverheadNs = launchOverheadNs
+        self.syncAfterKernelNs = syncAfterKernelNs
+        self.copyCallNs = copyCallNs
         self.kernelsPerAttention = kernelsPerAttention
         self.kernelsPerExpert = kernelsPerExpert
         self.link = link
@@ -79,6 +94,7 @@ public struct HardwareProfile: Sendable, Equatable {
         self.hostTFLOPS = hostTFLOPS
         self.hostExpertOverheadNs = hostExpertOverheadNs
         self.expertCalibration = expertCalibration
+        self.groupedCalibration = groupedCalibration
         streamCalibration = nil
         copySlowdown = nil
         kernelSlowdown = nil

@@ -1,10 +1,18 @@
 extension ServingEngine {
+    /// A small device-to-host copy the host waits for, plus the eager operation that issues
+    /// it (`row_indices.cpu()`, `.nonzero().tolist()`): the sync of the PyTorch engines.
+    static let syncAndOp = HostCost(syncs: 1, launches: 1)
+    /// One eager copy call (`tensor.copy_(..., non_blocking=True)`, `.to(device)`).
+    static let copyCall = HostCost(copyCalls: 1)
+    /// How the host terms are priced, said once for every PyTorch engine's sources.
+    static let pricedByProfile = "priced by the hardware profile: presets assume 5 µs for each sync, launch and copy call (HardwareProfile.presetAssumptions: a copy's latency, a launch); a profile calibrated by `moesim gpu calibrate` holds moesim's own driver calls measured on its GPU, without PyTorch's dispatch on top"
+
     /// moesim's own engine, the default: experts stream as they land, no host costs beyond
     /// the hardware profile's. Every result from before engines existed is this engine's.
     public static let moesim = ServingEngine(
         name: "moesim", displayName: "moesim streaming engine",
         source: "moesim's own execution model (Sources/OffloadSim/Engine/Simulation+Router.swift, Simulation+Layers.swift): after each router every miss is queued at once; each expert computes as soon as its weights are resident; misses without a cache slot stream through two expert-sized staging buffers",
-        expertExecution: .streaming, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 0, copiesPerExpert: 1, bufferSets: nil,
+        expertExecution: .streaming, copiesPerExpert: 1, bufferSets: nil,
         groupedKernelLaunches: 1, prioritisesDemand: true,
         sources: [
             "experts": "moesim's engine: an expert runs once resident (Simulation+Layers.swift startNextExpert)",
@@ -23,15 +31,15 @@ extension ServingEngine {
     public static let yalis = ServingEngine(
         name: "yalis", displayName: "YALIS, branch offload_prefetch",
         source: "github.com/axonn-ai/yalis, branch offload_prefetch: yalis/offloading/manager.py, yalis/offloading/buffer_manager.py, yalis/external/model.py (LLaMAMoE.forward), yalis/external/fused_moe.py, yalis/tensor_parallel/moe.py; configuration as in examples/infer_cpu_offload.py (modules [\"mlp.experts\"], selective prefetch, 1 prefetch layer, preallocated buffers)",
-        expertExecution: .layerBarrier, routerSyncNs: 10_000, expertSyncNs: 0, copyIssueNs: 5_000, copiesPerExpert: 2, bufferSets: 2,
+        expertExecution: .layerBarrier, routerSync: syncAndOp, copyIssue: copyCall, copiesPerExpert: 2, bufferSets: 2,
         groupedKernelLaunches: 5, prioritisesDemand: false,
         sources: [
             "experts": "model.py LLaMAMoE.forward calls offload_manager.fetch_layer (or layer_context, which waits for the prefetched layer) and then self.experts(...) once; manager.py fetch_layer ends with current_stream.wait_stream(transfer_stream), so the compute stream waits for every copy of the layer; TPMoE.forward runs fused_moe.py fused_experts over the layer's experts",
             "grouped_kernel_launches": "fused_moe.py fused_experts: moe_align_block_size, fused_moe_kernel (w1), silu_and_mul, fused_moe_kernel (w2), torch.sum — 5 launches",
             "buffer_sets": "manager.py prepare_for_offloading: num_buffer_sets = num_prefetch_layers + 1, with num_prefetch_layers = 1 (examples/infer_cpu_offload.py); buffer_manager.py get_buffer_idx_for_layer: layer N uses set N % num_buffer_sets; each set holds a whole layer's expert tensors",
             "copy_queue": "manager.py: fetch_layer and prefetch_layer both issue on the one self.transfer_stream, in issue order",
-            "router_sync_ns": "manager.py _move_rows_to_gpu: row_indices.cpu() copies the top-k ids to the host and blocks it until the router has run: one small device-to-host copy plus one eager op, 5 µs each as the hardware presets assume for a copy's latency and a launch (HardwareProfile.presetAssumptions); not measured on the paper's machine",
-            "copy_issue_ns": "buffer_manager.py copy_rows: one gpu_buffer[r].copy_(cpu_tensor[r], non_blocking=True) per expert row per weight tensor, each an eager PyTorch op: 5 µs, the presets' launch assumption; not measured",
+            "router_sync_ns": "manager.py _move_rows_to_gpu: row_indices.cpu() copies the top-k ids to the host and blocks it until the router has run: one small device-to-host copy plus one eager op (sync + launch), " + pricedByProfile + "; not measured on the paper's machine",
+            "copy_issue_ns": "buffer_manager.py copy_rows: one gpu_buffer[r].copy_(cpu_tensor[r], non_blocking=True) per expert row per weight tensor, each an eager PyTorch copy call (copy_call), " + pricedByProfile,
             "copies_per_expert": "tensor_parallel/moe.py TPMoE: two weight tensors per expert, gate_up_proj [E, 2I, H] and proj [E, H, I]; copy_rows copies each row of each separately",
         ])
 
@@ -41,15 +49,15 @@ extension ServingEngine {
     public static let hfTransformers = ServingEngine(
         name: "hf-transformers", displayName: "Hugging Face transformers, eager MoE loop with CPU offload",
         source: "github.com/huggingface/transformers: models/switch_transformers/modeling_switch_transformers.py SwitchTransformersSparseMLP.forward and models/qwen3_moe/modeling_qwen3_moe.py (per-expert loop); github.com/huggingface/accelerate hooks.py AlignDevicesHook (offloaded weights moved to the GPU when a module runs)",
-        expertExecution: .perExpertSync, routerSyncNs: 10_000, expertSyncNs: 10_000, copyIssueNs: 5_000, copiesPerExpert: nil, bufferSets: 1,
+        expertExecution: .perExpertSync, routerSync: syncAndOp, expertSync: syncAndOp, copyIssue: copyCall, copiesPerExpert: nil, bufferSets: 1,
         groupedKernelLaunches: 1, prioritisesDemand: false,
         sources: [
             "experts": "SwitchTransformersSparseMLP.forward: `for idx in idx_mask: next_states[router_mask[:, :, idx]] = expert(hidden_states[router_mask[:, :, idx]])`, one expert at a time; Qwen3MoeSparseMoeBlock: `for expert_idx in expert_hit: ... torch.where(expert_mask[expert_idx])`",
             "buffer_sets": "accelerate AlignDevicesHook.pre_forward copies a module's offloaded weights when it runs and post_forward drops them: nothing is loaded ahead",
             "copy_queue": "the copies run on the current stream, in program order",
-            "router_sync_ns": "SwitchTransformersSparseMLP.forward: torch.nonzero(idx_mask)...tolist() reads the routed experts on the host (Qwen3: expert_hit ... .nonzero()): one small device-to-host copy plus one eager op, 5 µs each as the hardware presets assume; not measured",
-            "expert_sync_ns": "boolean-mask indexing (Switch) or torch.where (Qwen3) per expert needs the token count on the host: one device-to-host sync per expert, 5 + 5 µs as above; not measured",
-            "copy_issue_ns": "accelerate set_module_tensor_to_device: one eager .to(device) per weight tensor, 5 µs, the presets' launch assumption; not measured",
+            "router_sync_ns": "SwitchTransformersSparseMLP.forward: torch.nonzero(idx_mask)...tolist() reads the routed experts on the host (Qwen3: expert_hit ... .nonzero()): one small device-to-host copy plus one eager op (sync + launch), " + pricedByProfile,
+            "expert_sync_ns": "boolean-mask indexing (Switch) or torch.where (Qwen3) per expert needs the token count on the host: one device-to-host sync per expert plus its eager op (sync + launch), " + pricedByProfile,
+            "copy_issue_ns": "accelerate set_module_tensor_to_device: one eager .to(device) per weight tensor (copy_call), " + pricedByProfile,
             "copies_per_expert": "one per weight matrix of the expert module (nn.Linear wi/wo for Switch; gate_proj/up_proj/down_proj for SwiGLU experts)",
         ])
 
@@ -68,9 +76,9 @@ extension ServingEngine {
             "experts": "the wrapped Hugging Face loop runs one routed expert at a time (SwitchTransformersSparseMLP.forward); fetch_sub_module gathers a submodule's parameters when its forward hook fires and blocks on them before it runs",
             "buffer_sets": "fetch_sub_module prefetches upcoming parameters only while the recorded module trace matches (is_complete_trace); trace_prologue calls _invalidate_trace when the module that runs is not the recorded one, which a change in routed experts causes, so nothing is fetched ahead across MoE layers; release_sub_module frees parameters after use",
             "copy_queue": "all gathers run on the coordinator's one allgather stream, in issue order; the compute stream waits on it (current_stream().wait_stream)",
-            "router_sync_ns": "the wrapped loop reads the routed experts on the host (torch.nonzero(...).tolist()): one device-to-host copy plus one eager op, 5 µs each as the hardware presets assume; not measured",
-            "expert_sync_ns": "boolean-mask indexing per expert in the wrapped loop: one device-to-host sync, 5 + 5 µs as above; not measured",
-            "copy_issue_ns": "one all-gather call per parameter (a single GPU's all-gather is a copy from the pinned partition): 5 µs, the presets' launch assumption; not measured",
+            "router_sync_ns": "the wrapped loop reads the routed experts on the host (torch.nonzero(...).tolist()): one device-to-host copy plus one eager op (sync + launch), " + pricedByProfile,
+            "expert_sync_ns": "boolean-mask indexing per expert in the wrapped loop: one device-to-host sync plus its eager op (sync + launch), " + pricedByProfile,
+            "copy_issue_ns": "one all-gather call per parameter (a single GPU's all-gather is a copy from the pinned partition; copy_call), " + pricedByProfile,
             "copies_per_expert": "each nn.Linear of an expert is its own submodule with its own fetch (iter_params over z3 leaf modules): one copy per weight matrix; the second matrix's fetch fires when the first has run, where moesim issues both before the expert runs (one matrix's compute per expert of overlap that DeepSpeed does not have)",
         ]
         return engine
@@ -82,7 +90,7 @@ extension ServingEngine {
     public static let tutel = ServingEngine(
         name: "tutel", displayName: "Tutel MoE layer, all experts resident",
         source: "github.com/microsoft/tutel (commit 82af7aa): tutel/impls/moe_layer.py (forward: fast_encode, expert_local, fast_decode), tutel/impls/fast_dispatch.py (extract_critical: the capacity), tutel/experts/ffn.py (FusedExpertsNetwork.forward: batched matmuls over the local experts)",
-        expertExecution: .layerBarrier, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 0, copiesPerExpert: 1, bufferSets: 1,
+        expertExecution: .layerBarrier,  copiesPerExpert: 1, bufferSets: 1,
         groupedKernelLaunches: 7, capacityFactor: 1.0, prioritisesDemand: false,
         sources: [
             "experts": "moe_layer.py forward: fast_encode scatters the tokens into an [experts × capacity, model] buffer, expert_local runs FusedExpertsNetwork over all local experts at once, fast_decode gathers back: the layer waits for its whole batch of experts",
@@ -102,7 +110,7 @@ extension ServingEngine {
     public static let replicaStreams = ServingEngine(
         name: "replica-streams", displayName: "concurrent expert streams with replicas (arXiv 2605.11537, as its abstract describes)",
         source: "arXiv 2605.11537 abstract (\"the replicated experts process batch tokens concurrently\"); github.com/vvkkvv23812025/moe-mpmc src/utils/manager.py (SODAManager: the predicted experts moved with .to(\"cuda\") before the batch, the hash table built by a thread); the replication and stream code is not in that repository",
-        expertExecution: .concurrentStreams, routerSyncNs: 0, expertSyncNs: 0, copyIssueNs: 5_000, copiesPerExpert: nil, bufferSets: nil,
+        expertExecution: .concurrentStreams, copyIssue: copyCall, copiesPerExpert: nil, bufferSets: nil,
         groupedKernelLaunches: 1, expertStreams: 4, prioritisesDemand: false,
         sources: [
             "experts": "abstract: replicas process the batch's tokens concurrently; each expert copy is moesim's per-expert kernel on one of the streams",
@@ -111,7 +119,7 @@ extension ServingEngine {
             "copy_queue": "module.to(\"cuda\") runs on the current stream in program order",
             "router_sync_ns": "none: SwitchTransformersSparseMLPOffloading.forward reads the expert ids from the predicted hash table, not from the router",
             "expert_sync_ns": "none: the replicas' kernels are launched without waiting on each other (the abstract's concurrency)",
-            "copy_issue_ns": "module.to(\"cuda\") issues one eager copy per weight tensor: 5 µs, the presets' launch assumption; not measured",
+            "copy_issue_ns": "module.to(\"cuda\") issues one eager copy per weight tensor (copy_call), " + pricedByProfile,
             "copies_per_expert": "one per weight tensor of the expert module (SwitchTransformersDenseActDense wi, wo)",
         ])
 

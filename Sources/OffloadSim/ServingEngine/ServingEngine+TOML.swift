@@ -61,12 +61,21 @@ extension ServingEngine {
             sources[term] = try read(key, doc.string)
         }
         let host = 0...Int(Self.maximumHostNs)
+        // ns, or a sum of the operations the hardware profile prices.
+        func hostCost(_ key: String) throws -> HostCost {
+            guard let entry = doc[key] else { return .none }
+            guard case .string(let text) = entry.value else { return HostCost(fixedNs: Nanoseconds(try integer(key, default: 0, in: host))) }
+            guard let cost = HostCost(parsing: text), cost.fixedNs <= Self.maximumHostNs else {
+                throw fail(entry.line, "'\(key)' is '\(text)'; valid: an integer \(host.lowerBound)…\(host.upperBound) (ns) or a sum of "
+                           + "\(HostCost.operationNames.joined(separator: ", ")), each with an optional count (\"2 × sync\"), and ns (\"sync + launch + 4000\")")
+            }
+            return cost
+        }
         self.init(
             name: name, displayName: try read("display_name", doc.string) ?? name, source: try read("source", doc.string) ?? "",
             expertExecution: execution,
-            routerSyncNs: Nanoseconds(try integer("host.router_sync_ns", default: 0, in: host)),
-            expertSyncNs: Nanoseconds(try integer("host.expert_sync_ns", default: 0, in: host)),
-            copyIssueNs: Nanoseconds(try integer("host.copy_issue_ns", default: 0, in: host)),
+            routerSync: try hostCost("host.router_sync_ns"), expertSync: try hostCost("host.expert_sync_ns"),
+            copyIssue: try hostCost("host.copy_issue_ns"),
             copiesPerExpert: try countOrWord("host.copies_per_expert", word: "per-matrix", default: 1, in: 1...64),
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
             groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64), capacityFactor: capacityFactor,
@@ -90,10 +99,10 @@ extension ServingEngine {
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
             "",
-            "[host]",
-            "router_sync_ns = \(routerSyncNs)   # host waits for the router's ids (device-to-host) before issuing copies",
-            "expert_sync_ns = \(expertSyncNs)   # host sync before each expert (per-expert-sync)",
-            "copy_issue_ns = \(copyIssueNs)   # host time to issue one copy call",
+            "[host]   # ns, or a sum of sync, launch, copy_call (with counts: \"2 × sync\") priced by the hardware profile",
+            "router_sync_ns = \(Self.tomlValue(routerSync))   # host waits for the router's ids (device-to-host) before issuing copies",
+            "expert_sync_ns = \(Self.tomlValue(expertSync))   # host sync before each expert (per-expert-sync)",
+            "copy_issue_ns = \(Self.tomlValue(copyIssue))   # host time to issue one copy call",
             "copies_per_expert = \(copiesPerExpert.map(String.init) ?? "\"per-matrix\"")   # copy calls per expert (weight tensors), each paying the link's latency",
         ]
         let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }
@@ -102,5 +111,10 @@ extension ServingEngine {
             lines += described.map { "\($0) = \(TOMLValue.quoted(sources[$0]!))" }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A host cost as its file writes it: an integer when it is fixed nanoseconds, else the quoted sum.
+    private static func tomlValue(_ cost: HostCost) -> String {
+        cost == HostCost(fixedNs: cost.fixedNs) ? String(cost.fixedNs) : TOMLValue.quoted(cost.description)
     }
 }

@@ -17,16 +17,15 @@ public struct ServingEngine: Sendable, Equatable {
     /// How a layer's routed experts are executed.
     public var expertExecution: ExpertExecution
     /// Host time from the router's end on the GPU until the host knows the routed ids (a
-    /// device-to-host copy of the top-k ids that blocks the host), ns; 0: the engine decides
+    /// device-to-host copy of the top-k ids that blocks the host); none: the engine decides
     /// on the device or does not wait. While the host waits, nothing new is launched.
-    public var routerSyncNs: Nanoseconds
+    public var routerSync: HostCost
     /// Under ``ExpertExecution/perExpertSync``: host time of the sync before each expert's
-    /// launch (the loop reads the expert's token indices on the host), ns.
-    public var expertSyncNs: Nanoseconds
-    /// Host time to issue one host-to-device copy call, ns: the host issues a layer's copies
-    /// one after another, so the k-th copy can start no earlier than k × this after the host
-    /// decided.
-    public var copyIssueNs: Nanoseconds
+    /// launch (the loop reads the expert's token indices on the host).
+    public var expertSync: HostCost
+    /// Host time to issue one host-to-device copy call: the host issues a layer's copies one
+    /// after another, so the k-th copy can start no earlier than k × this after the host decided.
+    public var copyIssue: HostCost
     /// Host-to-device copy calls per expert (one per weight tensor as the engine stores
     /// them); each pays the link's per-copy latency. nil: one per weight matrix of the model
     /// (``ModelCost/matricesPerExpert``), as engines that keep each projection apart do.
@@ -54,16 +53,16 @@ public struct ServingEngine: Sendable, Equatable {
 
     /// Creates an engine description.
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
-                routerSyncNs: Nanoseconds = 0, expertSyncNs: Nanoseconds = 0, copyIssueNs: Nanoseconds = 0,
+                routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
         self.expertExecution = expertExecution
-        self.routerSyncNs = routerSyncNs
-        self.expertSyncNs = expertSyncNs
-        self.copyIssueNs = copyIssueNs
+        self.routerSync = routerSync
+        self.expertSync = expertSync
+        self.copyIssue = copyIssue
         self.copiesPerExpert = copiesPerExpert
         self.bufferSets = bufferSets
         self.groupedKernelLaunches = groupedKernelLaunches
@@ -75,7 +74,7 @@ public struct ServingEngine: Sendable, Equatable {
 
     /// Whether the host's own time (syncs, copy issue) enters the run: false for an engine
     /// that neither syncs nor pays for issuing copies, whose runs need no host clock.
-    public var hasHostCosts: Bool { routerSyncNs > 0 || expertSyncNs > 0 || copyIssueNs > 0 }
+    public var hasHostCosts: Bool { !routerSync.isZero || !expertSync.isZero || !copyIssue.isZero }
 
     /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
     /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).

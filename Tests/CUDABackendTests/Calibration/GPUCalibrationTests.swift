@@ -9,12 +9,14 @@ import TraceStore
 @Suite struct GPUCalibrationTests {
     /// A calibration on the fake driver, whose clock moves copies at 25 GB/s after 2,000 ns,
     /// weight-streaming launches at 1,000 GB/s after 3,000 ns, SwiGLU in 1,000 ns and an empty launch in 3,000 ns.
+    /// Its host clock takes 1,000 ns per call and waits for the GPU at each sync.
     static func measure() throws -> CalibrationMeasurements {
-        let context = try CUDAContext(driver: try FakeDriver.driver())
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
         let kernels = try MoesimKernels(context: context)
         let plan = CalibrationPlan(models: [ModelPreset.named("qwen3-30b-a3b")!], copySizes: [4_096, 1 << 20, 16 << 20, 64 << 20],
-                                   tokenCounts: [1, 4])
-        return try GPUCalibration(context: context, kernels: kernels, plan: plan).measure()
+                                   tokenCounts: [1, 4], groupedExpertCounts: [1, 2, 256], groupedMaxTokens: 4)
+        return try GPUCalibration(context: context, kernels: kernels, plan: plan, hostClock: FakeDriver.hostClock(driver)).measure()
     }
 
     @Test func theBusFitRecoversTheDriversBandwidthAndLatency() throws {
@@ -35,6 +37,41 @@ import TraceStore
         #expect(table.tokens == [1, 4])
         #expect(abs(table.nanoseconds[0] - expert) < 5)
         #expect(measured.gpuName == "Fake NVIDIA H100 PCIe" && measured.driverCUDA == "13.0")
+    }
+
+    /// A round trip: the launch, the copy call and the stream sync (1,000 host ns each), the
+    /// sync waiting for the GPU's 3,000 ns kernel and 2,000 + 64 / 25 ns copy; less the kernel's 3,000.
+    @Test func theSyncAfterAKernelIsTheHostRoundTripLessTheKernel() throws {
+        let sync = try #require(try Self.measure().syncAfterKernelNs)
+        let roundTrip: Double = 3 * 1_000 + 3_000 + 2_000 + 64.0 / 25
+        #expect(abs(sync - (roundTrip - 3_000)) < 1e-6)
+    }
+
+    @Test func aCopyCallCostsTheHostWhatTheDriverCallTakes() throws {
+        #expect(try Self.measure().copyCallNs == 1_000)
+    }
+
+    /// Qwen3's expert in groups: gate/up (3,000 + E × 1,536 × 2,048 × 2 / 1,000), SwiGLU
+    /// (1,000), down (3,000 + E × 2,048 × 768 × 2 / 1,000); the fake's kernels do not depend on
+    /// tokens. 256 experts is more than Qwen3 has; 2 experts × 4 tokens is over the plan's 4.
+    @Test func theGroupedKernelIsMeasuredForEachExpertCountWithinThePlan() throws {
+        let grouped = try #require(try Self.measure().grouped["qwen3-30b-a3b"])
+        #expect(grouped.expertCounts == [1, 2])
+        #expect(grouped.tables[0].tokens == [1, 4] && grouped.tables[1].tokens == [1])
+        let weightBytes: Double = 1_536 * 2_048 * 2 + 2_048 * 768 * 2
+        func expected(_ experts: Double) -> Double { 7_000 + experts * weightBytes / 1_000 }
+        #expect(abs(grouped.time(experts: 1, tokens: 1) - expected(1)) < 5)
+        #expect(abs(grouped.time(experts: 2, tokens: 1) - expected(2)) < 5)
+    }
+
+    @Test func theProfileCarriesTheMeasuredEngineTerms() throws {
+        let measured = try Self.measure()
+        let profile = measured.profile(date: "2026-12-03")
+        #expect(profile.syncAfterKernelNs == 5_003 && profile.copyCallNs == 1_000)
+        #expect(profile.groupedCalibration == measured.grouped)
+        // yalis's router sync, a sync and a launch, is now the measured 5,003 + 3,000 ns.
+        #expect(ServingEngine.yalis.routerSync.nanoseconds(on: profile) == 8_003)
+        #expect(try HardwareProfile(toml: profile.tomlText, file: "calibrated.toml") == profile)
     }
 
     @Test func theProfileTakesDatasheetFiguresFromTheMatchingPresetAndRoundTrips() throws {

@@ -41,17 +41,18 @@ import TestSupport
         let context = try CUDAContext(driver: driver)
         _ = try MoesimKernels(context: context)
         let calls = FakeDriver.calls(driver)
-        #expect(calls.filter { $0 == "cuModuleGetFunction" }.count == 3)
+        #expect(calls.filter { $0 == "cuModuleGetFunction" }.count == 4)
         let file = try String(contentsOfFile: Repository.root + "/Sources/CUDABackend/Kernels/moesim_kernels.ptx", encoding: .utf8)
         #expect(MoesimKernels.ptx == file)
     }
 
-    /// Calls made while opening a context, loading the kernels and timing one copy and one launch.
+    /// Calls made while opening a context, loading the kernels, timing one copy and one launch
+    /// and reading a few bytes back.
     static let failingCalls = [
         "cuInit", "cuDeviceGetCount", "cuDeviceGet", "cuDeviceGetName", "cuDeviceTotalMem_v2", "cuDeviceGetAttribute",
         "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent", "cuModuleLoadData", "cuModuleGetFunction", "cuStreamCreate",
         "cuEventCreate", "cuMemAlloc_v2", "cuMemsetD8_v2", "cuMemAllocHost_v2", "cuMemcpyHtoDAsync_v2", "cuEventRecord",
-        "cuEventSynchronize", "cuEventElapsedTime", "cuLaunchKernel",
+        "cuEventSynchronize", "cuEventElapsedTime", "cuLaunchKernel", "cuMemcpyDtoHAsync_v2", "cuStreamSynchronize",
     ]
 
     @Test(arguments: failingCalls)
@@ -70,6 +71,8 @@ import TestSupport
                 try stream.copy(1 << 20, from: host, to: device)
                 try kernels.rows(device, rows: 64, columns: 64, input: activations.input, tokens: 1, output: activations.output, on: stream)
             }
+            try stream.copy(64, from: device, to: host)
+            try stream.synchronize()
         } throws: { error in
             guard case .call(let name, let code, let message) = error as? CUDAError else { return false }
             return name.hasPrefix(call.replacingOccurrences(of: "_v2", with: "")) && code == 999 && message == "unknown error"

@@ -2,10 +2,13 @@
 // CUDA backend's loading, call order and error paths run on machines without a GPU.
 //
 // It keeps a log of the calls made ("name" or "cuLaunchKernel:kernel"), can be told to fail
-// one named call with a given code (fake_cuda_fail), and runs a serial clock: a copy takes
-// 2,000 ns + bytes / 25 (25 GB/s), moesim_rows_dot 3,000 ns + weight bytes / 1,000
-// (1,000 GB/s), moesim_swiglu 1,000 ns and moesim_empty 3,000 ns; an event records the
-// clock when it is recorded. Built with -DFAKE_OMIT_LAUNCH it lacks cuLaunchKernel.
+// one named call with a given code (fake_cuda_fail), and runs a serial GPU clock: a copy
+// either way takes 2,000 ns + bytes / 25 (25 GB/s), moesim_rows_dot 3,000 ns + weight
+// bytes / 1,000 (1,000 GB/s), moesim_grouped_rows_dot 3,000 ns + every expert's weight
+// bytes / 1,000, moesim_swiglu 1,000 ns and moesim_empty 3,000 ns; an event records the
+// clock when it is recorded. Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver
+// call and, at a synchronising call (stream, event or context), waits for all GPU work queued
+// since the last one, without overlap. Built with -DFAKE_OMIT_LAUNCH it lacks cuLaunchKernel.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,8 @@ static int fail_code;
 static int initialised;
 static void *current_context;
 static double clock_ns;
+static double host_ns;
+static double synced_clock_ns;
 static CUdeviceptr next_address = 0x10000;
 
 struct fake_event { int timing; int recorded; double at; };
@@ -31,9 +36,16 @@ void fake_cuda_fail(const char *name, int code) {
     fail_code = code;
 }
 const char *fake_cuda_log(void) { return call_log; }
+double fake_cuda_host_ns(void) { return host_ns; }
+
+static void wait_for_gpu(void) {
+    host_ns += clock_ns - synced_clock_ns;
+    synced_clock_ns = clock_ns;
+}
 
 static CUresult enter(const char *name) {
     size_t length = strlen(name);
+    if (strncmp(name, "cuLaunchKernel:", 15) != 0) host_ns += 1000.0;
     if (log_used + length + 2 < sizeof call_log) {
         memcpy(call_log + log_used, name, length);
         log_used += length;
@@ -98,7 +110,12 @@ static int primary_context;
 CUresult cuDevicePrimaryCtxRetain(void **context, int device) { CUresult r = enter("cuDevicePrimaryCtxRetain"); if (!r) *context = &primary_context; return r; }
 CUresult cuDevicePrimaryCtxRelease_v2(int device) { return enter("cuDevicePrimaryCtxRelease_v2"); }
 CUresult cuCtxSetCurrent(void *context) { CUresult r = enter("cuCtxSetCurrent"); if (!r) current_context = context; return r; }
-CUresult cuCtxSynchronize(void) { CUresult r = enter("cuCtxSynchronize"); return r ? r : need_context(); }
+CUresult cuCtxSynchronize(void) {
+    CUresult r = enter("cuCtxSynchronize");
+    if (r || (r = need_context())) return r;
+    wait_for_gpu();
+    return 0;
+}
 CUresult cuStreamCreate(void **stream, unsigned int flags) {
     CUresult r = enter("cuStreamCreate");
     if (r || (r = need_context())) return r;
@@ -106,7 +123,11 @@ CUresult cuStreamCreate(void **stream, unsigned int flags) {
     return 0;
 }
 CUresult cuStreamDestroy_v2(void *stream) { CUresult r = enter("cuStreamDestroy_v2"); free(stream); return r; }
-CUresult cuStreamSynchronize(void *stream) { return enter("cuStreamSynchronize"); }
+CUresult cuStreamSynchronize(void *stream) {
+    CUresult r = enter("cuStreamSynchronize");
+    if (!r) wait_for_gpu();
+    return r;
+}
 CUresult cuStreamWaitEvent(void *stream, struct fake_event *event, unsigned int flags) {
     CUresult r = enter("cuStreamWaitEvent");
     if (r) return r;
@@ -127,7 +148,13 @@ CUresult cuEventRecord(struct fake_event *event, void *stream) {
     event->at = clock_ns;
     return 0;
 }
-CUresult cuEventSynchronize(struct fake_event *event) { CUresult r = enter("cuEventSynchronize"); return r ? r : (event->recorded ? 0 : 400); }
+CUresult cuEventSynchronize(struct fake_event *event) {
+    CUresult r = enter("cuEventSynchronize");
+    if (r) return r;
+    if (!event->recorded) return 400;
+    wait_for_gpu();
+    return 0;
+}
 CUresult cuEventElapsedTime(float *milliseconds, struct fake_event *start, struct fake_event *end) {
     CUresult r = enter("cuEventElapsedTime");
     if (r) return r;
@@ -154,6 +181,13 @@ CUresult cuMemFreeHost(void *pointer) { CUresult r = enter("cuMemFreeHost"); fre
 CUresult cuMemsetD8_v2(CUdeviceptr pointer, unsigned char value, size_t count) { return enter("cuMemsetD8_v2"); }
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source, size_t bytes, void *stream) {
     CUresult r = enter("cuMemcpyHtoDAsync_v2");
+    if (r) return r;
+    if (!source || !destination) return 1;
+    clock_ns += 2000.0 + (double)bytes / 25.0;
+    return 0;
+}
+CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source, size_t bytes, void *stream) {
+    CUresult r = enter("cuMemcpyDtoHAsync_v2");
     if (r) return r;
     if (!source || !destination) return 1;
     clock_ns += 2000.0 + (double)bytes / 25.0;
@@ -189,6 +223,9 @@ CUresult cuLaunchKernel(struct fake_function *function, unsigned int gx, unsigne
     if (strcmp(function->name, "moesim_rows_dot") == 0) {
         int rows = *(int *)parameters[1], columns = *(int *)parameters[2];
         clock_ns += 3000.0 + (double)rows * columns * 2 / 1000.0;
+    } else if (strcmp(function->name, "moesim_grouped_rows_dot") == 0) {
+        int rows = *(int *)parameters[1], columns = *(int *)parameters[2];
+        clock_ns += 3000.0 + (double)gy * rows * columns * 2 / 1000.0;
     } else if (strcmp(function->name, "moesim_swiglu") == 0) {
         clock_ns += 1000.0;
     } else {

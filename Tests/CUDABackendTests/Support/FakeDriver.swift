@@ -42,6 +42,13 @@ enum FakeDriver {
         return String(cString: unsafeBitCast(symbol, to: LogFunction.self)()).split(separator: "\n").map(String.init)
     }
 
+    /// The fake's host clock, ns: 1,000 per driver call, plus the GPU work a synchronising call waits for.
+    static func hostClock(_ driver: CUDADriver) -> () -> Double {
+        typealias ClockFunction = @convention(c) () -> Double
+        let clock = unsafeBitCast(dlsym(driver.api.pointee.handle, "fake_cuda_host_ns")!, to: ClockFunction.self)
+        return { clock() }
+    }
+
     /// Makes the fake fail every later call named `name` with `code`.
     static func fail(_ driver: CUDADriver, call name: String, code: Int32) {
         typealias FailFunction = @convention(c) (UnsafePointer<CChar>, Int32) -> Void

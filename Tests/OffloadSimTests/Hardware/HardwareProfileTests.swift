@@ -58,6 +58,32 @@ struct HardwareProfileTests {
         #expect(parsed.label.contains("calibrated on NVIDIA H100"))
     }
 
+    @Test("measured host operations and grouped-kernel tables survive a round trip")
+    func engineTermsRoundTrip() throws {
+        var profile = HardwareProfile.presets[0]
+        profile.calibratedOn = "NVIDIA H100 80GB HBM3, driver CUDA 13.0, 2026-12-03"
+        profile.syncAfterKernelNs = 7_412
+        profile.copyCallNs = 1_873
+        profile.groupedCalibration["qwen3-30b-a3b"] = GroupedCalibration([
+            1: CalibrationTable(tokens: [1, 2], nanoseconds: [10_000, 10_500])!, 8: CalibrationTable(tokens: [1], nanoseconds: [61_000])!,
+        ])
+        let text = profile.tomlText
+        #expect(text.contains("[calibration.grouped_ffn.qwen3-30b-a3b.experts_8]"))
+        #expect(try HardwareProfile(toml: text, file: "h100.toml") == profile)
+    }
+
+    @Test("a grouped table under a name without its expert count is refused with its line")
+    func groupedTableNeedsItsCount() {
+        let text = HardwareProfile.presets[0].tomlText + "\n[calibration.grouped_ffn.qwen3-30b-a3b.eight]\ntokens = [1]\nns = [5.0]\n"
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.hasPrefix("tokens = [1]") }! + 1
+        #expect {
+            _ = try HardwareProfile(toml: text, file: "h100.toml")
+        } throws: { error in
+            let failure = error as? TOMLFileError
+            return failure?.line == line && failure!.problem.contains("calibration.grouped_ffn.MODEL.experts_N.tokens")
+        }
+    }
+
     @Test("a profile file under a name of its own is not labelled as a preset's datasheet figures")
     func fileLabel() throws {
         let text = HardwareProfile.presets[0].tomlText.replacingOccurrences(of: "name = \"\(HardwareProfile.presets[0].name)\"", with: "name = \"my-gpu\"")

@@ -14,8 +14,9 @@ private func twoLayerTrace() throws -> TraceReader {
 
 private func engine(_ execution: ExpertExecution, routerSync: Nanoseconds = 0, expertSync: Nanoseconds = 0, issue: Nanoseconds = 0,
                     copies: Int = 1) -> ServingEngine {
-    ServingEngine(name: "test", displayName: "test engine", source: "test", expertExecution: execution, routerSyncNs: routerSync,
-                  expertSyncNs: expertSync, copyIssueNs: issue, copiesPerExpert: copies, bufferSets: 2, groupedKernelLaunches: 5,
+    ServingEngine(name: "test", displayName: "test engine", source: "test", expertExecution: execution,
+                  routerSync: HostCost(fixedNs: routerSync), expertSync: HostCost(fixedNs: expertSync), copyIssue: HostCost(fixedNs: issue),
+                  copiesPerExpert: copies, bufferSets: 2, groupedKernelLaunches: 5,
                   prioritisesDemand: false)
 }
 
@@ -67,6 +68,26 @@ struct ServingEngineExecutionTests {
     func hostCostsDelayCopies() throws {
         let metrics = try simulate(engine(.layerBarrier, routerSync: 10_000, issue: 3_000))
         #expect(metrics.tpot.mean == 211_000)
+    }
+
+    /// The same schedule with the sync and the copy calls written as operations: priced by the
+    /// profile at 10,000 and 3,000 ns it is the run above; at the defaults (5,000 each) the host
+    /// knows the ids at 5,500 and issues copies at 10,500 (to 55,500) and 15,500 (55,500 to
+    /// 100,500); the kernel ends at 102,500: 2 × 102,500 per token.
+    @Test("the hardware profile prices an engine's syncs and copy calls")
+    func profilePricesHostOperations() throws {
+        var priced = engine(.layerBarrier)
+        priced.routerSync = HostCost(syncs: 1)
+        priced.copyIssue = HostCost(copyCalls: 1)
+        func tpot(_ profile: HardwareProfile) throws -> Double? {
+            try SimFixtures.simulate(twoLayerTrace(), model: SimFixtures.model(layers: 2, experts: 4), profile: profile,
+                                     options: SimulationOptions(eviction: .lru, engine: priced)).tpot.mean
+        }
+        var measured = SimFixtures.profile()
+        measured.syncAfterKernelNs = 10_000
+        measured.copyCallNs = 3_000
+        #expect(try tpot(measured) == 211_000)
+        #expect(try tpot(SimFixtures.profile()) == 205_000)
     }
 
     /// Expert 0: sync to 10,500, copy 10,500-55,500, compute to 56,500; expert 1: sync to

@@ -96,6 +96,21 @@ struct ServingEngineFileTests {
         }
     }
 
+    @Test("a host cost written as operations survives a round trip and a bad one is refused with its line")
+    func hostOperationsInFiles() throws {
+        var engine = ServingEngine.yalis
+        engine.expertSync = HostCost(syncs: 2, launches: 1, fixedNs: 700)
+        let reread = try ServingEngine(toml: engine.tomlText, file: "yalis.toml")
+        #expect(reread == engine)
+        #expect(engine.tomlText.contains("expert_sync_ns = \"2 × sync + launch + 700\""))
+        #expect {
+            _ = try ServingEngine(toml: "name = \"bad\"\n[host]\nrouter_sync_ns = \"sync + flush\"\n", file: "bad.toml")
+        } throws: { error in
+            let failure = error as? TOMLFileError
+            return failure?.line == 3 && failure!.problem.contains("'sync + flush'") && failure!.problem.contains("sync, launch, copy_call")
+        }
+    }
+
     @Test("a source for a term that does not exist is refused")
     func unknownSource() throws {
         #expect {

@@ -1,0 +1,106 @@
+import OffloadSim
+import TraceStore
+
+/// The serving-engine terms a GPU can tell (issue 13): what the host pays for a sync on a
+/// small device-to-host copy after a kernel and for issuing one copy call — the operations
+/// ``HostCost`` counts in an engine file — and a grouped expert kernel's time against experts
+/// and tokens, which layer-barrier engines run once per layer.
+extension GPUCalibration {
+    /// Host-timed repetitions of a host-side measurement.
+    static let hostRepetitions = 200
+    /// Bytes the host reads back after a kernel: a batch's top-k ids are a few dozen bytes.
+    static let syncBytes = 64
+    /// Bytes of each copy whose issue is timed: small, so that the copy queue never fills.
+    static let issuedCopyBytes = 4_096
+
+    /// The host round trip of an empty kernel followed by a device-to-host copy of
+    /// ``syncBytes`` on the same stream and a wait on the stream — as an engine reads the
+    /// routed ids (`row_indices.cpu()`) — less the kernel's own time on the GPU (`kernelNs`,
+    /// the launch gap), ns. The fastest of three sets of ``hostRepetitions``.
+    func syncAfterKernelNs(stream: CUDAStream, kernelNs: Double) throws -> Double {
+        let ids = try context.allocateDevice(Self.syncBytes)
+        let landing = try context.allocatePinned(Self.syncBytes)
+        func roundTrip() throws {
+            try kernels.empty(on: stream)
+            try stream.copy(Self.syncBytes, from: ids, to: landing)
+            try stream.synchronize()
+        }
+        try roundTrip()
+        let roundTripNs = try fastest {
+            let start = hostClock()
+            for _ in 0..<Self.hostRepetitions { try roundTrip() }
+            return (hostClock() - start) / Double(Self.hostRepetitions)
+        }
+        return max(0, roundTripNs - kernelNs)
+    }
+
+    /// The host time to issue one asynchronous copy of ``issuedCopyBytes`` from pinned memory
+    /// (the call's return, not the copy), ns: ``hostRepetitions`` calls issued back to back on
+    /// an idle stream; the fastest of three sets.
+    func copyCallNs(stream: CUDAStream, host: PinnedBuffer, device: DeviceBuffer) throws -> Double {
+        try fastest {
+            try stream.synchronize()
+            let start = hostClock()
+            for _ in 0..<Self.hostRepetitions { try stream.copy(Self.issuedCopyBytes, from: host, to: device) }
+            let issued = hostClock() - start
+            try stream.synchronize()
+            return issued / Double(Self.hostRepetitions)
+        }
+    }
+
+    /// moesim's grouped SwiGLU kernel (``MoesimKernels/groupedExpertFFN(addresses:addressOffset:experts:hidden:intermediate:tokens:activations:on:)``)
+    /// for `model`'s expert shape: for each of the plan's expert counts up to the model's
+    /// experts, time against tokens per expert (points with more than the plan's
+    /// ``CalibrationPlan/groupedMaxTokens`` in all are skipped). Groups rotate over enough
+    /// copies of the expert (≥ 512 MiB, and more than the largest group) that L2 does not hold
+    /// a group's weights from one launch to the next. nil when no count applies.
+    func groupedCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
+        let counts = plan.groupedExpertCounts.filter { $0 <= model.experts && $0 <= plan.groupedMaxTokens }
+        guard let most = counts.max() else { return nil }
+        let hidden = model.hiddenSize
+        let intermediate = model.expertIntermediateSize
+        let expertBytes = 6 * hidden * intermediate
+        let copies = max(most + 1, (512 << 20) / expertBytes + 1)
+        let weights = try context.allocateDevice(copies * expertBytes)
+        let activations = try ExpertActivations(context: context, maxTokens: plan.groupedMaxTokens, width: hidden,
+                                                intermediate: intermediate, rows: hidden)
+        var tables: [Int: CalibrationTable] = [:]
+        for experts in counts {
+            // Rotation r holds the gate/up then the down addresses of experts r·E … r·E + E − 1 (mod copies).
+            let rotations = max(2, copies / experts)
+            var addresses: [UInt64] = []
+            for rotation in 0..<rotations {
+                let bases = (0..<experts).map { UInt64(weights.address) + UInt64(((rotation * experts + $0) % copies) * expertBytes) }
+                addresses += bases + bases.map { $0 + UInt64(4 * hidden * intermediate) }
+            }
+            let table = try upload(addresses, stream: stream)
+            var tokenCounts: [Int] = []
+            var times: [Double] = []
+            for tokens in plan.tokenCounts where experts * tokens <= plan.groupedMaxTokens {
+                func run(_ index: Int) throws {
+                    try kernels.groupedExpertFFN(addresses: table, addressOffset: (index % rotations) * 16 * experts, experts: experts,
+                                                 hidden: hidden, intermediate: intermediate, tokens: tokens, activations: activations,
+                                                 on: stream)
+                }
+                try run(0)
+                let once = try timer.time(stream, repetitions: rotations, run)
+                tokenCounts.append(tokens)
+                times.append(try fastest { try timer.time(stream, repetitions: max(rotations, repetitionsFor(once)), run) })
+                log("\(model.name) grouped kernel, \(experts) experts × \(tokens) tokens: \(times.last!) ns")
+            }
+            if !tokenCounts.isEmpty { tables[experts] = Self.nonDecreasing(tokens: tokenCounts, times) }
+        }
+        return GroupedCalibration(tables)
+    }
+
+    /// `values` in a new device buffer, copied through pinned memory on `stream`.
+    private func upload(_ values: [UInt64], stream: CUDAStream) throws -> DeviceBuffer {
+        let bytes = values.count * 8
+        let staging = try context.allocatePinned(bytes)
+        values.withUnsafeBytes { staging.pointer.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
+        let device = try context.allocateDevice(bytes)
+        try stream.copy(bytes, from: staging, to: device)
+        try stream.synchronize()
+        return device
+    }
+}
