@@ -73,7 +73,7 @@ extension GPUCalibration {
                 let bases = (0..<experts).map { UInt64(weights.address) + UInt64(((rotation * experts + $0) % copies) * expertBytes) }
                 addresses += bases + bases.map { $0 + UInt64(4 * hidden * intermediate) }
             }
-            let table = try upload(addresses, stream: stream)
+            let table = try context.deviceBuffer(holding: addresses, on: stream)
             var tokenCounts: [Int] = []
             var times: [Double] = []
             for tokens in plan.tokenCounts where experts * tokens <= plan.groupedMaxTokens {
@@ -91,16 +91,5 @@ extension GPUCalibration {
             if !tokenCounts.isEmpty { tables[experts] = Self.nonDecreasing(tokens: tokenCounts, times) }
         }
         return GroupedCalibration(tables)
-    }
-
-    /// `values` in a new device buffer, copied through pinned memory on `stream`.
-    private func upload(_ values: [UInt64], stream: CUDAStream) throws -> DeviceBuffer {
-        let bytes = values.count * 8
-        let staging = try context.allocatePinned(bytes)
-        values.withUnsafeBytes { staging.pointer.copyMemory(from: $0.baseAddress!, byteCount: bytes) }
-        let device = try context.allocateDevice(bytes)
-        try stream.copy(bytes, from: staging, to: device)
-        try stream.synchronize()
-        return device
     }
 }

@@ -76,4 +76,16 @@ public final class CUDAContext: @unchecked Sendable {
 
     /// `bytes` of page-locked host memory, filled with a byte pattern so that pages are touched.
     public func allocatePinned(_ bytes: Int) throws -> PinnedBuffer { try PinnedBuffer(context: self, bytes: bytes) }
+
+    /// Device memory holding `values` (device addresses for a grouped launch), copied through
+    /// pinned memory on `stream`, which is then synchronised.
+    public func deviceBuffer(holding values: [UInt64], on stream: CUDAStream) throws -> DeviceBuffer {
+        let bytes = max(8, values.count * 8)
+        let staging = try allocatePinned(bytes)
+        values.withUnsafeBytes { staging.pointer.copyMemory(from: $0.baseAddress!, byteCount: values.count * 8) }
+        let device = try allocateDevice(bytes)
+        try stream.copy(bytes, from: staging, to: device)
+        try stream.synchronize()
+        return device
+    }
 }

@@ -11,8 +11,10 @@ import OffloadSim
 /// queued ahead and synchronised once at the end, as a serving loop would keep the GPU fed —
 /// except where the engine makes its host wait (``ServingEngine``): after each router when it
 /// syncs on the routed ids, before each expert under a per-expert host loop. A layer-barrier
-/// engine's grouped kernel runs as its experts' FFNs back to back after all their copies
-/// (moesim's kernels hold no fused MoE kernel: launches differ, bytes read do not).
+/// engine's grouped kernel runs after all its copies as moesim's grouped SwiGLU kernel
+/// (``MoesimKernels/groupedExpertFFN(addresses:addressOffset:experts:hidden:intermediate:tokens:activations:on:)``:
+/// three launches over the group's slots, every expert at the group's largest token count),
+/// which is what a calibrated grouped table measured.
 public final class GPUReplay {
     /// Measured times of one pass, ns.
     public struct Pass: Sendable, Equatable {
@@ -42,6 +44,10 @@ public final class GPUReplay {
     private let hostSlots: Int
     private let activations: ExpertActivations
     private let intermediate: [Int]
+    /// Under a layer-barrier engine: every grouped kernel's expert addresses (gate/up, then
+    /// down), and where each group's list starts, by the index of its first operation.
+    private let groupAddresses: DeviceBuffer?
+    private let groupOffset: [Int: Int]
 
     /// Sets up a replay of `schedule` for `model`, allocating its buffers.
     public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule,
@@ -74,6 +80,24 @@ public final class GPUReplay {
         shared = try layout.sharedBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         hostSlots = schedule.copies.isEmpty ? 0 : 8
         host = hostSlots > 0 ? try context.allocatePinned(hostSlots * layout.slotBytes) : nil
+        var addresses: [UInt64] = []
+        var offsets: [Int: Int] = [:]
+        if engine.expertExecution == .layerBarrier {
+            for (index, op) in schedule.ops.enumerated() where op.groupSize > 1 {
+                offsets[index] = addresses.count * 8
+                var bases: [UInt64] = []
+                var downs: [UInt64] = []
+                for member in schedule.ops[index..<index + op.groupSize] {
+                    guard case .expert(let layer, _, let key, let slot, _) = member.kernel else { continue }
+                    let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slotOfKey[key]! * layout.slotBytes)
+                    bases.append(UInt64(buffer.address) + UInt64(offset))
+                    downs.append(bases.last! + UInt64(4 * hidden * intermediate[layer]))
+                }
+                addresses += bases + downs
+            }
+        }
+        groupOffset = offsets
+        groupAddresses = addresses.isEmpty ? nil : try context.deviceBuffer(holding: addresses, on: try context.makeStream())
     }
 
     /// Runs the schedule once; `copies` false runs only the compute stream's operations,
@@ -104,6 +128,8 @@ public final class GPUReplay {
             }
         }
 
+        // Operations before this index belong to a grouped kernel already launched.
+        var groupEnd = 0
         for step in schedule.steps {
             var marks = [try context.makeEvent()]
             try compute.record(marks[0])
@@ -121,8 +147,13 @@ public final class GPUReplay {
                         try compute.wait(for: copyDone[copy])
                     }
                 }
-                if case .expert = op.kernel, engine.expertExecution == .perExpertSync { try compute.synchronize() }
-                launches += try launch(op, on: compute)
+                if let offset = groupOffset[index] {
+                    launches += try launchGroup(schedule.ops[index..<index + op.groupSize], addressOffset: offset, on: compute)
+                    groupEnd = index + op.groupSize
+                } else if index >= groupEnd {
+                    if case .expert = op.kernel, engine.expertExecution == .perExpertSync { try compute.synchronize() }
+                    launches += try launch(op, on: compute)
+                }
                 if case .attention = op.kernel, !engine.routerSync.isZero { try compute.synchronize() }
                 if let done = opDone[index] { try compute.record(done) }
             }
@@ -140,6 +171,14 @@ public final class GPUReplay {
             layerNs.append(try zip(marks, marks.dropFirst()).map { try $1.nanoseconds(since: $0) })
         }
         return Pass(stepNs: stepNs, layerNs: layerNs, bytesCopied: bytes, copies: nextCopy, launches: launches)
+    }
+
+    /// One grouped kernel over `group`'s experts (all of one layer), each at the group's largest token count.
+    private func launchGroup(_ group: ArraySlice<ReplaySchedule.ComputeOp>, addressOffset: Int, on stream: CUDAStream) throws -> Int {
+        guard case .expert(let layer, _, _, _, _) = group.first!.kernel else { return 0 }
+        try kernels.groupedExpertFFN(addresses: groupAddresses!, addressOffset: addressOffset, experts: group.count, hidden: model.hiddenSize,
+                                     intermediate: intermediate[layer], tokens: group.map(\.tokens).max()!, activations: activations, on: stream)
+        return MoesimKernels.launchesPerGroup
     }
 
     private func launch(_ op: ReplaySchedule.ComputeOp, on stream: CUDAStream) throws -> Int {

@@ -19,7 +19,8 @@ public struct ReplayLayout: Sendable, Equatable {
     /// Per layer, the largest attention read and the shared experts' bytes.
     public let attentionBytes: [Int]
     public let sharedBytes: [Int]
-    /// The most tokens any operation processes.
+    /// The most tokens any operation processes; for a grouped kernel, its experts times the
+    /// group's largest token count (every expert of a grouped launch takes that many).
     public let maxTokens: Int
 
     /// Plans `schedule` for `model` within `memoryBytes` of free GPU memory.
@@ -42,7 +43,11 @@ public struct ReplayLayout: Sendable, Equatable {
         for copy in schedule.copies {
             if copy.key >= 0 { if seen.insert(copy.key).inserted { keys.append(copy.key) } } else { staging = max(staging, copy.staging + 1) }
         }
-        maxTokens = max(1, schedule.ops.map(\.tokens).max() ?? 1)
+        var most = schedule.ops.map(\.tokens).max() ?? 1
+        for (index, op) in schedule.ops.enumerated() where op.groupSize > 1 {
+            most = max(most, op.groupSize * schedule.ops[index..<index + op.groupSize].map(\.tokens).max()!)
+        }
+        maxTokens = max(1, most)
         let fixed = attention.reduce(0, +) + shared.reduce(0, +) + staging * slotBytes
             + 16 * maxTokens * max(model.hiddenSize, slotBytes / max(1, 6 * model.hiddenSize), (attention.max() ?? 0) / (2 * model.hiddenSize))
         let room = (memoryBytes - fixed) / max(1, slotBytes)

@@ -50,7 +50,7 @@ struct ReplayRecorder: Sendable {
 
     /// A grouped kernel started over `experts` (each with the tag of the copy that brought
     /// it) for `tokens` each: recorded as their operations back to back, sharing `work`, the
-    /// first waiting for all the group's copies.
+    /// first waiting for all the group's copies and holding the group's size.
     mutating func groupStarted(_ experts: [(kernel: ReplaySchedule.Kernel, tag: Int32)], tokens: [Int], work: Nanoseconds, at now: Nanoseconds) {
         guard active, !experts.isEmpty else { return }
         let waits = experts.compactMap { lastCopyOfTag[$0.tag] }.sorted()
@@ -58,7 +58,7 @@ struct ReplayRecorder: Sendable {
         for (index, expert) in experts.enumerated() {
             let share = work / Nanoseconds(experts.count) + (index == 0 ? work % Nanoseconds(experts.count) : 0)
             schedule.ops.append(.init(kernel: expert.kernel, tokens: tokens[index], waitsForCopies: index == 0 ? waits : [],
-                                      start: now, end: now, work: share))
+                                      start: now, end: now, work: share, groupSize: index == 0 ? experts.count : 0))
         }
         openOps = first..<schedule.ops.count
     }

@@ -6,7 +6,7 @@
 /// simulation submitted it has finished (the decision to copy was made then); an expert
 /// operation waits for the copy that brought its weights. A layer-barrier engine's grouped
 /// kernel is recorded as its experts' operations back to back, the first waiting for
-/// every copy of the group. Cancelled prefetches never
+/// every copy of the group and holding the group's size. Cancelled prefetches never
 /// started and are absent. Times are the simulation's, ns.
 public struct ReplaySchedule: Sendable, Equatable {
     /// What a compute operation computes.
@@ -36,15 +36,20 @@ public struct ReplaySchedule: Sendable, Equatable {
         public var end: Nanoseconds
         /// Its time alone on the GPU, without interference from copies, ns.
         public var work: Nanoseconds
+        /// The first expert of a grouped kernel: the group's number of experts (this operation
+        /// and the ones after it); 0 for every other operation.
+        public var groupSize: Int
 
         /// Creates an operation.
-        public init(kernel: Kernel, tokens: Int, waitsForCopies: [Int] = [], start: Nanoseconds, end: Nanoseconds, work: Nanoseconds) {
+        public init(kernel: Kernel, tokens: Int, waitsForCopies: [Int] = [], start: Nanoseconds, end: Nanoseconds, work: Nanoseconds,
+                    groupSize: Int = 0) {
             self.kernel = kernel
             self.tokens = tokens
             self.waitsForCopies = waitsForCopies
             self.start = start
             self.end = end
             self.work = work
+            self.groupSize = groupSize
         }
     }
 

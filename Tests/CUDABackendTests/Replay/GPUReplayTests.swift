@@ -9,7 +9,7 @@ import TraceStore
 @Suite struct GPUReplayTests {
     /// Two decode tokens over two layers, top-2, no cache: per step 2 attention ops, 4
     /// experts and 4 staging copies of 1 MB.
-    static func schedule() throws -> (ModelCost, ReplaySchedule) {
+    static func schedule(engine: ServingEngine = .moesim) throws -> (ModelCost, ReplaySchedule) {
         let folder = Repository.temporaryFolder()
         let shape = ModelShape(name: "hand", layers: 2, experts: 4, topK: 2, expertBytes: [1_000_000, 1_000_000])
         let writer = try TraceWriter(path: folder + "/t.sqlite", metadata: TraceMetadata(shape: shape, hasWeights: false, synthetic: false,
@@ -22,7 +22,7 @@ import TraceStore
                               attentionParameters: 0, attentionBytes: 500_000, kvBytesPerToken: 0, queryWidth: 0)
         let profile = HardwareProfile(name: "hand", displayName: "hand", source: "test", hbmGBps: 1_000, peakTFLOPS: 100, memoryGiB: 80,
                                       link: BusLink(gbps: 25, latencyNs: 2_000))
-        let run = SimulationRun(source: reader, model: model, profile: profile, options: SimulationOptions(replaySteps: 8))
+        let run = SimulationRun(source: reader, model: model, profile: profile, options: SimulationOptions(replaySteps: 8, engine: engine))
         return (model, try run.run(policy: OnDemandPolicy()).replay)
     }
 
@@ -51,6 +51,29 @@ import TraceStore
         let computeOnly = try replay.run(copies: false)
         #expect(abs(computeOnly.stepNs[1] - (attention + experts)) < 2)
         #expect(computeOnly.copies == 0)
+    }
+
+    /// Under YALIS each layer's two experts run as one grouped kernel after both copies: per
+    /// step 2 attention launches and 2 groups of gate/up (2 × 80 rows), SwiGLU and down (2 × 4,096
+    /// rows of 40), each group's first operation waiting for its layer's copies.
+    @Test func aLayerBarrierEnginesExpertsRunAsOneGroupedKernel() throws {
+        let (model, schedule) = try Self.schedule(engine: .yalis)
+        #expect(schedule.ops.map(\.groupSize).filter { $0 > 0 } == [2, 2, 2, 2])
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
+        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
+                                   engine: .yalis)
+        let before = FakeDriver.calls(driver).count
+        let computeOnly = try replay.run(copies: false)
+        #expect(computeOnly.launches == 4 + 4 * MoesimKernels.launchesPerGroup)
+        let calls = FakeDriver.calls(driver).dropFirst(before)
+        #expect(calls.filter { $0 == "cuLaunchKernel:moesim_grouped_rows_dot" }.count == 8)
+        #expect(calls.filter { $0 == "cuLaunchKernel:moesim_swiglu" }.count == 4)
+        let attention = 2 * (3_000 + Double(61 * 4_096 * 2) / 1_000)
+        let groups = 2 * (3_000 + Double(2 * 80 * 4_096 * 2) / 1_000 + 1_000 + 3_000 + Double(2 * 4_096 * 40 * 2) / 1_000)
+        #expect(abs(computeOnly.stepNs[1] - (attention + groups)) < 2)
+        let pass = try replay.run(copies: true)
+        #expect(pass.copies == schedule.copies.count && pass.launches == computeOnly.launches)
     }
 
     @Test func theReportComparesSimulatedWithMeasuredPerToken() throws {
