@@ -74,7 +74,10 @@ extension Reproduction {
         for (index, run) in runs.enumerated() {
             var settings = run.settings
             settings[.trace] = .string(path)
-            let report = try runner.run(SweepPoint(index: index, settings: settings))
+            var report = try runner.run(SweepPoint(index: index, settings: settings))
+            // A synthesised trace lives in a folder named after this process and is removed at
+            // the end: the report names the recipe instead, so that a rerun prints the same bytes.
+            if temporary != nil { report.run.trace = described }
             reports.append(.init(name: run.name, report: report))
             let encoder = JSONEncoder()
             let object = try JSONSerialization.jsonObject(with: try encoder.encode(report)) as? [String: Any] ?? [:]

@@ -129,4 +129,41 @@ struct ReproduceCommandTests {
             String(describing: error).contains("x.toml:9: row 'r' names run 'b'")
         }
     }
+
+    /// A reproduction whose trace is a synthesis recipe runs on a trace in a temporary folder
+    /// named after the process; its reports name the recipe, so that two runs print the same.
+    @Test("a synthesised trace is reported as its recipe, not as the temporary file, and reruns print the same bytes")
+    func synthesisedTraceIsNamedByItsRecipe() throws {
+        let text = """
+            id = "t"
+            title = "t"
+            paper = "t"
+            setup = "t"
+            [trace]
+            synthesize = "qwen3-30b-a3b"
+            tokens = 24
+            prefill = 2
+            decode = 4
+            seed = 5
+            [base]
+            hardware = "rtx-a6000"
+            [runs.a]
+            policy = "on-demand"
+            [rows.r]
+            figure = "TPOT"
+            unit = "ms"
+            published = 1.0
+            source = "test"
+            run = "a"
+            metric = "tpot_ms"
+            """
+        let reproduction = try Reproduction(toml: text, file: "t.toml")
+        let first = try reproduction.run()
+        let trace = first.runs[0].report.run.trace
+        #expect(trace.hasPrefix("synthesised: `moesim trace synth --model qwen3-30b-a3b --tokens 24"))
+        #expect(trace.hasSuffix("--seed 5`") && !trace.contains("moesim-reproduce"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        #expect(try encoder.encode(first.runs[0].report) == encoder.encode(try reproduction.run().runs[0].report))
+    }
 }
