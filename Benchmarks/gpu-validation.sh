@@ -5,13 +5,23 @@
 #
 #   Benchmarks/gpu-validation.sh MOESIM QWEN3_TRACE ESFT_TRACE OUTPUT_DIR
 #
+# With --engines first, the engine-model check of issue 13 instead: calibrates for
+# Qwen3-30B-A3B only (with the engine terms: sync after a kernel, copy call, grouped
+# kernel), then validates the yalis engine's on-demand and arXiv 2603.19289's speculation
+# (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, and moesim's
+# own engine on-demand at 1k as a reference — a few minutes on an H100:
+#
+#   Benchmarks/gpu-validation.sh --engines MOESIM QWEN3_TRACE OUTPUT_DIR
+#
 # QWEN3_TRACE: `moesim trace import --format route-csv --lenient` of the BigMoeOnEdge
 # Qwen3-30B-A3B route CSV; ESFT_TRACE: `moesim trace import --format esft` of ESFT.
 # Each run writes OUTPUT_DIR/NAME.json; a line per run is printed (python3 reads the JSON).
 set -euo pipefail
-moesim=$1 qwen=$2 esft=$3 out=$4
+engines=false
+if [ "${1:-}" = --engines ]; then engines=true; shift; fi
+moesim=$1 qwen=$2
+if $engines; then out=$3; else esft=$3 out=$4; fi
 mkdir -p "$out"
-"$moesim" gpu calibrate --model qwen3-30b-a3b --model deepseek-v2-lite -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
 run() {
   local name=$1; shift
   "$moesim" gpu validate --profile "$out/profile.toml" --json "$@" > "$out/$name.json"
@@ -21,6 +31,17 @@ v = json.load(open(sys.argv[1]))["validation"]
 print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["simulated"], f["measured"], f["error_percent"] or 0) for f in v["figures"][:3]))
 ' "$out/$name.json" "$name"
 }
+if $engines; then
+  "$moesim" gpu calibrate --model qwen3-30b-a3b -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
+  speculation=reproductions/policies/2603.19289-speculation.toml
+  run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
+  for context in 1024 65536; do
+    run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
+    run "qwen3-yalis-speculation-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy "$speculation" --context "$context" --steps 33
+  done
+  exit 0
+fi
+"$moesim" gpu calibrate --model qwen3-30b-a3b --model deepseek-v2-lite -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
 for policy in on-demand cross-layer-gate default-vector-speculation; do
   run "qwen3-$policy-none" --trace "$qwen" --expert-dtype bf16 --policy "$policy" --steps 129
   for cache in 4096 16384; do

@@ -103,6 +103,10 @@ struct GPUValidateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Steps to replay.")
     var steps = 64
 
+    @Option(name: .customLong("context"), parsing: .unconditional,
+            help: "Tokens already in each sequence's KV cache when decoding starts (default: the trace's prompt); the replay's attention launches read that KV cache.")
+    var contextTokens: Int?
+
     @Flag(help: "Replay prompt tokens one per step, as decode.")
     var prefillAsDecode = false
 
@@ -114,6 +118,7 @@ struct GPUValidateCommand: ParsableCommand {
 
     func validate() throws {
         try OptionRange.check(steps, 1...1_000_000, "--steps")
+        if let contextTokens { try OptionRange.check(contextTokens, ValidRange.context, "--context") }
     }
 
     func run() throws {
@@ -130,7 +135,7 @@ struct GPUValidateCommand: ParsableCommand {
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: false, batch: 1, prefillAsDecode: prefillAsDecode,
-                                 stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine)
+                                 stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: contextTokens)
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
         let replay = try GPUReplay(context: context, kernels: kernels, model: setup.cost, schedule: schedule, engine: setup.options.engine)
         _ = try replay.run(copies: false)

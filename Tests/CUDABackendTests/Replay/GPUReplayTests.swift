@@ -1,3 +1,4 @@
+import Foundation
 import OffloadSim
 import Policies
 import Testing
@@ -74,6 +75,22 @@ import TraceStore
         #expect(abs(computeOnly.stepNs[1] - (attention + groups)) < 2)
         let pass = try replay.run(copies: true)
         #expect(pass.copies == schedule.copies.count && pass.launches == computeOnly.launches)
+    }
+
+    /// The demo trace under YALIS on the fake driver: a longer KV cache makes every attention
+    /// launch read more, in the simulation and in the replay alike.
+    @Test func validateReplaysAnEngineAtAGivenContext() throws {
+        func figures(_ extra: [String]) throws -> [String: (simulated: Double, measured: Double)] {
+            let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm",
+                                   "--engine", "yalis", "--steps", "4", "--json"] + extra, environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            let list = try #require((object?["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
+            return Dictionary(uniqueKeysWithValues: list.map { ($0["key"] as! String, ($0["simulated"] as! Double, $0["measured"] as! Double)) })
+        }
+        let prompt = try #require(try figures([])["compute_ms"])
+        let long = try #require(try figures(["--context", "4096"])["compute_ms"])
+        #expect(long.simulated > prompt.simulated && long.measured > prompt.measured)
     }
 
     @Test func theReportComparesSimulatedWithMeasuredPerToken() throws {
