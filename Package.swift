@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(
             name: "CUDABackendTests",
             dependencies: ["CUDABackend", "OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"],
-            exclude: ["Fixtures/fake_libcuda.c"]
+            exclude: ["Fixtures/fake_libcuda.c", "Fixtures/kernel_emulator.cpp", "Fixtures/emulator"]
         ),
         .testTarget(
             name: "OffloadSimTests",
