@@ -64,7 +64,7 @@ struct EngineCommandTests {
         let path = Repository.temporaryFolder() + "/slow-host.toml"
         let exported = try CLI.run(["engines", "--export", "yalis"]).stdout
         try exported.replacingOccurrences(of: "name = \"yalis\"", with: "name = \"slow-host\"")
-            .replacingOccurrences(of: "copy_issue_ns = 5000", with: "copy_issue_ns = 500000")
+            .replacingOccurrences(of: "copy_issue_ns = \"copy_call\"", with: "copy_issue_ns = 500000")
             .write(toFile: path, atomically: true, encoding: .utf8)
         let yalis = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--json"]))
         let slow = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", path, "--json"]))

@@ -83,7 +83,7 @@ struct SimulateCommandTests {
         try exported.stdout.replacingOccurrences(of: "copy_engines = 1", with: "copy_engine = 1").write(toFile: path, atomically: true, encoding: .utf8)
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--hardware", path])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("mine.toml: line 19: unknown key 'bus.copy_engine'"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("mine.toml: line 21: unknown key 'bus.copy_engine'"), "stderr: \(result.stderr)")
     }
 
     @Test("an edited profile file is used and named in the output")
