@@ -5,9 +5,9 @@
 #
 #   Benchmarks/gpu-validation.sh MOESIM QWEN3_TRACE ESFT_TRACE OUTPUT_DIR
 #
-# With --engines first, the engine-model check of issue 13 instead: calibrates for
-# Qwen3-30B-A3B only (with the engine terms: sync after a kernel, copy call, grouped
-# kernel), then validates the yalis engine's on-demand and arXiv 2603.19289's speculation
+# With --engines first, the engine-model check of issues 13 and 15 instead: calibrates for
+# Qwen3-30B-A3B and Switch-base-128's experts only (with the engine terms: sync after a
+# kernel, copy call, grouped kernel, kernels on concurrent streams), then validates the yalis engine's on-demand and arXiv 2603.19289's speculation
 # (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, and moesim's
 # own engine on-demand at 1k as a reference — a few minutes on an H100:
 #
@@ -32,7 +32,7 @@ print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["
 ' "$out/$name.json" "$name"
 }
 if $engines; then
-  "$moesim" gpu calibrate --model qwen3-30b-a3b -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
+  "$moesim" gpu calibrate --model qwen3-30b-a3b --model switch-base-128-encoder -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
   for context in 1024 65536; do

@@ -28,7 +28,7 @@ struct GPUCommand: ParsableCommand {
 struct GPUCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Measure the GPU's bus, launch gap, host syncs and copy calls, memory bandwidth, and expert and grouped-kernel FFN times into a hardware profile.")
+        abstract: "Measure the GPU's bus, launch gap, host syncs and copy calls, memory bandwidth, and expert FFN times (alone, grouped, on concurrent streams) into a hardware profile.")
 
     @Option(name: .customLong("model"), help: "Model presets whose expert shapes to measure (repeatable; default: every preset).")
     var models: [String] = []
@@ -61,6 +61,7 @@ struct GPUCalibrateCommand: ParsableCommand {
             contention  copies ×\(String(format: "%.3f", measured.copySlowdown)), kernels ×\(String(format: "%.3f", measured.kernelSlowdown)) when both run
             experts     \(presets.map { "\($0.name) \(String(format: "%.1f", measured.experts[$0.name]!.time(tokens: 1) / 1_000)) µs at 1 token" }.joined(separator: ", "))
             grouped     \(presets.compactMap { model in measured.grouped[model.name].map { "\(model.name) \(String(format: "%.1f", $0.time(experts: model.topK, tokens: 1) / 1_000)) µs for \(model.topK) experts at 1 token" } }.joined(separator: ", "))
+            concurrent  \(presets.compactMap { model in measured.concurrent[model.name].map { "\(model.name) \(String(format: "%.1f", $0.time(experts: 4, tokens: 1) / 1_000)) µs for 4 experts on 4 streams at 1 token" } }.joined(separator: ", "))
             wrote \(output)
             """)
     }

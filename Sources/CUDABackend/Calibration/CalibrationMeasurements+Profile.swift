@@ -55,6 +55,7 @@ extension CalibrationMeasurements {
         if let syncAfterKernelNs { profile.syncAfterKernelNs = Nanoseconds(syncAfterKernelNs.rounded()) }
         if let copyCallNs { profile.copyCallNs = Nanoseconds(copyCallNs.rounded()) }
         profile.groupedCalibration = grouped
+        profile.concurrentCalibration = concurrent
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown
         return profile

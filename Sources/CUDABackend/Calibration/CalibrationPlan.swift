@@ -13,19 +13,23 @@ public struct CalibrationPlan: Sendable {
     public var targetNanoseconds: Double
     /// Experts per group of the grouped-kernel curves (those above a model's expert count are skipped).
     public var groupedExpertCounts: [Int]
-    /// The most tokens a grouped-kernel point runs in all (experts × tokens each): a batch of
+    /// Concurrent streams of the concurrent-kernel curves (one expert kernel per stream).
+    public var concurrentStreams: [Int]
+    /// The most tokens a grouped-kernel or concurrent-kernel point runs in all (experts × tokens each): a batch of
     /// 256 sequences at top-8 routes 2,048 token-expert pairs.
     public var groupedMaxTokens: Int
 
     /// The default plan for `models`.
     public init(models: [ModelPreset], copySizes: [Int] = (0...9).map { 4_096 << (2 * $0) },
                 tokenCounts: [Int] = [1, 2, 4, 8, 16, 32, 64, 128, 256], targetNanoseconds: Double = 20_000_000,
-                groupedExpertCounts: [Int] = [1, 2, 4, 8, 16, 32, 64], groupedMaxTokens: Int = 2_048) {
+                groupedExpertCounts: [Int] = [1, 2, 4, 8, 16, 32, 64], concurrentStreams: [Int] = [1, 2, 4, 8],
+                groupedMaxTokens: Int = 2_048) {
         self.models = models
         self.copySizes = copySizes
         self.tokenCounts = tokenCounts
         self.targetNanoseconds = targetNanoseconds
         self.groupedExpertCounts = groupedExpertCounts
+        self.concurrentStreams = concurrentStreams
         self.groupedMaxTokens = groupedMaxTokens
     }
 }
@@ -58,12 +62,14 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var copyCallNs: Double?
     /// Grouped expert kernel time against experts and tokens, per model preset name.
     public var grouped: [String: GroupedCalibration]
+    /// Time of k expert kernels on k concurrent streams against k and tokens, per model preset name.
+    public var concurrent: [String: GroupedCalibration]
 
     /// Creates measurements.
     public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
-                copyCallNs: Double? = nil, grouped: [String: GroupedCalibration] = [:]) {
+                copyCallNs: Double? = nil, grouped: [String: GroupedCalibration] = [:], concurrent: [String: GroupedCalibration] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
         self.driverVersion = driverVersion
@@ -79,6 +85,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.syncAfterKernelNs = syncAfterKernelNs
         self.copyCallNs = copyCallNs
         self.grouped = grouped
+        self.concurrent = concurrent
     }
 
     /// The driver's CUDA version as "13.0".

@@ -4,7 +4,8 @@ import TraceStore
 /// The serving-engine terms a GPU can tell (issue 13): what the host pays for a sync on a
 /// small device-to-host copy after a kernel and for issuing one copy call — the operations
 /// ``HostCost`` counts in an engine file — and a grouped expert kernel's time against experts
-/// and tokens, which layer-barrier engines run once per layer.
+/// and tokens, which layer-barrier engines run once per layer; and (issue 15) how expert
+/// kernels on concurrent streams share the GPU, which concurrent-streams engines rely on.
 extension GPUCalibration {
     /// Host-timed repetitions of a host-side measurement.
     static let hostRepetitions = 200
@@ -89,6 +90,53 @@ extension GPUCalibration {
                 log("\(model.name) grouped kernel, \(experts) experts × \(tokens) tokens: \(times.last!) ns")
             }
             if !tokenCounts.isEmpty { tables[experts] = Self.nonDecreasing(tokens: tokenCounts, times) }
+        }
+        return GroupedCalibration(tables)
+    }
+
+    /// moesim's expert FFN (three launches) on k concurrent streams, one expert per stream,
+    /// forked from `stream` by an event and joined back to it, for each of the plan's stream
+    /// counts: the k experts' time against tokens each (points over the plan's
+    /// ``CalibrationPlan/groupedMaxTokens`` in all are skipped). Against one stream it says how
+    /// much of the GPU one expert kernel leaves to the others — the SM-occupancy term a roofline
+    /// with perfect sharing does not see. Experts rotate over copies as in ``groupedCurve(_:stream:timer:)``.
+    func concurrentCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
+        let counts = plan.concurrentStreams.filter { $0 >= 1 && $0 <= plan.groupedMaxTokens }
+        guard let most = counts.max() else { return nil }
+        let hidden = model.hiddenSize
+        let intermediate = model.expertIntermediateSize
+        let expertBytes = 6 * hidden * intermediate
+        let copies = max(most + 1, (512 << 20) / expertBytes + 1)
+        let weights = try context.allocateDevice(copies * expertBytes)
+        let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
+        let lanes = try (0..<most).map { _ in
+            (stream: try context.makeStream(), joined: try context.makeEvent(timing: false),
+             activations: try ExpertActivations(context: context, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden))
+        }
+        let fork = try context.makeEvent(timing: false)
+        var tables: [Int: CalibrationTable] = [:]
+        for streams in counts {
+            let rotations = max(2, copies / streams)
+            var tokenCounts: [Int] = []
+            var times: [Double] = []
+            for tokens in plan.tokenCounts where streams * tokens <= plan.groupedMaxTokens {
+                func run(_ index: Int) throws {
+                    try stream.record(fork)
+                    for (lane, path) in lanes.prefix(streams).enumerated() {
+                        try path.stream.wait(for: fork)
+                        try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
+                                              intermediate: intermediate, tokens: tokens, activations: path.activations, on: path.stream)
+                        try path.stream.record(path.joined)
+                        try stream.wait(for: path.joined)
+                    }
+                }
+                try run(0)
+                let once = try timer.time(stream, repetitions: rotations, run)
+                tokenCounts.append(tokens)
+                times.append(try fastest { try timer.time(stream, repetitions: max(rotations, repetitionsFor(once)), run) })
+                log("\(model.name) experts on \(streams) concurrent streams × \(tokens) tokens: \(times.last!) ns")
+            }
+            if !tokenCounts.isEmpty { tables[streams] = Self.nonDecreasing(tokens: tokenCounts, times) }
         }
         return GroupedCalibration(tables)
     }

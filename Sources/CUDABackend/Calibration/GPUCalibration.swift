@@ -7,8 +7,8 @@ import Dispatch
 /// against size, launch gap, achieved weight-streaming bandwidth, copy/kernel contention
 /// and expert FFN time against tokens for each model's expert shape; and the terms of the
 /// serving-engine models (issue 13): the host's sync on a small device-to-host copy after a
-/// kernel, the host's cost of issuing a copy call, and a grouped expert kernel against
-/// experts and tokens (``GPUCalibration+EngineTerms.swift``).
+/// kernel, the host's cost of issuing a copy call, a grouped expert kernel against experts
+/// and tokens, and expert kernels on concurrent streams (issue 15; ``GPUCalibration+EngineTerms.swift``).
 ///
 /// Every GPU time is the mean of back-to-back repetitions between two CUDA events on one
 /// stream, after one untimed warm-up run; experts rotate over enough copies of their
@@ -104,15 +104,18 @@ public struct GPUCalibration {
 
         var experts: [String: CalibrationTable] = [:]
         var grouped: [String: GroupedCalibration] = [:]
+        var concurrent: [String: GroupedCalibration] = [:]
         for model in plan.models {
             experts[model.name] = try expertCurve(model, stream: stream, timer: timer, activations: activations)
             grouped[model.name] = try groupedCurve(model, stream: stream, timer: timer)
+            concurrent[model.name] = try concurrentCurve(model, stream: stream, timer: timer)
         }
         return CalibrationMeasurements(gpuName: context.deviceName, computeCapability: context.computeCapability,
                                        driverVersion: try context.driver.driverVersion(), copies: copies, h2dGBps: fit.gbps,
                                        copyLatencyNs: fit.latencyNs, launchGapNs: launchGap, streamGBps: streamGBps,
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
-                                       stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall, grouped: grouped)
+                                       stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall, grouped: grouped,
+                                       concurrent: concurrent)
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.

@@ -15,6 +15,7 @@ public final class GPUCompute: Sendable {
     private let flopsPerNs: Double
     private let expertTable: CalibrationTable?
     private let groupedTable: GroupedCalibration?
+    private let concurrentTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
     /// Factor by which a compute operation that starts while a copy is moving is slower
     /// (the profile's measured kernel slowdown; 1 for presets).
@@ -28,6 +29,7 @@ public final class GPUCompute: Sendable {
         flopsPerNs = profile.peakTFLOPS * 1_000 * profile.computeEfficiency
         expertTable = profile.expertCalibration[model.name]
         groupedTable = profile.groupedCalibration[model.name]
+        concurrentTable = profile.concurrentCalibration[model.name]
         streamTable = profile.streamCalibration
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
@@ -81,9 +83,19 @@ public final class GPUCompute: Sendable {
     /// after another, each at best at its own roofline with its launches. The time is the larger
     /// of the two. Sharing is taken as perfect, so this is the most concurrency can give: a
     /// kernel that fills every SM leaves no room for another, which a roofline does not see.
-    /// One stream gives the serial sum, as a single-stream engine runs them. O(experts).
+    /// One stream gives the serial sum, as a single-stream engine runs them. A calibrated
+    /// concurrency table replaces the model: the shards run in waves of `streams` consecutive
+    /// kernels, each wave taking the measured time of that many kernels on as many streams at
+    /// the wave's largest token count. O(experts).
     public func concurrentExpertsNanoseconds(layer: Int, shards: [Int], streams: Int) -> Nanoseconds {
         guard !shards.isEmpty else { return 0 }
+        if let concurrentTable {
+            let width = max(1, streams)
+            return stride(from: 0, to: shards.count, by: width).reduce(0) { total, first in
+                let wave = shards[first..<min(first + width, shards.count)]
+                return total + Units.roundUp(concurrentTable.time(experts: wave.count, tokens: wave.max()!))
+            }
+        }
         let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
         var bytes = 0.0, flops = 0.0
         var chains = Array(repeating: 0.0, count: max(1, min(streams, shards.count)))

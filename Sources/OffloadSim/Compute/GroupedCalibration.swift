@@ -1,7 +1,8 @@
-/// Measured time of one grouped expert kernel (all of a group's experts in one set of
-/// launches, as a fused MoE kernel runs a layer's experts) against the number of experts and
-/// the tokens each takes: one ``CalibrationTable`` per measured expert count. `moesim gpu
-/// calibrate` fills it with moesim's grouped SwiGLU kernel (three launches per group).
+/// Measured time of a group of experts run together against the number of experts and the
+/// tokens each takes: one ``CalibrationTable`` per measured expert count. `moesim gpu
+/// calibrate` fills one per model for a grouped kernel (all of the group's experts in one set
+/// of launches, as a fused MoE kernel runs a layer's experts: moesim's grouped SwiGLU kernel)
+/// and one for experts launched on as many concurrent streams (moesim's per-expert kernels).
 public struct GroupedCalibration: Sendable, Equatable {
     /// Expert counts measured, ascending.
     public let expertCounts: [Int]

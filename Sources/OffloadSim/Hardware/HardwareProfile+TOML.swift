@@ -3,14 +3,15 @@ import TraceStore
 
 extension HardwareProfile {
     /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables,
-    /// "calibration.grouped_ffn.*" per-model tables for each expert count).
+    /// "calibration.grouped_ffn.*" and "calibration.concurrent_ffn.*" per-model tables for
+    /// each number of experts run together).
     public static let tomlKeys = [
         "name", "display_name", "source", "calibrated_on",
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
-        "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
@@ -52,17 +53,19 @@ extension HardwareProfile {
             let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
             tables[model] = try table(key, prefix + model + ".ns", name: model)
         }
-        // [calibration.grouped_ffn.MODEL.experts_N]: tokens and ns for N experts per group.
-        var grouped: [String: [Int: CalibrationTable]] = [:]
-        let groupedPrefix = "calibration.grouped_ffn."
-        for key in document.keys(under: "calibration.grouped_ffn") where key.hasSuffix(".tokens") {
-            let path = String(key.dropFirst(groupedPrefix.count).dropLast(".tokens".count))
-            guard let dot = path.lastIndex(of: "."), path[path.index(after: dot)...].hasPrefix("experts_"),
-                  let experts = Int(path[path.index(dot, offsetBy: 9)...]), (1...4_096).contains(experts) else {
-                throw fail(document.line(of: key), "'\(key)' should be calibration.grouped_ffn.MODEL.experts_N.tokens, N from 1 to 4096")
+        // [calibration.NAME.MODEL.WORD_N]: tokens and ns for N experts run together.
+        func countTables(_ name: String, word: String) throws -> [String: GroupedCalibration] {
+            var found: [String: [Int: CalibrationTable]] = [:]
+            let prefix = "calibration.\(name)."
+            for key in document.keys(under: "calibration.\(name)") where key.hasSuffix(".tokens") {
+                let path = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
+                guard let dot = path.lastIndex(of: "."), path[path.index(after: dot)...].hasPrefix(word + "_"),
+                      let count = Int(path[path.index(dot, offsetBy: word.count + 2)...]), (1...4_096).contains(count) else {
+                    throw fail(document.line(of: key), "'\(key)' should be \(prefix)MODEL.\(word)_N.tokens, N from 1 to 4096")
+                }
+                found[String(path[..<dot]), default: [:]][count] = try table(key, prefix + path + ".ns", name: name + " " + path)
             }
-            let model = String(path[..<dot])
-            grouped[model, default: [:]][experts] = try table(key, groupedPrefix + path + ".ns", name: "grouped " + path)
+            return found.compactMapValues(GroupedCalibration.init)
         }
         self.init(
             name: try required("name", document.string), displayName: try required("display_name", document.string),
@@ -84,7 +87,8 @@ extension HardwareProfile {
             hostMemoryGBps: try optional("host.memory_gbps", number("host.memory_gbps", ValidRange.gbps)) ?? 100,
             hostTFLOPS: try optional("host.tflops", number("host.tflops", ValidRange.tflops)) ?? 2,
             hostExpertOverheadNs: try nanoseconds("host.expert_overhead_ns", default: 20_000),
-            expertCalibration: tables, groupedCalibration: grouped.compactMapValues(GroupedCalibration.init))
+            expertCalibration: tables, groupedCalibration: try countTables("grouped_ffn", word: "experts"),
+            concurrentCalibration: try countTables("concurrent_ffn", word: "streams"))
         // A measured time-against-bytes table: `[calibration.NAME]` with `bytes` and `ns`.
         func byteTable(_ name: String) throws -> CalibrationTable? {
             let prefix = "calibration.\(name)."
@@ -147,14 +151,18 @@ extension HardwareProfile {
                       "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
                       "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
         }
-        for model in groupedCalibration.keys.sorted() {
-            let grouped = groupedCalibration[model]!
-            for (experts, table) in zip(grouped.expertCounts, grouped.tables) {
-                lines += ["", "[calibration.grouped_ffn.\(model).experts_\(experts)]",
-                          "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
-                          "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+        func countTables(_ name: String, word: String, _ calibrations: [String: GroupedCalibration]) {
+            for model in calibrations.keys.sorted() {
+                let calibration = calibrations[model]!
+                for (count, table) in zip(calibration.expertCounts, calibration.tables) {
+                    lines += ["", "[calibration.\(name).\(model).\(word)_\(count)]",
+                              "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
+                              "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+                }
             }
         }
+        countTables("grouped_ffn", word: "experts", groupedCalibration)
+        countTables("concurrent_ffn", word: "streams", concurrentCalibration)
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -50,6 +50,10 @@ public struct HardwareProfile: Sendable, Equatable {
     /// grouped kernel of layer-barrier engines and expert-parallel shards costs this instead of
     /// a roofline per expert.
     public var groupedCalibration: [String: GroupedCalibration]
+    /// Measured time of k experts launched together on k concurrent streams against k and the
+    /// tokens each takes, per model preset name: a concurrent-streams engine's layer costs this
+    /// instead of the roofline with perfect sharing of SMs and HBM (``GPUCompute``).
+    public var concurrentCalibration: [String: GroupedCalibration]
     /// For a calibrated profile, the measured time per copy against its size in bytes
     /// (`link.measuredTimes`: the bus times single-engine copies by it).
     public var measuredCopies: CalibrationTable? {
@@ -74,7 +78,7 @@ public struct HardwareProfile: Sendable, Equatable {
                 copyCallNs: Nanoseconds = 5_000, kernelsPerAttention: Int = 8,
                 kernelsPerExpert: Int = 4, link: BusLink, hostMemoryGBps: Double = 100, hostTFLOPS: Double = 2,
                 hostExpertOverheadNs: Nanoseconds = 20_000, expertCalibration: [String: CalibrationTable] = [:],
-                groupedCalibration: [String: GroupedCalibration] = [:]) {
+                groupedCalibration: [String: GroupedCalibration] = [:], concurrentCalibration: [String: GroupedCalibration] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -95,6 +99,7 @@ public struct HardwareProfile: Sendable, Equatable {
         self.hostExpertOverheadNs = hostExpertOverheadNs
         self.expertCalibration = expertCalibration
         self.groupedCalibration = groupedCalibration
+        self.concurrentCalibration = concurrentCalibration
         streamCalibration = nil
         copySlowdown = nil
         kernelSlowdown = nil

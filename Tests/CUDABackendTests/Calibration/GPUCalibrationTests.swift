@@ -15,7 +15,7 @@ import TraceStore
         let context = try CUDAContext(driver: driver)
         let kernels = try MoesimKernels(context: context)
         let plan = CalibrationPlan(models: [ModelPreset.named("qwen3-30b-a3b")!], copySizes: [4_096, 1 << 20, 16 << 20, 64 << 20],
-                                   tokenCounts: [1, 4], groupedExpertCounts: [1, 2, 256], groupedMaxTokens: 4)
+                                   tokenCounts: [1, 4], groupedExpertCounts: [1, 2, 256], concurrentStreams: [1, 2, 8], groupedMaxTokens: 4)
         return try GPUCalibration(context: context, kernels: kernels, plan: plan, hostClock: FakeDriver.hostClock(driver)).measure()
     }
 
@@ -64,11 +64,22 @@ import TraceStore
         #expect(abs(grouped.time(experts: 2, tokens: 1) - expected(2)) < 5)
     }
 
+    /// The fake runs every stream's work on one serial clock, so k experts on k streams take k
+    /// experts' time: 8 streams × 1 token is over the plan's 4 tokens.
+    @Test func expertsOnConcurrentStreamsAreTimedFromTheForkToTheLastJoin() throws {
+        let concurrent = try #require(try Self.measure().concurrent["qwen3-30b-a3b"])
+        #expect(concurrent.expertCounts == [1, 2])
+        let expert: Double = 3_000 + 1_536 * 2_048 * 2 / 1_000 + 1_000 + 3_000 + 2_048 * 768 * 2 / 1_000
+        #expect(abs(concurrent.time(experts: 1, tokens: 4) - expert) < 5)
+        #expect(abs(concurrent.time(experts: 2, tokens: 1) - 2 * expert) < 5)
+    }
+
     @Test func theProfileCarriesTheMeasuredEngineTerms() throws {
         let measured = try Self.measure()
         let profile = measured.profile(date: "2026-12-03")
         #expect(profile.syncAfterKernelNs == 5_003 && profile.copyCallNs == 1_000)
-        #expect(profile.groupedCalibration == measured.grouped)
+        #expect(profile.groupedCalibration == measured.grouped && profile.concurrentCalibration == measured.concurrent)
+        #expect(profile.tomlText.contains("[calibration.concurrent_ffn.qwen3-30b-a3b.streams_2]"))
         // yalis's router sync, a sync and a launch, is now the measured 5,003 + 3,000 ns.
         #expect(ServingEngine.yalis.routerSync.nanoseconds(on: profile) == 8_003)
         #expect(try HardwareProfile(toml: profile.tomlText, file: "calibrated.toml") == profile)

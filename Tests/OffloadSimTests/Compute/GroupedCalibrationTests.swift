@@ -48,4 +48,16 @@ struct GroupedCalibrationTests {
         // The largest shard sets every expert's tokens: 2 experts at 9 tokens, 20,000 + 20,000 / 3.
         #expect(measured.groupedExpertsNanoseconds(layer: 0, shards: [1, 9], launches: 3) == 26_667)
     }
+
+    /// Five shards on two streams run as waves (1, 9), (1, 1), (4): with the table, 20,000 +
+    /// 20,000 / 3 at 2 experts and 9 tokens, 10,000 + 2,000 at 2 and 1, 10,000 + 1,250 × 3 at 1 and 4.
+    @Test("a concurrency table times a concurrent-streams layer wave by wave")
+    func concurrentStreamsUseTheTable() {
+        var profile = GPUComputeTests.profile
+        profile.concurrentCalibration["m"] = Self.grouped
+        let compute = GPUCompute(model: GPUComputeTests.model, profile: profile)
+        #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: [1, 9, 1, 1, 4], streams: 2) == 26_667 + 12_000 + 13_750)
+        // One stream: each shard alone, the single-expert curve.
+        #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: [1, 9], streams: 1) == 10_000 + 20_000)
+    }
 }

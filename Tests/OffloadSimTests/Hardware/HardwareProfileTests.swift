@@ -58,7 +58,7 @@ struct HardwareProfileTests {
         #expect(parsed.label.contains("calibrated on NVIDIA H100"))
     }
 
-    @Test("measured host operations and grouped-kernel tables survive a round trip")
+    @Test("measured host operations, grouped-kernel and concurrent-stream tables survive a round trip")
     func engineTermsRoundTrip() throws {
         var profile = HardwareProfile.presets[0]
         profile.calibratedOn = "NVIDIA H100 80GB HBM3, driver CUDA 13.0, 2026-12-03"
@@ -67,8 +67,10 @@ struct HardwareProfileTests {
         profile.groupedCalibration["qwen3-30b-a3b"] = GroupedCalibration([
             1: CalibrationTable(tokens: [1, 2], nanoseconds: [10_000, 10_500])!, 8: CalibrationTable(tokens: [1], nanoseconds: [61_000])!,
         ])
+        profile.concurrentCalibration["qwen3-30b-a3b"] = GroupedCalibration([4: CalibrationTable(tokens: [1, 8], nanoseconds: [40_000, 52_000])!])
         let text = profile.tomlText
         #expect(text.contains("[calibration.grouped_ffn.qwen3-30b-a3b.experts_8]"))
+        #expect(text.contains("[calibration.concurrent_ffn.qwen3-30b-a3b.streams_4]"))
         #expect(try HardwareProfile(toml: text, file: "h100.toml") == profile)
     }
 
