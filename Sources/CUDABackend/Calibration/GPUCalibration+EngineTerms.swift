@@ -58,15 +58,13 @@ extension GPUCalibration {
     func groupedCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
         let counts = plan.groupedExpertCounts.filter { $0 <= model.experts && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
-        let hidden = model.hiddenSize
-        let intermediate = model.expertIntermediateSize
+        let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
         let expertBytes = 6 * hidden * intermediate
         let copies = max(most + 1, (512 << 20) / expertBytes + 1)
         let weights = try context.allocateDevice(copies * expertBytes)
         let activations = try ExpertActivations(context: context, maxTokens: plan.groupedMaxTokens, width: hidden,
                                                 intermediate: intermediate, rows: hidden)
-        var tables: [Int: CalibrationTable] = [:]
-        for experts in counts {
+        return try curves(counts, of: "\(model.name) grouped kernel, experts", stream: stream, timer: timer) { experts in
             // Rotation r holds the gate/up then the down addresses of experts r·E … r·E + E − 1 (mod copies).
             let rotations = max(2, copies / experts)
             var addresses: [UInt64] = []
@@ -75,23 +73,11 @@ extension GPUCalibration {
                 addresses += bases + bases.map { $0 + UInt64(4 * hidden * intermediate) }
             }
             let table = try context.deviceBuffer(holding: addresses, on: stream)
-            var tokenCounts: [Int] = []
-            var times: [Double] = []
-            for tokens in plan.tokenCounts where experts * tokens <= plan.groupedMaxTokens {
-                func run(_ index: Int) throws {
-                    try kernels.groupedExpertFFN(addresses: table, addressOffset: (index % rotations) * 16 * experts, experts: experts,
-                                                 hidden: hidden, intermediate: intermediate, tokens: tokens, activations: activations,
-                                                 on: stream)
-                }
-                try run(0)
-                let once = try timer.time(stream, repetitions: rotations, run)
-                tokenCounts.append(tokens)
-                times.append(try fastest { try timer.time(stream, repetitions: max(rotations, repetitionsFor(once)), run) })
-                log("\(model.name) grouped kernel, \(experts) experts × \(tokens) tokens: \(times.last!) ns")
-            }
-            if !tokenCounts.isEmpty { tables[experts] = Self.nonDecreasing(tokens: tokenCounts, times) }
+            return (rotations, { tokens, index in
+                try kernels.groupedExpertFFN(addresses: table, addressOffset: (index % rotations) * 16 * experts, experts: experts,
+                                             hidden: hidden, intermediate: intermediate, tokens: tokens, activations: activations, on: stream)
+            })
         }
-        return GroupedCalibration(tables)
     }
 
     /// moesim's expert FFN (three launches) on k concurrent streams, one expert per stream,
@@ -103,8 +89,7 @@ extension GPUCalibration {
     func concurrentCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
         let counts = plan.concurrentStreams.filter { $0 >= 1 && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
-        let hidden = model.hiddenSize
-        let intermediate = model.expertIntermediateSize
+        let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
         let expertBytes = 6 * hidden * intermediate
         let copies = max(most + 1, (512 << 20) / expertBytes + 1)
         let weights = try context.allocateDevice(copies * expertBytes)
@@ -114,29 +99,40 @@ extension GPUCalibration {
              activations: try ExpertActivations(context: context, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden))
         }
         let fork = try context.makeEvent(timing: false)
+        return try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
+            (max(2, copies / streams), { tokens, index in
+                try stream.record(fork)
+                for (lane, path) in lanes.prefix(streams).enumerated() {
+                    try path.stream.wait(for: fork)
+                    try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
+                                          intermediate: intermediate, tokens: tokens, activations: path.activations, on: path.stream)
+                    try path.stream.record(path.joined)
+                    try stream.wait(for: path.joined)
+                }
+            })
+        }
+    }
+
+    /// For each of `counts`, the time of the work `prepare` sets up for that count — how many
+    /// rotations it cycles through, and a body for a token count and a rotation index — against
+    /// the plan's token counts (those with at most ``CalibrationPlan/groupedMaxTokens`` in all):
+    /// one untimed run, then the fastest of three timings of at least every rotation once.
+    private func curves(_ counts: [Int], of what: String, stream: CUDAStream, timer: GPUTimer,
+                        prepare: (Int) throws -> (rotations: Int, run: (Int, Int) throws -> Void)) throws -> GroupedCalibration? {
         var tables: [Int: CalibrationTable] = [:]
-        for streams in counts {
-            let rotations = max(2, copies / streams)
+        for count in counts {
+            let (rotations, body) = try prepare(count)
             var tokenCounts: [Int] = []
             var times: [Double] = []
-            for tokens in plan.tokenCounts where streams * tokens <= plan.groupedMaxTokens {
-                func run(_ index: Int) throws {
-                    try stream.record(fork)
-                    for (lane, path) in lanes.prefix(streams).enumerated() {
-                        try path.stream.wait(for: fork)
-                        try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
-                                              intermediate: intermediate, tokens: tokens, activations: path.activations, on: path.stream)
-                        try path.stream.record(path.joined)
-                        try stream.wait(for: path.joined)
-                    }
-                }
+            for tokens in plan.tokenCounts where count * tokens <= plan.groupedMaxTokens {
+                let run = { (index: Int) throws in try body(tokens, index) }
                 try run(0)
                 let once = try timer.time(stream, repetitions: rotations, run)
                 tokenCounts.append(tokens)
                 times.append(try fastest { try timer.time(stream, repetitions: max(rotations, repetitionsFor(once)), run) })
-                log("\(model.name) experts on \(streams) concurrent streams × \(tokens) tokens: \(times.last!) ns")
+                log("\(what) \(count) × \(tokens) tokens: \(times.last!) ns")
             }
-            if !tokenCounts.isEmpty { tables[streams] = Self.nonDecreasing(tokens: tokenCounts, times) }
+            if !tokenCounts.isEmpty { tables[count] = Self.nonDecreasing(tokens: tokenCounts, times) }
         }
         return GroupedCalibration(tables)
     }
