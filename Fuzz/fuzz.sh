@@ -32,7 +32,7 @@ corpus() {
     MOESIM_FUZZ_TARGET=$target MOESIM_FUZZ_SEEDS="$out/seeds/$target" "$binary"
   done
   # The bundled TOML files of every schema.
-  cp hardware/*.toml policies/*.toml engines/*.toml reproductions/*.toml reproductions/policies/*.toml \
+  cp hardware/*.toml profiles/*.toml policies/*.toml engines/*.toml reproductions/*.toml reproductions/policies/*.toml reproductions/hardware/*.toml \
      traces/demo-sweep.toml "$out/seeds/toml/"
   # The head of each real trace, when ../shared/traces is present (read, never committed).
   local seeds="$out/seeds/import"
