@@ -86,7 +86,8 @@ let package = Package(
         ),
         .testTarget(
             name: "LabTests",
-            dependencies: ["Lab", "Policies", "OffloadSim", "TraceStore", "TOML", "TestSupport", "moesim"]
+            dependencies: ["Lab", "Policies", "OffloadSim", "TraceStore", "TOML", "TestSupport", "moesim"],
+            exclude: ["Fixtures/png_colours.py"]
         ),
         .testTarget(
             name: "PoliciesTests",
