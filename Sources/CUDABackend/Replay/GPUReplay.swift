@@ -83,12 +83,13 @@ public final class GPUReplay {
         var addresses: [UInt64] = []
         var offsets: [Int: Int] = [:]
         if engine.expertExecution == .layerBarrier {
-            for (index, op) in schedule.ops.enumerated() where op.groupSize > 1 {
+            // A group of one is grouped too: the calibrated table measured the grouped kernel at every count.
+            for (index, op) in schedule.ops.enumerated() where op.groupSize > 0 {
                 offsets[index] = addresses.count * 8
                 var bases: [UInt64] = []
                 var downs: [UInt64] = []
                 for member in schedule.ops[index..<index + op.groupSize] {
-                    guard case .expert(let layer, _, let key, let slot, _) = member.kernel else { continue }
+                    guard case .expert(let layer, _, let key, let slot, _) = member.kernel else { preconditionFailure("a grouped kernel holds experts only") }
                     let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slotOfKey[key]! * layout.slotBytes)
                     bases.append(UInt64(buffer.address) + UInt64(offset))
                     downs.append(bases.last! + UInt64(4 * hidden * intermediate[layer]))
