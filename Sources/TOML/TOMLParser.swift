@@ -8,6 +8,12 @@ struct TOMLParser {
     private var line = 1
     private var lineStart = 0
     private var currentTable: [String] = []
+    /// Arrays open around the value being read.
+    private var arrayDepth = 0
+
+    /// The deepest nesting of arrays read: moesim's files nest at most two deep, and the
+    /// reader recurses once per level, so a deeper file (a fuzzer's) would exhaust the stack.
+    static let maximumArrayDepth = 32
 
     init(text: [UInt8]) { self.text = text }
 
@@ -92,6 +98,9 @@ struct TOMLParser {
     }
 
     private mutating func array() throws -> TOMLValue {
+        guard arrayDepth < Self.maximumArrayDepth else { throw error("arrays are nested more than \(Self.maximumArrayDepth) deep") }
+        arrayDepth += 1
+        defer { arrayDepth -= 1 }
         advance()
         var values: [TOMLValue] = []
         while true {

@@ -52,6 +52,19 @@ struct TOMLDocumentTests {
         }
     }
 
+    /// A fuzzer's input nested 100,000 arrays deep once exhausted the recursive reader's stack.
+    @Test("arrays nested deeper than 32 are refused at their line, however deep, and 32 still read")
+    func deepNesting() throws {
+        #expect {
+            _ = try TOMLDocument(parsing: "a = 1\nb = " + String(repeating: "[", count: 100_000) + "\n")
+        } throws: { error in
+            guard let error = error as? TOMLError else { return false }
+            return error.line == 2 && error.message.contains("nested more than 32 deep")
+        }
+        let deepest = String(repeating: "[", count: 32) + "1" + String(repeating: "]", count: 32)
+        #expect(try TOMLDocument(parsing: "b = \(deepest)\n")["b"] != nil)
+    }
+
     @Test("a wrong type is reported with the key's line")
     func typeError() throws {
         let document = try TOMLDocument(parsing: "\n\nbandwidth = \"fast\"\n")
