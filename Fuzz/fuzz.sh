@@ -50,16 +50,18 @@ run() {
   local seconds=$1 failed=0
   mkdir -p "$out/logs"
   for target in $TARGETS; do
-    mkdir -p "$out/corpus/$target" "$out/artifacts/$target"
+    # Not "$out/artifacts": that folder of a build path is SwiftPM's (dependencies' binary
+    # artifacts), and a run's crash folder there was found gone at the run's end.
+    mkdir -p "$out/corpus/$target" "$out/crashes/$target"
     MOESIM_FUZZ_TARGET=$target "$binary" "$out/corpus/$target" "$out/seeds/$target" "${limits[@]}" \
-      -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/artifacts/$target/" \
+      -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/crashes/$target/" \
       > "$out/logs/$target.log" 2>&1 &
   done
   for job in $(jobs -p); do wait "$job" || failed=1; done
   for target in $TARGETS; do
     echo "== $target: $(grep -E '^stat::number_of_executed_units' "$out/logs/$target.log" | awk '{print $2}') inputs," \
          "$(grep -E '^#[0-9]+.*cov:' "$out/logs/$target.log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9/a-zA-Z]+')"
-    ls "$out/artifacts/$target" | sed 's/^/   crash: /'
+    ls "$out/crashes/$target" | sed 's/^/   crash: /'
   done
   return $failed
 }
