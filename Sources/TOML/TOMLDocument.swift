@@ -6,8 +6,8 @@
 /// policies and sweep specs use: `[table]` headers with dotted and quoted keys, dotted
 /// keys on the left of `=`, basic and literal strings, integers with `_`, floats
 /// (exponents, `inf`, `nan`), booleans, arrays over several lines, and comments.
-/// Arrays of tables, inline tables, dates and multi-line strings are refused with an
-/// error that says so. Parsing is O(n) in the text's length.
+/// Arrays of tables, inline tables, dates, multi-line strings and arrays nested more than
+/// 32 deep are refused with an error that says so. Parsing is O(n) in the text's length.
 public struct TOMLDocument: Sendable {
     /// One key's value and where it was written.
     public struct Entry: Sendable, Equatable {
