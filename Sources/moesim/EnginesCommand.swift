@@ -23,7 +23,7 @@ struct EnginesCommand: ParsableCommand {
 
     /// A host cost as the table shows it: µs when fixed, else the operations the hardware profile prices.
     private func hostCost(_ cost: HostCost) -> String {
-        cost == HostCost(fixedNs: cost.fixedNs) ? "\(Format.fixed(Double(cost.fixedNs) / 1000, 1)) µs" : cost.description
+        cost.isFixed ? "\(Format.fixed(Double(cost.fixedNs) / 1000, 1)) µs" : cost.description
     }
 
     func run() throws {

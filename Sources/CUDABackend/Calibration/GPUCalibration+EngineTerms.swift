@@ -59,9 +59,7 @@ extension GPUCalibration {
         let counts = plan.groupedExpertCounts.filter { $0 <= model.experts && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
         let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
-        let expertBytes = 6 * hidden * intermediate
-        let copies = max(most + 1, (512 << 20) / expertBytes + 1)
-        let weights = try context.allocateDevice(copies * expertBytes)
+        let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let activations = try ExpertActivations(context: context, maxTokens: plan.groupedMaxTokens, width: hidden,
                                                 intermediate: intermediate, rows: hidden)
         return try curves(counts, of: "\(model.name) grouped kernel, experts", stream: stream, timer: timer) { experts in
@@ -90,9 +88,7 @@ extension GPUCalibration {
         let counts = plan.concurrentStreams.filter { $0 >= 1 && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
         let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
-        let expertBytes = 6 * hidden * intermediate
-        let copies = max(most + 1, (512 << 20) / expertBytes + 1)
-        let weights = try context.allocateDevice(copies * expertBytes)
+        let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
         let lanes = try (0..<most).map { _ in
             (stream: try context.makeStream(), joined: try context.makeEvent(timing: false),

@@ -158,9 +158,7 @@ public struct GPUCalibration {
     private func expertCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer, activations: ExpertActivations) throws -> CalibrationTable {
         let hidden = model.hiddenSize
         let intermediate = model.expertIntermediateSize
-        let expertBytes = 6 * hidden * intermediate
-        let copies = max(2, (512 << 20) / expertBytes + 1)
-        let weights = try context.allocateDevice(copies * expertBytes)
+        let (weights, expertBytes, copies) = try expertCopies(model, atLeast: 2)
         var times: [Double] = []
         for tokens in plan.tokenCounts {
             func run(_ index: Int) throws {
@@ -173,6 +171,15 @@ public struct GPUCalibration {
             log("\(model.name) expert, \(tokens) tokens: \(times.last!) ns")
         }
         return Self.nonDecreasing(tokens: plan.tokenCounts, times)
+    }
+
+    /// Copies of `model`'s SwiGLU expert (6 × hidden × intermediate bf16 bytes each) in one device
+    /// buffer, enough (≥ 512 MiB, and at least `atLeast`) that timed launches rotating over them
+    /// find no weights left in L2 from the launch before.
+    func expertCopies(_ model: ModelPreset, atLeast: Int) throws -> (weights: DeviceBuffer, expertBytes: Int, copies: Int) {
+        let expertBytes = 6 * model.hiddenSize * model.expertIntermediateSize
+        let copies = max(atLeast, (512 << 20) / expertBytes + 1)
+        return (try context.allocateDevice(copies * expertBytes), expertBytes, copies)
     }
 
     /// A measured curve as a table; event timing has about 0.5 µs resolution, so the curve is

@@ -51,27 +51,9 @@ public final class MoesimKernels {
                      tokens: Int, output: DeviceBuffer, on stream: CUDAStream) throws {
         precondition(columns % 8 == 0 && offset + rows * columns * 2 <= weights.bytes, "weights out of bounds")
         precondition(tokens * columns * 4 <= input.bytes && tokens * rows * 4 <= output.bytes, "activations out of bounds")
-        var w = weights.address + CUdeviceptr(offset)
-        var r = Int32(rows)
-        var c = Int32(columns)
-        var x = input.address
-        var t = Int32(tokens)
-        var y = output.address
-        let grid = (rows + Self.rowsPerBlock - 1) / Self.rowsPerBlock
-        try withUnsafeMutablePointer(to: &w) { w in
-            try withUnsafeMutablePointer(to: &r) { r in
-                try withUnsafeMutablePointer(to: &c) { c in
-                    try withUnsafeMutablePointer(to: &x) { x in
-                        try withUnsafeMutablePointer(to: &t) { t in
-                            try withUnsafeMutablePointer(to: &y) { y in
-                                var arguments: [UnsafeMutableRawPointer?] = [.init(w), .init(r), .init(c), .init(x), .init(t), .init(y)]
-                                try launch(rowsDot, grid: grid, block: Self.rowsPerBlock * 32, stream: stream, arguments: &arguments, name: "moesim_rows_dot")
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        try launch(rowsDot, grid: (rows + Self.rowsPerBlock - 1) / Self.rowsPerBlock, block: Self.rowsPerBlock * 32, stream: stream,
+                   name: "moesim_rows_dot", [.address(weights.address + CUdeviceptr(offset)), .int32(rows), .int32(columns),
+                                             .address(input.address), .int32(tokens), .address(output.address)])
     }
 
     /// The product of ``rows(_:offset:rows:columns:input:tokens:output:on:)`` for `experts`
@@ -84,60 +66,46 @@ public final class MoesimKernels {
         precondition(columns % 8 == 0 && experts >= 1 && addressOffset + 8 * experts <= addresses.bytes, "expert addresses out of bounds")
         precondition(((experts - 1) * inputStride + tokens * columns) * 4 <= input.bytes && experts * tokens * rows * 4 <= output.bytes,
                      "activations out of bounds")
-        var arguments: (CUdeviceptr, Int32, Int32, CUdeviceptr, Int64, Int32, CUdeviceptr) =
-            (addresses.address + CUdeviceptr(addressOffset), Int32(rows), Int32(columns), input.address, Int64(inputStride),
-             Int32(tokens), output.address)
-        let grid = (rows + Self.rowsPerBlock - 1) / Self.rowsPerBlock
-        try withUnsafeMutablePointer(to: &arguments) { tuple in
-            try withUnsafeMutablePointer(to: &tuple.pointee.0) { e in
-                try withUnsafeMutablePointer(to: &tuple.pointee.1) { r in
-                    try withUnsafeMutablePointer(to: &tuple.pointee.2) { c in
-                        try withUnsafeMutablePointer(to: &tuple.pointee.3) { x in
-                            try withUnsafeMutablePointer(to: &tuple.pointee.4) { stride in
-                                try withUnsafeMutablePointer(to: &tuple.pointee.5) { t in
-                                    try withUnsafeMutablePointer(to: &tuple.pointee.6) { y in
-                                        var pointers: [UnsafeMutableRawPointer?] = [.init(e), .init(r), .init(c), .init(x), .init(stride), .init(t), .init(y)]
-                                        try launch(groupedRowsDot, grid: grid, gridY: experts, block: Self.rowsPerBlock * 32, stream: stream,
-                                                   arguments: &pointers, name: "moesim_grouped_rows_dot")
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        try launch(groupedRowsDot, grid: (rows + Self.rowsPerBlock - 1) / Self.rowsPerBlock, gridY: experts, block: Self.rowsPerBlock * 32,
+                   stream: stream, name: "moesim_grouped_rows_dot",
+                   [.address(addresses.address + CUdeviceptr(addressOffset)), .int32(rows), .int32(columns), .address(input.address),
+                    .int64(inputStride), .int32(tokens), .address(output.address)])
     }
 
     /// h[t, i] = silu(gu[t, i]) × gu[t, intermediate + i].
     public func swiglu(_ gateUp: DeviceBuffer, intermediate: Int, tokens: Int, output: DeviceBuffer, on stream: CUDAStream) throws {
-        var g = gateUp.address
-        var n = Int32(intermediate)
-        var t = Int32(tokens)
-        var h = output.address
-        let grid = (intermediate * tokens + 255) / 256
-        try withUnsafeMutablePointer(to: &g) { g in
-            try withUnsafeMutablePointer(to: &n) { n in
-                try withUnsafeMutablePointer(to: &t) { t in
-                    try withUnsafeMutablePointer(to: &h) { h in
-                        var arguments: [UnsafeMutableRawPointer?] = [.init(g), .init(n), .init(t), .init(h)]
-                        try launch(swiglu, grid: grid, block: 256, stream: stream, arguments: &arguments, name: "moesim_swiglu")
-                    }
-                }
-            }
-        }
+        try launch(swiglu, grid: (intermediate * tokens + 255) / 256, block: 256, stream: stream, name: "moesim_swiglu",
+                   [.address(gateUp.address), .int32(intermediate), .int32(tokens), .address(output.address)])
     }
 
     /// An empty kernel.
     public func empty(on stream: CUDAStream) throws {
-        var arguments: [UnsafeMutableRawPointer?] = []
-        try launch(empty, grid: 1, block: 32, stream: stream, arguments: &arguments, name: "moesim_empty")
+        try launch(empty, grid: 1, block: 32, stream: stream, name: "moesim_empty", [])
     }
 
-    private func launch(_ function: CUfunction, grid: Int, gridY: Int = 1, block: Int, stream: CUDAStream,
-                        arguments: inout [UnsafeMutableRawPointer?], name: String) throws {
-        let result = arguments.withUnsafeMutableBufferPointer { buffer in
-            moesim_cuda_launch_grid(context.driver.api, function, UInt32(grid), UInt32(gridY), UInt32(block), stream.handle, buffer.baseAddress)
+    /// One kernel parameter, of the type the kernel's signature declares.
+    enum Argument {
+        case address(CUdeviceptr)
+        case int32(Int)
+        case int64(Int)
+    }
+
+    /// Launches `function` with `arguments`: cuLaunchKernel reads each parameter through a
+    /// pointer to its value, so the values go into 8-byte slots of a temporary buffer.
+    private func launch(_ function: CUfunction, grid: Int, gridY: Int = 1, block: Int, stream: CUDAStream, name: String,
+                        _ arguments: [Argument]) throws {
+        let result = withUnsafeTemporaryAllocation(byteCount: max(8, 8 * arguments.count), alignment: 8) { slots in
+            var pointers: [UnsafeMutableRawPointer?] = arguments.indices.map { slots.baseAddress! + 8 * $0 }
+            for (slot, argument) in zip(pointers, arguments) {
+                switch argument {
+                case .address(let value): slot!.storeBytes(of: value, as: CUdeviceptr.self)
+                case .int32(let value): slot!.storeBytes(of: Int32(value), as: Int32.self)
+                case .int64(let value): slot!.storeBytes(of: Int64(value), as: Int64.self)
+                }
+            }
+            return pointers.withUnsafeMutableBufferPointer { buffer in
+                moesim_cuda_launch_grid(context.driver.api, function, UInt32(grid), UInt32(gridY), UInt32(block), stream.handle, buffer.baseAddress)
+            }
         }
         try context.driver.check(result, "cuLaunchKernel(\(name))")
     }

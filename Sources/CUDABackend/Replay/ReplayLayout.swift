@@ -44,7 +44,7 @@ public struct ReplayLayout: Sendable, Equatable {
             if copy.key >= 0 { if seen.insert(copy.key).inserted { keys.append(copy.key) } } else { staging = max(staging, copy.staging + 1) }
         }
         var most = schedule.ops.map(\.tokens).max() ?? 1
-        for (index, op) in schedule.ops.enumerated() where op.groupSize > 1 {
+        for (index, op) in schedule.ops.enumerated() where op.groupSize > 0 {
             most = max(most, op.groupSize * schedule.ops[index..<index + op.groupSize].map(\.tokens).max()!)
         }
         maxTokens = max(1, most)

@@ -25,7 +25,9 @@ public struct Simulation {
     public let compute: GPUCompute
     /// The serving engine simulated (``SimulationOptions/engine``).
     public let engine: ServingEngine
-    /// The engine's host costs priced by the hardware profile (``HostCost``), ns.
+    /// The engine's host costs priced by the hardware profile (``HostCost``), ns, and whether it
+    /// has any (``ServingEngine/hasHostCosts``: copies are then issued on the host's clock).
+    let paysHostCosts: Bool
     let routerSyncNs: Nanoseconds
     let expertSyncNs: Nanoseconds
     let copyIssueNs: Nanoseconds
@@ -121,6 +123,7 @@ public struct Simulation {
         compute = GPUCompute(model: model, profile: profile)
         copyContention = compute.copyContention
         engine = options.engine
+        paysHostCosts = engine.hasHostCosts
         routerSyncNs = engine.routerSync.nanoseconds(on: profile)
         expertSyncNs = engine.expertSync.nanoseconds(on: profile)
         copyIssueNs = engine.copyIssue.nanoseconds(on: profile)
@@ -271,7 +274,7 @@ public struct Simulation {
     /// one call per weight tensor, and the bus cannot start it before the first call.
     mutating func submitCopy(bytes: Int, priority: CopyPriority, tag: Int32) -> Int32 {
         var issued: Nanoseconds = 0
-        if engine.hasHostCosts {
+        if paysHostCosts {
             issued = max(hostFree, now) + copyIssueNs
             hostFree = issued + Nanoseconds(copyPieces - 1) * copyIssueNs
         }

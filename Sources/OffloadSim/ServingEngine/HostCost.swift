@@ -29,8 +29,11 @@ public struct HostCost: Sendable, Equatable, CustomStringConvertible {
     /// No cost.
     public static let none = HostCost()
 
+    /// Whether the cost is fixed nanoseconds, the same on any profile.
+    public var isFixed: Bool { syncs == 0 && launches == 0 && copyCalls == 0 }
+
     /// Whether the cost is nothing at all, on any profile.
-    public var isZero: Bool { syncs == 0 && launches == 0 && copyCalls == 0 && fixedNs == 0 }
+    public var isZero: Bool { isFixed && fixedNs == 0 }
 
     /// The operations' names in a sum, as an engine file writes them.
     public static let operationNames = ["sync", "launch", "copy_call"]

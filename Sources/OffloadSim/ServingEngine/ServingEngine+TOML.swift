@@ -115,6 +115,6 @@ extension ServingEngine {
 
     /// A host cost as its file writes it: an integer when it is fixed nanoseconds, else the quoted sum.
     private static func tomlValue(_ cost: HostCost) -> String {
-        cost == HostCost(fixedNs: cost.fixedNs) ? String(cost.fixedNs) : TOMLValue.quoted(cost.description)
+        cost.isFixed ? String(cost.fixedNs) : TOMLValue.quoted(cost.description)
     }
 }
