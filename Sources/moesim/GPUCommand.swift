@@ -124,10 +124,6 @@ struct GPUValidateCommand: ParsableCommand {
 
     func run() throws {
         let servingEngine = try RunSetup.engine(engine)
-        if servingEngine.expertExecution == .concurrentStreams {
-            throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs experts on concurrent streams, and the CUDA replay has one compute stream",
-                                  fix: "Validate a streaming, layer-barrier or per-expert-sync engine; concurrent streams are simulated only.")
-        }
         if servingEngine.runsEveryExpert {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")

@@ -90,20 +90,12 @@ extension GPUCalibration {
         let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
-        let lanes = try (0..<most).map { _ in
-            (stream: try context.makeStream(), joined: try context.makeEvent(timing: false),
-             activations: try ExpertActivations(context: context, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden))
-        }
-        let fork = try context.makeEvent(timing: false)
+        let lanes = try ConcurrentLanes(context: context, count: most, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden)
         return try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
             (max(2, copies / streams), { tokens, index in
-                try stream.record(fork)
-                for (lane, path) in lanes.prefix(streams).enumerated() {
-                    try path.stream.wait(for: fork)
+                try lanes.run(streams, width: streams, after: stream) { lane, laneStream, activations in
                     try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
-                                          intermediate: intermediate, tokens: tokens, activations: path.activations, on: path.stream)
-                    try path.stream.record(path.joined)
-                    try stream.wait(for: path.joined)
+                                          intermediate: intermediate, tokens: tokens, activations: activations, on: laneStream)
                 }
             })
         }

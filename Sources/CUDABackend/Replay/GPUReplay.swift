@@ -14,7 +14,10 @@ import OffloadSim
 /// engine's grouped kernel runs after all its copies as moesim's grouped SwiGLU kernel
 /// (``MoesimKernels/groupedExpertFFN(addresses:addressOffset:experts:hidden:intermediate:tokens:activations:on:)``:
 /// three launches over the group's slots, every expert at the group's largest token count),
-/// which is what a calibrated grouped table measured.
+/// which is what a calibrated grouped table measured. A concurrent-streams engine's experts
+/// run round-robin on its streams (``ConcurrentLanes``), forked from the compute stream once
+/// their copies are in and joined back before the next operation, as `gpu calibrate`'s
+/// concurrency table measured them.
 public final class GPUReplay {
     /// Measured times of one pass, ns.
     public struct Pass: Sendable, Equatable {
@@ -48,6 +51,8 @@ public final class GPUReplay {
     /// down), and where each group's list starts, by the index of its first operation.
     private let groupAddresses: DeviceBuffer?
     private let groupOffset: [Int: Int]
+    /// Under a concurrent-streams engine: the engine's streams.
+    private let lanes: ConcurrentLanes?
 
     /// Sets up a replay of `schedule` for `model`, allocating its buffers.
     public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule,
@@ -58,6 +63,9 @@ public final class GPUReplay {
             case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
             default: continue
             }
+        }
+        if schedule.replicatedGroups > 0 {
+            throw ReplayError.unsupported("replicas of experts (\(schedule.replicatedGroups) layers ran an expert as several copies)")
         }
         guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
         self.context = context
@@ -71,9 +79,13 @@ public final class GPUReplay {
         // An expert of B bytes is read as a SwiGLU FFN of 3 × hidden × I bf16 weights, I a multiple of 8.
         intermediate = model.expertBytes.map { max(8, $0 / (6 * hidden) / 8 * 8) }
         let largestAttention = layout.attentionBytes.max() ?? 0
-        activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden,
-                                            intermediate: max(intermediate.max() ?? 8, (layout.sharedBytes.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden)),
+        let widest = max(intermediate.max() ?? 8, (layout.sharedBytes.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden))
+        activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden, intermediate: widest,
                                             rows: largestAttention / (2 * hidden) + 1)
+        lanes = engine.expertExecution == .concurrentStreams
+            ? try ConcurrentLanes(context: context, count: engine.expertStreams, maxTokens: layout.maxTokens, width: hidden,
+                                  intermediate: widest, rows: hidden)
+            : nil
         pool = layout.slots > 0 ? try context.allocateDevice(layout.slots * layout.slotBytes) : nil
         staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil
         attention = try layout.attentionBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
@@ -151,9 +163,15 @@ public final class GPUReplay {
                 if let offset = groupOffset[index] {
                     launches += try launchGroup(schedule.ops[index..<index + op.groupSize], addressOffset: offset, on: compute)
                     groupEnd = index + op.groupSize
+                } else if let lanes, op.groupSize > 0 {
+                    let group = schedule.ops[index..<index + op.groupSize]
+                    try lanes.run(group.count, width: engine.expertStreams, after: compute) { item, stream, activations in
+                        launches += try launch(group[index + item], on: stream, activations: activations)
+                    }
+                    groupEnd = index + op.groupSize
                 } else if index >= groupEnd {
                     if case .expert = op.kernel, engine.expertExecution == .perExpertSync { try compute.synchronize() }
-                    launches += try launch(op, on: compute)
+                    launches += try launch(op, on: compute, activations: activations)
                 }
                 if case .attention = op.kernel, !engine.routerSync.isZero { try compute.synchronize() }
                 if let done = opDone[index] { try compute.record(done) }
@@ -182,7 +200,7 @@ public final class GPUReplay {
         return MoesimKernels.launchesPerGroup
     }
 
-    private func launch(_ op: ReplaySchedule.ComputeOp, on stream: CUDAStream) throws -> Int {
+    private func launch(_ op: ReplaySchedule.ComputeOp, on stream: CUDAStream, activations: ExpertActivations) throws -> Int {
         let hidden = model.hiddenSize
         switch op.kernel {
         case .draft:

@@ -36,6 +36,10 @@ public final class GPUCompute: Sendable {
 
     /// Whether routed-expert times come from a measured table rather than the roofline.
     public var usesCalibratedExperts: Bool { expertTable != nil }
+    /// Whether grouped kernels' times come from a measured table rather than the roofline.
+    public var usesCalibratedGroups: Bool { groupedTable != nil }
+    /// Whether concurrent-stream experts' times come from a measured table rather than the roofline.
+    public var usesCalibratedConcurrency: Bool { concurrentTable != nil }
 
     /// Attention and router of one layer for a step of `tokens` tokens that read
     /// `kvTokens` cached tokens and compute `scorePairs` query-key pairs, ns.

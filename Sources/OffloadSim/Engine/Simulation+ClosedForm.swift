@@ -137,6 +137,8 @@ extension Simulation {
             now = computeEnd
             closedFormBusyNs += busyNs
             metrics.computeNs += computeNs
+            metrics.launchGapNs += compute.attentionLaunchNanoseconds + (shared > 0 ? compute.sharedExpertsLaunchNanoseconds : 0)
+                + Nanoseconds(count) * compute.expertLaunchNanoseconds
             metrics.stallNs += stallNs
             if step.phase == .decode { metrics.decodeStallNs += stallNs }
             let demandBytes = (fills + staged) * bytes

@@ -4,12 +4,13 @@ extension Simulation {
     mutating func beginLayer(_ index: Int) {
         layer = index
         let ns = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
-        startCompute(.attention, ns)
+        startCompute(.attention, ns, launchGaps: compute.attentionLaunchNanoseconds)
     }
 
     /// Starts `op` on the compute stream: now, or, under an engine with host costs, once
-    /// the host has launched it (after its syncs and copy calls so far).
-    mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds) {
+    /// the host has launched it (after its syncs and copy calls so far). `launchGaps` is the
+    /// part of `duration` in which its kernels are being launched (not busy for the GPU).
+    mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds, launchGaps: Nanoseconds) {
         var ns = duration
         if copyContention > 1 && op != .draft && bus.isCopying() {
             ns = Units.roundUp(Double(ns) * copyContention)
@@ -19,6 +20,7 @@ extension Simulation {
         computeOp = op
         computeStart = begin
         metrics.computeNs += ns
+        metrics.launchGapNs += launchGaps
         if op != .draft { metrics.layers[layer].computeNs += ns }
         precondition(computeDue < 0, "the compute stream runs one operation at a time")
         computeDue = begin + ns
@@ -42,6 +44,7 @@ extension Simulation {
         case .grouped:
             let positions = executionOrder.filter { !planned[$0].onCPU }
             replay.groupStarted(positions.map { replayExpert($0) }, tokens: positions.map { Int(layerTokens[$0]) }, work: work, at: begin)
+            if engine.expertExecution == .concurrentStreams && replicatedShards().count != positions.count { replay.groupReplicated() }
         }
     }
 
@@ -112,7 +115,9 @@ extension Simulation {
         }
         if planned[position].ready {
             let tokens = Int(layerTokens[position])
-            startCompute(.expert(position), planned[position].onCPU ? 0 : expertNanoseconds(tokens: tokens))
+            let onCPU = planned[position].onCPU
+            startCompute(.expert(position), onCPU ? 0 : expertNanoseconds(tokens: tokens),
+                         launchGaps: onCPU ? 0 : compute.expertLaunchNanoseconds)
         } else {
             computeOp = .idle
             waitingOn = position
@@ -133,10 +138,16 @@ extension Simulation {
         }
         cursor = executionOrder.count
         guard executionOrder.contains(where: { !planned[$0].onCPU }) else { return groupedFinished() }
-        startCompute(.grouped, engine.expertExecution == .concurrentStreams
-            ? compute.concurrentExpertsNanoseconds(layer: layer, shards: replicatedShards(), streams: engine.expertStreams)
-            : compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),
-                                                launches: engine.groupedKernelLaunches))
+        if engine.expertExecution == .concurrentStreams {
+            let shards = replicatedShards()
+            startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
+                         launchGaps: compute.concurrentLaunchNanoseconds(experts: shards.count, streams: engine.expertStreams))
+        } else {
+            let launches = engine.groupedKernelLaunches
+            startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),
+                                                                     launches: launches),
+                         launchGaps: compute.groupedLaunchNanoseconds(launches: launches))
+        }
     }
 
     /// Each GPU expert's token count, in execution order.

@@ -29,7 +29,7 @@ extension Simulation {
         }
         policy.routed(layer: layer, in: &self)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
-        if shared > 0 { startCompute(.shared, shared) } else { startNextExpert() }
+        if shared > 0 { startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds) } else { startNextExpert() }
     }
 
     /// Replaces the experts the current layer runs (speculative execution); `exactMass` of

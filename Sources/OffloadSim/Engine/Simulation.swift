@@ -189,7 +189,8 @@ public struct Simulation {
         let policy = self.policy
         policy.stepStarted(in: &self)
         let draft = policy.draftNanoseconds(in: &self)
-        if draft > 0 { startCompute(.draft, draft) } else { beginLayer(0) }
+        // A draft model's time is per token, without kernels of its own in the cost model: no gaps.
+        if draft > 0 { startCompute(.draft, draft, launchGaps: 0) } else { beginLayer(0) }
         while !stepDone {
             if computeDue >= 0, queue.peek.map({ computeDue < $0.time || (computeDue == $0.time && $0.phase > .compute) }) ?? true {
                 now = computeDue

@@ -13,10 +13,11 @@
 ///   launch it (an engine's host syncs and copy calls), over the makespan.
 /// - **bus busy share**: time at least one copy engine is occupied, over the makespan.
 /// - **GPU busy share**: time the compute stream runs an operation (a kernel, the draft
-///   model included; the cost model counts each operation's launch time as part of it),
-///   over the makespan: the share of time at least one kernel runs, which is what NVML's
-///   `utilization.gpu` reports and what arXiv 2605.11537's artifact samples as GPU
-///   utilisation (moe-mpmc `src/utils/manager.py`, `GPUMon`: GPUtil's `load` every 0.1 s).
+///   model included) less the operations' launch gaps (the cost model's launch time per
+///   kernel, in which the host launches and no kernel runs), over the makespan: the share of
+///   time at least one kernel runs, which is what NVML's `utilization.gpu` reports and what
+///   arXiv 2605.11537's artifact samples as GPU utilisation (moe-mpmc
+///   `src/utils/manager.py`, `GPUMon`: GPUtil's `load` every 0.1 s).
 /// - **bytes moved**: demand + prefetch bytes submitted to the bus; **wasted**: prefetched
 ///   bytes of experts evicted or cancelled before their first use.
 /// - **hit rate**: one lookup per distinct expert per layer per step; a hit finds the
@@ -51,6 +52,9 @@ public struct SimulationMetrics: Sendable {
     public internal(set) var decodeNs: Nanoseconds = 0
     /// Compute-stream busy time, ns.
     public internal(set) var computeNs: Nanoseconds = 0
+    /// The part of ``computeNs`` that is launch gaps: the operations' kernel launches, during
+    /// which no kernel runs (``GPUCompute/attentionLaunchNanoseconds`` and its kin), ns.
+    public internal(set) var launchGapNs: Nanoseconds = 0
     /// Time the compute stream had work but waited for the host to launch it (host syncs and
     /// copy calls of the engine), ns.
     public internal(set) var hostWaitNs: Nanoseconds = 0
@@ -97,8 +101,9 @@ public struct SimulationMetrics: Sendable {
     public var hostWaitShare: Double { ratio(hostWaitNs, makespanNs) }
     /// Stall time over decode time.
     public var decodeStallShare: Double { ratio(decodeStallNs, decodeNs) }
-    /// Compute-stream busy time over makespan: the share of time at least one kernel runs.
-    public var gpuBusyShare: Double { ratio(computeNs, makespanNs) }
+    /// Compute-stream busy time less its launch gaps, over makespan: the share of time at
+    /// least one kernel runs.
+    public var gpuBusyShare: Double { ratio(computeNs - launchGapNs, makespanNs) }
     /// Bus busy time over makespan.
     public var busBusyShare: Double { ratio(busBusyNs, makespanNs) }
     /// In-flight lookups over lookups.

@@ -79,7 +79,7 @@ public struct SimulationReport: Sendable, Encodable {
         case decodeHitRate = "decode_hit_rate", bytesMoved = "bytes_moved", bytesDemand = "bytes_demand"
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
-        case makespanMs = "makespan_ms", computeMs = "compute_ms", stagedExperts = "staged_experts", evictions
+        case makespanMs = "makespan_ms", computeMs = "compute_ms", launchGapMs = "launch_gap_ms", stagedExperts = "staged_experts", evictions
         case lookups, layers, fidelity, inFlightRate = "in_flight_rate", parallel = "expert_parallel", cpuExperts = "cpu_experts", lowPrecisionExperts = "low_precision_experts"
     }
 
@@ -113,6 +113,7 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.outputTokens, forKey: .outputTokens)
         try c.encode(Units.milliseconds(m.makespanNs), forKey: .makespanMs)
         try c.encode(Units.milliseconds(m.computeNs), forKey: .computeMs)
+        try c.encode(Units.milliseconds(m.launchGapNs), forKey: .launchGapMs)
         try c.encode(m.stagedExperts, forKey: .stagedExperts)
         try c.encode(m.evictions, forKey: .evictions)
         try c.encode(m.lookups, forKey: .lookups)

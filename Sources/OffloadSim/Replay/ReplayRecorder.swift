@@ -63,6 +63,12 @@ struct ReplayRecorder: Sendable {
         openOps = first..<schedule.ops.count
     }
 
+    /// The grouped operation just started ran some expert as several copies (replicas).
+    mutating func groupReplicated() {
+        guard active else { return }
+        schedule.replicatedGroups += 1
+    }
+
     mutating func computeFinished(at now: Nanoseconds) {
         guard active, !openOps.isEmpty else { return }
         for op in openOps { schedule.ops[op].end = now }

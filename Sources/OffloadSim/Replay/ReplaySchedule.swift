@@ -5,8 +5,9 @@
 /// A copy may start once the compute operation that had last finished when the
 /// simulation submitted it has finished (the decision to copy was made then); an expert
 /// operation waits for the copy that brought its weights. A layer-barrier engine's grouped
-/// kernel is recorded as its experts' operations back to back, the first waiting for
-/// every copy of the group and holding the group's size. Cancelled prefetches never
+/// kernel (or a concurrent-streams engine's experts on their streams) is recorded as its
+/// experts' operations back to back, the first waiting for every copy of the group and
+/// holding the group's size. Cancelled prefetches never
 /// started and are absent. Times are the simulation's, ns.
 public struct ReplaySchedule: Sendable, Equatable {
     /// What a compute operation computes.
@@ -92,14 +93,19 @@ public struct ReplaySchedule: Sendable, Equatable {
     public internal(set) var copies: [Copy] = []
     /// The recorded steps.
     public internal(set) var steps: [StepSpan] = []
+    /// Grouped operations of a concurrent-streams engine in which some expert ran as several
+    /// copies (a replica's share of its tokens on its own stream): recorded as the expert's one
+    /// operation, so a replay of them would not run what the simulation timed.
+    public internal(set) var replicatedGroups = 0
 
     /// An empty schedule.
     public init() {}
 
     /// Creates a schedule from parts (tests, hand-written replays).
-    public init(ops: [ComputeOp], copies: [Copy], steps: [StepSpan]) {
+    public init(ops: [ComputeOp], copies: [Copy], steps: [StepSpan], replicatedGroups: Int = 0) {
         self.ops = ops
         self.copies = copies
         self.steps = steps
+        self.replicatedGroups = replicatedGroups
     }
 }

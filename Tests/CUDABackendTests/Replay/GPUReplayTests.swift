@@ -77,6 +77,42 @@ import TraceStore
         #expect(pass.copies == schedule.copies.count && pass.launches == computeOnly.launches)
     }
 
+    /// Under a concurrent-streams engine of 4 streams each layer's two experts run on two of
+    /// them: the compute stream records the fork, each lane waits for it, launches its expert's
+    /// three kernels and records its join, which the compute stream waits for.
+    @Test func aConcurrentStreamsEnginesExpertsRunOnItsStreams() throws {
+        let (model, schedule) = try Self.schedule(engine: .replicaStreams)
+        #expect(schedule.ops.map(\.groupSize).filter { $0 > 0 } == [2, 2, 2, 2])
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
+        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
+                                   engine: .replicaStreams)
+        let before = FakeDriver.calls(driver).count
+        let computeOnly = try replay.run(copies: false)
+        #expect(computeOnly.launches == 4 + 8 * MoesimKernels.launchesPerExpert)
+        // The fake logs each launch twice: as cuLaunchKernel and with the kernel's name.
+        let calls = FakeDriver.calls(driver).dropFirst(before).filter { $0 != "cuLaunchKernel" }
+        let expert = ["cuLaunchKernel:moesim_rows_dot", "cuLaunchKernel:moesim_swiglu", "cuLaunchKernel:moesim_rows_dot"]
+        let lane = ["cuStreamWaitEvent"] + expert + ["cuEventRecord", "cuStreamWaitEvent"]
+        let group = ["cuEventRecord"] + lane + lane
+        let first = try #require(calls.firstIndex(of: "cuLaunchKernel:moesim_swiglu")) - 3
+        #expect(Array(calls[first..<first + group.count]) == group)
+        // The fake's clock is serial: the same sum as one stream.
+        let attention = 2 * (3_000 + Double(61 * 4_096 * 2) / 1_000)
+        let experts = 4 * (3_000 + Double(80 * 4_096 * 2) / 1_000 + 1_000 + 3_000 + Double(4_096 * 40 * 2) / 1_000)
+        #expect(abs(computeOnly.stepNs[1] - (attention + experts)) < 2)
+    }
+
+    @Test func schedulesWithReplicatedExpertsAreRefused() throws {
+        let (model, schedule) = try Self.schedule(engine: .replicaStreams)
+        let replicated = ReplaySchedule(ops: schedule.ops, copies: schedule.copies, steps: schedule.steps, replicatedGroups: 1)
+        let context = try CUDAContext(driver: try FakeDriver.driver())
+        #expect(throws: ReplayError.self) {
+            _ = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: replicated,
+                              engine: .replicaStreams)
+        }
+    }
+
     /// The demo trace under YALIS on the fake driver: a longer KV cache makes every attention
     /// launch read more, in the simulation and in the replay alike.
     @Test func validateReplaysAnEngineAtAGivenContext() throws {
@@ -91,6 +127,13 @@ import TraceStore
         let prompt = try #require(try figures([])["compute_ms"])
         let long = try #require(try figures(["--context", "4096"])["compute_ms"])
         #expect(long.simulated > prompt.simulated && long.measured > prompt.measured)
+    }
+
+    @Test func validateReplaysAConcurrentStreamsEngine() throws {
+        let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm",
+                               "--engine", "replica-streams", "--steps", "4"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("engine     replica-streams"))
     }
 
     @Test func theReportComparesSimulatedWithMeasuredPerToken() throws {

@@ -30,7 +30,7 @@ struct EngineCommandTests {
         #expect(exported.stdout == (try String(contentsOfFile: Repository.root + "/engines/yalis.toml", encoding: .utf8)))
     }
 
-    @Test("an engine file with concurrent streams runs in simulate and is refused by gpu validate before any GPU is opened")
+    @Test("an engine file with concurrent streams runs in simulate")
     func concurrentStreamsEngineFile() throws {
         let trace = try Self.qwenTrace()
         let file = Repository.temporaryFolder() + "/streams.toml"
@@ -43,9 +43,6 @@ struct EngineCommandTests {
         let streams = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", file, "--json"]))
         // Eight memory-bound experts on eight streams overlap their launches: at most the grouped kernel's time.
         #expect(try #require(streams["compute_ms"] as? Double) <= (try #require(barrier["compute_ms"] as? Double)))
-        let refused = try CLI.run(["gpu", "validate", "--trace", trace, "--profile", "rtx-a6000", "--engine", file])
-        #expect(refused.status == 2)
-        #expect(refused.stderr.contains("runs experts on concurrent streams, and the CUDA replay has one compute stream"))
     }
 
     @Test("every result names its engine, and an unknown engine is refused with the valid names")

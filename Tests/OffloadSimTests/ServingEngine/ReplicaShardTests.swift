@@ -14,13 +14,17 @@ private final class ReplicatingPolicy: OffloadPolicy {
 /// One sequence: a 4-token prompt routed to {0, 1} at layer 0 and {2, 3} at layer 1, then three
 /// decode tokens routed the same way. Experts read 1 MB at 1,000 GB/s (1,000 ns) and do no FLOPs.
 private func computeNs(replicas: Int, execution: ExpertExecution = .concurrentStreams) throws -> Nanoseconds {
+    try simulate(replicas: replicas, execution: execution).metrics.computeNs
+}
+
+private func simulate(replicas: Int, execution: ExpertExecution = .concurrentStreams, replaySteps: Int = 0) throws -> (metrics: SimulationMetrics, timeline: TimelineRecorder, replay: ReplaySchedule) {
     let ids: [UInt16] = [0, 1, 2, 3]
     let reader = try SimFixtures.trace([Array(repeating: (.prefill, ids), count: 4) + Array(repeating: (.decode, ids), count: 3)],
                                        layers: 2, experts: 4, topK: 2)
     let engine = ServingEngine(name: "streams", displayName: "test", source: "test", expertExecution: execution, expertStreams: 2)
     let run = SimulationRun(source: reader, model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile(),
-                            options: SimulationOptions(engine: engine))
-    return try run.run(policy: ReplicatingPolicy(replicas: replicas)).metrics.computeNs
+                            options: SimulationOptions(replaySteps: replaySteps, engine: engine))
+    return try run.run(policy: ReplicatingPolicy(replicas: replicas))
 }
 
 @Suite("Replicas on concurrent streams")
@@ -43,5 +47,12 @@ struct ReplicaShardTests {
     @Test("engines that run a layer's experts on one stream ignore replicas", arguments: [ExpertExecution.streaming, .layerBarrier])
     func serialEnginesIgnoreReplicas(execution: ExpertExecution) throws {
         #expect(try computeNs(replicas: 1, execution: execution) == computeNs(replicas: 0, execution: execution))
+    }
+
+    /// Only the prompt step gives expert 0 more than one token, so only its layer 0 splits.
+    @Test("a recorded replay counts the layers whose experts ran as several copies")
+    func replayCountsReplicatedLayers() throws {
+        #expect(try simulate(replicas: 1, replaySteps: 8).replay.replicatedGroups == 1)
+        #expect(try simulate(replicas: 0, replaySteps: 8).replay.replicatedGroups == 0)
     }
 }
