@@ -8,8 +8,10 @@
 # With --engines first, the engine-model check of issues 13 and 15 instead: calibrates for
 # Qwen3-30B-A3B and Switch-base-128's experts only (with the engine terms: sync after a
 # kernel, copy call, grouped kernel, kernels on concurrent streams), then validates the yalis engine's on-demand and arXiv 2603.19289's speculation
-# (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, and moesim's
-# own engine on-demand at 1k as a reference — a few minutes on an H100:
+# (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, moesim's
+# own engine on-demand at 1k as a reference, and every expert resident on one stream against
+# the replica-streams engine's four (issue 15's kernels on concurrent streams) — a few
+# minutes on an H100:
 #
 #   Benchmarks/gpu-validation.sh --engines MOESIM QWEN3_TRACE OUTPUT_DIR
 #
@@ -28,13 +30,16 @@ run() {
   python3 -c '
 import json, sys
 v = json.load(open(sys.argv[1]))["validation"]
-print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["simulated"], f["measured"], f["error_percent"] or 0) for f in v["figures"][:3]))
+print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["simulated"], f["measured"], f.get("error_percent") or 0) for f in v["figures"][:3]))
 ' "$out/$name.json" "$name"
 }
 if $engines; then
   "$moesim" gpu calibrate --model qwen3-30b-a3b --model switch-base-128-encoder -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
+  # Issue 15's concurrency term: every expert resident, one stream against the replica-streams engine's four.
+  run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
+  run "qwen3-replica-streams-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
   for context in 1024 65536; do
     run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
     run "qwen3-yalis-speculation-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy "$speculation" --context "$context" --steps 33
