@@ -58,7 +58,7 @@ extension GPUCalibration {
     func groupedCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
         let counts = plan.groupedExpertCounts.filter { $0 <= model.experts && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
-        let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
+        let (hidden, intermediate) = (model.hiddenSize, model.kernelIntermediateSize)
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let activations = try ExpertActivations(context: context, maxTokens: plan.groupedMaxTokens, width: hidden,
                                                 intermediate: intermediate, rows: hidden)
@@ -87,7 +87,7 @@ extension GPUCalibration {
     func concurrentCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
         let counts = plan.concurrentStreams.filter { $0 >= 1 && $0 <= plan.groupedMaxTokens }
         guard let most = counts.max() else { return nil }
-        let (hidden, intermediate) = (model.hiddenSize, model.expertIntermediateSize)
+        let (hidden, intermediate) = (model.hiddenSize, model.kernelIntermediateSize)
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
         let lanes = try ConcurrentLanes(context: context, count: most, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden)

@@ -75,7 +75,7 @@ public struct GPUCalibration {
         let width = 4_096
         let streamBytes = min(largest, 1 << 30)
         let activations = try ExpertActivations(context: context, maxTokens: plan.tokenCounts.max() ?? 1, width: width,
-                                                intermediate: plan.models.map(\.expertIntermediateSize).max() ?? width,
+                                                intermediate: plan.models.map(\.kernelIntermediateSize).max() ?? width,
                                                 rows: max(streamBytes / (2 * width), plan.models.map(\.hiddenSize).max() ?? width))
         func streamOnce(_ s: CUDAStream) throws {
             try kernels.streamWeights(device, bytes: streamBytes, width: width, tokens: 1, activations: activations, on: s)
@@ -154,10 +154,11 @@ public struct GPUCalibration {
         return (copyTogether / copyAlone, kernelTogether / kernelAlone)
     }
 
-    /// Expert FFN time against tokens for `model`'s expert shape (bf16 weights).
+    /// Expert FFN time against tokens for `model`'s expert (bf16 weights; in the SwiGLU shape
+    /// with its weights, ``ModelPreset/kernelIntermediateSize``).
     private func expertCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer, activations: ExpertActivations) throws -> CalibrationTable {
         let hidden = model.hiddenSize
-        let intermediate = model.expertIntermediateSize
+        let intermediate = model.kernelIntermediateSize
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: 2)
         var times: [Double] = []
         for tokens in plan.tokenCounts {
@@ -173,11 +174,12 @@ public struct GPUCalibration {
         return Self.nonDecreasing(tokens: plan.tokenCounts, times)
     }
 
-    /// Copies of `model`'s SwiGLU expert (6 × hidden × intermediate bf16 bytes each) in one device
+    /// Copies of `model`'s expert as moesim's kernels run it (6 × hidden ×
+    /// ``ModelPreset/kernelIntermediateSize`` bf16 bytes each: the expert's bytes) in one device
     /// buffer, enough (≥ 512 MiB, and at least `atLeast`) that timed launches rotating over them
     /// find no weights left in L2 from the launch before.
     func expertCopies(_ model: ModelPreset, atLeast: Int) throws -> (weights: DeviceBuffer, expertBytes: Int, copies: Int) {
-        let expertBytes = 6 * model.hiddenSize * model.expertIntermediateSize
+        let expertBytes = 6 * model.hiddenSize * model.kernelIntermediateSize
         let copies = max(atLeast, (512 << 20) / expertBytes + 1)
         return (try context.allocateDevice(copies * expertBytes), expertBytes, copies)
     }
