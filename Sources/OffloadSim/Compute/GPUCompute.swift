@@ -4,7 +4,8 @@
 /// Each operation is a roofline, `launch × kernels + max(bytes / HBM, FLOPs / peak)`,
 /// with the profile's achievable fractions of datasheet bandwidth and peak (Williams,
 /// Waterman and Patterson, "Roofline", CACM 2009). A calibrated expert table in the
-/// hardware profile replaces the routed-expert roofline for its model. All results are
+/// hardware profile replaces the routed-expert roofline for its model when the run's experts
+/// are the bf16 experts it measured (``calibrationApplies(to:)``). All results are
 /// whole nanoseconds, rounded up; every call is O(1) (O(log n) with a table).
 public final class GPUCompute: Sendable {
     /// The model being served.
@@ -27,11 +28,20 @@ public final class GPUCompute: Sendable {
         self.profile = profile
         bytesPerNs = profile.hbmGBps * profile.memoryEfficiency
         flopsPerNs = profile.peakTFLOPS * 1_000 * profile.computeEfficiency
-        expertTable = profile.expertCalibration[model.name]
-        groupedTable = profile.groupedCalibration[model.name]
-        concurrentTable = profile.concurrentCalibration[model.name]
+        let measured = Self.calibrationApplies(to: model)
+        expertTable = measured ? profile.expertCalibration[model.name] : nil
+        groupedTable = measured ? profile.groupedCalibration[model.name] : nil
+        concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
         streamTable = profile.streamCalibration
         copyContention = max(1, profile.kernelSlowdown ?? 1)
+    }
+
+    /// Whether a profile's calibrated expert tables for `model` time its experts: `gpu
+    /// calibrate` measured moesim's kernels over the preset's expert weights in bf16 (2 bytes a
+    /// parameter, ``ModelCost/expertParameters``), so experts stored otherwise (fp32, a
+    /// quantised trace's own sizes) are timed by the roofline instead.
+    public static func calibrationApplies(to model: ModelCost) -> Bool {
+        model.expertBytes.allSatisfy { $0 == 2 * model.expertParameters }
     }
 
     /// Whether routed-expert times come from a measured table rather than the roofline.

@@ -15,6 +15,17 @@ struct SimulateCommandTests {
         #expect(result.stdout.contains("policy     on-demand (predictor: none); cache 1.00 GiB, lru"))
     }
 
+    /// profiles/h100.toml timed deepseek-v2-lite's bf16 experts (16.5 MiB); in fp8 they are half that.
+    @Test("a calibrated profile's expert tables time only the bf16 experts they measured, and the run says so")
+    func calibratedTablesNeedTheirExperts() throws {
+        let profile = Repository.root + "/profiles/h100.toml"
+        let fp8 = try CLI.run(["simulate", "--trace", Self.demo, "--hardware", profile, "--expert-dtype", "fp8"])
+        #expect(fp8.status == 0, "\(fp8.stderr)")
+        #expect(fp8.stdout.contains("the profile's calibrated expert tables for deepseek-v2-lite timed bf16 experts (16.50 MiB); this run's are 8.25 MiB, so the roofline times them"))
+        let bf16 = try CLI.run(["simulate", "--trace", Self.demo, "--hardware", profile])
+        #expect(bf16.status == 0 && !bf16.stdout.contains("roofline times them"))
+    }
+
     @Test("--json has the documented keys")
     func jsonKeys() throws {
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--json"])

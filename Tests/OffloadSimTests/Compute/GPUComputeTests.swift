@@ -54,6 +54,22 @@ struct GPUComputeTests {
         #expect(compute.expertNanoseconds(layer: 0, tokens: 1) == 100)
     }
 
+    /// The table measured bf16 experts of 2 MB; stored in fp32 they read 4 MB: the roofline,
+    /// 3 µs of launches + 4,000 ns, applies to them, and to no other kind of table either.
+    @Test("a calibrated table does not time experts stored in another type than the bf16 it measured")
+    func calibratedTableNeedsItsBytes() {
+        var profile = Self.profile
+        profile.expertCalibration["m"] = CalibrationTable(tokens: [1, 8], nanoseconds: [100, 800])
+        profile.groupedCalibration["m"] = GroupedCalibration([1: CalibrationTable(tokens: [1], nanoseconds: [100])!])!
+        profile.concurrentCalibration["m"] = GroupedCalibration([1: CalibrationTable(tokens: [1], nanoseconds: [100])!])!
+        var fp32 = Self.model
+        fp32.expertBytes = [4_000_000]
+        let compute = GPUCompute(model: fp32, profile: profile)
+        #expect(!compute.usesCalibratedExperts && !compute.usesCalibratedGroups && !compute.usesCalibratedConcurrency)
+        #expect(compute.expertNanoseconds(layer: 0, tokens: 1) == 7_000)
+        #expect(GPUCompute(model: Self.model, profile: profile).usesCalibratedGroups)
+    }
+
     @Test("a table with descending token counts is refused")
     func badTable() {
         #expect(CalibrationTable(tokens: [8, 1], nanoseconds: [1, 2]) == nil)
