@@ -111,6 +111,9 @@ struct GPUValidateCommand: ParsableCommand {
     @Flag(help: "Replay prompt tokens one per step, as decode.")
     var prefillAsDecode = false
 
+    @Option(parsing: .unconditional, help: "Sequences per batch (continuous batching); TPOT is then each decode step's time.")
+    var batch = 1
+
     @Option(parsing: .unconditional, help: "Seed of the run's random streams.")
     var seed: UInt64 = 1
 
@@ -119,6 +122,7 @@ struct GPUValidateCommand: ParsableCommand {
 
     func validate() throws {
         try OptionRange.check(steps, 1...1_000_000, "--steps")
+        try OptionRange.check(batch, ValidRange.batch, "--batch")
         if let contextTokens { try OptionRange.check(contextTokens, ValidRange.context, "--context") }
     }
 
@@ -128,12 +132,13 @@ struct GPUValidateCommand: ParsableCommand {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
         }
-        let (context, kernels) = try GPUCommand.open()
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
-                                 cache: try cache.budget, eviction: eviction, partitioned: false, batch: 1, prefillAsDecode: prefillAsDecode,
+                                 cache: try cache.budget, eviction: eviction, partitioned: false, batch: batch, prefillAsDecode: prefillAsDecode,
                                  stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: contextTokens)
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
+        // The GPU is opened once the run is known to be replayable, so a refusal needs no GPU.
+        let (context, kernels) = try GPUCommand.open()
         let replay = try GPUReplay(context: context, kernels: kernels, model: setup.cost, schedule: schedule, engine: setup.options.engine)
         _ = try replay.run(copies: false)
         let measured = try replay.run(copies: true)
@@ -150,7 +155,7 @@ struct GPUValidateCommand: ParsableCommand {
             return
         }
         print("""
-            trace      \(run.trace) (\(run.traceKind)), first \(report.steps) steps (\(report.decodeSteps) decode)
+            trace      \(run.trace) (\(run.traceKind)), first \(report.steps) steps (\(report.decodeSteps) decode) at batch \(run.batch)
             hardware   \(run.hardware)
             engine     \(run.engine)
             gpu        \(context.deviceName) (compute capability \(context.computeCapability))

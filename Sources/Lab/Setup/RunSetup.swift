@@ -187,6 +187,14 @@ public struct RunSetup {
         var setup = self
         setup.options.replaySteps = steps
         let (report, result) = try setup.execute()
+        if let parallel = result.parallel {
+            throw TraceStoreError(file: "--policy", problem: "'\(result.policyName)' runs the experts on \(parallel.gpus) GPUs (expert parallelism), and the GPU replay runs one",
+                                  fix: "Validate a single-GPU policy (on-demand, cross-layer-gate, default-vector-speculation, all-resident, ...); expert parallelism is simulated only.")
+        }
+        guard !result.replay.steps.isEmpty else {
+            throw TraceStoreError(file: reader.path, problem: "the run recorded no steps to replay",
+                                  fix: "Use a trace with tokens, or a policy that runs on moesim's single-GPU engine.")
+        }
         return (report, result.replay)
     }
 

@@ -10,20 +10,23 @@ import TraceStore
 @Suite struct GPUReplayTests {
     /// Two decode tokens over two layers, top-2, no cache: per step 2 attention ops, 4
     /// experts and 4 staging copies of 1 MB.
-    static func schedule(engine: ServingEngine = .moesim) throws -> (ModelCost, ReplaySchedule) {
+    static func schedule(engine: ServingEngine = .moesim, sequences: Int = 1) throws -> (ModelCost, ReplaySchedule) {
         let folder = Repository.temporaryFolder()
         let shape = ModelShape(name: "hand", layers: 2, experts: 4, topK: 2, expertBytes: [1_000_000, 1_000_000])
         let writer = try TraceWriter(path: folder + "/t.sqlite", metadata: TraceMetadata(shape: shape, hasWeights: false, synthetic: false,
                                                                                         source: "test", importer: "test"))
-        writer.beginSequence(name: "s")
-        for _ in 0..<2 { try writer.appendToken(phase: .decode, ids: [0, 1, 2, 3]) }
+        for sequence in 0..<sequences {
+            writer.beginSequence(name: "s\(sequence)")
+            for _ in 0..<2 { try writer.appendToken(phase: .decode, ids: [0, 1, 2, 3]) }
+        }
         _ = try writer.finish()
         let reader = try TraceReader(path: folder + "/t.sqlite")
         let model = ModelCost(name: "hand", layers: 2, experts: 4, expertBytes: [1_000_000, 1_000_000], expertParameters: 0,
                               attentionParameters: 0, attentionBytes: 500_000, kvBytesPerToken: 0, queryWidth: 0)
         let profile = HardwareProfile(name: "hand", displayName: "hand", source: "test", hbmGBps: 1_000, peakTFLOPS: 100, memoryGiB: 80,
                                       link: BusLink(gbps: 25, latencyNs: 2_000))
-        let run = SimulationRun(source: reader, model: model, profile: profile, options: SimulationOptions(replaySteps: 8, engine: engine))
+        let run = SimulationRun(source: reader, model: model, profile: profile, options: SimulationOptions(replaySteps: 8, engine: engine),
+                                batchSize: sequences)
         return (model, try run.run(policy: OnDemandPolicy()).replay)
     }
 
@@ -136,6 +139,13 @@ import TraceStore
         #expect(run.stdout.contains("engine     replica-streams"))
     }
 
+    @Test func validateReplaysABatch() throws {
+        let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm",
+                               "--batch", "4", "--steps", "6"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("first 6 steps (5 decode) at batch 4"))
+    }
+
     @Test func theReportComparesSimulatedWithMeasuredPerToken() throws {
         let (_, schedule) = try Self.schedule()
         let simulated = schedule.steps.map { Double($0.end - $0.start) }
@@ -151,6 +161,18 @@ import TraceStore
         #expect(abs(stall.measured - (1 - (1 - stall.simulated) / 1.25)) < 1e-9)
         #expect(report.figures.first { $0.key == "bytes_moved" }?.errorPercent == 0)
         #expect(report.steps == 2 && report.decodeSteps == 2 && report.tokens == 2)
+    }
+
+    /// Two sequences decoded together: each step gives each of them one token (a step's
+    /// `produced` counts tokens per sequence), so TPOT is the steps' mean time, not half of it.
+    @Test func aBatchsTPOTIsItsDecodeStepsTime() throws {
+        let (_, schedule) = try Self.schedule(sequences: 2)
+        let steps = schedule.steps.map { Double($0.end - $0.start) }
+        #expect(schedule.steps.count == 2 && schedule.steps.allSatisfy { $0.decode && $0.tokens == 2 && $0.produced == 1 })
+        let pass = GPUReplay.Pass(stepNs: steps, layerNs: steps.map { [$0 / 2, $0 / 2] }, bytesCopied: 0, copies: 0, launches: 0)
+        let report = ValidationReport(schedule: schedule, replay: pass, computeOnly: pass)
+        let tpot = try #require(report.figures.first { $0.key == "tpot_ms" })
+        #expect(abs(tpot.simulated - steps.reduce(0, +) / 2 / 1e6) < 1e-12)
     }
 
     @Test func schedulesWithCPUExpertsAreRefused() throws {

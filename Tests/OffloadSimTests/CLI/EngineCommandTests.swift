@@ -45,6 +45,18 @@ struct EngineCommandTests {
         #expect(try #require(streams["compute_ms"] as? Double) <= (try #require(barrier["compute_ms"] as? Double)))
     }
 
+    @Test("gpu validate refuses what its replay cannot run before it opens a GPU", arguments: [
+        (["--engine", "tutel", "--policy", "all-resident"], "runs every expert at capacity"),
+        (["--policy", "expert-parallel-replication"], "'expert-parallel-replication' runs the experts on 4 GPUs"),
+    ])
+    func validateRefusals(extra: [String], message: String) throws {
+        // No CUDA driver on the test machine (or a missing one named): a refusal that opened the GPU would fail otherwise.
+        let refused = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm"] + extra,
+                                  environment: ["MOESIM_LIBCUDA": "/nonexistent/libcuda.so.1"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains(message), "\(refused.stderr)")
+    }
+
     @Test("every result names its engine, and an unknown engine is refused with the valid names")
     func engineIsNamed() throws {
         let trace = try Self.qwenTrace()
