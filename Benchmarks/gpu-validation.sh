@@ -41,9 +41,11 @@ if $engines; then
   run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
   run "qwen3-replica-streams-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
   # The same in 2605.11537's regime: Switch-base-128's encoder, 512-token sentences (bf16: the tables' type).
-  "$moesim" trace synth --model switch-base-128-encoder --tokens 4096 --prefill 512 --decode 0 --seed 1 -o "$out/switch.sqlite" > /dev/null
+  "$moesim" trace synth --model switch-base-128-encoder --tokens 8192 --prefill 512 --decode 0 --seed 1 -o "$out/switch.sqlite" > /dev/null
   for engine in moesim replica-streams; do
-    run "switch-$engine-all-resident" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine $engine --policy all-resident --steps 8
+    for batch in 1 4; do
+      run "switch-$engine-all-resident-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine $engine --policy all-resident --batch $batch --steps 4
+    done
   done
   for context in 1024 65536; do
     run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
