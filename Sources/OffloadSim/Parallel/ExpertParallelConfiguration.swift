@@ -33,7 +33,8 @@ public struct ExpertParallelConfiguration: Sendable, Equatable {
 public struct ExpertParallelMetrics: Sendable, Encodable {
     /// GPUs.
     public var gpus: Int
-    /// Per GPU: time spent computing experts, ns.
+    /// Per GPU: time its expert kernels run (launch gaps left out, as in
+    /// ``SimulationMetrics/gpuBusyShare``), ns.
     public internal(set) var expertBusyNs: [Nanoseconds]
     /// Replica copies made (an expert copied to a GPU that did not hold it).
     public internal(set) var replicasMade = 0
@@ -49,7 +50,7 @@ public struct ExpertParallelMetrics: Sendable, Encodable {
         expertBusyNs = Array(repeating: 0, count: gpus)
     }
 
-    /// Per GPU: expert compute time over the makespan.
+    /// Per GPU: time its expert kernels run over the makespan.
     public var utilisation: [Double] { expertBusyNs.map { makespanNs == 0 ? 0 : Double($0) / Double(makespanNs) } }
 
     enum CodingKeys: String, CodingKey {

@@ -102,7 +102,8 @@ public struct ExpertParallelSimulation {
             for gpu in 0..<gpus {
                 let shards = (0..<model.experts).map { shard[$0 * gpus + gpu] }.filter { $0 > 0 }
                 let busy = compute.groupedExpertsNanoseconds(layer: layer, shards: shards)
-                parallel.expertBusyNs[gpu] += busy
+                // Utilisation counts the time a kernel runs, not the launch gaps (as gpu_busy_share).
+                parallel.expertBusyNs[gpu] += shards.isEmpty ? 0 : busy - compute.groupedLaunchNanoseconds()
                 busiest = max(busiest, busy)
             }
             clock += busiest

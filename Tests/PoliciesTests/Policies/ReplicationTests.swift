@@ -27,7 +27,10 @@ struct ReplicationTests {
         let (before, after) = (try #require(fixed.parallel), try #require(replicated.parallel))
         // Static: GPU 1 holds experts 1 and 3, which no token uses.
         #expect(before.utilisation[1] == 0)
-        #expect(after.utilisation[1] > 0.2)
+        // Replicated: GPU 1 runs expert 0's kernels for part of its tokens, GPU 0 for less of them
+        // (utilisation counts kernel time, not launch gaps, which dominate these small kernels).
+        #expect(after.utilisation[1] > 0.5 * after.utilisation[0])
+        #expect(after.utilisation[0] < before.utilisation[0])
         #expect(replicated.metrics.makespanNs < fixed.metrics.makespanNs)
         // One replica per layer, copied once and kept while the prediction stays the same.
         #expect(after.replicasMade == 2)
