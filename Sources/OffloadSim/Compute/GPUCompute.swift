@@ -54,14 +54,22 @@ public final class GPUCompute: Sendable {
     /// Attention and router of one layer for a step of `tokens` tokens that read
     /// `kvTokens` cached tokens and compute `scorePairs` query-key pairs, ns.
     public func attentionNanoseconds(tokens: Int, kvTokens: Int, scorePairs: Int) -> Nanoseconds {
+        attention(tokens: tokens, kvTokens: kvTokens, scorePairs: scorePairs).ns
+    }
+
+    /// ``attentionNanoseconds(tokens:kvTokens:scorePairs:)`` and the launch time it holds
+    /// (0 when the measured streaming time decides it: that time holds its own gaps), ns.
+    public func attention(tokens: Int, kvTokens: Int, scorePairs: Int) -> (ns: Nanoseconds, launches: Nanoseconds) {
         let bytes = Double(model.attentionBytes) + Double(kvTokens) * Double(model.kvBytesPerToken)
         let flops = 2 * Double(model.attentionParameters) * Double(tokens) + 4 * Double(scorePairs) * Double(model.queryWidth)
+        let launches = Nanoseconds(profile.kernelsPerAttention) * profile.launchOverheadNs
         if let streamTable {
             // The measured launch time already holds its launch gap and its achieved bandwidth at this size.
-            let launches = Nanoseconds(profile.kernelsPerAttention) * profile.launchOverheadNs
-            return max(Units.roundUp(streamTable.time(tokens: Int(bytes))), launches + Units.roundUp(flops / flopsPerNs))
+            let measured = Units.roundUp(streamTable.time(tokens: Int(bytes)))
+            let computed = launches + Units.roundUp(flops / flopsPerNs)
+            return measured >= computed ? (measured, 0) : (computed, launches)
         }
-        return roofline(bytes: bytes, flops: flops, kernels: profile.kernelsPerAttention)
+        return (launches + Units.roundUp(max(bytes / bytesPerNs, flops / flopsPerNs)), launches)
     }
 
     /// One routed expert of `layer` applied to `tokens` tokens, ns.

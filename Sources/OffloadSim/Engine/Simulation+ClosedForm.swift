@@ -34,8 +34,10 @@ extension Simulation {
         stepStart = now
         latencies.begin(step, at: now)
         // Attention and shared experts cost the same at every layer of a step.
-        let attention = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+        let (attention, attentionLaunches) = compute.attention(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
+        // Launch gaps a layer holds besides its experts' (the same at every layer of a step).
+        let layerLaunches = attentionLaunches + (shared > 0 ? compute.sharedExpertsLaunchNanoseconds : 0)
         // The layers read the step's arrays through pointers (copies of the arrays share their
         // storage): slicing them per layer retained and released each array's buffer.
         let (experts, expertTokens, nextUse, expertTimes) = (step.experts, step.expertTokens, self.nextUse, self.expertTimes)
@@ -51,7 +53,7 @@ extension Simulation {
                             let layer = LayerArrays(experts: UnsafeBufferPointer(rebasing: experts[range]),
                                                     tokens: UnsafeBufferPointer(rebasing: expertTokens[range]), nextUses: uses,
                                                     expertTimes: UnsafeBufferPointer(rebasing: expertTimes[index * width..<(index + 1) * width]))
-                            simulateLayerInClosedForm(index, layer, attention: attention, shared: shared)
+                            simulateLayerInClosedForm(index, layer, attention: attention, shared: shared, launchGaps: layerLaunches)
                         }
                     }
                 }
@@ -68,8 +70,9 @@ extension Simulation {
         let expertTimes: UnsafeBufferPointer<Nanoseconds>
     }
 
-    /// One layer of ``simulateStepInClosedForm()``.
-    private mutating func simulateLayerInClosedForm(_ index: Int, _ arrays: LayerArrays, attention: Nanoseconds, shared: Nanoseconds) {
+    /// One layer of ``simulateStepInClosedForm()``; `launchGaps`: those of its attention and shared experts.
+    private mutating func simulateLayerInClosedForm(_ index: Int, _ arrays: LayerArrays, attention: Nanoseconds, shared: Nanoseconds,
+                                                    launchGaps: Nanoseconds) {
         layer = index
         let count = arrays.experts.count
         let bytes = cache.expertBytesOfLayer(index)
@@ -137,8 +140,7 @@ extension Simulation {
             now = computeEnd
             closedFormBusyNs += busyNs
             metrics.computeNs += computeNs
-            metrics.launchGapNs += compute.attentionLaunchNanoseconds + (shared > 0 ? compute.sharedExpertsLaunchNanoseconds : 0)
-                + Nanoseconds(count) * compute.expertLaunchNanoseconds
+            metrics.launchGapNs += launchGaps + Nanoseconds(count) * compute.expertLaunchNanoseconds
             metrics.stallNs += stallNs
             if step.phase == .decode { metrics.decodeStallNs += stallNs }
             let demandBytes = (fills + staged) * bytes

@@ -3,8 +3,8 @@ import TraceStore
 extension Simulation {
     mutating func beginLayer(_ index: Int) {
         layer = index
-        let ns = compute.attentionNanoseconds(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
-        startCompute(.attention, ns, launchGaps: compute.attentionLaunchNanoseconds)
+        let (ns, launches) = compute.attention(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
+        startCompute(.attention, ns, launchGaps: launches)
     }
 
     /// Starts `op` on the compute stream: now, or, under an engine with host costs, once
@@ -141,7 +141,7 @@ extension Simulation {
         if engine.expertExecution == .concurrentStreams {
             let shards = replicatedShards()
             startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
-                         launchGaps: compute.concurrentLaunchNanoseconds(experts: shards.count, streams: engine.expertStreams))
+                         launchGaps: compute.concurrentLaunchNanoseconds)
         } else {
             let launches = engine.groupedKernelLaunches
             startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),

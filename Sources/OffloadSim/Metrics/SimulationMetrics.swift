@@ -53,7 +53,8 @@ public struct SimulationMetrics: Sendable {
     /// Compute-stream busy time, ns.
     public internal(set) var computeNs: Nanoseconds = 0
     /// The part of ``computeNs`` that is launch gaps: the operations' kernel launches, during
-    /// which no kernel runs (``GPUCompute/attentionLaunchNanoseconds`` and its kin), ns.
+    /// which no kernel runs (``GPUCompute/expertLaunchNanoseconds`` and its kin; none inside
+    /// what a calibrated table times), ns.
     public internal(set) var launchGapNs: Nanoseconds = 0
     /// Time the compute stream had work but waited for the host to launch it (host syncs and
     /// copy calls of the engine), ns.

@@ -70,6 +70,27 @@ struct GPUComputeTests {
         #expect(GPUCompute(model: Self.model, profile: profile).usesCalibratedGroups)
     }
 
+    /// A measured time was taken with kernels queued back to back: its gaps are not the profile's
+    /// launch time, so only launches the model adds beyond the measured ones count as gaps.
+    @Test("an operation a calibrated table times holds no launch gaps but the launches added to it")
+    func calibratedLaunchGaps() {
+        let roofline = GPUCompute(model: Self.model, profile: Self.profile)
+        #expect(roofline.expertLaunchNanoseconds == 3_000 && roofline.groupedLaunchNanoseconds(launches: 5) == 5_000)
+        #expect(roofline.attentionLaunchNanoseconds(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == 2_000)
+        var profile = Self.profile
+        profile.expertCalibration["m"] = CalibrationTable(tokens: [1, 8], nanoseconds: [100, 800])
+        profile.groupedCalibration["m"] = GroupedCalibration([1: CalibrationTable(tokens: [1], nanoseconds: [100])!])!
+        profile.streamCalibration = CalibrationTable(tokens: [1_000, 100_000_000], nanoseconds: [1_000, 100_000])
+        let measured = GPUCompute(model: Self.model, profile: profile)
+        #expect(measured.expertLaunchNanoseconds == 0)
+        // 5 launches where the table measured 3: the 2 added.
+        #expect(measured.groupedLaunchNanoseconds(launches: 5) == 2_000)
+        // 24 MB streamed in ~24,000 ns beats 2,000 + 960 ns of launches and FLOPs: the table decides, no gaps.
+        #expect(measured.attentionLaunchNanoseconds(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == 0)
+        // 1,000 tokens: 200,000 ns of FLOPs after the launches beat the table: the launches are gaps.
+        #expect(measured.attentionLaunchNanoseconds(tokens: 1_000, kvTokens: 4_000, scorePairs: 4_000) == 2_000)
+    }
+
     @Test("a table with descending token counts is refused")
     func badTable() {
         #expect(CalibrationTable(tokens: [8, 1], nanoseconds: [1, 2]) == nil)
