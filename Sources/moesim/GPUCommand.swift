@@ -74,8 +74,10 @@ struct GPUValidateCommand: ParsableCommand {
         discussion: """
             The simulation records its first --steps steps: the compute stream's operations and the copies, \
             with what each waited for. The GPU runs the same copies in the same order on a copy stream and the same \
-            operations on a compute stream (moesim's kernels over expert-sized weights), timed with CUDA events, then \
-            the operations alone for the compute-only time. Use a profile calibrated on this GPU (`moesim gpu calibrate`).
+            operations on a compute stream (moesim's kernels over expert-sized weights; a layer-barrier engine's experts \
+            as one grouped kernel, a concurrent-streams engine's on its streams), timed with CUDA events, then the \
+            operations alone for the compute-only time. Use a profile calibrated on this GPU (`moesim gpu calibrate`), \
+            and --expert-dtype bf16: its tables time the bf16 experts it measured.
             """)
 
     @Option(help: "The trace file.")
