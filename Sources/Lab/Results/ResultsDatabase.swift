@@ -12,12 +12,14 @@ import TraceStore
 /// opening it for another is refused rather than mixing results.
 public final class ResultsDatabase {
     /// The layout version this build writes (2: the `engine` column and the `engine` and
-    /// `context` parameters).
-    public static let schemaVersion = 2
-    /// The metric columns of `points`, in order.
+    /// `context` parameters; 3: the `host_wait_share` and `gpu_busy_share` columns).
+    public static let schemaVersion = 3
+    /// The metric columns of `points`, in order (`gpu_busy_share` is NULL for expert-parallel
+    /// points, whose per-GPU figures are in `report`).
     public static let metricColumns = [
         "tpot_ms", "tpot_p50_ms", "tpot_p99_ms", "ttft_ms", "tokens_per_s", "stall_share", "decode_stall_share",
         "bus_busy_share", "hit_rate", "decode_hit_rate", "in_flight_rate", "fidelity", "makespan_ms",
+        "host_wait_share", "gpu_busy_share",
     ]
     /// The byte and count columns of `points`.
     public static let countColumns = ["bytes_moved", "bytes_demand", "bytes_prefetch", "bytes_wasted", "decisions", "cache_bytes"]

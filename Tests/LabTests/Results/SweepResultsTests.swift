@@ -96,6 +96,24 @@ struct SweepResultsTests {
         #expect(layers.int(0) == spec.count * 26)
     }
 
+    @Test("each point's metric columns hold its report's figures, GPU and host shares included")
+    func metricColumnsHoldTheReport() throws {
+        let (spec, _) = try smallSpec(name: "columns")
+        let path = Repository.temporaryFolder() + "/columns.sqlite"
+        try SweepRunner(spec: spec, jobs: 2).run(into: ResultsDatabase(path: path, spec: spec))
+        let rows = try SQLiteDatabase(path: path, mode: .readOnly).prepare("SELECT report, gpu_busy_share, host_wait_share, tpot_ms FROM points")
+        var count = 0
+        while try rows.step() {
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(rows.text(0).utf8)) as? [String: Any])
+            #expect(rows.double(1) == report["gpu_busy_share"] as? Double)
+            #expect(rows.double(2) == report["host_wait_share"] as? Double)
+            #expect(rows.double(3) == report["tpot_ms"] as? Double)
+            #expect(rows.double(1) > 0)
+            count += 1
+        }
+        #expect(count == spec.count)
+    }
+
     @Test("a results file of another spec is refused, not mixed")
     func otherSpecRefused() throws {
         let (spec, _) = try smallSpec(name: "one")
