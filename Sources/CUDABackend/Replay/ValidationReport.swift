@@ -35,7 +35,8 @@ public struct ValidationReport: Sendable, Encodable {
     /// Per layer, mean simulated and measured time over the replayed steps, ms.
     public var layerSimulatedMs: [Double]
     public var layerMeasuredMs: [Double]
-    /// Steps replayed, decode steps among them, tokens produced.
+    /// Steps replayed, decode steps among them, and tokens produced per sequence (what TPOT
+    /// divides by: a decode step at batch B gives each of its B sequences its tokens at once).
     public var steps: Int
     public var decodeSteps: Int
     public var tokens: Int
