@@ -140,6 +140,7 @@ struct GPUValidateCommand: ParsableCommand {
                                  stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: contextTokens)
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
         // The GPU is opened once the run is known to be replayable, so a refusal needs no GPU.
+        try GPUReplay.checkReplayable(schedule, model: setup.cost)
         let (context, kernels) = try GPUCommand.open()
         let replay = try GPUReplay(context: context, kernels: kernels, model: setup.cost, schedule: schedule, engine: setup.options.engine)
         _ = try replay.run(copies: false)

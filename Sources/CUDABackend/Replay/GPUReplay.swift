@@ -57,17 +57,7 @@ public final class GPUReplay {
     /// Sets up a replay of `schedule` for `model`, allocating its buffers.
     public init(context: CUDAContext, kernels: MoesimKernels, model: ModelCost, schedule: ReplaySchedule,
                 engine: ServingEngine = .moesim) throws {
-        for op in schedule.ops {
-            switch op.kernel {
-            case .draft: throw ReplayError.unsupported("a draft model (speculative decoding)")
-            case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
-            default: continue
-            }
-        }
-        if schedule.replicatedGroups > 0 {
-            throw ReplayError.unsupported("replicas of experts (\(schedule.replicatedGroups) layers ran an expert as several copies)")
-        }
-        guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
+        try Self.checkReplayable(schedule, model: model)
         self.context = context
         self.kernels = kernels
         self.model = model
@@ -111,6 +101,22 @@ public final class GPUReplay {
         }
         groupOffset = offsets
         groupAddresses = addresses.isEmpty ? nil : try context.deviceBuffer(holding: addresses, on: try context.makeStream())
+    }
+
+    /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: a draft model,
+    /// experts on the CPU, replicas of experts, a hidden size not a multiple of 8. Needs no GPU.
+    public static func checkReplayable(_ schedule: ReplaySchedule, model: ModelCost) throws {
+        for op in schedule.ops {
+            switch op.kernel {
+            case .draft: throw ReplayError.unsupported("a draft model (speculative decoding)")
+            case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
+            default: continue
+            }
+        }
+        if schedule.replicatedGroups > 0 {
+            throw ReplayError.unsupported("replicas of experts (\(schedule.replicatedGroups) layers ran an expert as several copies)")
+        }
+        guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
     }
 
     /// Runs the schedule once; `copies` false runs only the compute stream's operations,

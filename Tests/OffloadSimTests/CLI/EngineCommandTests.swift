@@ -48,6 +48,7 @@ struct EngineCommandTests {
     @Test("gpu validate refuses what its replay cannot run before it opens a GPU", arguments: [
         (["--engine", "tutel", "--policy", "all-resident"], "runs every expert at capacity"),
         (["--policy", "expert-parallel-replication"], "'expert-parallel-replication' runs the experts on 4 GPUs"),
+        (["--policy", "fiddler"], "does not support experts computed on the CPU (fiddler)"),
     ])
     func validateRefusals(extra: [String], message: String) throws {
         // No CUDA driver on the test machine (or a missing one named): a refusal that opened the GPU would fail otherwise.
