@@ -72,9 +72,11 @@ public final class GPUReplay {
         let widest = max(intermediate.max() ?? 8, (layout.sharedBytes.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden))
         activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden, intermediate: widest,
                                             rows: largestAttention / (2 * hidden) + 1)
+        // The lanes run only routed experts: their buffers hold the largest of those, not attention's tokens.
+        let expertTokens = schedule.ops.lazy.filter { if case .expert = $0.kernel { true } else { false } }.map(\.tokens).max() ?? 1
         lanes = engine.expertExecution == .concurrentStreams
-            ? try ConcurrentLanes(context: context, count: engine.expertStreams, maxTokens: layout.maxTokens, width: hidden,
-                                  intermediate: widest, rows: hidden)
+            ? try ConcurrentLanes(context: context, count: engine.expertStreams, maxTokens: expertTokens, width: hidden,
+                                  intermediate: max(8, intermediate.max() ?? 8), rows: hidden)
             : nil
         pool = layout.slots > 0 ? try context.allocateDevice(layout.slots * layout.slotBytes) : nil
         staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil
