@@ -186,6 +186,9 @@ public enum PolicyCatalog {
             var former = run.makeFormer()
             let (metrics, parallel) = try simulation.run(&former)
             notes.append("\(spec.gpus) GPUs of the hardware profile, all experts resident, interconnect \(Format.fixed(spec.interconnectGBps, 0)) GB/s per direction")
+            if run.options.engine.name != ServingEngine.moesim.name {
+                notes.append("--engine \(run.options.engine.name) is not applied: the expert-parallel model runs each GPU's experts as one grouped kernel between two all-to-alls, whatever the engine")
+            }
             return Result(policyName: spec.name, predictorName: spec.replicate ? "previous-step load" : "none", metrics: metrics,
                           timeline: TimelineRecorder(stepLimit: 0), cacheBytes: 0, eviction: "none", notes: notes, split: split,
                           parallel: parallel)

@@ -126,6 +126,10 @@ public struct RunSetup {
         self.notes = notes
     }
 
+    /// What an expert-parallel run names as its engine: its own execution model, which no
+    /// `--engine` changes (``ExpertParallelSimulation``).
+    public static let expertParallelEngineLabel = "expert-parallel model (each GPU's experts as one grouped kernel between all-to-alls; no serving engine applies)"
+
     /// A built-in engine by name, or an engine file when `name` is a path.
     public static func engine(_ name: String) throws -> ServingEngine {
         if let engine = ServingEngine.builtIn(named: name) { return engine }
@@ -208,7 +212,8 @@ public struct RunSetup {
         let meta = reader.metadata
         let description = RunDescription(
             trace: reader.path, traceKind: meta.provenanceLabel, traceSource: meta.source, model: cost.name,
-            hardware: profile.label, engine: options.engine.label, policy: result.policyName, predictor: result.predictorName,
+            hardware: profile.label, engine: result.parallel == nil ? options.engine.label : Self.expertParallelEngineLabel,
+            policy: result.policyName, predictor: result.predictorName,
             cacheBytes: result.cacheBytes, eviction: result.eviction,
             batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
         return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result)

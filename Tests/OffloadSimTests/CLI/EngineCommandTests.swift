@@ -58,6 +58,17 @@ struct EngineCommandTests {
         #expect(refused.stderr.contains(message), "\(refused.stderr)")
     }
 
+    @Test("an expert-parallel run names its own execution model and says an engine passed to it was not applied")
+    func expertParallelTakesNoEngine() throws {
+        let demo = Repository.root + "/traces/demo.sqlite"
+        let yalis = try Self.json(try CLI.run(["simulate", "--trace", demo, "--engine", "yalis", "--policy", "expert-parallel", "--json"]))
+        let plain = try Self.json(try CLI.run(["simulate", "--trace", demo, "--policy", "expert-parallel", "--json"]))
+        let run = try #require(yalis["run"] as? [String: Any])
+        #expect((run["engine"] as? String)?.hasPrefix("expert-parallel model") == true)
+        #expect((run["notes"] as? [String])?.contains { $0.hasPrefix("--engine yalis is not applied") } == true)
+        #expect(yalis["tpot_ms"] as? Double == plain["tpot_ms"] as? Double)
+    }
+
     @Test("every result names its engine, and an unknown engine is refused with the valid names")
     func engineIsNamed() throws {
         let trace = try Self.qwenTrace()
