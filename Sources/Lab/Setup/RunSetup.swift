@@ -76,9 +76,10 @@ public struct RunSetup {
         self.cost = cost
         profile = try Self.profile(hardware)
         if profile.expertCalibration[cost.name] != nil, !GPUCompute.calibrationApplies(to: cost) {
+            let (smallest, largest) = (cost.expertBytes.min()!, cost.expertBytes.max()!)
+            let sizes = Format.bytes(smallest) + (smallest == largest ? "" : "–" + Format.bytes(largest))
             notes.append("the profile's calibrated expert tables for \(cost.name) timed bf16 experts (\(Format.bytes(2 * cost.expertParameters))); "
-                         + "this run's are \(Format.bytes(cost.expertBytes.min()!))\(cost.expertBytes.min() == cost.expertBytes.max() ? "" : "–\(Format.bytes(cost.expertBytes.max()!))"), "
-                         + "so the roofline times them (--expert-dtype bf16 uses the tables)")
+                         + "this run's are \(sizes), so the roofline times them (--expert-dtype bf16 uses the tables)")
         }
         self.policy = try Self.policy(policy)
         let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }

@@ -9,14 +9,9 @@
 /// the ones measured. NVML's `utilization.gpu` counts a gap with no kernel running as idle
 /// ("percent of time over the past sample period during which one or more kernels was
 /// executing on the GPU", NVML API reference, `nvmlUtilization_t`), so the simulation takes
-/// these gaps out of the GPU's busy time. Every call is O(1).
+/// these gaps out of the GPU's busy time (attention's come with its time, from
+/// ``GPUCompute/attention(tokens:kvTokens:scorePairs:)``). Every call is O(1).
 extension GPUCompute {
-    /// Launch gaps of one layer's attention block with its router for a step of `tokens`
-    /// tokens that read `kvTokens` cached tokens and compute `scorePairs` query-key pairs, ns.
-    public func attentionLaunchNanoseconds(tokens: Int, kvTokens: Int, scorePairs: Int) -> Nanoseconds {
-        attention(tokens: tokens, kvTokens: kvTokens, scorePairs: scorePairs).launches
-    }
-
     /// Launch gaps of one routed expert computed on the GPU, ns.
     public var expertLaunchNanoseconds: Nanoseconds {
         usesCalibratedExperts ? 0 : Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs

@@ -36,8 +36,9 @@ extension Simulation {
         // Attention and shared experts cost the same at every layer of a step.
         let (attention, attentionLaunches) = compute.attention(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
-        // Launch gaps a layer holds besides its experts' (the same at every layer of a step).
-        let layerLaunches = attentionLaunches + (shared > 0 ? compute.sharedExpertsLaunchNanoseconds : 0)
+        // Launch gaps of a layer's attention and shared experts, and of each routed expert: the same at every layer of a step.
+        let launchGaps = (layer: attentionLaunches + (shared > 0 ? compute.sharedExpertsLaunchNanoseconds : 0),
+                          expert: compute.expertLaunchNanoseconds)
         // The layers read the step's arrays through pointers (copies of the arrays share their
         // storage): slicing them per layer retained and released each array's buffer.
         let (experts, expertTokens, nextUse, expertTimes) = (step.experts, step.expertTokens, self.nextUse, self.expertTimes)
@@ -53,7 +54,7 @@ extension Simulation {
                             let layer = LayerArrays(experts: UnsafeBufferPointer(rebasing: experts[range]),
                                                     tokens: UnsafeBufferPointer(rebasing: expertTokens[range]), nextUses: uses,
                                                     expertTimes: UnsafeBufferPointer(rebasing: expertTimes[index * width..<(index + 1) * width]))
-                            simulateLayerInClosedForm(index, layer, attention: attention, shared: shared, launchGaps: layerLaunches)
+                            simulateLayerInClosedForm(index, layer, attention: attention, shared: shared, launchGaps: launchGaps)
                         }
                     }
                 }
@@ -70,9 +71,9 @@ extension Simulation {
         let expertTimes: UnsafeBufferPointer<Nanoseconds>
     }
 
-    /// One layer of ``simulateStepInClosedForm()``; `launchGaps`: those of its attention and shared experts.
+    /// One layer of ``simulateStepInClosedForm()``; `launchGaps`: those of its attention and shared experts, and of each expert.
     private mutating func simulateLayerInClosedForm(_ index: Int, _ arrays: LayerArrays, attention: Nanoseconds, shared: Nanoseconds,
-                                                    launchGaps: Nanoseconds) {
+                                                    launchGaps: (layer: Nanoseconds, expert: Nanoseconds)) {
         layer = index
         let count = arrays.experts.count
         let bytes = cache.expertBytesOfLayer(index)
@@ -140,7 +141,7 @@ extension Simulation {
             now = computeEnd
             closedFormBusyNs += busyNs
             metrics.computeNs += computeNs
-            metrics.launchGapNs += launchGaps + Nanoseconds(count) * compute.expertLaunchNanoseconds
+            metrics.launchGapNs += launchGaps.layer + Nanoseconds(count) * launchGaps.expert
             metrics.stallNs += stallNs
             if step.phase == .decode { metrics.decodeStallNs += stallNs }
             let demandBytes = (fills + staged) * bytes

@@ -56,6 +56,7 @@ public struct ExpertParallelSimulation {
         let perGPU = { (value: Int) in (value + gpus - 1) / gpus }
         let attention = compute.attentionNanoseconds(tokens: perGPU(step.tokens), kvTokens: perGPU(step.kvTokens), scorePairs: perGPU(step.scorePairs))
         let activation = model.hiddenSize * 2
+        let groupLaunches = compute.groupedLaunchNanoseconds()
         let planner = ReplicaPlanner(gpus: gpus, slots: configuration.replicaSlots, threshold: configuration.imbalanceThreshold)
         let topK = step.tokens == 0 ? 0 : step.decisions / (step.tokens * model.layers)
         for layer in 0..<model.layers {
@@ -103,7 +104,7 @@ public struct ExpertParallelSimulation {
                 let shards = (0..<model.experts).map { shard[$0 * gpus + gpu] }.filter { $0 > 0 }
                 let busy = compute.groupedExpertsNanoseconds(layer: layer, shards: shards)
                 // Utilisation counts the time a kernel runs, not the launch gaps (as gpu_busy_share).
-                parallel.expertBusyNs[gpu] += shards.isEmpty ? 0 : busy - compute.groupedLaunchNanoseconds()
+                parallel.expertBusyNs[gpu] += shards.isEmpty ? 0 : busy - groupLaunches
                 busiest = max(busiest, busy)
             }
             clock += busiest

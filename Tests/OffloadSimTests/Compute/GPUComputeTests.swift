@@ -76,7 +76,7 @@ struct GPUComputeTests {
     func calibratedLaunchGaps() {
         let roofline = GPUCompute(model: Self.model, profile: Self.profile)
         #expect(roofline.expertLaunchNanoseconds == 3_000 && roofline.groupedLaunchNanoseconds(launches: 5) == 5_000)
-        #expect(roofline.attentionLaunchNanoseconds(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == 2_000)
+        #expect(roofline.attention(tokens: 4, kvTokens: 4_000, scorePairs: 4_000).launches == 2_000)
         var profile = Self.profile
         profile.expertCalibration["m"] = CalibrationTable(tokens: [1, 8], nanoseconds: [100, 800])
         profile.groupedCalibration["m"] = GroupedCalibration([1: CalibrationTable(tokens: [1], nanoseconds: [100])!])!
@@ -86,9 +86,9 @@ struct GPUComputeTests {
         // 5 launches where the table measured 3: the 2 added.
         #expect(measured.groupedLaunchNanoseconds(launches: 5) == 2_000)
         // 24 MB streamed in ~24,000 ns beats 2,000 + 960 ns of launches and FLOPs: the table decides, no gaps.
-        #expect(measured.attentionLaunchNanoseconds(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == 0)
+        #expect(measured.attention(tokens: 4, kvTokens: 4_000, scorePairs: 4_000).launches == 0)
         // 1,000 tokens: 200,000 ns of FLOPs after the launches beat the table: the launches are gaps.
-        #expect(measured.attentionLaunchNanoseconds(tokens: 1_000, kvTokens: 4_000, scorePairs: 4_000) == 2_000)
+        #expect(measured.attention(tokens: 1_000, kvTokens: 4_000, scorePairs: 4_000).launches == 2_000)
     }
 
     @Test("a table with descending token counts is refused")
