@@ -22,7 +22,7 @@ public enum CUDAError: Error, Equatable, CustomStringConvertible {
         case .noDevice:
             return "the CUDA driver found no GPU (check nvidia-smi and CUDA_VISIBLE_DEVICES)."
         case .outOfMemory(let needed, let available):
-            return "the run needs \(needed / (1 << 20)) MiB of GPU memory and \(available / (1 << 20)) MiB are free; use a smaller --cache-mib."
+            return "the run needs \(needed / (1 << 20)) MiB of GPU memory and \(available / (1 << 20)) MiB are free; use a smaller --cache-mib, or a smaller --batch (activation buffers grow with the tokens of a step)."
         }
     }
 }

@@ -13,10 +13,22 @@ public final class ExpertActivations {
     /// `intermediate` wide and outputs up to `rows` rows.
     public init(context: CUDAContext, maxTokens: Int, width: Int, intermediate: Int, rows: Int) throws {
         self.maxTokens = maxTokens
-        input = try context.allocateDevice(maxTokens * max(width, intermediate) * 4)
-        gateUp = try context.allocateDevice(maxTokens * 2 * intermediate * 4)
-        hidden = try context.allocateDevice(maxTokens * intermediate * 4)
-        output = try context.allocateDevice(maxTokens * max(rows, width, 2 * intermediate) * 4)
+        let sizes = Self.bufferBytes(maxTokens: maxTokens, width: width, intermediate: intermediate, rows: rows)
+        input = try context.allocateDevice(sizes[0])
+        gateUp = try context.allocateDevice(sizes[1])
+        hidden = try context.allocateDevice(sizes[2])
+        output = try context.allocateDevice(sizes[3])
+    }
+
+    /// Device bytes the buffers for these sizes take, before any is allocated.
+    public static func bytes(maxTokens: Int, width: Int, intermediate: Int, rows: Int) -> Int {
+        bufferBytes(maxTokens: maxTokens, width: width, intermediate: intermediate, rows: rows).reduce(0, +)
+    }
+
+    /// Input, gate/up, SwiGLU output and output buffer bytes (fp32).
+    private static func bufferBytes(maxTokens: Int, width: Int, intermediate: Int, rows: Int) -> [Int] {
+        [maxTokens * max(width, intermediate) * 4, maxTokens * 2 * intermediate * 4, maxTokens * intermediate * 4,
+         maxTokens * max(rows, width, 2 * intermediate) * 4]
     }
 }
 

@@ -64,19 +64,16 @@ public final class GPUReplay {
         self.schedule = schedule
         self.engine = engine
         let headroom = 2 << 30
-        layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: context.totalMemory - headroom)
+        let laneCount = engine.expertExecution == .concurrentStreams ? engine.expertStreams : 0
+        layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: context.totalMemory - headroom, expertLanes: laneCount)
         let hidden = model.hiddenSize
-        // An expert of B bytes is read as a SwiGLU FFN of 3 × hidden × I bf16 weights, I a multiple of 8.
-        intermediate = model.expertBytes.map { max(8, $0 / (6 * hidden) / 8 * 8) }
-        let largestAttention = layout.attentionBytes.max() ?? 0
-        let widest = max(intermediate.max() ?? 8, (layout.sharedBytes.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden))
-        activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden, intermediate: widest,
-                                            rows: largestAttention / (2 * hidden) + 1)
+        intermediate = layout.expertIntermediate
+        activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden, intermediate: layout.activationWidth,
+                                            rows: layout.activationRows)
         // The lanes run only routed experts: their buffers hold the largest of those, not attention's tokens.
-        let expertTokens = schedule.ops.lazy.filter { if case .expert = $0.kernel { true } else { false } }.map(\.tokens).max() ?? 1
-        lanes = engine.expertExecution == .concurrentStreams
-            ? try ConcurrentLanes(context: context, count: engine.expertStreams, maxTokens: expertTokens, width: hidden,
-                                  intermediate: max(8, intermediate.max() ?? 8), rows: hidden)
+        lanes = laneCount > 0
+            ? try ConcurrentLanes(context: context, count: laneCount, maxTokens: layout.laneTokens, width: hidden,
+                                  intermediate: intermediate.max() ?? 8, rows: hidden)
             : nil
         pool = layout.slots > 0 ? try context.allocateDevice(layout.slots * layout.slotBytes) : nil
         staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil

@@ -19,12 +19,27 @@ public struct ReplayLayout: Sendable, Equatable {
     /// Per layer, the largest attention read and the shared experts' bytes.
     public let attentionBytes: [Int]
     public let sharedBytes: [Int]
-    /// The most tokens any operation processes; for a grouped kernel, its experts times the
-    /// group's largest token count (every expert of a grouped launch takes that many).
+    /// The most tokens any operation on the compute stream processes; for a grouped kernel, its
+    /// experts times the group's largest token count (every expert of a grouped launch takes
+    /// that many).
     public let maxTokens: Int
+    /// Per layer, the intermediate width of the SwiGLU FFN that reads a routed expert's bytes:
+    /// 3 × hidden × width bf16 weights, the width a multiple of 8.
+    public let expertIntermediate: [Int]
+    /// The widest FFN and the most output rows (attention's weight rows) the main activation
+    /// buffers hold.
+    public let activationWidth: Int
+    public let activationRows: Int
+    /// The most tokens one routed expert processes: what each concurrent-streams lane's own
+    /// activation buffers hold.
+    public let laneTokens: Int
+    /// Device bytes of the activation buffers: the main ones and every lane's.
+    public let activationBytes: Int
 
-    /// Plans `schedule` for `model` within `memoryBytes` of free GPU memory.
-    public init(schedule: ReplaySchedule, model: ModelCost, memoryBytes: Int) throws {
+    /// Plans `schedule` for `model` within `memoryBytes` of free GPU memory, with
+    /// `expertLanes` concurrent-streams lanes (0 for a single-stream engine) whose activation
+    /// buffers count against it too.
+    public init(schedule: ReplaySchedule, model: ModelCost, memoryBytes: Int, expertLanes: Int = 0) throws {
         slotBytes = model.expertBytes.max() ?? 0
         var keys: [Int] = []
         var seen = Set<Int>()
@@ -44,12 +59,20 @@ public struct ReplayLayout: Sendable, Equatable {
             if copy.key >= 0 { if seen.insert(copy.key).inserted { keys.append(copy.key) } } else { staging = max(staging, copy.staging + 1) }
         }
         var most = schedule.ops.map(\.tokens).max() ?? 1
-        for (index, op) in schedule.ops.enumerated() where op.groupSize > 0 {
+        // A concurrent-streams engine's groups run in its lanes, not as one grouped launch.
+        for (index, op) in schedule.ops.enumerated() where op.groupSize > 0 && expertLanes == 0 {
             most = max(most, op.groupSize * schedule.ops[index..<index + op.groupSize].map(\.tokens).max()!)
         }
         maxTokens = max(1, most)
-        let fixed = attention.reduce(0, +) + shared.reduce(0, +) + staging * slotBytes
-            + 16 * maxTokens * max(model.hiddenSize, slotBytes / max(1, 6 * model.hiddenSize), (attention.max() ?? 0) / (2 * model.hiddenSize))
+        let hidden = model.hiddenSize
+        expertIntermediate = model.expertBytes.map { max(8, $0 / (6 * hidden) / 8 * 8) }
+        let widestExpert = expertIntermediate.max() ?? 8
+        activationWidth = max(widestExpert, (shared.max() ?? 0) / max(1, model.sharedExperts) / (6 * hidden))
+        activationRows = (attention.max() ?? 0) / (2 * hidden) + 1
+        laneTokens = schedule.ops.lazy.filter { if case .expert = $0.kernel { true } else { false } }.map(\.tokens).max() ?? 1
+        activationBytes = ExpertActivations.bytes(maxTokens: maxTokens, width: hidden, intermediate: activationWidth, rows: activationRows)
+            + expertLanes * ExpertActivations.bytes(maxTokens: laneTokens, width: hidden, intermediate: widestExpert, rows: hidden)
+        let fixed = attention.reduce(0, +) + shared.reduce(0, +) + staging * slotBytes + activationBytes
         let room = (memoryBytes - fixed) / max(1, slotBytes)
         guard room >= 1 || keys.isEmpty else { throw CUDAError.outOfMemory(needed: fixed + slotBytes, available: memoryBytes) }
         slots = min(keys.count, max(room, 0))

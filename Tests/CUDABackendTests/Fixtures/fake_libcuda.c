@@ -8,7 +8,9 @@
 // bytes / 1,000, moesim_swiglu 1,000 ns and moesim_empty 3,000 ns; an event records the
 // clock when it is recorded. Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver
 // call and, at a synchronising call (stream, event or context), waits for all GPU work queued
-// since the last one, without overlap. Built with -DFAKE_OMIT_LAUNCH it lacks cuLaunchKernel.
+// since the last one, without overlap. Its GPU has 80 GiB (fake_cuda_set_total_memory changes
+// it, before a context reads it) and cuMemAlloc fails with CUDA_ERROR_OUT_OF_MEMORY past that.
+// Built with -DFAKE_OMIT_LAUNCH it lacks cuLaunchKernel.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,11 @@ static double clock_ns;
 static double host_ns;
 static double synced_clock_ns;
 static CUdeviceptr next_address = 0x10000;
+static size_t total_memory = (size_t)80 << 30;
+static size_t allocated_memory;
+struct fake_allocation { CUdeviceptr at; size_t bytes; };
+static struct fake_allocation allocations[4096];
+static int allocation_count;
 
 struct fake_event { int timing; int recorded; double at; };
 struct fake_function { char name[64]; };
@@ -35,6 +42,7 @@ void fake_cuda_fail(const char *name, int code) {
     snprintf(fail_name, sizeof fail_name, "%s", name ? name : "");
     fail_code = code;
 }
+void fake_cuda_set_total_memory(size_t bytes) { total_memory = bytes; }
 const char *fake_cuda_log(void) { return call_log; }
 double fake_cuda_host_ns(void) { return host_ns; }
 
@@ -94,7 +102,7 @@ CUresult cuDeviceGetName(char *name, int length, int device) {
     if (!r) snprintf(name, (size_t)length, "Fake NVIDIA H100 PCIe");
     return r;
 }
-CUresult cuDeviceTotalMem_v2(size_t *bytes, int device) { CUresult r = enter("cuDeviceTotalMem_v2"); if (!r) *bytes = (size_t)80 << 30; return r; }
+CUresult cuDeviceTotalMem_v2(size_t *bytes, int device) { CUresult r = enter("cuDeviceTotalMem_v2"); if (!r) *bytes = total_memory; return r; }
 CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
     CUresult r = enter("cuDeviceGetAttribute");
     if (r) return r;
@@ -166,11 +174,24 @@ CUresult cuMemAlloc_v2(CUdeviceptr *pointer, size_t bytes) {
     CUresult r = enter("cuMemAlloc_v2");
     if (r || (r = need_context())) return r;
     if (bytes == 0) return 1;
+    if (bytes > total_memory - allocated_memory) return 2; /* CUDA_ERROR_OUT_OF_MEMORY */
+    if (allocation_count == (int)(sizeof allocations / sizeof allocations[0])) return 2;
     *pointer = next_address;
     next_address += (bytes + 0xffff) & ~(CUdeviceptr)0xffff;
+    allocations[allocation_count++] = (struct fake_allocation){ *pointer, bytes };
+    allocated_memory += bytes;
     return 0;
 }
-CUresult cuMemFree_v2(CUdeviceptr pointer) { return enter("cuMemFree_v2"); }
+CUresult cuMemFree_v2(CUdeviceptr pointer) {
+    CUresult r = enter("cuMemFree_v2");
+    for (int i = 0; i < allocation_count; i++) {
+        if (allocations[i].at != pointer) continue;
+        allocated_memory -= allocations[i].bytes;
+        allocations[i] = allocations[--allocation_count];
+        break;
+    }
+    return r;
+}
 CUresult cuMemAllocHost_v2(void **pointer, size_t bytes) {
     CUresult r = enter("cuMemAllocHost_v2");
     if (r || (r = need_context())) return r;

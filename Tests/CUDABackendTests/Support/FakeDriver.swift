@@ -49,6 +49,13 @@ enum FakeDriver {
         return { clock() }
     }
 
+    /// Sets the fake GPU's memory (80 GiB unless set); a context reads it when it is created,
+    /// and allocations past it fail with CUDA_ERROR_OUT_OF_MEMORY.
+    static func setTotalMemory(_ driver: CUDADriver, bytes: Int) {
+        typealias SetFunction = @convention(c) (UInt) -> Void
+        unsafeBitCast(dlsym(driver.api.pointee.handle, "fake_cuda_set_total_memory")!, to: SetFunction.self)(UInt(bytes))
+    }
+
     /// Makes the fake fail every later call named `name` with `code`.
     static func fail(_ driver: CUDADriver, call name: String, code: Int32) {
         typealias FailFunction = @convention(c) (UnsafePointer<CChar>, Int32) -> Void
