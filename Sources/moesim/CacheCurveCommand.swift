@@ -54,10 +54,14 @@ struct CacheCurveCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed of the random rule.")
     var seed: UInt64 = 1
 
+    @Option(help: "Threads that replay the rules and budgets (default: the number of cores); any count gives the same result.")
+    var jobs = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1.") }
         guard (budgetsMiB == nil) != (budgetsExperts == nil) else {
             throw ValidationError("Give one of --budgets-mib and --budgets-experts.")
         }
@@ -99,7 +103,8 @@ struct CacheCurveCommand: ParsableCommand {
         }
         let budgets = try parseBudgets(largest: largest)
         let lookups = CacheLookups(source: reader, unit: requestUnit, order: order, batchSize: batch, prefillAsDecode: prefillAsDecode)
-        let result = try CacheCurve.run(lookups, expertBytes: expertBytes, rules: rules, budgets: budgets, admission: admitted, seed: seed)
+        let result = try CacheCurve.run(lookups, expertBytes: expertBytes, rules: rules, budgets: budgets, admission: admitted, seed: seed,
+                                        threads: jobs)
         let total = decodeOnly ? result.decodeRequests : result.requests
         func rate(_ point: CacheCurve.Point) -> Double? {
             total == 0 ? nil : Double(decodeOnly ? point.decodeHits : point.hits) / Double(total)

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Hit rates of eviction rules at many cache budgets over one request stream, without timing
 /// (`moesim cache-curve`): LRU's whole curve from one pass of stack distances
 /// (``LRUStackDistances``), every other rule (and LRU below the largest layer batch, where
@@ -32,9 +34,12 @@ public enum CacheCurve {
     /// The rules `cache-curve` replays: every rule but `pinned` (a placement, not a cache rule).
     public static let rules: [EvictionPolicy] = EvictionPolicy.allCases.filter { $0 != .pinned }
 
-    /// Runs `rules` at `budgets` (bytes) over `lookups`.
+    /// Runs `rules` at `budgets` (bytes) over `lookups`, the replays spread over `threads`
+    /// threads (each replay stays on one thread and sees every request in order, so the result
+    /// is the same for any count).
     public static func run<Source: RoutingSource>(_ lookups: CacheLookups<Source>, expertBytes: [Int], rules: [EvictionPolicy],
-                                                  budgets: [Int], admission: CacheAdmission = .hardCap, seed: UInt64 = 1) throws -> Result {
+                                                  budgets: [Int], admission: CacheAdmission = .hardCap, seed: UInt64 = 1,
+                                                  threads: Int = 1) throws -> Result {
         let experts = lookups.source.shape.experts
         let budgets = budgets.sorted()
         var points: [Point] = []
@@ -62,8 +67,9 @@ public enum CacheCurve {
             var group = ReplayGroup(replays: replayed.map { rule, budget in
                 CacheReplay(capacityBytes: budget, expertBytes: expertBytes, experts: experts, eviction: rule, admission: admission,
                             nextUse: rule == .belady ? nextUse : [], lookupKeys: rule == .belady ? keys : [], seed: seed)
-            }, expertBytes: expertBytes, experts: experts)
+            }, expertBytes: expertBytes, experts: experts, threads: threads)
             try lookups.forEach(&group)
+            group.flush()
             for (index, replay) in group.replays.enumerated() {
                 points.append(Point(rule: replayed[index].0, budgetBytes: replayed[index].1, hits: replay.hits, decodeHits: replay.decodeHits,
                                     method: "replay"))
@@ -83,26 +89,78 @@ public enum CacheCurve {
     }
 }
 
-/// Feeds every request to several replays, noting the largest layer batch's bytes.
+/// Feeds every request to several replays, noting the largest layer batch's bytes. Requests
+/// are buffered; each buffer is then replayed by one replay after another (one replay's cache
+/// state stays hot while it works through the buffer), the replays dealt round-robin to
+/// `threads` threads.
 private struct ReplayGroup: CacheRequestVisitor {
-    var replays: [CacheReplay]
+    private(set) var replays: [CacheReplay]
     let expertBytes: [Int]
     let experts: Int
+    let threads: Int
     private(set) var largestBatch = 0
+    /// Buffered requests: per request `key × 2 + decode` (unit lookup), or the layer batches'
+    /// keys one after another (unit layer-batch) ...
+    private var keys: [Int] = []
+    /// ... each batch ending at `end × 2 + decode` of ``keys``.
+    private var batchEnds: [Int] = []
+    /// Requests a buffer holds before it is replayed: 512 KiB of keys.
+    private static let bufferRequests = 1 << 16
 
-    init(replays: [CacheReplay], expertBytes: [Int], experts: Int) {
+    init(replays: [CacheReplay], expertBytes: [Int], experts: Int, threads: Int) {
         self.replays = replays
         self.expertBytes = expertBytes
         self.experts = experts
+        self.threads = max(1, threads)
+        keys.reserveCapacity(Self.bufferRequests)
     }
 
     mutating func request(_ key: Int, decode: Bool) {
-        for index in replays.indices { replays[index].request(key, decode: decode) }
+        keys.append(key << 1 | (decode ? 1 : 0))
+        if keys.count >= Self.bufferRequests { flush() }
     }
 
     mutating func batch(_ keys: ArraySlice<Int>, decode: Bool) {
         largestBatch = max(largestBatch, keys.reduce(0) { $0 + expertBytes[$1 / experts] })
-        for index in replays.indices { replays[index].batch(keys, decode: decode) }
+        self.keys.append(contentsOf: keys)
+        batchEnds.append(self.keys.count << 1 | (decode ? 1 : 0))
+        if self.keys.count >= Self.bufferRequests { flush() }
+    }
+
+    /// Replays the buffered requests in every replay and empties the buffer.
+    mutating func flush() {
+        guard !keys.isEmpty else { return }
+        let (keys, batchEnds) = (self.keys, self.batchEnds)
+        let workers = min(threads, replays.count)
+        replays.withUnsafeMutableBufferPointer { replays in
+            if workers <= 1 {
+                for index in replays.indices { Self.replay(&replays[index], keys: keys, batchEnds: batchEnds) }
+                return
+            }
+            // Each worker owns the replays at its indices modulo `workers`: no two touch the same
+            // one, and the buffer outlives the loop.
+            nonisolated(unsafe) let replays = replays
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for index in stride(from: worker, to: replays.count, by: workers) {
+                    Self.replay(&replays[index], keys: keys, batchEnds: batchEnds)
+                }
+            }
+        }
+        self.keys.removeAll(keepingCapacity: true)
+        self.batchEnds.removeAll(keepingCapacity: true)
+    }
+
+    private static func replay(_ replay: inout CacheReplay, keys: [Int], batchEnds: [Int]) {
+        if batchEnds.isEmpty {
+            for entry in keys { replay.request(entry >> 1, decode: entry & 1 == 1) }
+            return
+        }
+        var start = 0
+        for entry in batchEnds {
+            let end = entry >> 1
+            replay.batch(keys[start..<end], decode: entry & 1 == 1)
+            start = end
+        }
     }
 }
 

@@ -37,6 +37,29 @@ struct CacheCurveCommandTests {
         #expect(curve["requests"] as? Int == 958_464)
     }
 
+    /// A synthetic Mixtral-8x7B trace of 2,000 tokens: 128,000 routed decisions, one full
+    /// buffer of the replays (65,536 requests) and a partial one.
+    static func mixtralTrace() throws -> String {
+        let path = Repository.temporaryFolder() + "/mixtral.sqlite"
+        let made = try CLI.run(["trace", "synth", "--model", "mixtral-8x7b", "--tokens", "2000", "--prefill", "16", "--decode", "48",
+                                "--seed", "2", "-o", path])
+        #expect(made.status == 0, "\(made.stderr)")
+        return path
+    }
+
+    @Test("any --jobs count gives one thread's curve, every request replayed", arguments: ["lookup", "layer-batch"])
+    func threadCountChangesNothing(unit: String) throws {
+        let arguments = ["cache-curve", "--trace", try Self.mixtralTrace(), "--budgets-experts", "8,40", "--eviction", "fifo,s3fifo,random,belady",
+                         "--unit", unit, "--json"]
+        let runs = try ["1", "2", "5"].map { try CLI.run(arguments + ["--jobs", $0]) }
+        #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
+        #expect(runs[1].stdout == runs[0].stdout && runs[2].stdout == runs[0].stdout)
+        let curve = try #require(try JSONSerialization.jsonObject(with: Data(runs[0].stdout.utf8)) as? [String: Any])
+        #expect((curve["points"] as? [[String: Any]])?.count == 8)
+        // Every buffered request reached the replays, the last partial buffer included.
+        if unit == "lookup" { #expect(curve["requests"] as? Int == 128_000) }
+    }
+
     @Test("bad rules, units and budgets exit 2 naming the option and the valid values", arguments: [
         (["--budgets-mib", "100", "--eviction", "clock"], "Valid rules: lru"),
         (["--budgets-mib", "100", "--eviction", "pinned"], "unknown eviction rule 'pinned'"),
@@ -44,6 +67,7 @@ struct CacheCurveCommandTests {
         (["--budgets-mib", "100,-5"], "'-5' is not a positive budget"),
         (["--budgets-mib", "100,100"], "lists no budget or one twice"),
         ([], "Give one of --budgets-mib and --budgets-experts"),
+        (["--budgets-mib", "100", "--jobs", "0"], "--jobs must be at least 1"),
     ])
     func badInput(arguments: [String], message: String) throws {
         let result = try CLI.run(["cache-curve", "--trace", Self.demo] + arguments)
