@@ -56,6 +56,23 @@ public enum CLI {
         return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Why a command a test needs as a fixture failed: its arguments and what it printed.
+    public struct FixtureError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Synthesises a trace of the preset `model` (`moesim trace synth --model`, sequences of
+    /// `prefill` + `decode` tokens) into a fresh temporary folder and returns its path; throws
+    /// with moesim's message if it fails.
+    public static func synthesize(model: String, tokens: Int, prefill: Int, decode: Int, seed: Int, level: Int? = nil) throws -> String {
+        let path = Repository.temporaryFolder() + "/\(model).sqlite"
+        let arguments = ["trace", "synth", "--model", model, "--tokens", "\(tokens)", "--prefill", "\(prefill)", "--decode", "\(decode)",
+                         "--seed", "\(seed)", "-o", path] + (level.map { ["--level", "\($0)"] } ?? [])
+        let made = try run(arguments)
+        guard made.status == 0 else { throw FixtureError(description: "moesim \(arguments.joined(separator: " ")): \(made.stderr)") }
+        return path
+    }
+
     /// The path of `name` on `PATH` (as a shell finds it), or nil.
     public static func find(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -16,10 +16,7 @@ struct ReproduceCommandTests {
     /// row is computed as its file says: not the paper's numbers, the arithmetic.
     @Test("2603.19289's rows are the runs' figures, reductions and differences as the file defines them")
     func arithmetic() throws {
-        let trace = Repository.temporaryFolder() + "/qwen.sqlite"
-        let made = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "24", "--prefill", "2", "--decode", "4",
-                                "--seed", "5", "-o", trace])
-        #expect(made.status == 0)
+        let trace = try CLI.synthesize(model: "qwen3-30b-a3b", tokens: 24, prefill: 2, decode: 4, seed: 5)
         let result = try CLI.run(["reproduce", "2603.19289", "--trace", trace, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -59,10 +56,7 @@ struct ReproduceCommandTests {
     /// are the baseline's latency over replication's, utilisations the busy share in percent.
     @Test("2605.11537's speed-up rows divide the baseline's latency by replication's")
     func speedups() throws {
-        let trace = Repository.temporaryFolder() + "/switch.sqlite"
-        let made = try CLI.run(["trace", "synth", "--model", "switch-base-128-encoder", "--tokens", "512", "--prefill", "16", "--decode", "0",
-                                "--seed", "2", "-o", trace, "--level", "1"])
-        #expect(made.status == 0, "\(made.stderr)")
+        let trace = try CLI.synthesize(model: "switch-base-128-encoder", tokens: 512, prefill: 16, decode: 0, seed: 2, level: 1)
         let result = try CLI.run(["reproduce", "2605.11537", "--trace", trace, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])

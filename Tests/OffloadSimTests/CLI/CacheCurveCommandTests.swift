@@ -37,19 +37,12 @@ struct CacheCurveCommandTests {
         #expect(curve["requests"] as? Int == 958_464)
     }
 
-    /// A synthetic Mixtral-8x7B trace of 2,000 tokens: 128,000 routed decisions, one full
-    /// buffer of the replays (65,536 requests) and a partial one.
-    static func mixtralTrace() throws -> String {
-        let path = Repository.temporaryFolder() + "/mixtral.sqlite"
-        let made = try CLI.run(["trace", "synth", "--model", "mixtral-8x7b", "--tokens", "2000", "--prefill", "16", "--decode", "48",
-                                "--seed", "2", "-o", path])
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
-    }
-
     @Test("any --jobs count gives one thread's curve, every request replayed", arguments: ["lookup", "layer-batch"])
     func threadCountChangesNothing(unit: String) throws {
-        let arguments = ["cache-curve", "--trace", try Self.mixtralTrace(), "--budgets-experts", "8,40", "--eviction", "fifo,s3fifo,random,belady",
+        // 2,000 Mixtral-8x7B tokens: 128,000 routed decisions, one full buffer of the replays
+        // (65,536 requests) and a partial one.
+        let trace = try CLI.synthesize(model: "mixtral-8x7b", tokens: 2_000, prefill: 16, decode: 48, seed: 2)
+        let arguments = ["cache-curve", "--trace", trace, "--budgets-experts", "8,40", "--eviction", "fifo,s3fifo,random,belady",
                          "--unit", unit, "--json"]
         let runs = try ["1", "2", "5"].map { try CLI.run(arguments + ["--jobs", $0]) }
         #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")

@@ -9,11 +9,7 @@ struct EngineCommandTests {
 
     /// A short synthetic Qwen3-30B-A3B trace: 4 sequences of 4 prompt + 6 generated tokens.
     static func qwenTrace() throws -> String {
-        let path = Repository.temporaryFolder() + "/qwen.sqlite"
-        let made = try CLI.run(["trace", "synth", "--model", "qwen3-30b-a3b", "--tokens", "40", "--prefill", "4", "--decode", "6",
-                                "--seed", "1", "-o", path])
-        #expect(made.status == 0, "\(made.stderr)")
-        return path
+        try CLI.synthesize(model: "qwen3-30b-a3b", tokens: 40, prefill: 4, decode: 6, seed: 1)
     }
 
     static func json(_ result: CLI.Result) throws -> [String: Any] {
