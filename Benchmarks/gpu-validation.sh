@@ -9,9 +9,9 @@
 # Qwen3-30B-A3B and Switch-base-128's experts only (with the engine terms: sync after a
 # kernel, copy call, grouped kernel, kernels on concurrent streams), then validates the yalis engine's on-demand and arXiv 2603.19289's speculation
 # (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, moesim's
-# own engine on-demand at 1k as a reference, and every expert resident on one stream against
-# the replica-streams engine's four (issue 15's kernels on concurrent streams) — a few
-# minutes on an H100:
+# own engine on-demand at 1k as a reference, every expert resident on one stream against
+# the replica-streams engine's four (issue 15's kernels on concurrent streams), and arXiv
+# 2605.11537's replication with its replicas on those streams — a few minutes on an H100:
 #
 #   Benchmarks/gpu-validation.sh --engines MOESIM QWEN3_TRACE OUTPUT_DIR
 #
@@ -37,6 +37,11 @@ if $engines; then
   "$moesim" gpu calibrate --model qwen3-30b-a3b --model switch-base-128-encoder -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
+  # Issue 13's target first: yalis on-demand and speculation at 1k and 64k.
+  for context in 1024 65536; do
+    run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
+    run "qwen3-yalis-speculation-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy "$speculation" --context "$context" --steps 33
+  done
   # Issue 15's concurrency term: every expert resident, one stream against the replica-streams engine's four.
   run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
   run "qwen3-replica-streams-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
@@ -47,9 +52,11 @@ if $engines; then
       run "switch-$engine-all-resident-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine $engine --policy all-resident --batch $batch --steps 4
     done
   done
-  for context in 1024 65536; do
-    run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
-    run "qwen3-yalis-speculation-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy "$speculation" --context "$context" --steps 33
+  # And the replicas themselves: predicted experts preloaded, hot ones copied again and their
+  # tokens split among the copies on the four streams.
+  for batch in 1 4; do
+    run "switch-replication-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine replica-streams \
+      --policy reproductions/policies/2605.11537-replication.toml --batch $batch --steps 4
   done
   exit 0
 fi

@@ -167,6 +167,9 @@ struct GPUValidateCommand: ParsableCommand {
         if replay.layout.sharesSlots {
             print("note       more experts than GPU memory holds: keys share slots (times unaffected; weights differ)")
         }
+        if schedule.replicaOps > 0 {
+            print("note       \(schedule.replicaOps) expert kernels ran on replicas: each a share of its expert's tokens over its own copy")
+        }
         print("")
         print(report.table)
     }

@@ -17,7 +17,9 @@ import OffloadSim
 /// which is what a calibrated grouped table measured. A concurrent-streams engine's experts
 /// run round-robin on its streams (``ConcurrentLanes``), forked from the compute stream once
 /// their copies are in and joined back before the next operation, as `gpu calibrate`'s
-/// concurrency table measured them.
+/// concurrency table measured them; a replicated expert's share of tokens on each of its
+/// copies is a kernel of its own over that copy's slot, the replica copies made as the
+/// simulation made them.
 public final class GPUReplay {
     /// Measured times of one pass, ns.
     public struct Pass: Sendable, Equatable {
@@ -91,7 +93,7 @@ public final class GPUReplay {
                 var downs: [UInt64] = []
                 for member in schedule.ops[index..<index + op.groupSize] {
                     guard case .expert(let layer, _, let key, let slot, _) = member.kernel else { preconditionFailure("a grouped kernel holds experts only") }
-                    let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slotOfKey[key]! * layout.slotBytes)
+                    let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slot(ofKey: key) * layout.slotBytes)
                     bases.append(UInt64(buffer.address) + UInt64(offset))
                     downs.append(bases.last! + UInt64(4 * hidden * intermediate[layer]))
                 }
@@ -103,7 +105,7 @@ public final class GPUReplay {
     }
 
     /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: a draft model,
-    /// experts on the CPU, replicas of experts, a hidden size not a multiple of 8. Needs no GPU.
+    /// experts on the CPU, a hidden size not a multiple of 8. Needs no GPU.
     public static func checkReplayable(_ schedule: ReplaySchedule, model: ModelCost) throws {
         for op in schedule.ops {
             switch op.kernel {
@@ -111,9 +113,6 @@ public final class GPUReplay {
             case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
             default: continue
             }
-        }
-        if schedule.replicatedGroups > 0 {
-            throw ReplayError.unsupported("replicas of experts (\(schedule.replicatedGroups) layers ran an expert as several copies)")
         }
         guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
     }
@@ -137,7 +136,7 @@ public final class GPUReplay {
             while withCopies, nextCopy < schedule.copies.count, schedule.copies[nextCopy].after < opIndex {
                 let copy = schedule.copies[nextCopy]
                 if copy.after >= 0 { try copyStream.wait(for: opDone[copy.after]!) }
-                let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slotOfKey[copy.key]! * layout.slotBytes)
+                let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slot(ofKey: copy.key, replica: copy.replica) * layout.slotBytes)
                                                      : (staging!, copy.staging * layout.slotBytes)
                 try copyStream.copy(copy.bytes, from: host!, sourceOffset: (nextCopy % hostSlots) * layout.slotBytes, to: buffer, offset: offset)
                 try copyStream.record(copyDone[nextCopy])
@@ -224,7 +223,8 @@ public final class GPUReplay {
             }
             return count * MoesimKernels.launchesPerExpert
         case .expert(let layer, _, let key, let slot, _):
-            let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slotOfKey[key]! * layout.slotBytes)
+            let (buffer, offset) = slot >= 0 && op.replica == 0 ? (staging!, slot * layout.slotBytes)
+                                                                 : (pool!, layout.slot(ofKey: key, replica: op.replica) * layout.slotBytes)
             try kernels.expertFFN(buffer, offset: offset, hidden: hidden, intermediate: intermediate[layer], tokens: op.tokens,
                                   activations: activations, on: stream)
             return MoesimKernels.launchesPerExpert

@@ -1,16 +1,21 @@
 import OffloadSim
 
-/// Where a replay keeps things in GPU memory: one slot per cache key the schedule uses
-/// (reused round-robin when they do not all fit), the staging buffers, and per layer the
-/// attention and shared-expert weights. Computed before anything is allocated, so that a
-/// run that cannot fit says so up front.
+/// Where a replay keeps things in GPU memory: one slot per cache key the schedule uses and
+/// one per replica of a key (reused round-robin when they do not all fit), the staging
+/// buffers, and per layer the attention and shared-expert weights. Computed before anything
+/// is allocated, so that a run that cannot fit says so up front.
 public struct ReplayLayout: Sendable, Equatable {
+    /// Whose weights a slot holds: cache key `key`'s own (`replica` 0) or its `replica`-th replica.
+    struct Weights: Hashable, Sendable {
+        var key: Int
+        var replica: Int
+    }
+
     /// Bytes of one expert slot (the largest expert).
     public let slotBytes: Int
     /// Expert slots allocated.
     public let slots: Int
-    /// Slot of each cache key the schedule touches.
-    public let slotOfKey: [Int: Int]
+    private let slotOfWeights: [Weights: Int]
     /// Whether keys share slots (more keys than fit): kernels then read another expert's
     /// weights of the same size, which changes no time.
     public let sharesSlots: Bool
@@ -41,22 +46,31 @@ public struct ReplayLayout: Sendable, Equatable {
     /// buffers count against it too.
     public init(schedule: ReplaySchedule, model: ModelCost, memoryBytes: Int, expertLanes: Int = 0) throws {
         slotBytes = model.expertBytes.max() ?? 0
-        var keys: [Int] = []
-        var seen = Set<Int>()
+        var keys: [Weights] = []
+        var seen = Set<Weights>()
         var staging = 0
         var attention = [Int](repeating: 0, count: model.layers)
         var shared = [Int](repeating: 0, count: model.layers)
         for op in schedule.ops {
             switch op.kernel {
             case .expert(_, _, let key, let slot, _):
-                if slot >= 0 { staging = max(staging, slot + 1) } else if seen.insert(key).inserted { keys.append(key) }
+                // A replica lives in a slot of its own, whether or not its expert was staged.
+                if slot >= 0 && op.replica == 0 {
+                    staging = max(staging, slot + 1)
+                } else if seen.insert(Weights(key: key, replica: op.replica)).inserted {
+                    keys.append(Weights(key: key, replica: op.replica))
+                }
             case .attention(let layer, let bytes): attention[layer] = max(attention[layer], bytes)
             case .shared(let layer, let bytes): shared[layer] = max(shared[layer], bytes)
             case .draft: break
             }
         }
         for copy in schedule.copies {
-            if copy.key >= 0 { if seen.insert(copy.key).inserted { keys.append(copy.key) } } else { staging = max(staging, copy.staging + 1) }
+            if copy.key >= 0 {
+                if seen.insert(Weights(key: copy.key, replica: copy.replica)).inserted { keys.append(Weights(key: copy.key, replica: copy.replica)) }
+            } else {
+                staging = max(staging, copy.staging + 1)
+            }
         }
         var most = schedule.ops.map(\.tokens).max() ?? 1
         // A concurrent-streams engine's groups run in its lanes, not as one grouped launch.
@@ -76,12 +90,17 @@ public struct ReplayLayout: Sendable, Equatable {
         let room = (memoryBytes - fixed) / max(1, slotBytes)
         guard room >= 1 || keys.isEmpty else { throw CUDAError.outOfMemory(needed: fixed + slotBytes, available: memoryBytes) }
         slots = min(keys.count, max(room, 0))
-        var map: [Int: Int] = [:]
+        var map: [Weights: Int] = [:]
         for (index, key) in keys.enumerated() { map[key] = slots > 0 ? index % slots : 0 }
-        slotOfKey = map
+        slotOfWeights = map
         sharesSlots = keys.count > slots
         stagingBuffers = staging
         attentionBytes = attention
         sharedBytes = shared
+    }
+
+    /// The slot holding cache key `key`'s weights (`replica` 0) or its `replica`-th replica.
+    public func slot(ofKey key: Int, replica: Int = 0) -> Int {
+        slotOfWeights[Weights(key: key, replica: replica)]!
     }
 }

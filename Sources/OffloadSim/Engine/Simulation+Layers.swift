@@ -42,9 +42,12 @@ extension Simulation {
             let (kernel, tag) = replayExpert(position)
             replay.computeStarted(kernel, tokens: Int(layerTokens[position]), work: work, tag: tag, at: begin)
         case .grouped:
-            let positions = executionOrder.filter { !planned[$0].onCPU }
-            replay.groupStarted(positions.map { replayExpert($0) }, tokens: positions.map { Int(layerTokens[$0]) }, work: work, at: begin)
-            if engine.expertExecution == .concurrentStreams && replicatedShards().count != positions.count { replay.groupReplicated() }
+            let shards = engine.expertExecution == .concurrentStreams
+                ? replicaShards() : executionOrder.filter { !planned[$0].onCPU }.map { ($0, 0, Int(layerTokens[$0])) }
+            replay.groupStarted(shards.map { shard in
+                let (kernel, tag) = replayExpert(shard.position)
+                return (kernel, tag, shard.replica)
+            }, tokens: shards.map(\.tokens), work: work, at: begin)
         }
     }
 
@@ -139,7 +142,7 @@ extension Simulation {
         cursor = executionOrder.count
         guard executionOrder.contains(where: { !planned[$0].onCPU }) else { return groupedFinished() }
         if engine.expertExecution == .concurrentStreams {
-            let shards = replicatedShards()
+            let shards = replicaShards().map(\.tokens)
             startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
                          launchGaps: compute.concurrentLaunchNanoseconds)
         } else {
@@ -165,15 +168,16 @@ extension Simulation {
     }
 
     /// The kernels a concurrent-streams layer runs: each GPU expert's tokens split evenly
-    /// among the expert and its ready replicas (``OffloadPolicy/readyReplicas(ofKey:)``), in
-    /// execution order, so that an expert's copies land on neighbouring streams.
-    private func replicatedShards() -> [Int] {
-        var shards: [Int] = []
+    /// among the expert (replica 0) and its ready replicas 1, 2, …
+    /// (``OffloadPolicy/readyReplicas(ofKey:)``), in execution order, so that an expert's
+    /// copies land on neighbouring streams.
+    private func replicaShards() -> [(position: Int, replica: Int, tokens: Int)] {
+        var shards: [(position: Int, replica: Int, tokens: Int)] = []
         for position in executionOrder where !planned[position].onCPU {
             let tokens = Int(layerTokens[position])
             let key = layer * cache.expertsPerLayer + Int(layerExperts[position])
             let copies = 1 + min(policy.readyReplicas(ofKey: key), max(0, tokens - 1))
-            for copy in 0..<copies { shards.append(tokens / copies + (copy < tokens % copies ? 1 : 0)) }
+            for copy in 0..<copies { shards.append((position, copy, tokens / copies + (copy < tokens % copies ? 1 : 0))) }
         }
         return shards
     }
@@ -188,7 +192,10 @@ extension Simulation {
         if let replica = Self.replicaKey(ofTag: done.tag) {
             if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: replica / cache.expertsPerLayer) }
             let policy = self.policy
-            return policy.copyFinished(done, key: nil, in: &self)
+            let readyBefore = policy.readyReplicas(ofKey: replica)
+            policy.copyFinished(done, key: nil, in: &self)
+            let ready = policy.readyReplicas(ofKey: replica)
+            return replay.replicaCopyFinished(done, key: replica, replica: max(1, ready), madeReady: ready > readyBefore)
         }
         let key: Int? = done.tag >= 0 ? Int(done.tag) : nil
         let position: Int

@@ -9,6 +9,9 @@ struct ReplayRecorder: Sendable {
     private var pending: [Int32: (after: Int, prefetch: Bool)] = [:]
     // Per copy tag (cache key, or -position-1 for staging), the last finished copy.
     private var lastCopyOfTag: [Int32: Int] = [:]
+    // Per replica (cache key, replica number), the copy that made it ready.
+    private var lastCopyOfReplica: [ReplicaID: Int] = [:]
+    private struct ReplicaID: Hashable, Sendable { var key: Int, replica: Int }
     private var openOps = 0..<0
 
     init(stepLimit: Int) { self.stepLimit = stepLimit }
@@ -41,6 +44,15 @@ struct ReplayRecorder: Sendable {
         lastCopyOfTag[done.tag] = schedule.copies.count - 1
     }
 
+    /// A copy of replica `replica` of expert `key` finished; `madeReady` says whether the
+    /// policy counted it ready (a copy of a replica given up meanwhile is moved but not waited for).
+    mutating func replicaCopyFinished(_ done: CopyCompletion, key: Int, replica: Int, madeReady: Bool) {
+        guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
+        schedule.copies.append(.init(bytes: done.bytes, key: key, staging: -1, replica: replica, after: submitted.after,
+                                     prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
+        if madeReady { lastCopyOfReplica[ReplicaID(key: key, replica: replica)] = schedule.copies.count - 1 }
+    }
+
     mutating func computeStarted(_ kernel: ReplaySchedule.Kernel, tokens: Int, work: Nanoseconds, tag: Int32?, at now: Nanoseconds) {
         guard active else { return }
         let waits = tag.flatMap { lastCopyOfTag[$0] }.map { [$0] } ?? []
@@ -49,24 +61,25 @@ struct ReplayRecorder: Sendable {
     }
 
     /// A grouped kernel started over `experts` (each with the tag of the copy that brought
-    /// it) for `tokens` each: recorded as their operations back to back, sharing `work`, the
-    /// first waiting for all the group's copies and holding the group's size.
-    mutating func groupStarted(_ experts: [(kernel: ReplaySchedule.Kernel, tag: Int32)], tokens: [Int], work: Nanoseconds, at now: Nanoseconds) {
+    /// it and the copy of its weights it reads: 0 its own, r its r-th replica) for `tokens`
+    /// each: recorded as their operations back to back, sharing `work`, the first waiting for
+    /// all the group's copies (a replica's: the copy that made it ready) and holding the
+    /// group's size.
+    mutating func groupStarted(_ experts: [(kernel: ReplaySchedule.Kernel, tag: Int32, replica: Int)], tokens: [Int], work: Nanoseconds,
+                               at now: Nanoseconds) {
         guard active, !experts.isEmpty else { return }
-        let waits = experts.compactMap { lastCopyOfTag[$0.tag] }.sorted()
+        let waits = Set(experts.compactMap { expert -> Int? in
+            guard expert.replica > 0, case .expert(_, _, let key, _, _) = expert.kernel else { return lastCopyOfTag[expert.tag] }
+            return lastCopyOfReplica[ReplicaID(key: key, replica: expert.replica)]
+        }).sorted()
         let first = schedule.ops.count
         for (index, expert) in experts.enumerated() {
             let share = work / Nanoseconds(experts.count) + (index == 0 ? work % Nanoseconds(experts.count) : 0)
             schedule.ops.append(.init(kernel: expert.kernel, tokens: tokens[index], waitsForCopies: index == 0 ? waits : [],
-                                      start: now, end: now, work: share, groupSize: index == 0 ? experts.count : 0))
+                                      start: now, end: now, work: share, groupSize: index == 0 ? experts.count : 0,
+                                      replica: expert.replica))
         }
         openOps = first..<schedule.ops.count
-    }
-
-    /// The grouped operation just started ran some expert as several copies (replicas).
-    mutating func groupReplicated() {
-        guard active else { return }
-        schedule.replicatedGroups += 1
     }
 
     mutating func computeFinished(at now: Nanoseconds) {

@@ -7,8 +7,9 @@
 /// operation waits for the copy that brought its weights. A layer-barrier engine's grouped
 /// kernel (or a concurrent-streams engine's experts on their streams) is recorded as its
 /// experts' operations back to back, the first waiting for every copy of the group and
-/// holding the group's size. Cancelled prefetches never
-/// started and are absent. Times are the simulation's, ns.
+/// holding the group's size; where replicas split an expert's tokens, each copy's share is an
+/// operation of its own that reads that copy's weights. Cancelled prefetches never started and
+/// are absent. Times are the simulation's, ns.
 public struct ReplaySchedule: Sendable, Equatable {
     /// What a compute operation computes.
     public enum Kernel: Sendable, Equatable {
@@ -40,10 +41,13 @@ public struct ReplaySchedule: Sendable, Equatable {
         /// The first expert of a grouped kernel: the group's number of experts (this operation
         /// and the ones after it); 0 for every other operation.
         public var groupSize: Int
+        /// For a routed expert, which copy of its weights it reads: 0 its own, r ≥ 1 its r-th
+        /// replica (a concurrent-streams layer splits an expert's tokens among its ready replicas).
+        public var replica: Int
 
         /// Creates an operation.
         public init(kernel: Kernel, tokens: Int, waitsForCopies: [Int] = [], start: Nanoseconds, end: Nanoseconds, work: Nanoseconds,
-                    groupSize: Int = 0) {
+                    groupSize: Int = 0, replica: Int = 0) {
             self.kernel = kernel
             self.tokens = tokens
             self.waitsForCopies = waitsForCopies
@@ -51,6 +55,7 @@ public struct ReplaySchedule: Sendable, Equatable {
             self.end = end
             self.work = work
             self.groupSize = groupSize
+            self.replica = replica
         }
     }
 
@@ -62,6 +67,9 @@ public struct ReplaySchedule: Sendable, Equatable {
         public var key: Int
         /// Destination staging buffer when `key` is -1.
         public var staging: Int
+        /// 0 for the expert's own weights; r ≥ 1 for its r-th replica (a replica copy that
+        /// arrived after its replica was given up lands in replica 1 and nothing waits for it).
+        public var replica: Int
         /// Index into ``ReplaySchedule/ops`` of the operation after which it was decided, or -1.
         public var after: Int
         /// Whether it was a prefetch when submitted.
@@ -69,6 +77,18 @@ public struct ReplaySchedule: Sendable, Equatable {
         /// Simulated start (latency included) and end, ns.
         public var start: Nanoseconds
         public var end: Nanoseconds
+
+        /// Creates a copy.
+        public init(bytes: Int, key: Int, staging: Int, replica: Int = 0, after: Int, prefetch: Bool, start: Nanoseconds, end: Nanoseconds) {
+            self.bytes = bytes
+            self.key = key
+            self.staging = staging
+            self.replica = replica
+            self.after = after
+            self.prefetch = prefetch
+            self.start = start
+            self.end = end
+        }
     }
 
     /// One step: its operations are `ops[firstOp..<endOp]`.
@@ -85,6 +105,18 @@ public struct ReplaySchedule: Sendable, Equatable {
         /// Simulated start and end, ns.
         public var start: Nanoseconds
         public var end: Nanoseconds
+
+        /// Creates a step.
+        public init(index: Int, decode: Bool, tokens: Int, produced: Int, firstOp: Int, endOp: Int, start: Nanoseconds, end: Nanoseconds) {
+            self.index = index
+            self.decode = decode
+            self.tokens = tokens
+            self.produced = produced
+            self.firstOp = firstOp
+            self.endOp = endOp
+            self.start = start
+            self.end = end
+        }
     }
 
     /// Compute operations in stream order.
@@ -93,19 +125,17 @@ public struct ReplaySchedule: Sendable, Equatable {
     public internal(set) var copies: [Copy] = []
     /// The recorded steps.
     public internal(set) var steps: [StepSpan] = []
-    /// Grouped operations of a concurrent-streams engine in which some expert ran as several
-    /// copies (a replica's share of its tokens on its own stream): recorded as the expert's one
-    /// operation, so a replay of them would not run what the simulation timed.
-    public internal(set) var replicatedGroups = 0
 
     /// An empty schedule.
     public init() {}
 
     /// Creates a schedule from parts (tests, hand-written replays).
-    public init(ops: [ComputeOp], copies: [Copy], steps: [StepSpan], replicatedGroups: Int = 0) {
+    public init(ops: [ComputeOp], copies: [Copy], steps: [StepSpan]) {
         self.ops = ops
         self.copies = copies
         self.steps = steps
-        self.replicatedGroups = replicatedGroups
     }
+
+    /// Operations that read a replica's weights (a share of a replicated expert's tokens).
+    public var replicaOps: Int { ops.reduce(0) { $0 + ($1.replica > 0 ? 1 : 0) } }
 }

@@ -106,14 +106,50 @@ import TraceStore
         #expect(abs(computeOnly.stepNs[1] - (attention + experts)) < 2)
     }
 
-    @Test func schedulesWithReplicatedExpertsAreRefused() throws {
-        let (model, schedule) = try Self.schedule(engine: .replicaStreams)
-        let replicated = ReplaySchedule(ops: schedule.ops, copies: schedule.copies, steps: schedule.steps, replicatedGroups: 1)
-        let context = try CUDAContext(driver: try FakeDriver.driver())
-        #expect(throws: ReplayError.self) {
-            _ = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: replicated,
-                              engine: .replicaStreams)
-        }
+    /// One prefill step of 4 tokens over one layer: attention, then expert 0's tokens split
+    /// between its own weights (2) and its replica 1 (2), which a copy made after the
+    /// attention brought, and expert 1's 4 tokens, on the engine's streams.
+    static func replicatedSchedule() -> (ModelCost, ReplaySchedule) {
+        let model = ModelCost(name: "hand", layers: 1, experts: 4, expertBytes: [1_000_000], expertParameters: 0, attentionParameters: 0,
+                              attentionBytes: 500_000, kvBytesPerToken: 0, queryWidth: 0)
+        func expert(_ id: Int) -> ReplaySchedule.Kernel { .expert(layer: 0, expert: id, key: id, staging: -1, onCPU: false) }
+        let ops: [ReplaySchedule.ComputeOp] = [
+            .init(kernel: .attention(layer: 0, bytes: 500_000), tokens: 4, start: 0, end: 0, work: 0),
+            .init(kernel: expert(0), tokens: 2, waitsForCopies: [0], start: 0, end: 0, work: 0, groupSize: 3),
+            .init(kernel: expert(0), tokens: 2, start: 0, end: 0, work: 0, replica: 1),
+            .init(kernel: expert(1), tokens: 4, start: 0, end: 0, work: 0),
+        ]
+        let copies = [ReplaySchedule.Copy(bytes: 1_000_000, key: 0, staging: -1, replica: 1, after: 0, prefetch: true, start: 0, end: 0)]
+        let steps = [ReplaySchedule.StepSpan(index: 0, decode: false, tokens: 4, produced: 1, firstOp: 0, endOp: 4, start: 0, end: 0)]
+        return (model, ReplaySchedule(ops: ops, copies: copies, steps: steps))
+    }
+
+    @Test func aReplicaHasASlotOfItsOwn() throws {
+        let (model, schedule) = Self.replicatedSchedule()
+        let layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: 1 << 30, expertLanes: 4)
+        #expect(layout.slots == 3 && !layout.sharesSlots)
+        #expect(Set([layout.slot(ofKey: 0), layout.slot(ofKey: 0, replica: 1), layout.slot(ofKey: 1)]).count == 3)
+        #expect(schedule.replicaOps == 1)
+    }
+
+    /// The replica's copy goes to its slot, the layer waits for it, and each share is an
+    /// expert's three launches on a lane: the fake's serial clock sums the copy (2,000 ns +
+    /// 1 MB / 25), attention and three experts of (80 × 4,096 + 4,096 × 40) bf16 rows.
+    @Test func aReplicatedExpertsSharesRunOnTheEnginesStreams() throws {
+        let (model, schedule) = Self.replicatedSchedule()
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
+        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
+                                   engine: .replicaStreams)
+        let before = FakeDriver.calls(driver).count
+        let pass = try replay.run(copies: true)
+        #expect(pass.copies == 1 && pass.bytesCopied == 1_000_000)
+        #expect(pass.launches == 1 + 3 * MoesimKernels.launchesPerExpert)
+        let calls = FakeDriver.calls(driver).dropFirst(before).filter { $0 != "cuLaunchKernel" }
+        #expect(calls.filter { $0 == "cuLaunchKernel:moesim_swiglu" }.count == 3)
+        let attention = 3_000 + Double(61 * 4_096 * 2) / 1_000
+        let experts = 3 * (3_000 + Double(80 * 4_096 * 2) / 1_000 + 1_000 + 3_000 + Double(4_096 * 40 * 2) / 1_000)
+        #expect(abs(pass.stepNs[0] - (42_000 + attention + experts)) < 2)
     }
 
     /// The demo trace under YALIS on the fake driver: a longer KV cache makes every attention
@@ -137,6 +173,22 @@ import TraceStore
                                "--engine", "replica-streams", "--steps", "4"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("engine     replica-streams"))
+    }
+
+    /// arXiv 2605.11537's replication at batch 4 on a Switch encoder trace: the replay makes
+    /// the replica copies the simulation made (the same bytes) and runs the replicas' shares.
+    @Test func validateReplaysAReplicationPolicysReplicas() throws {
+        let trace = try CLI.synthesize(model: "switch-base-128-encoder", tokens: 2_048, prefill: 512, decode: 0, seed: 1, level: 1)
+        let arguments = ["gpu", "validate", "--trace", trace, "--profile", "h100-sxm", "--expert-dtype", "bf16", "--engine", "replica-streams",
+                         "--policy", Repository.root + "/reproductions/policies/2605.11537-replication.toml", "--batch", "4", "--steps", "1"]
+        let text = try CLI.run(arguments, environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("6 expert kernels ran on replicas"))
+        let json = try CLI.run(arguments + ["--json"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let figures = try #require((object["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
+        let bytes = try #require(figures.first { $0["key"] as? String == "bytes_moved" })
+        #expect(bytes["simulated"] as? Int == 283_115_520 && bytes["measured"] as? Int == 283_115_520)
     }
 
     @Test func validateReplaysABatch() throws {

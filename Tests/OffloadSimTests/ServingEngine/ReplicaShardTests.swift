@@ -49,10 +49,17 @@ struct ReplicaShardTests {
         #expect(try computeNs(replicas: 1, execution: execution) == computeNs(replicas: 0, execution: execution))
     }
 
-    /// Only the prompt step gives expert 0 more than one token, so only its layer 0 splits.
-    @Test("a recorded replay counts the layers whose experts ran as several copies")
-    func replayCountsReplicatedLayers() throws {
-        #expect(try simulate(replicas: 1, replaySteps: 8).replay.replicatedGroups == 1)
-        #expect(try simulate(replicas: 0, replaySteps: 8).replay.replicatedGroups == 0)
+    /// Only the prompt step gives expert 0 more than one token, so only its layer 0 splits:
+    /// expert 0's 4 tokens run as 2 on its own weights and 2 on its replica, expert 1's 4 whole.
+    @Test("a recorded replay runs each copy's share of a replicated expert as an operation of its own")
+    func replayRecordsEachCopysShare() throws {
+        let replay = try simulate(replicas: 1, replaySteps: 8).replay
+        let experts = replay.ops[replay.steps[0].firstOp..<replay.steps[0].endOp].compactMap { op -> [Int]? in
+            guard case .expert(let layer, let expert, _, _, _) = op.kernel else { return nil }
+            return [layer, expert, op.replica, op.tokens, op.groupSize]
+        }
+        #expect(experts.prefix(3) == [[0, 0, 0, 2, 3], [0, 0, 1, 2, 0], [0, 1, 0, 4, 0]])
+        #expect(replay.replicaOps == 1)
+        #expect(try simulate(replicas: 0, replaySteps: 8).replay.replicaOps == 0)
     }
 }
