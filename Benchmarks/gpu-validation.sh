@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Calibrates the GPU, then validates on-demand, cross-layer gate and default-vector
-# speculation without a cache and at two cache sizes on two real traces; the figures go
-# into Benchmarks/GPU-VALIDATION.md.
+# speculation without a cache and at two cache sizes on two real traces, and the two
+# draft-model policies at 16 GiB on Qwen3; the figures go into Benchmarks/GPU-VALIDATION.md.
 #
 #   Benchmarks/gpu-validation.sh MOESIM QWEN3_TRACE ESFT_TRACE OUTPUT_DIR
 #
@@ -68,4 +68,8 @@ for policy in on-demand cross-layer-gate default-vector-speculation; do
   done
   run "esft-$policy-none" --trace "$esft" --policy "$policy" --steps 64 --prefill-as-decode
   run "esft-$policy-8192" --trace "$esft" --policy "$policy" --steps 64 --prefill-as-decode --cache-mib 8192
+done
+# Draft-model policies: the draft's assumed time is held on the GPU; the rest is validated.
+for policy in speculative-decoding sp-moe; do
+  run "qwen3-$policy-16384" --trace "$qwen" --expert-dtype bf16 --policy "$policy" --steps 33 --cache-mib 16384
 done

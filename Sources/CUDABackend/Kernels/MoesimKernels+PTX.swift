@@ -1274,6 +1274,31 @@ $L__BB2_2:
 	ret;
 
 }
+	// .globl	moesim_spin
+.visible .entry moesim_spin(
+	.param .u64 moesim_spin_param_0
+)
+{
+	.reg .pred 	%p<2>;
+	.reg .b64 	%rd<6>;
+
+
+	ld.param.u64 	%rd2, [moesim_spin_param_0];
+	// begin inline asm
+	mov.u64 %rd3, %globaltimer;
+	// end inline asm
+
+$L__BB4_1:
+	// begin inline asm
+	mov.u64 %rd4, %globaltimer;
+	// end inline asm
+	sub.s64 	%rd5, %rd4, %rd3;
+	setp.lt.u64 	%p1, %rd5, %rd2;
+	@%p1 bra 	$L__BB4_1;
+
+	ret;
+
+}
 
 
 """#

@@ -2,8 +2,8 @@ import CCUDADriver
 
 /// moesim's GPU kernels (Kernels/moesim_kernels.cu, loaded from its committed PTX): a
 /// weight-streaming matrix-times-tokens kernel and its grouped form over several experts'
-/// matrices in one launch, the SwiGLU between an expert's projections, and an empty kernel
-/// for launch gaps.
+/// matrices in one launch, the SwiGLU between an expert's projections, an empty kernel
+/// for launch gaps, and a kernel that occupies the GPU for a given time.
 ///
 /// An expert's FFN is three launches (gate and up projections as one matrix, SwiGLU, down
 /// projection), reading 3 × hidden × intermediate bf16 weights; attention and shared
@@ -20,6 +20,7 @@ public final class MoesimKernels {
     let groupedRowsDot: CUfunction
     let swiglu: CUfunction
     let empty: CUfunction
+    let spin: CUfunction
 
     /// Loads the PTX into `context` (the driver JIT-compiles it for the GPU).
     public init(context: CUDAContext) throws {
@@ -41,6 +42,7 @@ public final class MoesimKernels {
         groupedRowsDot = try function("moesim_grouped_rows_dot")
         swiglu = try function("moesim_swiglu")
         empty = try function("moesim_empty")
+        spin = try function("moesim_spin")
     }
 
     deinit { _ = context.driver.api.pointee.cuModuleUnload(module) }
@@ -81,6 +83,12 @@ public final class MoesimKernels {
     /// An empty kernel.
     public func empty(on stream: CUDAStream) throws {
         try launch(empty, grid: 1, block: 32, stream: stream, name: "moesim_empty", [])
+    }
+
+    /// One thread that keeps the GPU busy for `nanoseconds` by its own clock (PTX
+    /// `%globaltimer`): a stand-in for work the simulation times but has no kernel for.
+    public func spin(nanoseconds: Int, on stream: CUDAStream) throws {
+        try launch(spin, grid: 1, block: 1, stream: stream, name: "moesim_spin", [.int64(max(0, nanoseconds))])
     }
 
     /// One kernel parameter, of the type the kernel's signature declares.

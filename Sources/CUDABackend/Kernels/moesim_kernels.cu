@@ -90,3 +90,22 @@ extern "C" __global__ void moesim_swiglu(const float *__restrict__ gu, int inter
 
 // An empty kernel: back-to-back launches of it measure the launch gap.
 extern "C" __global__ void moesim_empty() {}
+
+// The GPU's nanosecond clock (PTX's %globaltimer); the kernel emulator supplies its own.
+static __device__ __forceinline__ unsigned long long moesim_now_ns() {
+#ifdef __CUDA_ARCH__
+    unsigned long long now;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    return now;
+#else
+    return moesim_emulated_now_ns();
+#endif
+}
+
+// Occupies the GPU for `ns` nanoseconds on one thread: a replay's stand-in for work the
+// simulation times but moesim has no kernel for (a draft model's step), so that the rest of
+// the schedule runs around it as it did in the simulation.
+extern "C" __global__ void moesim_spin(unsigned long long ns) {
+    unsigned long long start = moesim_now_ns();
+    while (moesim_now_ns() - start < ns) {}
+}

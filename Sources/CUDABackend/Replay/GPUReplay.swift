@@ -4,7 +4,8 @@ import OffloadSim
 /// pinned host memory, the schedule's copies in its order on one copy stream, its compute
 /// operations in order on a compute stream (attention and shared experts as
 /// weight-streaming launches, routed experts as three-launch SwiGLU FFNs over the slot
-/// their copy filled), and the same dependencies: a copy waits for the operation after
+/// their copy filled, a draft model's step as a kernel that holds the GPU for the time the
+/// policy assumed for it), and the same dependencies: a copy waits for the operation after
 /// which the simulation decided it, an expert for the copy that brought it.
 ///
 /// Each step and each layer is timed with CUDA events on the compute stream. Everything is
@@ -104,15 +105,11 @@ public final class GPUReplay {
         groupAddresses = addresses.isEmpty ? nil : try context.deviceBuffer(holding: addresses, on: try context.makeStream())
     }
 
-    /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: a draft model,
-    /// experts on the CPU, a hidden size not a multiple of 8. Needs no GPU.
+    /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: experts on the
+    /// CPU, a hidden size not a multiple of 8. Needs no GPU.
     public static func checkReplayable(_ schedule: ReplaySchedule, model: ModelCost) throws {
         for op in schedule.ops {
-            switch op.kernel {
-            case .draft: throw ReplayError.unsupported("a draft model (speculative decoding)")
-            case .expert(_, _, _, _, true): throw ReplayError.unsupported("experts computed on the CPU (fiddler)")
-            default: continue
-            }
+            if case .expert(_, _, _, _, true) = op.kernel { throw ReplayError.unsupported("experts computed on the CPU (fiddler)") }
         }
         guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
     }
@@ -208,7 +205,9 @@ public final class GPUReplay {
         let hidden = model.hiddenSize
         switch op.kernel {
         case .draft:
-            return 0
+            // moesim has no draft model's kernels: the GPU is held for the time the policy assumed.
+            try kernels.spin(nanoseconds: Int(op.work), on: stream)
+            return 1
         case .attention(let layer, let bytes):
             try kernels.streamWeights(attention[layer]!, bytes: bytes, width: hidden, tokens: op.tokens, activations: activations, on: stream)
             return 1

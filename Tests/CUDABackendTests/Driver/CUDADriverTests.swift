@@ -41,7 +41,7 @@ import TestSupport
         let context = try CUDAContext(driver: driver)
         _ = try MoesimKernels(context: context)
         let calls = FakeDriver.calls(driver)
-        #expect(calls.filter { $0 == "cuModuleGetFunction" }.count == 4)
+        #expect(calls.filter { $0 == "cuModuleGetFunction" }.count == 5)
         let file = try String(contentsOfFile: Repository.root + "/Sources/CUDABackend/Kernels/moesim_kernels.ptx", encoding: .utf8)
         #expect(MoesimKernels.ptx == file)
     }

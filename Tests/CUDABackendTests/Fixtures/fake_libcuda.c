@@ -5,8 +5,8 @@
 // one named call with a given code (fake_cuda_fail), and runs a serial GPU clock: a copy
 // either way takes 2,000 ns + bytes / 25 (25 GB/s), moesim_rows_dot 3,000 ns + weight
 // bytes / 1,000 (1,000 GB/s), moesim_grouped_rows_dot 3,000 ns + every expert's weight
-// bytes / 1,000, moesim_swiglu 1,000 ns and moesim_empty 3,000 ns; an event records the
-// clock when it is recorded. Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver
+// bytes / 1,000, moesim_swiglu 1,000 ns, moesim_spin its parameter's ns and moesim_empty
+// 3,000 ns; an event records the clock when it is recorded. Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver
 // call and, at a synchronising call (stream, event or context), waits for all GPU work queued
 // since the last one, without overlap. Its GPU has 80 GiB (fake_cuda_set_total_memory changes
 // it, before a context reads it) and cuMemAlloc fails with CUDA_ERROR_OUT_OF_MEMORY past that.
@@ -249,6 +249,8 @@ CUresult cuLaunchKernel(struct fake_function *function, unsigned int gx, unsigne
         clock_ns += 3000.0 + (double)gy * rows * columns * 2 / 1000.0;
     } else if (strcmp(function->name, "moesim_swiglu") == 0) {
         clock_ns += 1000.0;
+    } else if (strcmp(function->name, "moesim_spin") == 0) {
+        clock_ns += (double)*(unsigned long long *)parameters[0];
     } else {
         clock_ns += 3000.0;
     }

@@ -5,6 +5,7 @@
 //     c++ -std=c++20 -shared -fPIC -I Fixtures/emulator kernel_emulator.cpp
 // Pointers are host pointers; a kernel's device addresses are host addresses.
 #include <barrier>
+#include <chrono>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -30,6 +31,10 @@ float __shfl_down_sync(unsigned, float value, int offset) {
     float result = lane + offset < 32 ? currentWarp->values[lane + offset] : value;
     currentWarp->lanes.arrive_and_wait();
     return result;
+}
+
+unsigned long long moesim_emulated_now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 #include "../../../Sources/CUDABackend/Kernels/moesim_kernels.cu"
@@ -72,4 +77,8 @@ extern "C" void moesim_emulate_grouped_rows_dot(const unsigned long long *expert
 
 extern "C" void moesim_emulate_swiglu(const float *gateUp, int intermediate, int tokens, float *h) {
     launch((intermediate * tokens + 255) / 256, 1, 256, [&] { moesim_swiglu(gateUp, intermediate, tokens, h); });
+}
+
+extern "C" void moesim_emulate_spin(unsigned long long ns) {
+    launch(1, 1, 32, [&] { moesim_spin(ns); });
 }

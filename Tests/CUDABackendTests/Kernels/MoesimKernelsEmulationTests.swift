@@ -68,4 +68,11 @@ import Testing
         }
         #expect(Self.close(out, expected))
     }
+
+    /// The kernel reads the clock until the time asked has passed: it never returns sooner.
+    @Test func spinHoldsItsThreadsForTheTimeAsked() {
+        let start = DispatchTime.now().uptimeNanoseconds
+        KernelEmulator.spin(nanoseconds: 2_000_000)
+        #expect(DispatchTime.now().uptimeNanoseconds - start >= 2_000_000)
+    }
 }

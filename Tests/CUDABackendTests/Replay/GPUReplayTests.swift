@@ -124,6 +124,25 @@ import TraceStore
         return (model, ReplaySchedule(ops: ops, copies: copies, steps: steps))
     }
 
+    /// A draft model's step of 50 µs before a layer's attention: one launch of the spin
+    /// kernel that holds the GPU for the simulated 50,000 ns (on the fake's clock, its
+    /// parameter), then the attention.
+    @Test func aDraftModelsStepHoldsTheGPUForItsSimulatedTime() throws {
+        let (model, replicated) = Self.replicatedSchedule()
+        let ops: [ReplaySchedule.ComputeOp] = [.init(kernel: .draft, tokens: 1, start: 0, end: 0, work: 50_000), replicated.ops[0]]
+        let steps = [ReplaySchedule.StepSpan(index: 0, decode: true, tokens: 1, produced: 1, firstOp: 0, endOp: 2, start: 0, end: 0)]
+        let driver = try FakeDriver.driver()
+        let context = try CUDAContext(driver: driver)
+        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model,
+                                   schedule: ReplaySchedule(ops: ops, copies: [], steps: steps))
+        let before = FakeDriver.calls(driver).count
+        let pass = try replay.run(copies: false)
+        #expect(pass.launches == 2)
+        #expect(FakeDriver.calls(driver).dropFirst(before).filter { $0.hasPrefix("cuLaunchKernel:") }
+                    == ["cuLaunchKernel:moesim_spin", "cuLaunchKernel:moesim_rows_dot"])
+        #expect(abs(pass.stepNs[0] - (50_000 + 3_000 + Double(61 * 4_096 * 2) / 1_000)) < 2)
+    }
+
     @Test func aReplicaHasASlotOfItsOwn() throws {
         let (model, schedule) = Self.replicatedSchedule()
         let layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: 1 << 30, expertLanes: 4)
@@ -189,6 +208,13 @@ import TraceStore
         let figures = try #require((object["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
         let bytes = try #require(figures.first { $0["key"] as? String == "bytes_moved" })
         #expect(bytes["simulated"] as? Int == 283_115_520 && bytes["measured"] as? Int == 283_115_520)
+    }
+
+    @Test func validateReplaysSpeculativeDecodingsDraftSteps() throws {
+        let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm",
+                               "--policy", "speculative-decoding", "--steps", "3"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("policy     speculative-decoding"))
     }
 
     @Test func validateReplaysABatch() throws {

@@ -56,4 +56,10 @@ enum KernelEmulator {
         function("moesim_emulate_swiglu", as: Kernel.self)(gateUp, Int32(intermediate), Int32(tokens), &out)
         return out
     }
+
+    /// moesim_spin for `nanoseconds` (one block of 32 threads, each spinning on the host's clock).
+    static func spin(nanoseconds: UInt64) {
+        typealias Kernel = @convention(c) (UInt64) -> Void
+        function("moesim_emulate_spin", as: Kernel.self)(nanoseconds)
+    }
 }

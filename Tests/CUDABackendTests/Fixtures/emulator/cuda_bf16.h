@@ -38,4 +38,7 @@ using std::min;
 // The value of lane + offset in this lane's warp (its own value past lane 31).
 float __shfl_down_sync(unsigned mask, float value, int offset);
 
+// The host's steady clock in nanoseconds, for the kernels that read the GPU's timer.
+unsigned long long moesim_emulated_now_ns();
+
 #endif
