@@ -30,11 +30,17 @@ import TraceStore
         return (model, try run.run(policy: OnDemandPolicy()).replay)
     }
 
-    @Test func theReplayMakesTheSimulationsCopiesAndWaitsInItsOrder() throws {
-        let (model, schedule) = try Self.schedule()
+    /// A replay of `schedule` on a fresh fake driver, and the driver (for its log and clock).
+    static func replay(_ model: ModelCost, _ schedule: ReplaySchedule, engine: ServingEngine = .moesim) throws -> (CUDADriver, GPUReplay) {
         let driver = try FakeDriver.driver()
         let context = try CUDAContext(driver: driver)
-        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule)
+        return (driver, try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
+                                      engine: engine))
+    }
+
+    @Test func theReplayMakesTheSimulationsCopiesAndWaitsInItsOrder() throws {
+        let (model, schedule) = try Self.schedule()
+        let (driver, replay) = try Self.replay(model, schedule)
         let before = FakeDriver.calls(driver).count
         let pass = try replay.run(copies: true)
         #expect(pass.copies == 8 && pass.bytesCopied == 8_000_000)
@@ -63,10 +69,7 @@ import TraceStore
     @Test func aLayerBarrierEnginesExpertsRunAsOneGroupedKernel() throws {
         let (model, schedule) = try Self.schedule(engine: .yalis)
         #expect(schedule.ops.map(\.groupSize).filter { $0 > 0 } == [2, 2, 2, 2])
-        let driver = try FakeDriver.driver()
-        let context = try CUDAContext(driver: driver)
-        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
-                                   engine: .yalis)
+        let (driver, replay) = try Self.replay(model, schedule, engine: .yalis)
         let before = FakeDriver.calls(driver).count
         let computeOnly = try replay.run(copies: false)
         #expect(computeOnly.launches == 4 + 4 * MoesimKernels.launchesPerGroup)
@@ -86,10 +89,7 @@ import TraceStore
     @Test func aConcurrentStreamsEnginesExpertsRunOnItsStreams() throws {
         let (model, schedule) = try Self.schedule(engine: .replicaStreams)
         #expect(schedule.ops.map(\.groupSize).filter { $0 > 0 } == [2, 2, 2, 2])
-        let driver = try FakeDriver.driver()
-        let context = try CUDAContext(driver: driver)
-        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
-                                   engine: .replicaStreams)
+        let (driver, replay) = try Self.replay(model, schedule, engine: .replicaStreams)
         let before = FakeDriver.calls(driver).count
         let computeOnly = try replay.run(copies: false)
         #expect(computeOnly.launches == 4 + 8 * MoesimKernels.launchesPerExpert)
@@ -131,10 +131,7 @@ import TraceStore
         let (model, replicated) = Self.replicatedSchedule()
         let ops: [ReplaySchedule.ComputeOp] = [.init(kernel: .draft, tokens: 1, start: 0, end: 0, work: 50_000), replicated.ops[0]]
         let steps = [ReplaySchedule.StepSpan(index: 0, decode: true, tokens: 1, produced: 1, firstOp: 0, endOp: 2, start: 0, end: 0)]
-        let driver = try FakeDriver.driver()
-        let context = try CUDAContext(driver: driver)
-        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model,
-                                   schedule: ReplaySchedule(ops: ops, copies: [], steps: steps))
+        let (driver, replay) = try Self.replay(model, ReplaySchedule(ops: ops, copies: [], steps: steps))
         let before = FakeDriver.calls(driver).count
         let pass = try replay.run(copies: false)
         #expect(pass.launches == 2)
@@ -156,10 +153,7 @@ import TraceStore
     /// 1 MB / 25), attention and three experts of (80 × 4,096 + 4,096 × 40) bf16 rows.
     @Test func aReplicatedExpertsSharesRunOnTheEnginesStreams() throws {
         let (model, schedule) = Self.replicatedSchedule()
-        let driver = try FakeDriver.driver()
-        let context = try CUDAContext(driver: driver)
-        let replay = try GPUReplay(context: context, kernels: try MoesimKernels(context: context), model: model, schedule: schedule,
-                                   engine: .replicaStreams)
+        let (driver, replay) = try Self.replay(model, schedule, engine: .replicaStreams)
         let before = FakeDriver.calls(driver).count
         let pass = try replay.run(copies: true)
         #expect(pass.copies == 1 && pass.bytesCopied == 1_000_000)
