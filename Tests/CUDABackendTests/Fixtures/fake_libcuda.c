@@ -2,15 +2,20 @@
 // CUDA backend's loading, call order and error paths run on machines without a GPU.
 //
 // It keeps a log of the calls made ("name" or "cuLaunchKernel:kernel"), can be told to fail
-// one named call with a given code (fake_cuda_fail), and runs a serial GPU clock: a copy
-// either way takes 2,000 ns + bytes / 25 (25 GB/s), moesim_rows_dot 3,000 ns + weight
-// bytes / 1,000 (1,000 GB/s), moesim_grouped_rows_dot 3,000 ns + every expert's weight
-// bytes / 1,000, moesim_swiglu 1,000 ns, moesim_spin its parameter's ns and moesim_empty
-// 3,000 ns; an event records the clock when it is recorded. Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver
-// call and, at a synchronising call (stream, event or context), waits for all GPU work queued
-// since the last one, without overlap. Its GPU has 80 GiB (fake_cuda_set_total_memory changes
-// it, before a context reads it) and cuMemAlloc fails with CUDA_ERROR_OUT_OF_MEMORY past that.
-// Built with -DFAKE_OMIT_LAUNCH it lacks cuLaunchKernel.
+// one named call with a given code (fake_cuda_fail), and runs a GPU clock: a copy either way
+// takes 2,000 ns + bytes / 25 (25 GB/s), moesim_rows_dot 3,000 ns + weight bytes / 1,000
+// (1,000 GB/s), moesim_grouped_rows_dot 3,000 ns + every expert's weight bytes / 1,000,
+// moesim_swiglu 1,000 ns, moesim_spin its parameter's ns and moesim_empty 3,000 ns. Each
+// stream runs its work in order; copies share one copy engine and kernels one compute engine,
+// each doing one thing at a time, and the two engines run side by side (so a copy overlaps a
+// kernel on another stream, two kernels never overlap); a stream waiting for an event starts
+// its next work no earlier than the event, which records when its stream's earlier work ends;
+// nothing queued after the host waited for GPU time t runs (or records) before t.
+// Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver call and, at a synchronising
+// call (stream, event or context), advances by the GPU time since its last wait. Its GPU has
+// 80 GiB (fake_cuda_set_total_memory changes it, before a context reads it) and cuMemAlloc
+// fails with CUDA_ERROR_OUT_OF_MEMORY past that. Built with -DFAKE_OMIT_LAUNCH it lacks
+// cuLaunchKernel.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +29,15 @@ static char fail_name[128];
 static int fail_code;
 static int initialised;
 static void *current_context;
-static double clock_ns;
 static double host_ns;
 static double synced_clock_ns;
+// A stream's work runs in order; copies (either way) share one copy engine and kernels one
+// compute engine, each running one operation at a time; the two engines overlap.
+struct fake_stream { double ready; };
+static struct fake_stream default_stream;
+static double copy_engine_free;
+static double compute_engine_free;
+static double latest_ns;
 static CUdeviceptr next_address = 0x10000;
 static size_t total_memory = (size_t)80 << 30;
 static size_t allocated_memory;
@@ -46,9 +57,28 @@ void fake_cuda_set_total_memory(size_t bytes) { total_memory = bytes; }
 const char *fake_cuda_log(void) { return call_log; }
 double fake_cuda_host_ns(void) { return host_ns; }
 
-static void wait_for_gpu(void) {
-    host_ns += clock_ns - synced_clock_ns;
-    synced_clock_ns = clock_ns;
+static struct fake_stream *stream_of(void *stream) { return stream ? (struct fake_stream *)stream : &default_stream; }
+
+// When `stream` can next do something: after its earlier work, and not before the GPU time
+// the host last waited for (work queued after a wait cannot run before it).
+static double stream_now(void *stream) {
+    struct fake_stream *queue = stream_of(stream);
+    return queue->ready > synced_clock_ns ? queue->ready : synced_clock_ns;
+}
+
+// Runs `ns` of work on `stream` and `engine`: after the stream's earlier work and the engine's.
+static void run_on(void *stream, double *engine, double ns) {
+    struct fake_stream *queue = stream_of(stream);
+    double start = stream_now(stream) > *engine ? stream_now(stream) : *engine;
+    queue->ready = *engine = start + ns;
+    if (queue->ready > latest_ns) latest_ns = queue->ready;
+}
+
+// The host waits until GPU time `t`: its clock advances by the GPU time since the last wait.
+static void wait_until(double t) {
+    if (t <= synced_clock_ns) return;
+    host_ns += t - synced_clock_ns;
+    synced_clock_ns = t;
 }
 
 static CUresult enter(const char *name) {
@@ -121,25 +151,27 @@ CUresult cuCtxSetCurrent(void *context) { CUresult r = enter("cuCtxSetCurrent");
 CUresult cuCtxSynchronize(void) {
     CUresult r = enter("cuCtxSynchronize");
     if (r || (r = need_context())) return r;
-    wait_for_gpu();
+    wait_until(latest_ns);
     return 0;
 }
 CUresult cuStreamCreate(void **stream, unsigned int flags) {
     CUresult r = enter("cuStreamCreate");
     if (r || (r = need_context())) return r;
-    *stream = malloc(1);
+    *stream = calloc(1, sizeof(struct fake_stream));
     return 0;
 }
 CUresult cuStreamDestroy_v2(void *stream) { CUresult r = enter("cuStreamDestroy_v2"); free(stream); return r; }
 CUresult cuStreamSynchronize(void *stream) {
     CUresult r = enter("cuStreamSynchronize");
-    if (!r) wait_for_gpu();
+    if (!r) wait_until(stream_of(stream)->ready);
     return r;
 }
 CUresult cuStreamWaitEvent(void *stream, struct fake_event *event, unsigned int flags) {
     CUresult r = enter("cuStreamWaitEvent");
     if (r) return r;
-    return event && event->recorded ? 0 : 400;
+    if (!event || !event->recorded) return 400;
+    if (event->at > stream_of(stream)->ready) stream_of(stream)->ready = event->at;
+    return 0;
 }
 CUresult cuEventCreate(struct fake_event **event, unsigned int flags) {
     CUresult r = enter("cuEventCreate");
@@ -153,14 +185,14 @@ CUresult cuEventRecord(struct fake_event *event, void *stream) {
     CUresult r = enter("cuEventRecord");
     if (r) return r;
     event->recorded = 1;
-    event->at = clock_ns;
+    event->at = stream_now(stream);
     return 0;
 }
 CUresult cuEventSynchronize(struct fake_event *event) {
     CUresult r = enter("cuEventSynchronize");
     if (r) return r;
     if (!event->recorded) return 400;
-    wait_for_gpu();
+    wait_until(event->at);
     return 0;
 }
 CUresult cuEventElapsedTime(float *milliseconds, struct fake_event *start, struct fake_event *end) {
@@ -204,14 +236,14 @@ CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source, size_
     CUresult r = enter("cuMemcpyHtoDAsync_v2");
     if (r) return r;
     if (!source || !destination) return 1;
-    clock_ns += 2000.0 + (double)bytes / 25.0;
+    run_on(stream, &copy_engine_free, 2000.0 + (double)bytes / 25.0);
     return 0;
 }
 CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source, size_t bytes, void *stream) {
     CUresult r = enter("cuMemcpyDtoHAsync_v2");
     if (r) return r;
     if (!source || !destination) return 1;
-    clock_ns += 2000.0 + (double)bytes / 25.0;
+    run_on(stream, &copy_engine_free, 2000.0 + (double)bytes / 25.0);
     return 0;
 }
 CUresult cuModuleLoadData(struct fake_module **module, const void *image) {
@@ -241,19 +273,19 @@ CUresult cuLaunchKernel(struct fake_function *function, unsigned int gx, unsigne
     snprintf(name, sizeof name, "cuLaunchKernel:%s", function->name);
     CUresult r = enter(name);
     if (r || (r = enter("cuLaunchKernel"))) return r;
+    double ns = 3000.0;
     if (strcmp(function->name, "moesim_rows_dot") == 0) {
         int rows = *(int *)parameters[1], columns = *(int *)parameters[2];
-        clock_ns += 3000.0 + (double)rows * columns * 2 / 1000.0;
+        ns = 3000.0 + (double)rows * columns * 2 / 1000.0;
     } else if (strcmp(function->name, "moesim_grouped_rows_dot") == 0) {
         int rows = *(int *)parameters[1], columns = *(int *)parameters[2];
-        clock_ns += 3000.0 + (double)gy * rows * columns * 2 / 1000.0;
+        ns = 3000.0 + (double)gy * rows * columns * 2 / 1000.0;
     } else if (strcmp(function->name, "moesim_swiglu") == 0) {
-        clock_ns += 1000.0;
+        ns = 1000.0;
     } else if (strcmp(function->name, "moesim_spin") == 0) {
-        clock_ns += (double)*(unsigned long long *)parameters[0];
-    } else {
-        clock_ns += 3000.0;
+        ns = (double)*(unsigned long long *)parameters[0];
     }
+    run_on(stream, &compute_engine_free, ns);
     return 0;
 }
 #endif
