@@ -64,7 +64,7 @@ import TraceStore
         #expect(abs(grouped.time(experts: 2, tokens: 1) - expected(2)) < 5)
     }
 
-    /// The fake runs every stream's work on one serial clock, so k experts on k streams take k
+    /// The fake's compute engine runs one kernel at a time, so k experts on k streams take k
     /// experts' time: 8 streams × 1 token is over the plan's 4 tokens.
     @Test func expertsOnConcurrentStreamsAreTimedFromTheForkToTheLastJoin() throws {
         let concurrent = try #require(try Self.measure().concurrent["qwen3-30b-a3b"])

@@ -151,8 +151,9 @@ import TraceStore
     }
 
     /// The replica's copy goes to its slot, the layer waits for it, and each share is an
-    /// expert's three launches on a lane: the fake's serial clock sums the copy (2,000 ns +
-    /// 1 MB / 25), attention and three experts of (80 × 4,096 + 4,096 × 40) bf16 rows.
+    /// expert's three launches on a lane: the copy (2,000 ns + 1 MB / 25) starts after the
+    /// attention and the experts after the copy, so the step sums attention, copy and three
+    /// experts of (80 × 4,096 + 4,096 × 40) bf16 rows.
     @Test func aReplicatedExpertsSharesRunOnTheEnginesStreams() throws {
         let (model, schedule) = Self.replicatedSchedule()
         let (driver, replay) = try Self.replay(model, schedule, engine: .replicaStreams)
