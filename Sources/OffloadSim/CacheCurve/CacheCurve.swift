@@ -45,9 +45,8 @@ public enum CacheCurve {
         var points: [Point] = []
         var requests = 0, decodeRequests = 0, largestBatch = 0
         var replayed: [(EvictionPolicy, Int)] = []
-        if rules.contains(.lru) {
-            var pass = LRUStackDistances(budgets: budgets, expertBytes: expertBytes, experts: experts)
-            try lookups.forEach(&pass)
+        /// LRU's curve from a finished pass; budgets below the largest layer batch go to the replays.
+        func takeStackDistances(_ pass: inout LRUStackDistances) {
             pass.finish()
             (requests, decodeRequests, largestBatch) = (pass.requests, pass.decodeRequests, pass.largestBatchBytes)
             for (index, budget) in pass.budgets.enumerated() {
@@ -59,6 +58,20 @@ public enum CacheCurve {
                 }
             }
         }
+        // Requests one by one protect nothing from each other (no layer batch is ever larger than
+        // a budget), so every LRU budget comes from stack distances, and the pass can ride along
+        // with the replays: one read of the trace for both.
+        let lruAlongside = rules.contains(.lru) && lookups.unit == .lookup && rules.contains { $0 != .lru }
+        var alongside: LRUStackDistances?
+        if rules.contains(.lru) {
+            var pass = LRUStackDistances(budgets: budgets, expertBytes: expertBytes, experts: experts)
+            if lruAlongside {
+                alongside = pass
+            } else {
+                try lookups.forEach(&pass)
+                takeStackDistances(&pass)
+            }
+        }
         for rule in rules where rule != .lru {
             for budget in budgets { replayed.append((rule, budget)) }
         }
@@ -67,9 +80,14 @@ public enum CacheCurve {
             var group = ReplayGroup(replays: replayed.map { rule, budget in
                 CacheReplay(capacityBytes: budget, expertBytes: expertBytes, experts: experts, eviction: rule, admission: admission,
                             nextUse: rule == .belady ? nextUse : [], lookupKeys: rule == .belady ? keys : [], seed: seed)
-            }, expertBytes: expertBytes, experts: experts, threads: threads)
+            }, stackDistances: alongside, expertBytes: expertBytes, experts: experts, threads: threads)
             try lookups.forEach(&group)
             group.flush()
+            if var pass = group.stackDistances {
+                let replays = replayed.count
+                takeStackDistances(&pass)
+                precondition(replayed.count == replays, "requests one by one never send an LRU budget to the replays")
+            }
             for (index, replay) in group.replays.enumerated() {
                 points.append(Point(rule: replayed[index].0, budgetBytes: replayed[index].1, hits: replay.hits, decodeHits: replay.decodeHits,
                                     method: "replay"))
@@ -89,12 +107,13 @@ public enum CacheCurve {
     }
 }
 
-/// Feeds every request to several replays, noting the largest layer batch's bytes. Requests
-/// are buffered; each buffer is then replayed by one replay after another (one replay's cache
-/// state stays hot while it works through the buffer), the replays dealt round-robin to
-/// `threads` threads.
+/// Feeds every request to several replays (and, with them, LRU's stack-distance pass if
+/// given), noting the largest layer batch's bytes. Requests are buffered; each buffer is then
+/// replayed by one replay after another (one replay's cache state stays hot while it works
+/// through the buffer), the replays and the pass dealt round-robin to `threads` threads.
 private struct ReplayGroup: CacheRequestVisitor {
     private(set) var replays: [CacheReplay]
+    private(set) var stackDistances: LRUStackDistances?
     let expertBytes: [Int]
     let experts: Int
     let threads: Int
@@ -107,8 +126,9 @@ private struct ReplayGroup: CacheRequestVisitor {
     /// Requests a buffer holds before it is replayed: 512 KiB of keys.
     private static let bufferRequests = 1 << 16
 
-    init(replays: [CacheReplay], expertBytes: [Int], experts: Int, threads: Int) {
+    init(replays: [CacheReplay], stackDistances: LRUStackDistances? = nil, expertBytes: [Int], experts: Int, threads: Int) {
         self.replays = replays
+        self.stackDistances = stackDistances
         self.expertBytes = expertBytes
         self.experts = experts
         self.threads = max(1, threads)
@@ -127,38 +147,50 @@ private struct ReplayGroup: CacheRequestVisitor {
         if self.keys.count >= Self.bufferRequests { flush() }
     }
 
-    /// Replays the buffered requests in every replay and empties the buffer.
+    /// Replays the buffered requests in every replay (and the stack-distance pass) and empties the buffer.
     mutating func flush() {
         guard !keys.isEmpty else { return }
         let (keys, batchEnds) = (self.keys, self.batchEnds)
-        let workers = min(threads, replays.count)
-        replays.withUnsafeMutableBufferPointer { replays in
-            if workers <= 1 {
-                for index in replays.indices { Self.replay(&replays[index], keys: keys, batchEnds: batchEnds) }
-                return
-            }
-            // Each worker owns the replays at its indices modulo `workers`: no two touch the same
-            // one, and the buffer outlives the loop.
-            nonisolated(unsafe) let replays = replays
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                for index in stride(from: worker, to: replays.count, by: workers) {
-                    Self.replay(&replays[index], keys: keys, batchEnds: batchEnds)
+        var stack = stackDistances
+        stackDistances = nil
+        let jobs = replays.count + (stack == nil ? 0 : 1)
+        let workers = min(threads, jobs)
+        replays.withUnsafeMutableBufferPointer { replaysBuffer in
+            withUnsafeMutablePointer(to: &stack) { stackPointer in
+                // Each job touches only its own replay (or the pass), and the buffers outlive the loop.
+                nonisolated(unsafe) let (replays, stack) = (replaysBuffer, stackPointer)
+                // Job j is replay j, or the stack-distance pass after the last replay.
+                let run: @Sendable (Int) -> Void = { job in
+                    if job < replays.count {
+                        Self.feed(&replays[job], keys: keys, batchEnds: batchEnds)
+                    } else {
+                        Self.feed(&stack.pointee!, keys: keys, batchEnds: batchEnds)
+                    }
+                }
+                if workers <= 1 {
+                    for job in 0..<jobs { run(job) }
+                    return
+                }
+                // Each worker owns the jobs at its indices modulo `workers`: no two touch the same one.
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    for job in stride(from: worker, to: jobs, by: workers) { run(job) }
                 }
             }
         }
+        stackDistances = stack
         self.keys.removeAll(keepingCapacity: true)
         self.batchEnds.removeAll(keepingCapacity: true)
     }
 
-    private static func replay(_ replay: inout CacheReplay, keys: [Int], batchEnds: [Int]) {
+    private static func feed<Visitor: CacheRequestVisitor>(_ visitor: inout Visitor, keys: [Int], batchEnds: [Int]) {
         if batchEnds.isEmpty {
-            for entry in keys { replay.request(entry >> 1, decode: entry & 1 == 1) }
+            for entry in keys { visitor.request(entry >> 1, decode: entry & 1 == 1) }
             return
         }
         var start = 0
         for entry in batchEnds {
             let end = entry >> 1
-            replay.batch(keys[start..<end], decode: entry & 1 == 1)
+            visitor.batch(keys[start..<end], decode: entry & 1 == 1)
             start = end
         }
     }

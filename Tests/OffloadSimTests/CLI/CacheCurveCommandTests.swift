@@ -42,15 +42,23 @@ struct CacheCurveCommandTests {
         // 2,000 Mixtral-8x7B tokens: 128,000 routed decisions, one full buffer of the replays
         // (65,536 requests) and a partial one.
         let trace = try CLI.synthesize(model: "mixtral-8x7b", tokens: 2_000, prefill: 16, decode: 48, seed: 2)
-        let arguments = ["cache-curve", "--trace", trace, "--budgets-experts", "8,40", "--eviction", "fifo,s3fifo,random,belady",
-                         "--unit", unit, "--json"]
-        let runs = try ["1", "2", "5"].map { try CLI.run(arguments + ["--jobs", $0]) }
+        let arguments = ["cache-curve", "--trace", trace, "--budgets-experts", "40,160", "--unit", unit, "--json"]
+        let runs = try ["1", "2", "5"].map { try CLI.run(arguments + ["--eviction", "lru,fifo,s3fifo,random,belady", "--jobs", $0]) }
         #expect(runs.allSatisfy { $0.status == 0 }, "\(runs.map(\.stderr))")
         #expect(runs[1].stdout == runs[0].stdout && runs[2].stdout == runs[0].stdout)
-        let curve = try #require(try JSONSerialization.jsonObject(with: Data(runs[0].stdout.utf8)) as? [String: Any])
-        #expect((curve["points"] as? [[String: Any]])?.count == 8)
+        func curve(_ stdout: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        }
+        func points(_ stdout: String) throws -> [[String: Any]] { try #require(try curve(stdout)["points"] as? [[String: Any]]) }
+        #expect(try points(runs[0].stdout).count == 10)
         // Every buffered request reached the replays, the last partial buffer included.
-        if unit == "lookup" { #expect(curve["requests"] as? Int == 128_000) }
+        if unit == "lookup" { #expect(try curve(runs[0].stdout)["requests"] as? Int == 128_000) }
+        // LRU's stack distances, read alongside the replays (unit lookup) or in a pass of their
+        // own (LRU alone), give the same hits (79.3% at 160 experts, request by request).
+        let alone = try CLI.run(arguments + ["--eviction", "lru"])
+        let lru = { (all: [[String: Any]]) in all.filter { $0["rule"] as? String == "lru" }.map { $0["hits"] as? Int } }
+        #expect(try lru(points(runs[0].stdout)) == lru(points(alone.stdout)))
+        #expect(try lru(points(alone.stdout)).last! ?? 0 > 0)
     }
 
     @Test("bad rules, units and budgets exit 2 naming the option and the valid values", arguments: [
