@@ -45,7 +45,7 @@ public enum CacheCurve {
         var points: [Point] = []
         var requests = 0, decodeRequests = 0, largestBatch = 0
         var replayed: [(EvictionPolicy, Int)] = []
-        /// LRU's curve from a finished pass; budgets below the largest layer batch go to the replays.
+        // LRU's curve from a finished pass; budgets below the largest layer batch go to the replays.
         func takeStackDistances(_ pass: inout LRUStackDistances) {
             pass.finish()
             (requests, decodeRequests, largestBatch) = (pass.requests, pass.decodeRequests, pass.largestBatchBytes)
