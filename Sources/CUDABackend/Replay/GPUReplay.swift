@@ -49,7 +49,6 @@ public final class GPUReplay {
     private let host: PinnedBuffer?
     private let hostSlots: Int
     private let activations: ExpertActivations
-    private let intermediate: [Int]
     /// Under a layer-barrier engine: every grouped kernel's expert addresses (gate/up, then
     /// down), and where each group's list starts, by the index of its first operation.
     private let groupAddresses: DeviceBuffer?
@@ -70,13 +69,12 @@ public final class GPUReplay {
         let laneCount = engine.expertExecution == .concurrentStreams ? engine.expertStreams : 0
         layout = try ReplayLayout(schedule: schedule, model: model, memoryBytes: context.totalMemory - headroom, expertLanes: laneCount)
         let hidden = model.hiddenSize
-        intermediate = layout.expertIntermediate
         activations = try ExpertActivations(context: context, maxTokens: layout.maxTokens, width: hidden, intermediate: layout.activationWidth,
                                             rows: layout.activationRows)
         // The lanes run only routed experts: their buffers hold the largest of those, not attention's tokens.
         lanes = laneCount > 0
             ? try ConcurrentLanes(context: context, count: laneCount, maxTokens: layout.laneTokens, width: hidden,
-                                  intermediate: intermediate.max() ?? 8, rows: hidden)
+                                  intermediate: layout.expertIntermediate.max() ?? 8, rows: hidden)
             : nil
         pool = layout.slots > 0 ? try context.allocateDevice(layout.slots * layout.slotBytes) : nil
         staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil
@@ -93,16 +91,25 @@ public final class GPUReplay {
                 var bases: [UInt64] = []
                 var downs: [UInt64] = []
                 for member in schedule.ops[index..<index + op.groupSize] {
-                    guard case .expert(let layer, _, let key, let slot, _) = member.kernel else { preconditionFailure("a grouped kernel holds experts only") }
-                    let (buffer, offset) = slot >= 0 ? (staging!, slot * layout.slotBytes) : (pool!, layout.slot(ofKey: key) * layout.slotBytes)
+                    guard case .expert(let layer, _, _, _, _) = member.kernel else { preconditionFailure("a grouped kernel holds experts only") }
+                    let (buffer, offset) = Self.weights(of: member, layout: layout, pool: pool, staging: staging)
                     bases.append(UInt64(buffer.address) + UInt64(offset))
-                    downs.append(bases.last! + UInt64(4 * hidden * intermediate[layer]))
+                    downs.append(bases.last! + UInt64(4 * hidden * layout.expertIntermediate[layer]))
                 }
                 addresses += bases + downs
             }
         }
         groupOffset = offsets
         groupAddresses = addresses.isEmpty ? nil : try context.deviceBuffer(holding: addresses, on: try context.makeStream())
+    }
+
+    /// Where routed expert `op` reads its weights: its staging buffer, or the slot of its key's
+    /// own weights or of the replica it reads (a replica has a slot even when its expert was staged).
+    private static func weights(of op: ReplaySchedule.ComputeOp, layout: ReplayLayout, pool: DeviceBuffer?,
+                                staging: DeviceBuffer?) -> (DeviceBuffer, Int) {
+        guard case .expert(_, _, let key, let slot, _) = op.kernel else { preconditionFailure("only a routed expert has expert weights") }
+        if slot >= 0 && op.replica == 0 { return (staging!, slot * layout.slotBytes) }
+        return (pool!, layout.slot(ofKey: key, replica: op.replica) * layout.slotBytes)
     }
 
     /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: experts on the
@@ -197,7 +204,8 @@ public final class GPUReplay {
     private func launchGroup(_ group: ArraySlice<ReplaySchedule.ComputeOp>, addressOffset: Int, on stream: CUDAStream) throws -> Int {
         guard case .expert(let layer, _, _, _, _) = group.first!.kernel else { return 0 }
         try kernels.groupedExpertFFN(addresses: groupAddresses!, addressOffset: addressOffset, experts: group.count, hidden: model.hiddenSize,
-                                     intermediate: intermediate[layer], tokens: group.map(\.tokens).max()!, activations: activations, on: stream)
+                                     intermediate: layout.expertIntermediate[layer], tokens: group.map(\.tokens).max()!, activations: activations,
+                                     on: stream)
         return MoesimKernels.launchesPerGroup
     }
 
@@ -221,10 +229,9 @@ public final class GPUReplay {
                                       activations: activations, on: stream)
             }
             return count * MoesimKernels.launchesPerExpert
-        case .expert(let layer, _, let key, let slot, _):
-            let (buffer, offset) = slot >= 0 && op.replica == 0 ? (staging!, slot * layout.slotBytes)
-                                                                 : (pool!, layout.slot(ofKey: key, replica: op.replica) * layout.slotBytes)
-            try kernels.expertFFN(buffer, offset: offset, hidden: hidden, intermediate: intermediate[layer], tokens: op.tokens,
+        case .expert(let layer, _, _, _, _):
+            let (buffer, offset) = Self.weights(of: op, layout: layout, pool: pool, staging: staging)
+            try kernels.expertFFN(buffer, offset: offset, hidden: hidden, intermediate: layout.expertIntermediate[layer], tokens: op.tokens,
                                   activations: activations, on: stream)
             return MoesimKernels.launchesPerExpert
         }

@@ -42,12 +42,22 @@ extension Simulation {
             let (kernel, tag) = replayExpert(position)
             replay.computeStarted(kernel, tokens: Int(layerTokens[position]), work: work, tag: tag, at: begin)
         case .grouped:
-            let shards = engine.expertExecution == .concurrentStreams
-                ? replicaShards() : executionOrder.filter { !planned[$0].onCPU }.map { ($0, 0, Int(layerTokens[$0])) }
-            replay.groupStarted(shards.map { shard in
-                let (kernel, tag) = replayExpert(shard.position)
-                return (kernel, tag, shard.replica)
-            }, tokens: shards.map(\.tokens), work: work, at: begin)
+            var experts: [(kernel: ReplaySchedule.Kernel, tag: Int32, replica: Int)] = []
+            var tokens: [Int] = []
+            if engine.expertExecution == .concurrentStreams {
+                forEachReplicaShard { position, replica, shard in
+                    let (kernel, tag) = replayExpert(position)
+                    experts.append((kernel, tag, replica))
+                    tokens.append(shard)
+                }
+            } else {
+                for position in executionOrder where !planned[position].onCPU {
+                    let (kernel, tag) = replayExpert(position)
+                    experts.append((kernel, tag, 0))
+                    tokens.append(Int(layerTokens[position]))
+                }
+            }
+            replay.groupStarted(experts, tokens: tokens, work: work, at: begin)
         }
     }
 
@@ -142,7 +152,8 @@ extension Simulation {
         cursor = executionOrder.count
         guard executionOrder.contains(where: { !planned[$0].onCPU }) else { return groupedFinished() }
         if engine.expertExecution == .concurrentStreams {
-            let shards = replicaShards().map(\.tokens)
+            var shards: [Int] = []
+            forEachReplicaShard { _, _, tokens in shards.append(tokens) }
             startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
                          launchGaps: compute.concurrentLaunchNanoseconds)
         } else {
@@ -167,19 +178,17 @@ extension Simulation {
         return Array(repeating: capacity, count: experts)
     }
 
-    /// The kernels a concurrent-streams layer runs: each GPU expert's tokens split evenly
-    /// among the expert (replica 0) and its ready replicas 1, 2, …
-    /// (``OffloadPolicy/readyReplicas(ofKey:)``), in execution order, so that an expert's
-    /// copies land on neighbouring streams.
-    private func replicaShards() -> [(position: Int, replica: Int, tokens: Int)] {
-        var shards: [(position: Int, replica: Int, tokens: Int)] = []
+    /// The kernels a concurrent-streams layer runs, to `body` as (planned position, replica,
+    /// tokens): each GPU expert's tokens split evenly among the expert (replica 0) and its ready
+    /// replicas 1, 2, … (``OffloadPolicy/readyReplicas(ofKey:)``), in execution order, so that
+    /// an expert's copies land on neighbouring streams.
+    private func forEachReplicaShard(_ body: (_ position: Int, _ replica: Int, _ tokens: Int) -> Void) {
         for position in executionOrder where !planned[position].onCPU {
             let tokens = Int(layerTokens[position])
             let key = layer * cache.expertsPerLayer + Int(layerExperts[position])
             let copies = 1 + min(policy.readyReplicas(ofKey: key), max(0, tokens - 1))
-            for copy in 0..<copies { shards.append((position, copy, tokens / copies + (copy < tokens % copies ? 1 : 0))) }
+            for copy in 0..<copies { body(position, copy, tokens / copies + (copy < tokens % copies ? 1 : 0)) }
         }
-        return shards
     }
 
     private mutating func groupedFinished() {

@@ -31,8 +31,6 @@ static int initialised;
 static void *current_context;
 static double host_ns;
 static double synced_clock_ns;
-// A stream's work runs in order; copies (either way) share one copy engine and kernels one
-// compute engine, each running one operation at a time; the two engines overlap.
 struct fake_stream { double ready; };
 static struct fake_stream default_stream;
 static double copy_engine_free;
