@@ -134,6 +134,10 @@ struct GPUValidateCommand: ParsableCommand {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
         }
+        if servingEngine.copiesIDRuns || servingEngine.cpuExpertsBelowTokens > 0 {
+            throw TraceStoreError(file: "--engine", problem: "'\(engine)' copies runs of expert ids as one copy or computes experts on the CPU, and the CUDA replay copies and runs each expert on the GPU",
+                                  fix: "Validate an engine with copy_grouping \"expert\" and cpu_experts_below_tokens 0; this one is simulated only.")
+        }
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: false, batch: batch, prefillAsDecode: prefillAsDecode,

@@ -148,10 +148,11 @@ public final class GPUCompute: Sendable {
     }
 
     /// One routed expert of `layer` computed on the host CPU from host memory for `tokens`
-    /// tokens, ns: the profile's per-call overhead plus a roofline over host bandwidth and FLOPs.
-    public func cpuExpertNanoseconds(layer: Int, tokens: Int) -> Nanoseconds {
+    /// tokens, ns: the profile's per-call overhead (when `overhead`) plus a roofline over host
+    /// bandwidth and FLOPs.
+    public func cpuExpertNanoseconds(layer: Int, tokens: Int, overhead: Bool = true) -> Nanoseconds {
         let flops = 2 * Double(model.expertParameters) * Double(tokens)
-        return profile.hostExpertOverheadNs
+        return (overhead ? profile.hostExpertOverheadNs : 0)
             + Units.roundUp(max(Double(model.expertBytes[layer]) / profile.hostMemoryGBps, flops / (profile.hostTFLOPS * 1_000)))
     }
 

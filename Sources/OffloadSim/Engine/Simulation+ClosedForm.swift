@@ -10,7 +10,7 @@ extension Simulation {
     /// timeline nor a replay recorded (they want every operation's events).
     static func closedFormApplies(policy: any OffloadPolicy, options: SimulationOptions, bus: PCIeBus, copyNanoseconds: [Nanoseconds]) -> Bool {
         policy.isPlainOnDemand && !policy.preloadsAllExperts && !options.eventDriven
-            && options.engine.expertExecution == .streaming && !options.engine.hasHostCosts
+            && options.engine.expertExecution == .streaming && !options.engine.hasHostCosts && options.engine.cpuExpertsBelowTokens == 0
             && options.admission == .hardCap && options.stagingBuffers >= 1
             && options.timelineSteps == 0 && options.replaySteps == 0
             && bus.isExclusive && !copyNanoseconds.isEmpty && copyNanoseconds.allSatisfy { $0 > 0 }

@@ -87,17 +87,50 @@ extension Simulation {
     }
 
     mutating func issueStagingCopies() {
+        if engine.copiesIDRuns { return issueStagingRuns() }
         while stagingFree > 0, let position = stagingQueue.popFirst() { issueStagingCopy(position) }
     }
 
     /// Copies planned expert `position` into a staging buffer (its low-precision version when so planned).
     private mutating func issueStagingCopy(_ position: Int) {
         stagingFree -= 1
-        var bytes = compute.model.expertBytes[layer]
+        _ = submitCopy(bytes: stagingBytes(position), priority: .demand, tag: -Int32(position) - 1)
+    }
+
+    /// The bytes planned expert `position` copies into a staging buffer.
+    private func stagingBytes(_ position: Int) -> Int {
+        let bytes = compute.model.expertBytes[layer]
         if case .lowPrecision(_, let ratio) = policy.missHandling, planned[position].lowPrecision {
-            bytes = Int((Double(bytes) * ratio).rounded(.up))
+            return Int((Double(bytes) * ratio).rounded(.up))
         }
-        _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(position) - 1)
+        return bytes
+    }
+
+    /// Copies the queued staged experts (all of the layer's: the engine waits for its whole
+    /// layer) as one copy per run of consecutive expert ids, as llama.cpp's scheduler copies
+    /// the used experts of a host-resident expert tensor (ggml-backend.cpp
+    /// `ggml_backend_sched_compute_splits`: consecutive used ids grouped into one
+    /// `ggml_backend_tensor_set_async`); the run's copy is tagged with its first position and
+    /// ``runNext`` chains the rest. O(s log s) for s staged experts.
+    private mutating func issueStagingRuns() {
+        var positions = Array(stagingQueue)
+        stagingQueue.removeAll()
+        positions.sort { layerExperts[$0] < layerExperts[$1] }
+        if runNext.count < planned.count { runNext = Array(repeating: -1, count: planned.count) }
+        var start = 0
+        while start < positions.count {
+            var end = start + 1
+            var bytes = stagingBytes(positions[start])
+            while end < positions.count && Int(layerExperts[positions[end]]) == Int(layerExperts[positions[end - 1]]) + 1 {
+                runNext[positions[end - 1]] = Int32(positions[end])
+                bytes += stagingBytes(positions[end])
+                end += 1
+            }
+            runNext[positions[end - 1]] = -1
+            stagingFree -= end - start
+            _ = submitCopy(bytes: bytes, priority: .demand, tag: -Int32(positions[start]) - 1)
+            start = end
+        }
     }
 
     /// A routed expert's time at the current layer, from the table made at start-up for
@@ -220,7 +253,19 @@ extension Simulation {
         if position >= 0 && position < planned.count { planned[position].ready = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)
-        if position >= 0 { resumeIfWaiting(on: position) }
+        guard position >= 0 else { return }
+        guard key == nil && engine.copiesIDRuns else { return resumeIfWaiting(on: position) }
+        // A run's copy makes every expert of the run ready.
+        var member = Int(runNext[position])
+        while member >= 0 {
+            planned[member].ready = true
+            member = Int(runNext[member])
+        }
+        member = position
+        while member >= 0 {
+            resumeIfWaiting(on: member)
+            member = Int(runNext[member])
+        }
     }
 
     /// Planned expert `position` became ready: if the compute stream was stalled on it,

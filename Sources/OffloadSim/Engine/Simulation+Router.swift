@@ -6,6 +6,7 @@ extension Simulation {
     mutating func routerFinished() {
         if routerSyncNs > 0 { hostFree = max(hostFree, now) + routerSyncNs }
         syncedCursor = -1
+        cpuLayerPaid = false
         let range = step.range(layer: layer)
         layerExperts.removeAll(keepingCapacity: true)
         layerTokens.removeAll(keepingCapacity: true)
@@ -68,7 +69,7 @@ extension Simulation {
         var inFlight = 0
         var demandBytes = 0
         var staging = 0
-        let handling = policy.missHandling
+        let handling = engine.computesOnCPU(tokens: step.tokens) ? .computeOnCPU : policy.missHandling
         var massPerToken: Float?  // the layer's top-k gate weight per token, for low-precision decisions
         // Lock the whole layer first, so that a miss never evicts an expert the layer needs later in its list.
         cache.lock(layer: layer, experts: layerExperts[...])
@@ -147,10 +148,16 @@ extension Simulation {
         return perToken > 0 ? mass / (Float(step.expertTokens[index]) * perToken) : 1
     }
 
-    /// Queues planned expert `position` on the host CPU, after the CPU's earlier work.
+    /// Queues planned expert `position` on the host CPU, after the CPU's earlier work; under an
+    /// engine with a per-layer CPU cost (``ServingEngine/cpuLayer``) the layer's first CPU
+    /// expert pays it and each expert its roofline alone.
     private mutating func startOnCPU(_ position: Int) {
         let start = max(now, cpuFree)
-        let ns = compute.cpuExpertNanoseconds(layer: layer, tokens: Int(layerTokens[position]))
+        var ns = compute.cpuExpertNanoseconds(layer: layer, tokens: Int(layerTokens[position]), overhead: cpuLayerNs == nil)
+        if let cpuLayerNs, !cpuLayerPaid {
+            cpuLayerPaid = true
+            ns += cpuLayerNs
+        }
         cpuFree = start + ns
         metrics.cpuExperts += 1
         metrics.cpuNs += ns

@@ -33,6 +33,13 @@ public struct Simulation {
     let copyIssueNs: Nanoseconds
     /// Copy calls per expert under the engine.
     let copyPieces: Int
+    /// The engine's host cost per layer run on the CPU, ns (nil: per-expert overhead instead),
+    /// and whether the current layer has paid it.
+    let cpuLayerNs: Nanoseconds?
+    var cpuLayerPaid = false
+    /// Under an engine that copies runs of expert ids: per planned position, the next position
+    /// of its run (-1: the last), for the run copy that makes them all ready.
+    var runNext: [Int32] = []
     /// The policy.
     public let policy: any OffloadPolicy
     /// Run options.
@@ -128,6 +135,7 @@ public struct Simulation {
         expertSyncNs = engine.expertSync.nanoseconds(on: profile)
         copyIssueNs = engine.copyIssue.nanoseconds(on: profile)
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
+        cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile)
         self.policy = policy
         self.options = options
         bus = PCIeBus(links: [profile.link], prioritisesDemand: options.engine.prioritisesDemand)

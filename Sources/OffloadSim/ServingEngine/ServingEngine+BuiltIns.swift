@@ -123,8 +123,31 @@ extension ServingEngine {
             "copies_per_expert": "one per weight tensor of the expert module (SwitchTransformersDenseActDense wi, wo)",
         ])
 
+    /// llama.cpp with its routed-expert tensors kept in host memory (`--cpu-moe`, or
+    /// `--n-cpu-moe N` for the layers it names) and the rest of the model on one GPU: a step of
+    /// fewer than 32 tokens computes the experts on the CPU; a larger one copies the layer's
+    /// used experts to the GPU, run by run of consecutive ids, and runs `MUL_MAT_ID` there.
+    public static let llamaCpp = ServingEngine(
+        name: "llama-cpp", displayName: "llama.cpp with expert tensors in host memory (--cpu-moe)",
+        source: "github.com/ggml-org/llama.cpp (master, 2026): ggml/src/ggml-cuda/ggml-cuda.cu ggml_backend_cuda_device_offload_op (32 tokens by default), ggml/src/ggml-backend.cpp ggml_backend_sched_compute_splits (copy only the used experts, PR #15346) and ggml_backend_sched_split_graph (a new split per offloaded weight), src/llama-graph.cpp build_moe_ffn; common/arg.cpp --cpu-moe / --n-cpu-moe (tensor override of ffn_(up|down|gate)_exps to the CPU buffer)",
+        expertExecution: .layerBarrier, routerSync: HostCost(syncs: 1), copyIssue: copyCall, copiesPerExpert: nil, bufferSets: 1,
+        groupedKernelLaunches: 5, cpuExpertsBelowTokens: 32, cpuLayer: HostCost(syncs: 1, copyCalls: 1), copiesIDRuns: true,
+        prioritisesDemand: false,
+        sources: [
+            "experts": "from 32 tokens: build_moe_ffn's MUL_MAT_IDs (up, gate, down) run on the GPU, each the first node of its own split (ggml_backend_sched_split_graph starts a split at a weight on another backend), whose expert tensor the scheduler copies before the split runs; copies and kernels share the backend's one stream, so a layer's experts wait for its copies",
+            "grouped_kernel_launches": "build_moe_ffn: MUL_MAT_ID up, MUL_MAT_ID gate, SWIGLU, MUL_MAT_ID down, MUL by the weights — 5; the top-k − 1 ADDs that sum the experts and the activations' quantisation inside a quantised MUL_MAT_ID are not counted",
+            "buffer_sets": "one: each split's input copy is reused layer after layer (n_copies = 1 without pipeline parallelism), and nothing is copied ahead of the layer that needs it",
+            "copy_queue": "ggml_backend_tensor_set_async on the GPU backend's stream, in graph order",
+            "cpu_experts_below_tokens": "ggml-cuda.cu ggml_backend_cuda_device_offload_op: an op whose weights are in host memory runs on the GPU only when get_op_batch_size(op) >= op_offload_min_batch_size, 32 unless the GGML_OP_OFFLOAD_MIN_BATCH environment variable says otherwise (for MUL_MAT_ID the batch is ne[2], the ubatch's tokens); below that the CPU backend runs it from host memory",
+            "router_sync_ns": "ggml_backend_sched_compute_splits: the host reads what the router wrote (GPU path: ggml_backend_tensor_get_async of the ids, then ggml_backend_synchronize; CPU path: the split's inputs copied to the host after the GPU is synchronised): one sync, priced by the hardware profile (presets assume 5 µs); the 2 further syncs of the GPU path (ggml_backend_synchronize before the gate and down tensors' copies overwrite their inputs) are not counted",
+            "copy_issue_ns": "one ggml_backend_tensor_set_async (cudaMemcpyAsync) per run and weight tensor (copy_call), priced by the hardware profile; the expert tensors are in llama.cpp's CPU buffer or the mmapped file, pageable memory, which a preset's pinned h2d_gbps does not describe",
+            "copies_per_expert": "GGUF stores a layer's experts as one tensor per projection (ffn_gate_exps, ffn_up_exps, ffn_down_exps): one copy per weight matrix of a run",
+            "copy_grouping": "ggml_backend_sched_compute_splits: the used expert ids are set in a bitset and consecutive ones copied together (copy_experts(first_id, last_id))",
+            "cpu_layer_ns": "CPU path: besides the router's output read above, the layer's hidden state comes to the host (a sync) and the result goes back to the GPU (one copy call, ggml_backend_tensor_copy), priced by the hardware profile; the CPU's MUL_MAT_ID then reads each used expert's rows with all threads, the host roofline per expert (hardware profile host.memory_gbps, host.tflops), without a per-expert overhead",
+        ])
+
     /// The built-in engines, in the order `moesim engines` lists them.
-    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers, .deepSpeedZero3, .tutel, .replicaStreams]
+    public static let builtIns: [ServingEngine] = [.moesim, .yalis, .hfTransformers, .deepSpeedZero3, .tutel, .replicaStreams, .llamaCpp]
 
     /// The built-in engine named `name` (case-insensitive), or nil.
     public static func builtIn(named name: String) -> ServingEngine? {

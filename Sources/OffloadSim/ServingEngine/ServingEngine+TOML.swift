@@ -4,7 +4,8 @@ extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
     static let termKeys = [
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
-        "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert",
+        "execution.cpu_experts_below_tokens",
+        "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
     ]
 
     /// Every key an engine file may hold.
@@ -52,6 +53,14 @@ extension ServingEngine {
             }
             capacityFactor = try read("execution.capacity_factor") { try doc.number($0, in: 0.01...1_000, rangeText: "0.01…1000") }
         }
+        let grouping = try read("host.copy_grouping", doc.string) ?? "expert"
+        guard grouping == "expert" || grouping == "id-run" else {
+            throw fail(doc.line(of: "host.copy_grouping"), "'host.copy_grouping' is '\(grouping)'; valid: expert, id-run")
+        }
+        if grouping == "id-run" && execution != .layerBarrier && execution != .concurrentStreams {
+            throw fail(doc.line(of: "host.copy_grouping"),
+                       "'host.copy_grouping' \"id-run\" needs a layer that waits for all of its copies (experts = \"layer-barrier\" or \"concurrent-streams\"), not \(execution.rawValue)")
+        }
         var sources: [String: String] = [:]
         for key in doc.keys(under: "sources") {
             let term = String(key.dropFirst("sources.".count))
@@ -71,6 +80,8 @@ extension ServingEngine {
             }
             return cost
         }
+        var cpuLayer: HostCost?
+        if let entry = doc["host.cpu_layer_ns"], entry.value != .string("per-expert") { cpuLayer = try hostCost("host.cpu_layer_ns") }
         self.init(
             name: name, displayName: try read("display_name", doc.string) ?? name, source: try read("source", doc.string) ?? "",
             expertExecution: execution,
@@ -80,6 +91,8 @@ extension ServingEngine {
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
             groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64), capacityFactor: capacityFactor,
             expertStreams: try integer("execution.streams", default: 1, in: 1...128),
+            cpuExpertsBelowTokens: try integer("execution.cpu_experts_below_tokens", default: 0, in: 0...1 << 20),
+            cpuLayer: cpuLayer, copiesIDRuns: grouping == "id-run",
             prioritisesDemand: queue == "priority", sources: sources)
     }
 
@@ -98,12 +111,15 @@ extension ServingEngine {
             "streams = \(expertStreams)   # CUDA streams a layer's experts are launched on (concurrent-streams)",
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
+            "cpu_experts_below_tokens = \(cpuExpertsBelowTokens)   # steps of fewer tokens compute the experts not on the GPU on the host CPU (0: never)",
             "",
             "[host]   # ns, or a sum of sync, launch, copy_call (with counts: \"2 × sync\") priced by the hardware profile",
             "router_sync_ns = \(Self.tomlValue(routerSync))   # host waits for the router's ids (device-to-host) before issuing copies",
             "expert_sync_ns = \(Self.tomlValue(expertSync))   # host sync before each expert (per-expert-sync)",
             "copy_issue_ns = \(Self.tomlValue(copyIssue))   # host time to issue one copy call",
             "copies_per_expert = \(copiesPerExpert.map(String.init) ?? "\"per-matrix\"")   # copy calls per expert (weight tensors), each paying the link's latency",
+            "copy_grouping = \(TOMLValue.quoted(copiesIDRuns ? "id-run" : "expert"))   # expert: each expert copied apart | id-run: one copy per run of consecutive expert ids (layer-barrier)",
+            "cpu_layer_ns = \(cpuLayer.map(Self.tomlValue) ?? "\"per-expert\"")   # host cost per layer computed on the CPU, or \"per-expert\": the profile's host.expert_overhead_ns per CPU expert",
         ]
         let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }
         if !described.isEmpty {

@@ -44,6 +44,21 @@ public struct ServingEngine: Sendable, Equatable {
     /// CUDA streams a layer's experts are launched on under ``ExpertExecution/concurrentStreams``
     /// (round-robin in execution order); 1 elsewhere.
     public var expertStreams: Int
+    /// Steps of fewer tokens than this compute every routed expert that is not resident on the
+    /// GPU on the host CPU instead of copying it, whatever the policy's miss handling (llama.cpp's
+    /// rule for expert tensors kept in host memory: ggml-cuda offloads a `MUL_MAT_ID` to the GPU
+    /// only from 32 tokens on); 0: never.
+    public var cpuExpertsBelowTokens: Int
+    /// Host cost once per layer whose experts run on the CPU (the layer's input read back to
+    /// the host, its result copied to the GPU), each CPU expert then costing the host roofline
+    /// alone; nil: the profile's per-expert overhead on every CPU expert instead
+    /// (``HardwareProfile/hostExpertOverheadNs``, Fiddler's model).
+    public var cpuLayer: HostCost?
+    /// Whether a layer's copies into its buffer set go as one copy per run of consecutive
+    /// expert ids (each run ``copiesPerExpert`` calls, one per weight tensor) rather than one
+    /// per expert, as llama.cpp's scheduler copies the used rows of an expert tensor. Only for
+    /// engines whose layer waits for all of its copies (``waitsForWholeLayer``).
+    public var copiesIDRuns: Bool
     /// Whether demand copies overtake queued prefetches (moesim's two priority classes);
     /// false: one FIFO transfer stream for every copy, as an engine with a single copy
     /// stream has.
@@ -55,7 +70,8 @@ public struct ServingEngine: Sendable, Equatable {
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
                 routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
-                expertStreams: Int = 1, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, copiesIDRuns: Bool = false,
+                prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -68,6 +84,9 @@ public struct ServingEngine: Sendable, Equatable {
         self.groupedKernelLaunches = groupedKernelLaunches
         self.capacityFactor = capacityFactor
         self.expertStreams = expertStreams
+        self.cpuExpertsBelowTokens = cpuExpertsBelowTokens
+        self.cpuLayer = cpuLayer
+        self.copiesIDRuns = copiesIDRuns
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources
     }
@@ -75,6 +94,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// Whether the host's own time (syncs, copy issue) enters the run: false for an engine
     /// that neither syncs nor pays for issuing copies, whose runs need no host clock.
     public var hasHostCosts: Bool { !routerSync.isZero || !expertSync.isZero || !copyIssue.isZero }
+
+    /// Whether a step of `tokens` tokens computes its non-resident experts on the host CPU
+    /// (``cpuExpertsBelowTokens``).
+    public func computesOnCPU(tokens: Int) -> Bool { tokens < cpuExpertsBelowTokens }
 
     /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
     /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).

@@ -1,0 +1,81 @@
+import OffloadSim
+import Testing
+import TraceStore
+
+/// 2 layers × 4 experts, top-2, one prompt token and three generated ones, each routed to
+/// `first` at layer 0 and `second` at layer 1. With ``SimFixtures/profile(hbm:link:)``:
+/// attention A = 500 ns, an expert F = 1,000 ns on the GPU and 1,000,000 B / 100 GB/s =
+/// 10,000 ns on the host CPU (the profile's default host, no FLOPs), a copy of n experts
+/// 5,000 + n × 40,000 ns; no launch overhead.
+private func trace(first: [UInt16] = [0, 1], second: [UInt16] = [2, 3]) throws -> TraceReader {
+    let ids = first + second
+    return try SimFixtures.trace([[(.prefill, ids), (.decode, ids), (.decode, ids), (.decode, ids)]], layers: 2, experts: 4, topK: 2)
+}
+
+/// A llama.cpp-like engine: a layer barrier, experts on the CPU below `cpuBelow` tokens, a
+/// fixed per-layer CPU cost (nil: the profile's per-expert overhead), copies by id runs.
+private func engine(cpuBelow: Int, cpuLayer: HostCost? = HostCost(fixedNs: 3_000), runs: Bool = true) -> ServingEngine {
+    ServingEngine(name: "host-experts", displayName: "test engine", source: "test", expertExecution: .layerBarrier,
+                  copiesPerExpert: 1, bufferSets: 1, groupedKernelLaunches: 5, cpuExpertsBelowTokens: cpuBelow, cpuLayer: cpuLayer,
+                  copiesIDRuns: runs, prioritisesDemand: false)
+}
+
+private func simulate(_ engine: ServingEngine, trace reader: TraceReader? = nil) throws -> SimulationMetrics {
+    try SimFixtures.simulate(reader ?? trace(), model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile(),
+                             options: SimulationOptions(eviction: .lru, engine: engine))
+}
+
+@Suite("Engines with experts in host memory")
+struct HostResidentExpertTests {
+    /// Every step has one token, below 32: per layer A, then on the CPU the layer's cost and
+    /// two experts one after the other: 500 + 3,000 + 2 × 10,000 = 23,500; two layers a token.
+    @Test("a step below the engine's threshold computes its experts on the CPU, paying the layer's cost once")
+    func smallStepsComputeOnTheCPU() throws {
+        let metrics = try simulate(engine(cpuBelow: 32))
+        #expect(metrics.tpot.mean == 47_000)
+        #expect(metrics.cpuExperts == 4 * 2 * 2)
+        #expect(metrics.cpuNs == 4 * 2 * 23_000)
+        #expect(metrics.bytesMoved == 0)
+    }
+
+    /// Without a per-layer cost each CPU expert pays the profile's 20,000 ns overhead:
+    /// 500 + 2 × 30,000 = 60,500 a layer.
+    @Test("without a per-layer cost each CPU expert pays the profile's overhead")
+    func perExpertOverheadWithoutALayerCost() throws {
+        #expect(try simulate(engine(cpuBelow: 32, cpuLayer: nil)).tpot.mean == 121_000)
+    }
+
+    /// At the threshold the step goes to the GPU: experts {0, 1} and {2, 3} are runs, one copy
+    /// each of two experts (5,000 + 80,000), then the grouped kernel (2F): 500 + 85,000 + 2,000.
+    @Test("a step at the threshold copies each run of consecutive expert ids as one copy")
+    func largeStepsCopyRuns() throws {
+        let metrics = try simulate(engine(cpuBelow: 1))
+        #expect(metrics.tpot.mean == 175_000)
+        #expect(metrics.cpuExperts == 0)
+        #expect(metrics.bytesMoved == 4 * 2 * 2 * 1_000_000)
+    }
+
+    /// Experts copied one by one pay the latency twice: 500 + 2 × 45,000 + 2,000 a layer.
+    @Test("copied expert by expert, the same step pays each copy's latency")
+    func expertCopiesPayEachLatency() throws {
+        #expect(try simulate(engine(cpuBelow: 1, runs: false)).tpot.mean == 185_000)
+    }
+
+    /// Layer 0 routes to {0, 2}: two runs, 500 + 2 × 45,000 + 2,000 = 92,500; layer 1 to
+    /// {1, 2}: one run, 87,500.
+    @Test("a gap in the expert ids starts a new run")
+    func gapsSplitRuns() throws {
+        let metrics = try simulate(engine(cpuBelow: 1), trace: try trace(first: [0, 2], second: [1, 2]))
+        #expect(metrics.tpot.mean == 180_000)
+    }
+
+    @Test("llama.cpp's engine file names the threshold, the per-layer cost and the id runs")
+    func llamaCppEngine() {
+        let llama = ServingEngine.llamaCpp
+        #expect(llama.cpuExpertsBelowTokens == 32 && llama.copiesIDRuns && llama.cpuLayer == HostCost(syncs: 1, copyCalls: 1))
+        for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches"] {
+            #expect(llama.sources[key]?.isEmpty == false, "llama-cpp has no source for \(key)")
+        }
+        #expect(llama.computesOnCPU(tokens: 31) && !llama.computesOnCPU(tokens: 32))
+    }
+}
