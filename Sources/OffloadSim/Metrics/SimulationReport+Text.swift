@@ -23,7 +23,7 @@ extension SimulationReport {
             "TPOT       mean \(ms(m.tpot.mean)), p50 \(ms(m.tpot.quantile(0.5))), p99 \(ms(m.tpot.quantile(0.99)))",
             "TTFT       mean \(ms(m.ttft.mean)), p99 \(ms(m.ttft.quantile(0.99)))",
             "throughput \(String(format: "%.2f", m.tokensPerSecond)) output tokens/s over \(ms(Double(m.makespanNs)))",
-            "stall      \(pct(m.stallShare)) of time the compute stream waits on copies (decode steps: \(pct(m.decodeStallShare)))"
+            "stall      \(pct(m.stallShare)) of time the compute stream waits on copies\(m.cpuExperts > 0 ? " and CPU experts" : "") (decode steps: \(pct(m.decodeStallShare)))"
                 + (m.hostWaitNs > 0 ? "; \(pct(m.hostWaitShare)) on the host (syncs, copy calls)" : ""),
             // One GPU's share; an expert-parallel run prints each GPU's on its GPUs line.
             parallel == nil ? "gpu        busy \(pct(m.gpuBusyShare)) (at least one kernel running, as NVML's utilization.gpu counts; \(ms(Double(m.launchGapNs))) of launch gaps idle)" : nil,
