@@ -68,6 +68,30 @@ struct ServingEngineFileTests {
         #expect(engine.expertExecution == .streaming && engine.prioritisesDemand)
     }
 
+    @Test("copies by id run need a layer that waits for all its copies, and a per-expert CPU cost reads as nil")
+    func hostResidentTerms() throws {
+        let barrier = try ServingEngine(toml: """
+            name = "mine"
+            [execution]
+            experts = "layer-barrier"
+            cpu_experts_below_tokens = 16
+            [host]
+            copy_grouping = "id-run"
+            cpu_layer_ns = "per-expert"
+            """, file: "mine.toml")
+        #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16)
+        for (text, message) in [("[host]\ncopy_grouping = \"id-run\"", "needs a layer that waits for all of its copies"),
+                                ("[host]\ncopy_grouping = \"runs\"", "valid: expert, id-run"),
+                                ("[execution]\ncpu_experts_below_tokens = -1", "valid: 0…1048576")] {
+            #expect {
+                _ = try ServingEngine(toml: "name = \"bad\"\n\(text)\n", file: "bad.toml")
+            } throws: { error in
+                let failure = error as? TOMLFileError
+                return failure?.line == 3 && failure!.problem.contains(message)
+            }
+        }
+    }
+
     @Test("a bad value is refused with its line and the valid values", arguments: [
         ("experts = \"barrier\"", "valid: streaming, layer-barrier, per-expert-sync, concurrent-streams"),
         ("streams = 0", "valid: 1…128"),
