@@ -11,6 +11,7 @@ extension Simulation {
     static func closedFormApplies(policy: any OffloadPolicy, options: SimulationOptions, bus: PCIeBus, copyNanoseconds: [Nanoseconds]) -> Bool {
         policy.isPlainOnDemand && !policy.preloadsAllExperts && !options.eventDriven
             && options.engine.expertExecution == .streaming && !options.engine.hasHostCosts && options.engine.cpuExpertsBelowTokens == 0
+            && options.engine.hostExpertLayers == nil
             && options.admission == .hardCap && options.stagingBuffers >= 1
             && options.timelineSteps == 0 && options.replaySteps == 0
             && bus.isExclusive && !copyNanoseconds.isEmpty && copyNanoseconds.allSatisfy { $0 > 0 }

@@ -70,6 +70,8 @@ extension Simulation {
         var demandBytes = 0
         var staging = 0
         let handling = engine.computesOnCPU(tokens: step.tokens) ? .computeOnCPU : policy.missHandling
+        // A layer whose experts the engine keeps on the GPU finds every one of them there, outside the cache.
+        let onGPU = engine.keepsExpertsOnGPU(layer: layer)
         var massPerToken: Float?  // the layer's top-k gate weight per token, for low-precision decisions
         // Lock the whole layer first, so that a miss never evicts an expert the layer needs later in its list.
         cache.lock(layer: layer, experts: layerExperts[...])
@@ -81,10 +83,10 @@ extension Simulation {
             lookupIndex += 1
             unusedPrefetch[key] = false
             var (isReady, isStaged, isOnCPU, isLow, isDeferred) = (false, false, false, false, false)
-            switch cache.residency(of: key) {
+            switch onGPU ? .resident : cache.residency(of: key) {
             case .resident:
                 hits += 1
-                cache.touch(key, nextUse: next)
+                if !onGPU { cache.touch(key, nextUse: next) }
                 isReady = true
             case .filling:
                 inFlight += 1

@@ -244,11 +244,12 @@ public struct Simulation {
     }
 
     /// Prefetches expert `expert` of `layer` into the cache at prefetch priority. Returns
-    /// false when it is already resident or on its way, or no slot can be made.
+    /// false when it is already resident or on its way (or its layer's experts stay on the
+    /// GPU under the engine), or no slot can be made.
     @discardableResult
     public mutating func prefetch(layer: Int, expert: Int) -> Bool {
         let key = layer * cache.expertsPerLayer + expert
-        guard cache.residency(of: key) == .absent, reserveSlot(key, nextUse: UInt64.max - 1) else { return false }
+        guard !engine.keepsExpertsOnGPU(layer: layer), cache.residency(of: key) == .absent, reserveSlot(key, nextUse: UInt64.max - 1) else { return false }
         let bytes = cache.bytes(ofKey: key)
         unusedPrefetch[key] = true
         metrics.prefetchBytes += bytes

@@ -11,7 +11,8 @@ public struct GPUMemoryPlan: Sendable, Equatable {
     /// The GPU's memory, bytes.
     public var totalBytes: Int
     /// Weights that stay on the GPU: embedding, output head, attention, routers, dense
-    /// layers and shared experts, bf16.
+    /// layers and shared experts, bf16; and the routed experts of the layers an engine keeps
+    /// on the GPU (``ServingEngine/hostExpertLayers``), at their own sizes.
     public var residentWeightBytes: Int
     /// KV cache: `batch × tokens per sequence × KV bytes per token per layer × attention layers`.
     public var kvCacheBytes: Int
@@ -32,7 +33,8 @@ public struct GPUMemoryPlan: Sendable, Equatable {
     public init(model: ModelCost, profile: HardwareProfile, engine: ServingEngine, batch: Int, sequenceTokens: Int, stepTokens: Int,
                 topK: Int, stagingBuffers: Int = 2) {
         totalBytes = Self.clamped(profile.memoryGiB * Double(1 << 30))
-        residentWeightBytes = model.residentWeightBytes
+        let gpuLayers = model.expertBytes.indices.filter { engine.keepsExpertsOnGPU(layer: $0) }
+        residentWeightBytes = Self.sum([model.residentWeightBytes] + gpuLayers.map { Self.product([model.expertBytes[$0], model.experts]) })
         kvCacheBytes = Self.product([batch, sequenceTokens, model.kvBytesPerToken, model.attentionLayers])
         let expertWidth = model.expertParameters / max(1, model.matricesPerExpert * model.hiddenSize)
         let perToken = 2 * (8 * model.hiddenSize + topK * expertWidth)

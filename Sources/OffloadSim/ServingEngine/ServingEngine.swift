@@ -54,6 +54,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// alone; nil: the profile's per-expert overhead on every CPU expert instead
     /// (``HardwareProfile/hostExpertOverheadNs``, Fiddler's model).
     public var cpuLayer: HostCost?
+    /// Layers, from the first, whose routed experts live in host memory; every later layer's
+    /// experts stay on the GPU from the start, outside the cache, never copied (llama.cpp's
+    /// `--n-cpu-moe N`); nil: every layer's.
+    public var hostExpertLayers: Int?
     /// Whether a layer's copies into its buffer set go as one copy per run of consecutive
     /// expert ids (each run ``copiesPerExpert`` calls, one per weight tensor) rather than one
     /// per expert, as llama.cpp's scheduler copies the used rows of an expert tensor. Only for
@@ -70,8 +74,8 @@ public struct ServingEngine: Sendable, Equatable {
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
                 routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
-                expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, copiesIDRuns: Bool = false,
-                prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
+                copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -86,6 +90,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.expertStreams = expertStreams
         self.cpuExpertsBelowTokens = cpuExpertsBelowTokens
         self.cpuLayer = cpuLayer
+        self.hostExpertLayers = hostExpertLayers
         self.copiesIDRuns = copiesIDRuns
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources
@@ -98,6 +103,9 @@ public struct ServingEngine: Sendable, Equatable {
     /// Whether a step of `tokens` tokens computes its non-resident experts on the host CPU
     /// (``cpuExpertsBelowTokens``).
     public func computesOnCPU(tokens: Int) -> Bool { tokens < cpuExpertsBelowTokens }
+
+    /// Whether `layer`'s routed experts stay on the GPU from the start (``hostExpertLayers``).
+    public func keepsExpertsOnGPU(layer: Int) -> Bool { hostExpertLayers.map { layer >= $0 } ?? false }
 
     /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
     /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).

@@ -14,10 +14,10 @@ private func trace(first: [UInt16] = [0, 1], second: [UInt16] = [2, 3]) throws -
 
 /// A llama.cpp-like engine: a layer barrier, experts on the CPU below `cpuBelow` tokens, a
 /// fixed per-layer CPU cost (nil: the profile's per-expert overhead), copies by id runs.
-private func engine(cpuBelow: Int, cpuLayer: HostCost? = HostCost(fixedNs: 3_000), runs: Bool = true) -> ServingEngine {
+private func engine(cpuBelow: Int, cpuLayer: HostCost? = HostCost(fixedNs: 3_000), hostLayers: Int? = nil, runs: Bool = true) -> ServingEngine {
     ServingEngine(name: "host-experts", displayName: "test engine", source: "test", expertExecution: .layerBarrier,
                   copiesPerExpert: 1, bufferSets: 1, groupedKernelLaunches: 5, cpuExpertsBelowTokens: cpuBelow, cpuLayer: cpuLayer,
-                  copiesIDRuns: runs, prioritisesDemand: false)
+                  hostExpertLayers: hostLayers, copiesIDRuns: runs, prioritisesDemand: false)
 }
 
 private func simulate(_ engine: ServingEngine, trace reader: TraceReader? = nil) throws -> SimulationMetrics {
@@ -69,10 +69,34 @@ struct HostResidentExpertTests {
         #expect(metrics.tpot.mean == 180_000)
     }
 
+    /// `--n-cpu-moe 1`: layer 0 on the CPU as above (23,500); layer 1's experts are on the GPU
+    /// from the start: A + the grouped kernel over both (2F), 2,500. Every layer-1 lookup hits.
+    @Test("layers after the engine's host layers keep their experts on the GPU, outside the cache")
+    func laterLayersStayOnTheGPU() throws {
+        let metrics = try simulate(engine(cpuBelow: 32, hostLayers: 1))
+        #expect(metrics.tpot.mean == 26_000)
+        #expect(metrics.cpuExperts == 4 * 2)
+        #expect(metrics.layers[1].hits == 4 * 2 && metrics.layers[0].hits == 0)
+        #expect(metrics.bytesMoved == 0 && metrics.evictions == 0)
+    }
+
+    @Test("the GPU memory plan counts the experts of the layers an engine keeps on the GPU")
+    func memoryPlanCountsGPULayers() {
+        let model = SimFixtures.model(layers: 2, experts: 4)
+        func plan(_ hostLayers: Int?) -> GPUMemoryPlan {
+            GPUMemoryPlan(model: model, profile: SimFixtures.profile(), engine: engine(cpuBelow: 32, hostLayers: hostLayers), batch: 1,
+                          sequenceTokens: 4, stepTokens: 1, topK: 2)
+        }
+        #expect(plan(1).residentWeightBytes == plan(nil).residentWeightBytes + 4 * 1_000_000)
+        #expect(plan(0).residentWeightBytes == plan(nil).residentWeightBytes + 8 * 1_000_000)
+        #expect(plan(2).residentWeightBytes == plan(nil).residentWeightBytes)
+    }
+
     @Test("llama.cpp's engine file names the threshold, the per-layer cost and the id runs")
     func llamaCppEngine() {
         let llama = ServingEngine.llamaCpp
         #expect(llama.cpuExpertsBelowTokens == 32 && llama.copiesIDRuns && llama.cpuLayer == HostCost(syncs: 1, copyCalls: 1))
+        #expect(llama.hostExpertLayers == nil)
         for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches"] {
             #expect(llama.sources[key]?.isEmpty == false, "llama-cpp has no source for \(key)")
         }

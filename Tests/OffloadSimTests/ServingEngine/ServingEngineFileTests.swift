@@ -68,18 +68,20 @@ struct ServingEngineFileTests {
         #expect(engine.expertExecution == .streaming && engine.prioritisesDemand)
     }
 
-    @Test("copies by id run need a layer that waits for all its copies, and a per-expert CPU cost reads as nil")
+    @Test("copies by id run need a layer that waits for all its copies; a per-expert CPU cost reads as nil; host layers survive a round trip")
     func hostResidentTerms() throws {
         let barrier = try ServingEngine(toml: """
             name = "mine"
             [execution]
             experts = "layer-barrier"
             cpu_experts_below_tokens = 16
+            host_expert_layers = 24
             [host]
             copy_grouping = "id-run"
             cpu_layer_ns = "per-expert"
             """, file: "mine.toml")
-        #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16)
+        #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16 && barrier.hostExpertLayers == 24)
+        #expect(try ServingEngine(toml: barrier.tomlText, file: "again.toml") == barrier)
         for (text, message) in [("[host]\ncopy_grouping = \"id-run\"", "needs a layer that waits for all of its copies"),
                                 ("[host]\ncopy_grouping = \"runs\"", "valid: expert, id-run"),
                                 ("[execution]\ncpu_experts_below_tokens = -1", "valid: 0…1048576")] {
