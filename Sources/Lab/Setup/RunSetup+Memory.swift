@@ -65,6 +65,7 @@ extension RunSetup {
                 ? "Give --cache-mib and the policy file's replication.memory_mib that add up to \(plan.roomForCacheBytes / Units.mebibyte) MiB or less, or another --hardware."
                 : plan.roomForCacheBytes > 0 && needed < plan.allExpertBytes && policy.mechanism != .expertParallel
                 ? "Give --cache-mib \(plan.roomForCacheBytes / Units.mebibyte) or less (or --cache-mib auto), a shorter --context, a smaller --batch, or another --hardware."
-                : "Use a GPU with more memory (--hardware FILE.toml with a larger memory_gib)\(policy.mechanism == .expertParallel ? " or more GPUs (placement.gpus in the policy file)" : ""), a shorter --context or a smaller --batch.")
+                : "Use a GPU with more memory (--hardware FILE.toml with a larger memory_gib)\(policy.mechanism == .expertParallel ? " or more GPUs (placement.gpus in the policy file)" : "")"
+                  + "\(options.engine.hostExpertLayers != nil ? ", more layers' experts in host memory (the engine's host_expert_layers)" : ""), a shorter --context or a smaller --batch.")
     }
 }
