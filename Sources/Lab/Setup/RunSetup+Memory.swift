@@ -13,11 +13,13 @@ extension RunSetup {
     static func memoryPlan(reader: TraceReader, cost: ModelCost, profile: HardwareProfile, options: SimulationOptions, batch: Int,
                            prefillAsDecode: Bool, context: Int?) -> GPUMemoryPlan {
         let sequences = reader.sequences
-        // The longest sequence's KV cache at its end; a step's tokens at most a batch of the longest prompts.
+        // The longest sequence's KV cache at its end; a step's tokens at most a batch of the longest
+        // prompts, or the engine's prefill chunk (a decode step still takes one token of each sequence).
         let sequenceTokens = sequences.map { sequence in
             prefillAsDecode ? (context ?? 0) + sequence.tokens : (context ?? sequence.prefillTokens) + sequence.decodeTokens
         }.max() ?? 0
-        let stepTokens = prefillAsDecode ? batch : batch * max(1, sequences.map(\.prefillTokens).max() ?? 1)
+        let stepTokens = prefillAsDecode ? batch : min(batch * max(1, sequences.map(\.prefillTokens).max() ?? 1),
+                                                       max(batch, options.engine.prefillChunkTokens ?? Int.max))
         return GPUMemoryPlan(model: cost, profile: profile, engine: options.engine, batch: batch, sequenceTokens: sequenceTokens,
                              stepTokens: stepTokens, topK: reader.metadata.shape.topK, stagingBuffers: options.stagingBuffers)
     }

@@ -77,6 +77,7 @@ public struct SimulationRun<Source: RoutingSource> {
     public func makeFormer(content: StepContent = .tokens) -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
                     decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: content == .tokens ? predictionLookaheads : [],
-                    contextTokens: contextTokens, lookupOrder: options.lookupOrder, content: content)
+                    contextTokens: contextTokens, prefillChunkTokens: options.engine.prefillChunkTokens, lookupOrder: options.lookupOrder,
+                    content: content)
     }
 }

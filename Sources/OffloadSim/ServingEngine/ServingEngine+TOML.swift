@@ -4,7 +4,7 @@ extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
     static let termKeys = [
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
-        "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
+        "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
         "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
     ]
 
@@ -93,6 +93,7 @@ extension ServingEngine {
             expertStreams: try integer("execution.streams", default: 1, in: 1...128),
             cpuExpertsBelowTokens: try integer("execution.cpu_experts_below_tokens", default: 0, in: 0...1 << 20),
             cpuLayer: cpuLayer, hostExpertLayers: try countOrWord("execution.host_expert_layers", word: "all", default: nil, in: 0...4_096),
+            prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: 1...1 << 20),
             copiesIDRuns: grouping == "id-run",
             prioritisesDemand: queue == "priority", sources: sources)
     }
@@ -112,6 +113,7 @@ extension ServingEngine {
             "streams = \(expertStreams)   # CUDA streams a layer's experts are launched on (concurrent-streams)",
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
+            "prefill_chunk_tokens = \(prefillChunkTokens.map(String.init) ?? "\"whole\"")   # prompt tokens a prefill step takes at most (\"whole\": each prompt in one step)",
             "cpu_experts_below_tokens = \(cpuExpertsBelowTokens)   # steps of fewer tokens compute the experts not on the GPU on the host CPU (0: never)",
             "host_expert_layers = \(hostExpertLayers.map(String.init) ?? "\"all\"")   # layers, from the first, whose experts live in host memory; later layers keep theirs on the GPU",
             "",

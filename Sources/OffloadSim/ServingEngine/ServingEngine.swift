@@ -54,6 +54,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// alone; nil: the profile's per-expert overhead on every CPU expert instead
     /// (``HardwareProfile/hostExpertOverheadNs``, Fiddler's model).
     public var cpuLayer: HostCost?
+    /// Prompt tokens one prefill step takes at most (llama.cpp's ubatch, a chunked prefill):
+    /// longer prompts go in several steps, each copying and computing its own experts; nil:
+    /// each admitted prompt whole in one step.
+    public var prefillChunkTokens: Int?
     /// Layers, from the first, whose routed experts live in host memory; every later layer's
     /// experts stay on the GPU from the start, outside the cache, never copied (llama.cpp's
     /// `--n-cpu-moe N`); nil: every layer's.
@@ -75,7 +79,7 @@ public struct ServingEngine: Sendable, Equatable {
                 routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
-                copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                prefillChunkTokens: Int? = nil, copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -91,6 +95,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.cpuExpertsBelowTokens = cpuExpertsBelowTokens
         self.cpuLayer = cpuLayer
         self.hostExpertLayers = hostExpertLayers
+        self.prefillChunkTokens = prefillChunkTokens
         self.copiesIDRuns = copiesIDRuns
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources

@@ -38,6 +38,11 @@ public struct BatchFormer<Source: RoutingSource> {
     public let decodeTokensPerStep: Int
     /// Lookaheads whose recorded predictions steps carry.
     public let predictionLookaheads: [Int]
+    /// Prompt tokens a prefill step takes at most (nil: every admitted prompt whole): longer
+    /// prompts, and prompts beyond the first ones, continue in the next steps, each chunk's
+    /// attention over the chunks before it, and a sequence's first token comes with its last
+    /// chunk (llama.cpp's ubatch; chunked prefill).
+    public let prefillChunkTokens: Int?
     /// Tokens in each sequence's KV cache when its decoding starts (nil: its prompt, as the
     /// trace has it). Decode attention then reads this many tokens plus those generated since;
     /// prefill steps are unchanged (their time does not include prefilling the context).
@@ -52,9 +57,11 @@ public struct BatchFormer<Source: RoutingSource> {
     /// A former over `source` with `batchSize` slots, whose steps carry `content` (recorded
     /// predictions, `predictionLookaheads`, only with ``StepContent/tokens``).
     public init(source: Source, batchSize: Int, prefillAsDecode: Bool = false, sequenceMask: [Bool]? = nil, decodeTokensPerStep: Int = 1,
-                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, lookupOrder: LookupOrder = .id, content: StepContent = .tokens) {
+                predictionLookaheads: [Int] = [], contextTokens: Int? = nil, prefillChunkTokens: Int? = nil, lookupOrder: LookupOrder = .id,
+                content: StepContent = .tokens) {
         precondition(content == .tokens || predictionLookaheads.isEmpty)
-        precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0)
+        precondition(batchSize >= 1 && decodeTokensPerStep >= 1 && (contextTokens ?? 0) >= 0 && (prefillChunkTokens ?? 1) >= 1)
+        self.prefillChunkTokens = prefillChunkTokens
         self.contextTokens = contextTokens
         self.predictionLookaheads = predictionLookaheads
         self.decodeTokensPerStep = decodeTokensPerStep
@@ -82,7 +89,10 @@ public struct BatchFormer<Source: RoutingSource> {
         step.phase = prefilling.isEmpty ? .decode : .prefill
         // A decode step of one sequence taking one token is written without the step counters.
         let single = step.phase == .decode && batchSize == 1 && decodeTokensPerStep == 1 && assembler.assemblesSingleTokens
+        // Prompt tokens this step may still take.
+        var chunkLeft = step.phase == .prefill ? prefillChunkTokens ?? Int.max : Int.max
         for slot in prefilling.isEmpty ? active : prefilling {
+            guard chunkLeft > 0 else { break }
             let decoding = step.phase == .decode
             let before = decoding ? contextTokens.map { $0 + running[slot]!.decoded } ?? running[slot]!.consumed : running[slot]!.consumed
             var taken = 0
@@ -98,13 +108,17 @@ public struct BatchFormer<Source: RoutingSource> {
                 taken += 1
                 try advance(slot)
             } while running[slot]!.remaining > 0
-                && (step.phase == .prefill ? nextPhase(slot) == .prefill : taken < decodeTokensPerStep && nextPhase(slot) == .decode)
+                && (step.phase == .prefill ? nextPhase(slot) == .prefill && taken < chunkLeft
+                                           : taken < decodeTokensPerStep && nextPhase(slot) == .decode)
+            if !decoding { chunkLeft -= taken }
             if decoding { running[slot]!.decoded += taken }
             let sequence = running[slot]!.sequence
             step.sequences.append((sequence, taken))
             step.kvTokens += before + taken
             step.scorePairs += taken * before + taken * (taken + 1) / 2
-            if !running[slot]!.producedFirst {
+            // A prompt cut by the chunk limit produces its first token with its last chunk.
+            let promptDone = running[slot]!.remaining == 0 || decoding || nextPhase(slot) != .prefill
+            if !running[slot]!.producedFirst && promptDone {
                 running[slot]!.producedFirst = true
                 step.firstTokens.append(sequence)
             }

@@ -76,11 +76,13 @@ struct ServingEngineFileTests {
             experts = "layer-barrier"
             cpu_experts_below_tokens = 16
             host_expert_layers = 24
+            prefill_chunk_tokens = 256
             [host]
             copy_grouping = "id-run"
             cpu_layer_ns = "per-expert"
             """, file: "mine.toml")
-        #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16 && barrier.hostExpertLayers == 24)
+        #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16 && barrier.hostExpertLayers == 24
+                && barrier.prefillChunkTokens == 256)
         #expect(try ServingEngine(toml: barrier.tomlText, file: "again.toml") == barrier)
         for (text, message) in [("[host]\ncopy_grouping = \"id-run\"", "needs a layer that waits for all of its copies"),
                                 ("[host]\ncopy_grouping = \"runs\"", "valid: expert, id-run"),

@@ -15,10 +15,11 @@ struct BatchFormerTests {
         return [tokens(2, 2, offset: 0), tokens(1, 1, offset: 1), tokens(1, 3, offset: 2)]
     }
 
-    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false, context: Int? = nil,
+    static func steps(batch: Int, chunkTokens: Int, prefillAsDecode: Bool = false, context: Int? = nil, prefillChunk: Int? = nil,
                       content: StepContent = .tokens) throws -> [Step] {
         let reader = try SimFixtures.trace(sequences(), layers: 2, experts: 4, topK: 2, chunkTokens: chunkTokens)
-        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode, contextTokens: context, content: content)
+        var former = BatchFormer(source: reader, batchSize: batch, prefillAsDecode: prefillAsDecode, contextTokens: context,
+                                 prefillChunkTokens: prefillChunk, content: content)
         var step = Step()
         var all: [Step] = []
         while try former.next(into: &step) { all.append(step) }
@@ -33,6 +34,23 @@ struct BatchFormerTests {
         #expect(steps.map(\.admitted) == [[0, 1], [], [2], [], [], []])
         #expect(steps.map(\.finished) == [[], [1], [], [0], [], [2]])
         #expect(steps.map(\.firstTokens) == [[0, 1], [], [2], [], [], []])
+    }
+
+    /// One prompt token a step: s0's two prompt tokens take two steps (its first token comes
+    /// with the second), s1's prompt waits for the third; decoding is unchanged.
+    @Test("a prefill chunk limit splits prompts over steps, each sequence's first token with its last chunk")
+    func prefillChunks() throws {
+        let steps = try Self.steps(batch: 2, chunkTokens: 4096, prefillChunk: 1)
+        #expect(steps.map(\.phase) == [.prefill, .prefill, .prefill, .decode, .prefill, .decode, .decode, .decode])
+        #expect(steps.map(\.tokens) == [1, 1, 1, 2, 1, 2, 1, 1])
+        #expect(steps.map(\.firstTokens) == [[], [0], [1], [], [2], [], [], []])
+        // s0's second chunk attends to its first: KV 2 tokens, pairs 1 + 1.
+        #expect(steps[1].kvTokens == 2 && steps[1].scorePairs == 2)
+        // A limit above every prompt changes nothing.
+        let whole = try Self.steps(batch: 2, chunkTokens: 4096)
+        let wide = try Self.steps(batch: 2, chunkTokens: 4096, prefillChunk: 3)
+        #expect(wide.map(\.tokens) == whole.map(\.tokens) && wide.map(\.experts) == whole.map(\.experts))
+        #expect(wide.map(\.firstTokens) == whole.map(\.firstTokens))
     }
 
     @Test("small chunks that split sequences give the same steps")
