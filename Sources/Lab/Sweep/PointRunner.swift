@@ -71,6 +71,10 @@ public final class PointRunner {
         if let latency = number(.copyLatencyNs) { setup.profile.link.latencyNs = Nanoseconds(latency) }
         if let engines = integer(.copyEngines) { setup.profile.link.copyEngines = engines }
         if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = chunk }
+        if let gbps = number(.hostMemoryGBps) { setup.profile.hostMemoryGBps = gbps }
+        if let layers = integer(.hostExpertLayers) { setup.options.engine.hostExpertLayers = layers }
+        if let tokens = integer(.prefillChunkTokens) { setup.options.engine.prefillChunkTokens = tokens }
+        if let tokens = integer(.cpuExpertsBelowTokens) { setup.options.engine.cpuExpertsBelowTokens = tokens }
         if let predictor = text(.predictor) {
             guard PredictorCatalog.names.contains(predictor) else {
                 throw invalid(point, "unknown predictor '\(predictor)' (valid: \(PredictorCatalog.names.joined(separator: ", ")))")

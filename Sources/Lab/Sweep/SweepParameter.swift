@@ -14,6 +14,10 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     case cacheFraction = "cache_fraction"
     case partitioned, batch, seed, recall, lookahead, widen, context
     case prefillAsDecode = "prefill_as_decode"
+    case hostMemoryGBps = "host_memory_gbps"
+    case hostExpertLayers = "host_expert_layers"
+    case prefillChunkTokens = "prefill_chunk_tokens"
+    case cpuExpertsBelowTokens = "cpu_experts_below_tokens"
 
     /// The TOML type a value must have.
     public enum Kind: Sendable { case string, number, integer, bool }
@@ -22,8 +26,8 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     public var kind: Kind {
         switch self {
         case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType: .string
-        case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen: .number
-        case .copyEngines, .chunkBytes, .batch, .seed, .lookahead, .context: .integer
+        case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen, .hostMemoryGBps: .number
+        case .copyEngines, .chunkBytes, .batch, .seed, .lookahead, .context, .hostExpertLayers, .prefillChunkTokens, .cpuExpertsBelowTokens: .integer
         case .partitioned, .prefillAsDecode: .bool
         }
     }
@@ -55,6 +59,10 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .widen: "experts predicted per token: k × widen"
         case .prefillAsDecode: "replay prompt tokens one per step"
         case .context: "tokens in each sequence's KV cache when decoding starts"
+        case .hostMemoryGBps: "host memory bandwidth a CPU expert reaches, GB/s (the profile's host.memory_gbps)"
+        case .hostExpertLayers: "layers, from the first, whose experts stay in host memory, the rest on the GPU (the engine's host_expert_layers, llama.cpp's --n-cpu-moe)"
+        case .prefillChunkTokens: "prompt tokens a prefill step takes at most (the engine's prefill_chunk_tokens)"
+        case .cpuExpertsBelowTokens: "steps of fewer tokens compute the experts not on the GPU on the CPU (the engine's cpu_experts_below_tokens; 0: never)"
         }
     }
 
@@ -74,6 +82,10 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .seed: return 0...Double(Int.max)
         case .lookahead: return 1...4_096
         case .context: return widen(ValidRange.context)
+        case .hostMemoryGBps: return ValidRange.gbps
+        case .hostExpertLayers: return widen(ValidRange.hostExpertLayers)
+        case .prefillChunkTokens: return widen(ValidRange.prefillChunkTokens)
+        case .cpuExpertsBelowTokens: return widen(ValidRange.cpuExpertsBelowTokens)
         case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType,
              .partitioned, .prefillAsDecode:
             return nil

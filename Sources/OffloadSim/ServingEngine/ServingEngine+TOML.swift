@@ -1,4 +1,5 @@
 import TOML
+import TraceStore
 
 extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
@@ -91,9 +92,9 @@ extension ServingEngine {
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
             groupedKernelLaunches: try integer("execution.grouped_kernel_launches", default: 1, in: 1...64), capacityFactor: capacityFactor,
             expertStreams: try integer("execution.streams", default: 1, in: 1...128),
-            cpuExpertsBelowTokens: try integer("execution.cpu_experts_below_tokens", default: 0, in: 0...1 << 20),
-            cpuLayer: cpuLayer, hostExpertLayers: try countOrWord("execution.host_expert_layers", word: "all", default: nil, in: 0...4_096),
-            prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: 1...1 << 20),
+            cpuExpertsBelowTokens: try integer("execution.cpu_experts_below_tokens", default: 0, in: ValidRange.cpuExpertsBelowTokens),
+            cpuLayer: cpuLayer, hostExpertLayers: try countOrWord("execution.host_expert_layers", word: "all", default: nil, in: ValidRange.hostExpertLayers),
+            prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: ValidRange.prefillChunkTokens),
             copiesIDRuns: grouping == "id-run",
             prioritisesDemand: queue == "priority", sources: sources)
     }

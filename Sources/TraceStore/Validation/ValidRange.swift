@@ -48,6 +48,13 @@ public enum ValidRange {
     public static let batch = 1...65_536
     /// Tokens of context already in the KV cache.
     public static let context = 0...(1 << 30)
+    /// Layers whose experts an engine keeps in host memory (engines' `host_expert_layers`; the
+    /// most layers a model may have).
+    public static let hostExpertLayers = 0...4_096
+    /// Prompt tokens a prefill step takes at most (engines' `prefill_chunk_tokens`).
+    public static let prefillChunkTokens = 1...(1 << 20)
+    /// The step size below which an engine computes experts on the CPU (engines' `cpu_experts_below_tokens`).
+    public static let cpuExpertsBelowTokens = 0...(1 << 20)
     /// A gate weight: a non-negative probability-like score that fp16 holds (its largest
     /// finite value is 65504). NaN and infinities fall outside.
     public static let gateWeight: ClosedRange<Float> = 0...65_504

@@ -114,6 +114,42 @@ struct SweepResultsTests {
         #expect(count == spec.count)
     }
 
+    /// The llama-cpp engine over the small trace: its 8-token prompts and 1-token decode steps run
+    /// on the CPU below 32 tokens, so the host's bandwidth sets decoding's pace; with every layer's
+    /// experts on the GPU nothing runs on the CPU; a prefill chunk of 4 makes two steps of each prompt.
+    @Test("a sweep sets the engine's host layers, prefill chunk and CPU threshold and the host's bandwidth, each in its column")
+    func engineTermsSweep() throws {
+        let folder = Repository.temporaryFolder()
+        let text = """
+            name = "llama"
+            [base]
+            trace = "\(smallTrace)"
+            engine = "llama-cpp"
+            [grid]
+            host_memory_gbps = [50.0, 100.0]
+            host_expert_layers = [0, 26]
+            prefill_chunk_tokens = [4, 512]
+            """
+        let spec = try SweepSpec(toml: text, file: folder + "/spec.toml")
+        let path = folder + "/llama.sqlite"
+        try SweepRunner(spec: spec, jobs: 2).run(into: ResultsDatabase(path: path, spec: spec))
+        let rows = try SQLiteDatabase(path: path, mode: .readOnly).prepare(
+            "SELECT p_host_memory_gbps, p_host_expert_layers, p_prefill_chunk_tokens, tpot_ms, report FROM points")
+        var tpot: [String: Double] = [:]
+        while try rows.step() {
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(rows.text(4).utf8)) as? [String: Any])
+            let key = "\(rows.double(0))/\(rows.int(1))/\(rows.int(2))"
+            tpot[key] = rows.double(3)
+            let cpuExperts = try #require(report["cpu_experts"] as? Int)
+            #expect((rows.int(1) == 0) == (cpuExperts == 0), "\(key): \(cpuExperts) CPU experts")
+            #expect((report["steps"] as? Int) == (rows.int(2) == 4 ? 8 * 2 + 8 * 24 : 8 + 8 * 24), "\(key)")
+        }
+        #expect(tpot.count == 8)
+        // Half the host bandwidth slows the CPU's decoding; with every expert on the GPU it does not matter.
+        #expect(try #require(tpot["50.0/26/512"]) > (try #require(tpot["100.0/26/512"])))
+        #expect(tpot["50.0/0/512"] == tpot["100.0/0/512"])
+    }
+
     @Test("a results file of another spec is refused, not mixed")
     func otherSpecRefused() throws {
         let (spec, _) = try smallSpec(name: "one")

@@ -39,6 +39,9 @@ struct SweepValidationTests {
         ("copy_latency_ns = [9.2e18]", "'grid.copy_latency_ns' is 9.2e+18; valid: 0…1000000000"),
         ("seed = [-1]", "'grid.seed' is -1; valid: 0…2^63−1"),
         ("lookahead = [0]", "'grid.lookahead' is 0; valid: 1…4096"),
+        ("host_expert_layers = [5000]", "'grid.host_expert_layers' is 5000; valid: 0…4096"),
+        ("prefill_chunk_tokens = [0]", "'grid.prefill_chunk_tokens' is 0; valid: 1…1048576"),
+        ("host_memory_gbps = [0]", "'grid.host_memory_gbps' is 0.0; valid: 0.001…1000000"),
     ])
     func outOfRange(grid: String, message: String) throws {
         try Self.expectRefusal(grid: grid, saying: message)
