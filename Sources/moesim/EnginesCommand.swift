@@ -11,8 +11,10 @@ struct EnginesCommand: ParsableCommand {
             or a host loop with a sync per expert), what the host's syncs and copy calls cost, how many copy calls an \
             expert takes and how far a prefetch may run ahead without a cache. Host costs are fixed times or sums of \
             operations (sync, launch, copy_call) that the hardware profile prices: a preset's assumptions, or what \
-            `moesim gpu calibrate` measured. Pass --engine NAME or --engine FILE.toml to simulate, compare, sweep \
-            (parameter engine) and gpu validate.
+            `moesim gpu calibrate` measured. An engine that keeps experts in host memory (llama-cpp) computes them \
+            on the CPU in steps below a token threshold, may keep later layers' experts on the GPU, copies runs of \
+            consecutive expert ids together and takes prompts in chunks. Pass --engine NAME or --engine FILE.toml to \
+            simulate, compare, sweep (parameter engine) and gpu validate.
             """)
 
     @Flag(help: "Also print where each number comes from.")
@@ -31,14 +33,15 @@ struct EnginesCommand: ParsableCommand {
             print(try OptionRange.named("--export") { try RunSetup.engine(export) }.tomlText, terminator: "")
             return
         }
-        print("name             experts           router sync    copy call  copies/expert  buffer sets  copy queue  engine")
+        print("name             experts           router sync    copy call  copies/expert  buffer sets  copy queue  CPU below  engine")
         for engine in ServingEngine.builtIns {
             let columns = [
                 engine.name.rightPadded(16), engine.expertExecution.rawValue.rightPadded(17),
                 hostCost(engine.routerSync).leftPadded(13), hostCost(engine.copyIssue).leftPadded(10),
                 (engine.copiesPerExpert.map(String.init) ?? "per matrix").leftPadded(14),
                 (engine.bufferSets.map(String.init) ?? "per policy").leftPadded(12),
-                (engine.prioritisesDemand ? "priority" : "fifo").leftPadded(11), engine.displayName,
+                (engine.prioritisesDemand ? "priority" : "fifo").leftPadded(11),
+                (engine.cpuExpertsBelowTokens > 0 ? "\(engine.cpuExpertsBelowTokens) tokens" : "—").leftPadded(10), engine.displayName,
             ]
             print(columns.joined(separator: " "))
             if sources {
