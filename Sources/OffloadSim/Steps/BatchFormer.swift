@@ -110,8 +110,7 @@ public struct BatchFormer<Source: RoutingSource> {
             } while running[slot]!.remaining > 0
                 && (step.phase == .prefill ? nextPhase(slot) == .prefill && taken < chunkLeft
                                            : taken < decodeTokensPerStep && nextPhase(slot) == .decode)
-            if !decoding { chunkLeft -= taken }
-            if decoding { running[slot]!.decoded += taken }
+            if decoding { running[slot]!.decoded += taken } else { chunkLeft -= taken }
             let sequence = running[slot]!.sequence
             step.sequences.append((sequence, taken))
             step.kvTokens += before + taken
