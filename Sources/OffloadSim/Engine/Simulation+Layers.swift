@@ -227,6 +227,9 @@ extension Simulation {
     private mutating func groupedFinished() {
         stagingFree += planned.reduce(0) { $0 + ($1.staged ? 1 : 0) }
         issueStagingCopies()
+        // Shared experts after the routed ones: their end ends the layer (startGroupedExperts finds the cursor at the end).
+        let shared = engine.sharedExpertsAfterRouted ? compute.sharedExpertsNanoseconds(tokens: step.tokens) : 0
+        if shared > 0 { return startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds) }
         layerFinished()
     }
 

@@ -30,7 +30,11 @@ extension Simulation {
         }
         policy.routed(layer: layer, in: &self)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
-        if shared > 0 { startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds) } else { startNextExpert() }
+        if shared > 0 && !engine.sharedExpertsAfterRouted {
+            startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds)
+        } else {
+            startNextExpert()
+        }
     }
 
     /// Replaces the experts the current layer runs (speculative execution); `exactMass` of

@@ -5,7 +5,7 @@ extension ServingEngine {
     /// The keys of the `[execution]` and `[host]` tables, in file order; `[sources]` takes the same names.
     static let termKeys = [
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
-        "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
+        "execution.shared_experts", "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
         "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
     ]
 
@@ -62,6 +62,14 @@ extension ServingEngine {
             throw fail(doc.line(of: "host.copy_grouping"),
                        "'host.copy_grouping' \"id-run\" needs a layer that waits for all of its copies (experts = \"layer-barrier\" or \"concurrent-streams\"), not \(execution.rawValue)")
         }
+        let shared = try read("execution.shared_experts", doc.string) ?? "with-router"
+        guard shared == "with-router" || shared == "after-routed" else {
+            throw fail(doc.line(of: "execution.shared_experts"), "'execution.shared_experts' is '\(shared)'; valid: with-router, after-routed")
+        }
+        if shared == "after-routed" && execution != .layerBarrier {
+            throw fail(doc.line(of: "execution.shared_experts"),
+                       "'execution.shared_experts' \"after-routed\" needs experts = \"layer-barrier\", not \(execution.rawValue)")
+        }
         var sources: [String: String] = [:]
         for key in doc.keys(under: "sources") {
             let term = String(key.dropFirst("sources.".count))
@@ -95,6 +103,7 @@ extension ServingEngine {
             cpuExpertsBelowTokens: try integer("execution.cpu_experts_below_tokens", default: 0, in: ValidRange.cpuExpertsBelowTokens),
             cpuLayer: cpuLayer, hostExpertLayers: try countOrWord("execution.host_expert_layers", word: "all", default: nil, in: ValidRange.hostExpertLayers),
             prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: ValidRange.prefillChunkTokens),
+            sharedExpertsAfterRouted: shared == "after-routed",
             copiesIDRuns: grouping == "id-run",
             prioritisesDemand: queue == "priority", sources: sources)
     }
@@ -114,6 +123,7 @@ extension ServingEngine {
             "streams = \(expertStreams)   # CUDA streams a layer's experts are launched on (concurrent-streams)",
             "buffer_sets = \(bufferSets.map(String.init) ?? "\"per-policy\"")   # layer buffer sets without a cache: a prefetch runs buffer_sets - 1 layers ahead",
             "copy_queue = \(TOMLValue.quoted(prioritisesDemand ? "priority" : "fifo"))   # priority: demand copies overtake queued prefetches | fifo: one transfer stream",
+            "shared_experts = \(TOMLValue.quoted(sharedExpertsAfterRouted ? "after-routed" : "with-router"))   # shared experts from the router's end, alongside the routed ones | after-routed (layer-barrier)",
             "prefill_chunk_tokens = \(prefillChunkTokens.map(String.init) ?? "\"whole\"")   # prompt tokens a prefill step takes at most (\"whole\": each prompt in one step)",
             "cpu_experts_below_tokens = \(cpuExpertsBelowTokens)   # steps of fewer tokens compute the experts not on the GPU on the host CPU (0: never)",
             "host_expert_layers = \(hostExpertLayers.map(String.init) ?? "\"all\"")   # layers, from the first, whose experts live in host memory; later layers keep theirs on the GPU",

@@ -58,6 +58,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// longer prompts go in several steps, each copying and computing its own experts; nil:
     /// each admitted prompt whole in one step.
     public var prefillChunkTokens: Int?
+    /// Whether a layer's shared experts run after its routed experts rather than from the
+    /// router's end, alongside them (llama.cpp builds the shared expert's FFN after the routed
+    /// ones and its scheduler runs the graph's splits in order). Layer-barrier engines only.
+    public var sharedExpertsAfterRouted: Bool
     /// Layers, from the first, whose routed experts live in host memory; every later layer's
     /// experts stay on the GPU from the start, outside the cache, never copied (llama.cpp's
     /// `--n-cpu-moe N`); nil: every layer's.
@@ -79,7 +83,7 @@ public struct ServingEngine: Sendable, Equatable {
                 routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
-                prefillChunkTokens: Int? = nil, copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -96,6 +100,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.cpuLayer = cpuLayer
         self.hostExpertLayers = hostExpertLayers
         self.prefillChunkTokens = prefillChunkTokens
+        self.sharedExpertsAfterRouted = sharedExpertsAfterRouted
         self.copiesIDRuns = copiesIDRuns
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources

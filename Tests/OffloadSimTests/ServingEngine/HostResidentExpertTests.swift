@@ -92,11 +92,29 @@ struct HostResidentExpertTests {
         #expect(plan(2).residentWeightBytes == plan(nil).residentWeightBytes)
     }
 
+    /// A shared expert of 4,000,000 B takes 4,000 ns on the GPU. From the router's end it runs
+    /// while the CPU computes (A + max(4,000, 23,000) = 23,500 a layer); after the routed experts
+    /// it adds to them (500 + 23,000 + 4,000 = 27,500).
+    @Test("shared experts after the routed ones add to the layer instead of overlapping the CPU's work")
+    func sharedExpertsAfterRouted() throws {
+        let model = ModelCost(name: "hand", layers: 2, experts: 4, expertBytes: [1_000_000, 1_000_000], expertParameters: 0,
+                              sharedExperts: 1, sharedExpertBytes: 4_000_000, attentionParameters: 0, attentionBytes: 500_000,
+                              kvBytesPerToken: 0, queryWidth: 0)
+        func tpot(after: Bool) throws -> Double? {
+            var host = engine(cpuBelow: 32)
+            host.sharedExpertsAfterRouted = after
+            return try SimFixtures.simulate(trace(), model: model, profile: SimFixtures.profile(),
+                                            options: SimulationOptions(eviction: .lru, engine: host)).tpot.mean
+        }
+        #expect(try tpot(after: false) == 47_000)
+        #expect(try tpot(after: true) == 55_000)
+    }
+
     @Test("llama.cpp's engine file names the threshold, the per-layer cost and the id runs")
     func llamaCppEngine() {
         let llama = ServingEngine.llamaCpp
         #expect(llama.cpuExpertsBelowTokens == 32 && llama.copiesIDRuns && llama.cpuLayer == HostCost(syncs: 1, copyCalls: 1))
-        #expect(llama.hostExpertLayers == nil)
+        #expect(llama.hostExpertLayers == nil && llama.sharedExpertsAfterRouted && llama.prefillChunkTokens == 512)
         for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches"] {
             #expect(llama.sources[key]?.isEmpty == false, "llama-cpp has no source for \(key)")
         }

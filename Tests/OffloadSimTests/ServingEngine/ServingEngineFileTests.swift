@@ -77,15 +77,17 @@ struct ServingEngineFileTests {
             cpu_experts_below_tokens = 16
             host_expert_layers = 24
             prefill_chunk_tokens = 256
+            shared_experts = "after-routed"
             [host]
             copy_grouping = "id-run"
             cpu_layer_ns = "per-expert"
             """, file: "mine.toml")
         #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16 && barrier.hostExpertLayers == 24
-                && barrier.prefillChunkTokens == 256)
+                && barrier.prefillChunkTokens == 256 && barrier.sharedExpertsAfterRouted)
         #expect(try ServingEngine(toml: barrier.tomlText, file: "again.toml") == barrier)
         for (text, message) in [("[host]\ncopy_grouping = \"id-run\"", "needs a layer that waits for all of its copies"),
                                 ("[host]\ncopy_grouping = \"runs\"", "valid: expert, id-run"),
+                                ("[execution]\nshared_experts = \"after-routed\"", "needs experts = \"layer-barrier\""),
                                 ("[execution]\ncpu_experts_below_tokens = -1", "valid: 0…1048576")] {
             #expect {
                 _ = try ServingEngine(toml: "name = \"bad\"\n\(text)\n", file: "bad.toml")
