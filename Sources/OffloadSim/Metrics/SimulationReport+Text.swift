@@ -8,7 +8,9 @@ extension SimulationReport {
         let m = metrics
         func ms(_ ns: Double?) -> String { ns.map { String(format: "%.3f ms", $0 / 1e6) } ?? "n/a" }
         func pct(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
-        let cache = run.cacheBytes == 0 ? "none (double-buffered streaming)" : "\(Format.bytes(run.cacheBytes)), \(run.eviction)"
+        // Without a cache, moesim's engine streams through two staging buffers; another engine goes its own way (see its line).
+        let uncached = run.engine == ServingEngine.moesim.label ? "none (double-buffered streaming)" : "none"
+        let cache = run.cacheBytes == 0 ? uncached : "\(Format.bytes(run.cacheBytes)), \(run.eviction)"
         var lines = [
             "trace      \(run.trace)  [\(run.traceKind.uppercased())]",
             "model      \(run.model)",
