@@ -129,25 +129,27 @@ struct SweepResultsTests {
             host_memory_gbps = [50.0, 100.0]
             host_expert_layers = [0, 26]
             prefill_chunk_tokens = [4, 512]
+            cpu_experts_below_tokens = [0, 32]
             """
         let spec = try SweepSpec(toml: text, file: folder + "/spec.toml")
         let path = folder + "/llama.sqlite"
         try SweepRunner(spec: spec, jobs: 2).run(into: ResultsDatabase(path: path, spec: spec))
         let rows = try SQLiteDatabase(path: path, mode: .readOnly).prepare(
-            "SELECT p_host_memory_gbps, p_host_expert_layers, p_prefill_chunk_tokens, tpot_ms, report FROM points")
+            "SELECT p_host_memory_gbps, p_host_expert_layers, p_prefill_chunk_tokens, p_cpu_experts_below_tokens, tpot_ms, report FROM points")
         var tpot: [String: Double] = [:]
         while try rows.step() {
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(rows.text(4).utf8)) as? [String: Any])
-            let key = "\(rows.double(0))/\(rows.int(1))/\(rows.int(2))"
-            tpot[key] = rows.double(3)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(rows.text(5).utf8)) as? [String: Any])
+            let key = "\(rows.double(0))/\(rows.int(1))/\(rows.int(2))/\(rows.int(3))"
+            tpot[key] = rows.double(4)
             let cpuExperts = try #require(report["cpu_experts"] as? Int)
-            #expect((rows.int(1) == 0) == (cpuExperts == 0), "\(key): \(cpuExperts) CPU experts")
+            #expect((rows.int(1) == 0 || rows.int(3) == 0) == (cpuExperts == 0), "\(key): \(cpuExperts) CPU experts")
             #expect((report["steps"] as? Int) == (rows.int(2) == 4 ? 8 * 2 + 8 * 24 : 8 + 8 * 24), "\(key)")
         }
-        #expect(tpot.count == 8)
-        // Half the host bandwidth slows the CPU's decoding; with every expert on the GPU it does not matter.
-        #expect(try #require(tpot["50.0/26/512"]) > (try #require(tpot["100.0/26/512"])))
-        #expect(tpot["50.0/0/512"] == tpot["100.0/0/512"])
+        #expect(tpot.count == 16)
+        // Half the host bandwidth slows the CPU's decoding; with every expert on the GPU, or none on the CPU, it does not matter.
+        #expect(try #require(tpot["50.0/26/512/32"]) > (try #require(tpot["100.0/26/512/32"])))
+        #expect(tpot["50.0/0/512/32"] == tpot["100.0/0/512/32"])
+        #expect(tpot["50.0/26/512/0"] == tpot["100.0/26/512/0"])
     }
 
     @Test("a results file of another spec is refused, not mixed")
