@@ -183,7 +183,7 @@ public enum PolicyCatalog {
             let configuration = ExpertParallelConfiguration(gpus: spec.gpus, interconnectGBps: spec.interconnectGBps,
                                                             replicate: spec.replicate, replicaSlots: spec.replicaSlots)
             var simulation = ExpertParallelSimulation(model: run.model, profile: run.profile, configuration: configuration)
-            var former = run.makeFormer()
+            var former = run.makeFormer(engineChunks: false)
             let (metrics, parallel) = try simulation.run(&former)
             notes.append("\(spec.gpus) GPUs of the hardware profile, all experts resident, interconnect \(Format.fixed(spec.interconnectGBps, 0)) GB/s per direction")
             if run.options.engine.name != ServingEngine.moesim.name {

@@ -73,11 +73,12 @@ public struct SimulationRun<Source: RoutingSource> {
 
     /// A step former over this run's sequences whose steps carry `content` (``StepContent/lookups``
     /// for a pre-pass that reads only each step's lookups; the recorded predictions only with
-    /// ``StepContent/tokens``).
-    public func makeFormer(content: StepContent = .tokens) -> BatchFormer<Source> {
+    /// ``StepContent/tokens``), prompts in the engine's prefill chunks unless `engineChunks` is
+    /// false (a model that does not apply the engine, as expert parallelism does not).
+    public func makeFormer(content: StepContent = .tokens, engineChunks: Bool = true) -> BatchFormer<Source> {
         BatchFormer(source: source, batchSize: batchSize, prefillAsDecode: prefillAsDecode, sequenceMask: sequenceMask,
                     decodeTokensPerStep: decodeTokensPerStep, predictionLookaheads: content == .tokens ? predictionLookaheads : [],
-                    contextTokens: contextTokens, prefillChunkTokens: options.engine.prefillChunkTokens, lookupOrder: options.lookupOrder,
-                    content: content)
+                    contextTokens: contextTokens, prefillChunkTokens: engineChunks ? options.engine.prefillChunkTokens : nil,
+                    lookupOrder: options.lookupOrder, content: content)
     }
 }

@@ -64,6 +64,15 @@ struct EngineCommandTests {
         #expect((run["engine"] as? String)?.hasPrefix("expert-parallel model") == true)
         #expect((run["notes"] as? [String])?.contains { $0.hasPrefix("--engine yalis is not applied") } == true)
         #expect(yalis["tpot_ms"] as? Double == plain["tpot_ms"] as? Double)
+        // Nor are the engine's prefill chunks: 600-token prompts stay one step each under llama-cpp.
+        let long = try CLI.synthesize(model: "deepseek-v2-lite", tokens: 1_204, prefill: 600, decode: 2, seed: 1)
+        let llama = try Self.json(try CLI.run(["simulate", "--trace", long, "--engine", "llama-cpp", "--policy", "expert-parallel", "--json"]))
+        let whole = try Self.json(try CLI.run(["simulate", "--trace", long, "--policy", "expert-parallel", "--json"]))
+        #expect(llama["steps"] as? Int == 2 * 3 && llama["steps"] as? Int == whole["steps"] as? Int)
+        #expect(llama["ttft_ms"] as? Double == whole["ttft_ms"] as? Double)
+        // Under llama-cpp itself each prompt is two chunks of at most 512 tokens.
+        let chunked = try Self.json(try CLI.run(["simulate", "--trace", long, "--engine", "llama-cpp", "--json"]))
+        #expect(chunked["steps"] as? Int == 2 * 4)
     }
 
     @Test("every result names its engine, and an unknown engine is refused with the valid names")
