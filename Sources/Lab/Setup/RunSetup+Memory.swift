@@ -68,6 +68,11 @@ extension RunSetup {
                 : plan.roomForCacheBytes > 0 && needed < plan.allExpertBytes && policy.mechanism != .expertParallel
                 ? "Give --cache-mib \(plan.roomForCacheBytes / Units.mebibyte) or less (or --cache-mib auto), a shorter --context, a smaller --batch, or another --hardware."
                 : "Use a GPU with more memory (--hardware FILE.toml with a larger memory_gib)\(policy.mechanism == .expertParallel ? " or more GPUs (placement.gpus in the policy file)" : "")"
-                  + "\(options.engine.hostExpertLayers != nil ? ", more layers' experts in host memory (the engine's host_expert_layers)" : ""), a shorter --context or a smaller --batch.")
+                  + "\(Self.hostLayersHint(options.engine)), a shorter --context or a smaller --batch.")
+    }
+
+    /// ", more layers' experts in host memory (…)" for an engine that keeps some layers' experts on the GPU, else "".
+    static func hostLayersHint(_ engine: ServingEngine) -> String {
+        engine.hostExpertLayers != nil ? ", more layers' experts in host memory (the engine's host_expert_layers)" : ""
     }
 }

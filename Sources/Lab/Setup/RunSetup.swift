@@ -105,7 +105,7 @@ public struct RunSetup {
                                        prefillAsDecode: prefillAsDecode, context: context)
             guard plan.roomForCacheBytes >= cost.expertBytes.min()! else {
                 throw TraceStoreError(file: "--cache-mib auto", problem: "leaves no room for an expert: \(plan.summary)",
-                                      fix: "Use a GPU with more memory (--hardware)\(options.engine.hostExpertLayers != nil ? ", more layers' experts in host memory (the engine's host_expert_layers)" : ""), a shorter --context or a smaller --batch.")
+                                      fix: "Use a GPU with more memory (--hardware)\(Self.hostLayersHint(options.engine)), a shorter --context or a smaller --batch.")
             }
             cacheBytes = plan.roomForCacheBytes
             notes.append("--cache-mib auto: \(plan.summary)")

@@ -43,10 +43,13 @@ extension ServingEngine {
             throw fail(doc.line(of: "execution.experts"),
                        "'execution.experts' is '\(experts)'; valid: \(ExpertExecution.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        let queue = try read("execution.copy_queue", doc.string) ?? "priority"
-        guard queue == "priority" || queue == "fifo" else {
-            throw fail(doc.line(of: "execution.copy_queue"), "'execution.copy_queue' is '\(queue)'; valid: priority, fifo")
+        // A word from `valid`, the first when the key is absent.
+        func choice(_ key: String, _ valid: [String]) throws -> String {
+            let word = try read(key, doc.string) ?? valid[0]
+            guard valid.contains(word) else { throw fail(doc.line(of: key), "'\(key)' is '\(word)'; valid: \(valid.joined(separator: ", "))") }
+            return word
         }
+        let queue = try choice("execution.copy_queue", ["priority", "fifo"])
         var capacityFactor: Double?
         if let entry = doc["execution.capacity_factor"], entry.value != .string("routed") {
             guard execution == .layerBarrier else {
@@ -54,18 +57,12 @@ extension ServingEngine {
             }
             capacityFactor = try read("execution.capacity_factor") { try doc.number($0, in: 0.01...1_000, rangeText: "0.01…1000") }
         }
-        let grouping = try read("host.copy_grouping", doc.string) ?? "expert"
-        guard grouping == "expert" || grouping == "id-run" else {
-            throw fail(doc.line(of: "host.copy_grouping"), "'host.copy_grouping' is '\(grouping)'; valid: expert, id-run")
-        }
-        if grouping == "id-run" && execution != .layerBarrier && execution != .concurrentStreams {
+        let grouping = try choice("host.copy_grouping", ["expert", "id-run"])
+        if grouping == "id-run" && !execution.waitsForWholeLayer {
             throw fail(doc.line(of: "host.copy_grouping"),
                        "'host.copy_grouping' \"id-run\" needs a layer that waits for all of its copies (experts = \"layer-barrier\" or \"concurrent-streams\"), not \(execution.rawValue)")
         }
-        let shared = try read("execution.shared_experts", doc.string) ?? "with-router"
-        guard shared == "with-router" || shared == "after-routed" else {
-            throw fail(doc.line(of: "execution.shared_experts"), "'execution.shared_experts' is '\(shared)'; valid: with-router, after-routed")
-        }
+        let shared = try choice("execution.shared_experts", ["with-router", "after-routed"])
         if shared == "after-routed" && execution != .layerBarrier {
             throw fail(doc.line(of: "execution.shared_experts"),
                        "'execution.shared_experts' \"after-routed\" needs experts = \"layer-barrier\", not \(execution.rawValue)")

@@ -119,7 +119,7 @@ public struct ServingEngine: Sendable, Equatable {
 
     /// Whether a layer's experts wait for all of its copies and the uncached ones land in a
     /// buffer set holding the whole layer (layer-barrier and concurrent-streams engines).
-    public var waitsForWholeLayer: Bool { expertExecution == .layerBarrier || expertExecution == .concurrentStreams }
+    public var waitsForWholeLayer: Bool { expertExecution.waitsForWholeLayer }
 
     /// Whether a layer runs every one of its experts at capacity (``capacityFactor`` under a
     /// layer barrier), which needs all of them resident.
@@ -147,4 +147,7 @@ public enum ExpertExecution: String, CaseIterable, Sendable {
     /// ``ServingEngine/expertStreams`` CUDA streams, which run concurrently and share the
     /// SMs and HBM (``GPUCompute/concurrentExpertsNanoseconds(layer:shards:streams:)``).
     case concurrentStreams = "concurrent-streams"
+
+    /// Whether a layer run this way waits for all of its copies (layer-barrier and concurrent-streams).
+    public var waitsForWholeLayer: Bool { self == .layerBarrier || self == .concurrentStreams }
 }
