@@ -134,9 +134,9 @@ struct GPUValidateCommand: ParsableCommand {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
         }
-        if servingEngine.copiesIDRuns || servingEngine.cpuExpertsBelowTokens > 0 || servingEngine.hostExpertLayers != nil {
-            throw TraceStoreError(file: "--engine", problem: "'\(engine)' copies runs of expert ids as one copy, computes experts on the CPU or keeps layers' experts on the GPU outside the cache, and the CUDA replay copies and runs each expert on the GPU through its cache",
-                                  fix: "Validate an engine with copy_grouping \"expert\", cpu_experts_below_tokens 0 and host_expert_layers \"all\"; this one is simulated only.")
+        if servingEngine.copiesIDRuns || servingEngine.cpuExpertsBelowTokens > 0 || servingEngine.hostExpertLayers != nil || !servingEngine.splitSync.isZero {
+            throw TraceStoreError(file: "--engine", problem: "'\(engine)' copies runs of expert ids as one copy, syncs between a layer's weight tensors, computes experts on the CPU or keeps layers' experts on the GPU outside the cache, and the CUDA replay copies and runs each expert on the GPU through its cache",
+                                  fix: "Validate an engine with copy_grouping \"expert\", split_sync_ns 0, cpu_experts_below_tokens 0 and host_expert_layers \"all\"; this one is simulated only.")
         }
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,

@@ -173,7 +173,9 @@ extension Simulation {
 
     /// Layer-barrier engines: once every planned expert is ready, one grouped kernel runs
     /// the layer's GPU experts (concurrent-streams engines: the experts on their streams,
-    /// timed as one operation); until then the compute stream stalls.
+    /// timed as one operation); until then the compute stream stalls. A layer copied from
+    /// host memory first waits out the engine's syncs between its weight tensors
+    /// (``ServingEngine/splitSync``), on the host's clock.
     private mutating func startGroupedExperts() {
         guard cursor < executionOrder.count else { return layerFinished() }
         if let missing = executionOrder.first(where: { !planned[$0].ready }) {
@@ -190,6 +192,9 @@ extension Simulation {
             startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
                          launchGaps: compute.concurrentLaunchNanoseconds)
         } else {
+            if splitSyncNs > 0 && !engine.keepsExpertsOnGPU(layer: layer) && !engine.computesOnCPU(tokens: step.tokens) {
+                hostFree = max(hostFree, now) + splitSyncNs
+            }
             let launches = engine.groupedKernelLaunches
             startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),
                                                                      launches: launches),

@@ -30,6 +30,7 @@ public struct Simulation {
     let paysHostCosts: Bool
     let routerSyncNs: Nanoseconds
     let expertSyncNs: Nanoseconds
+    let splitSyncNs: Nanoseconds
     let copyIssueNs: Nanoseconds
     /// Copy calls per expert under the engine.
     let copyPieces: Int
@@ -133,6 +134,7 @@ public struct Simulation {
         paysHostCosts = engine.hasHostCosts
         routerSyncNs = engine.routerSync.nanoseconds(on: profile)
         expertSyncNs = engine.expertSync.nanoseconds(on: profile)
+        splitSyncNs = engine.splitSync.nanoseconds(on: profile)
         copyIssueNs = engine.copyIssue.nanoseconds(on: profile)
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
         cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile)

@@ -6,7 +6,7 @@ extension ServingEngine {
     static let termKeys = [
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "execution.shared_experts", "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
-        "host.router_sync_ns", "host.expert_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
+        "host.router_sync_ns", "host.expert_sync_ns", "host.split_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
     ]
 
     /// Every key an engine file may hold.
@@ -86,12 +86,16 @@ extension ServingEngine {
             }
             return cost
         }
+        let splitSync = try hostCost("host.split_sync_ns")
+        if !splitSync.isZero && execution != .layerBarrier {
+            throw fail(doc.line(of: "host.split_sync_ns"), "'host.split_sync_ns' needs experts = \"layer-barrier\", not \(execution.rawValue); give 0")
+        }
         var cpuLayer: HostCost?
         if let entry = doc["host.cpu_layer_ns"], entry.value != .string("per-expert") { cpuLayer = try hostCost("host.cpu_layer_ns") }
         self.init(
             name: name, displayName: try read("display_name", doc.string) ?? name, source: try read("source", doc.string) ?? "",
             expertExecution: execution,
-            routerSync: try hostCost("host.router_sync_ns"), expertSync: try hostCost("host.expert_sync_ns"),
+            routerSync: try hostCost("host.router_sync_ns"), expertSync: try hostCost("host.expert_sync_ns"), splitSync: splitSync,
             copyIssue: try hostCost("host.copy_issue_ns"),
             copiesPerExpert: try countOrWord("host.copies_per_expert", word: "per-matrix", default: 1, in: 1...64),
             bufferSets: try countOrWord("execution.buffer_sets", word: "per-policy", default: nil, in: 1...64),
@@ -128,6 +132,7 @@ extension ServingEngine {
             "[host]   # ns, or a sum of sync, launch, copy_call (with counts: \"2 × sync\") priced by the hardware profile",
             "router_sync_ns = \(Self.tomlValue(routerSync))   # host waits for the router's ids (device-to-host) before issuing copies",
             "expert_sync_ns = \(Self.tomlValue(expertSync))   # host sync before each expert (per-expert-sync)",
+            "split_sync_ns = \(Self.tomlValue(splitSync))   # per layer copied from host memory to the GPU: GPU idle while the host syncs between its weight tensors (layer-barrier)",
             "copy_issue_ns = \(Self.tomlValue(copyIssue))   # host time to issue one copy call",
             "copies_per_expert = \(copiesPerExpert.map(String.init) ?? "\"per-matrix\"")   # copy calls per expert (weight tensors), each paying the link's latency",
             "copy_grouping = \(TOMLValue.quoted(copiesIDRuns ? "id-run" : "expert"))   # expert: each expert copied apart | id-run: one copy per run of consecutive expert ids (layer-barrier)",

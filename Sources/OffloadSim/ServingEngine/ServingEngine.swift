@@ -23,6 +23,13 @@ public struct ServingEngine: Sendable, Equatable {
     /// Under ``ExpertExecution/perExpertSync``: host time of the sync before each expert's
     /// launch (the loop reads the expert's token indices on the host).
     public var expertSync: HostCost
+    /// Per layer whose routed experts a layer-barrier engine copies from host memory and runs on
+    /// the GPU: host time in which the GPU idles between the layer's weight tensors (the host
+    /// waits for one tensor's kernel, then issues the next tensor's copies; llama.cpp's
+    /// scheduler synchronises before each split's input copies). On one stream the layer's
+    /// time is the same whether these gaps fall between its tensors or before its grouped
+    /// kernel, where the simulation puts them.
+    public var splitSync: HostCost
     /// Host time to issue one host-to-device copy call: the host issues a layer's copies one
     /// after another, so the k-th copy can start no earlier than k × this after the host decided.
     public var copyIssue: HostCost
@@ -80,7 +87,7 @@ public struct ServingEngine: Sendable, Equatable {
 
     /// Creates an engine description.
     public init(name: String, displayName: String, source: String, expertExecution: ExpertExecution = .streaming,
-                routerSync: HostCost = .none, expertSync: HostCost = .none, copyIssue: HostCost = .none,
+                routerSync: HostCost = .none, expertSync: HostCost = .none, splitSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
                 prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
@@ -90,6 +97,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.expertExecution = expertExecution
         self.routerSync = routerSync
         self.expertSync = expertSync
+        self.splitSync = splitSync
         self.copyIssue = copyIssue
         self.copiesPerExpert = copiesPerExpert
         self.bufferSets = bufferSets
@@ -108,7 +116,7 @@ public struct ServingEngine: Sendable, Equatable {
 
     /// Whether the host's own time (syncs, copy issue) enters the run: false for an engine
     /// that neither syncs nor pays for issuing copies, whose runs need no host clock.
-    public var hasHostCosts: Bool { !routerSync.isZero || !expertSync.isZero || !copyIssue.isZero }
+    public var hasHostCosts: Bool { !routerSync.isZero || !expertSync.isZero || !splitSync.isZero || !copyIssue.isZero }
 
     /// Whether a step of `tokens` tokens computes its non-resident experts on the host CPU
     /// (``cpuExpertsBelowTokens``).

@@ -45,7 +45,7 @@ struct EngineCommandTests {
         (["--engine", "tutel", "--policy", "all-resident"], "runs every expert at capacity"),
         (["--policy", "expert-parallel-replication"], "'expert-parallel-replication' runs the experts on 4 GPUs"),
         (["--policy", "fiddler"], "does not support experts computed on the CPU (fiddler)"),
-        (["--engine", "llama-cpp"], "copies runs of expert ids as one copy, computes experts on the CPU"),
+        (["--engine", "llama-cpp"], "copies runs of expert ids as one copy, syncs between a layer's weight tensors, computes experts on the CPU"),
     ])
     func validateRefusals(extra: [String], message: String) throws {
         // No CUDA driver on the test machine (or a missing one named): a refusal that opened the GPU would fail otherwise.

@@ -14,8 +14,9 @@ private func trace(first: [UInt16] = [0, 1], second: [UInt16] = [2, 3]) throws -
 
 /// A llama.cpp-like engine: a layer barrier, experts on the CPU below `cpuBelow` tokens, a
 /// fixed per-layer CPU cost (nil: the profile's per-expert overhead), copies by id runs.
-private func engine(cpuBelow: Int, cpuLayer: HostCost? = HostCost(fixedNs: 3_000), hostLayers: Int? = nil, runs: Bool = true) -> ServingEngine {
-    ServingEngine(name: "host-experts", displayName: "test engine", source: "test", expertExecution: .layerBarrier,
+private func engine(cpuBelow: Int, cpuLayer: HostCost? = HostCost(fixedNs: 3_000), hostLayers: Int? = nil, runs: Bool = true,
+                    splitSync: HostCost = .none) -> ServingEngine {
+    ServingEngine(name: "host-experts", displayName: "test engine", source: "test", expertExecution: .layerBarrier, splitSync: splitSync,
                   copiesPerExpert: 1, bufferSets: 1, groupedKernelLaunches: 5, cpuExpertsBelowTokens: cpuBelow, cpuLayer: cpuLayer,
                   hostExpertLayers: hostLayers, copiesIDRuns: runs, prioritisesDemand: false)
 }
@@ -59,6 +60,24 @@ struct HostResidentExpertTests {
     @Test("copied expert by expert, the same step pays each copy's latency")
     func expertCopiesPayEachLatency() throws {
         #expect(try simulate(engine(cpuBelow: 1, runs: false)).tpot.mean == 185_000)
+    }
+
+    /// The host syncs 7,000 ns between the layer's weight tensors, the GPU idle: each layer
+    /// 500 + 85,000 + 7,000 + 2,000 = 94,500, of which 7,000 waits on the host.
+    @Test("a layer copied to the GPU waits out the engine's syncs between its weight tensors")
+    func splitSyncsDelayTheGroupedKernel() throws {
+        let metrics = try simulate(engine(cpuBelow: 1, splitSync: HostCost(fixedNs: 7_000)))
+        #expect(metrics.tpot.mean == 189_000)
+        #expect(metrics.hostWaitNs == 4 * 2 * 7_000)
+    }
+
+    /// On the CPU path the layer runs no GPU splits (47,000 as without the syncs); a layer
+    /// kept on the GPU has its weights there (layer 0 copied: 94,500; layer 1: A + 2F = 2,500).
+    @Test("the syncs between weight tensors are paid neither on the CPU path nor by layers kept on the GPU")
+    func splitSyncsOnlyOnTheCopyPath() throws {
+        let sync = HostCost(fixedNs: 7_000)
+        #expect(try simulate(engine(cpuBelow: 32, splitSync: sync)).tpot.mean == 47_000)
+        #expect(try simulate(engine(cpuBelow: 1, hostLayers: 1, splitSync: sync)).tpot.mean == 97_000)
     }
 
     /// Layer 0 routes to {0, 2}: two runs, 500 + 2 × 45,000 + 2,000 = 92,500; layer 1 to
@@ -110,12 +129,13 @@ struct HostResidentExpertTests {
         #expect(try tpot(after: true) == 55_000)
     }
 
-    @Test("llama.cpp's engine file names the threshold, the per-layer cost and the id runs")
+    @Test("llama.cpp's engine file names the threshold, the per-layer cost, the id runs and the syncs between weight tensors")
     func llamaCppEngine() {
         let llama = ServingEngine.llamaCpp
         #expect(llama.cpuExpertsBelowTokens == 32 && llama.copiesIDRuns && llama.cpuLayer == HostCost(syncs: 1, copyCalls: 1))
         #expect(llama.hostExpertLayers == nil && llama.sharedExpertsAfterRouted && llama.prefillChunkTokens == 512)
-        for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches"] {
+        #expect(llama.splitSync == HostCost(syncs: 2, copyCalls: 2))
+        for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches", "split_sync_ns"] {
             #expect(llama.sources[key]?.isEmpty == false, "llama-cpp has no source for \(key)")
         }
         #expect(llama.computesOnCPU(tokens: 31) && !llama.computesOnCPU(tokens: 32))

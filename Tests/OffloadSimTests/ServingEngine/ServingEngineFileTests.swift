@@ -68,7 +68,7 @@ struct ServingEngineFileTests {
         #expect(engine.expertExecution == .streaming && engine.prioritisesDemand)
     }
 
-    @Test("copies by id run need a layer that waits for all its copies; a per-expert CPU cost reads as nil; host layers survive a round trip")
+    @Test("copies by id run and syncs between weight tensors need a layer barrier; a per-expert CPU cost reads as nil; host layers survive a round trip")
     func hostResidentTerms() throws {
         let barrier = try ServingEngine(toml: """
             name = "mine"
@@ -81,13 +81,16 @@ struct ServingEngineFileTests {
             [host]
             copy_grouping = "id-run"
             cpu_layer_ns = "per-expert"
+            split_sync_ns = "2 × sync + 2 × copy_call"
             """, file: "mine.toml")
+        #expect(barrier.splitSync == HostCost(syncs: 2, copyCalls: 2))
         #expect(barrier.copiesIDRuns && barrier.cpuLayer == nil && barrier.cpuExpertsBelowTokens == 16 && barrier.hostExpertLayers == 24
                 && barrier.prefillChunkTokens == 256 && barrier.sharedExpertsAfterRouted)
         #expect(try ServingEngine(toml: barrier.tomlText, file: "again.toml") == barrier)
         for (text, message) in [("[host]\ncopy_grouping = \"id-run\"", "needs a layer that waits for all of its copies"),
                                 ("[host]\ncopy_grouping = \"runs\"", "valid: expert, id-run"),
                                 ("[execution]\nshared_experts = \"after-routed\"", "needs experts = \"layer-barrier\""),
+                                ("[host]\nsplit_sync_ns = \"sync\"", "'host.split_sync_ns' needs experts = \"layer-barrier\", not streaming"),
                                 ("[execution]\ncpu_experts_below_tokens = -1", "valid: 0…1048576")] {
             #expect {
                 _ = try ServingEngine(toml: "name = \"bad\"\n\(text)\n", file: "bad.toml")
