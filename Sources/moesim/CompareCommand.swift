@@ -31,6 +31,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Serving engine for every policy (see `moesim engines`), or an engine file (.toml).")
     var engine = ServingEngine.moesim.name
 
+    @OptionGroup var engineTerms: EngineTermOptions
+
     @Option(parsing: .unconditional, help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt).")
     var context: Int?
 
@@ -84,7 +86,7 @@ struct CompareCommand: ParsableCommand {
             let setup = try RunSetup(
                 trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: names[index],
                 cache: try cache.budget, eviction: eviction, partitioned: false,
-                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: context,
+                batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, engineTerms: engineTerms.terms, context: context,
                 admission: admission, lookupOrder: lookupOrder)
             var overridden = setup
             overridden.overrides.split = split

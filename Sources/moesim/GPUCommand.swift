@@ -100,6 +100,8 @@ struct GPUValidateCommand: ParsableCommand {
     @Option(help: "Serving engine whose schedule is replayed (see `moesim engines`): a layer-barrier engine's experts wait for their whole layer; an engine with host syncs makes the replay's host wait where it waits.")
     var engine = ServingEngine.moesim.name
 
+    @OptionGroup var engineTerms: EngineTermOptions
+
     @Option(help: "Eviction rule (default: the policy's, else lru).")
     var eviction: String?
 
@@ -129,7 +131,7 @@ struct GPUValidateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let servingEngine = try RunSetup.engine(engine)
+        let servingEngine = try RunSetup.engine(engine, setting: engineTerms.terms)
         if servingEngine.runsEveryExpert {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
@@ -141,7 +143,7 @@ struct GPUValidateCommand: ParsableCommand {
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: false, batch: batch, prefillAsDecode: prefillAsDecode,
-                                 stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, context: contextTokens)
+                                 stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, engineTerms: engineTerms.terms, context: contextTokens)
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
         // The GPU is opened once the run is known to be replayable, so a refusal needs no GPU.
         try GPUReplay.checkReplayable(schedule, model: setup.cost)

@@ -34,6 +34,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Serving engine: \(ServingEngine.builtIns.map(\.name).joined(separator: ", ")) (see `moesim engines`), or an engine file (.toml).")
     var engine = ServingEngine.moesim.name
 
+    @OptionGroup var engineTerms: EngineTermOptions
+
     @Option(parsing: .unconditional, help: "Tokens in each sequence's KV cache when decoding starts (default: its prompt, from the trace).")
     var context: Int?
 
@@ -86,7 +88,7 @@ struct SimulateCommand: ParsableCommand {
         var setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: hardware, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: partitioned,
                                  batch: batch, prefillAsDecode: prefillAsDecode, stagingBuffers: stagingBuffers, seed: seed,
-                                 timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, context: context,
+                                 timelineSteps: timeline == nil ? 0 : timelineSteps, engine: engine, engineTerms: engineTerms.terms, context: context,
                                  admission: admission, lookupOrder: lookupOrder)
         setup.options.eventDriven = eventDriven
         let (report, recorder) = try setup.run()

@@ -41,10 +41,11 @@ public struct RunSetup {
     ///
     /// - Parameters:
     ///   - engine: a built-in engine name or an engine file (see `moesim engines`).
+    ///   - engineTerms: `KEY=VALUE` settings of the engine's terms (`--engine-set`), applied in order.
     ///   - context: tokens in each sequence's KV cache when decoding starts (nil: the trace's prompt).
     public init(trace reader: TraceReader, model: String?, expertDType: String?, hardware: String, policy: String, cache: CacheBudget?,
                 eviction: String?, partitioned: Bool, batch: Int, prefillAsDecode: Bool, stagingBuffers: Int, seed: UInt64, timelineSteps: Int,
-                engine: String = ServingEngine.moesim.name, context: Int? = nil, admission: String? = nil,
+                engine: String = ServingEngine.moesim.name, engineTerms: [String] = [], context: Int? = nil, admission: String? = nil,
                 lookupOrder: String? = nil) throws {
         self.reader = reader
         let shape = reader.metadata.shape
@@ -83,7 +84,7 @@ public struct RunSetup {
         }
         self.policy = try Self.policy(policy)
         let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }
-        let servingEngine = try Self.engine(engine)
+        let servingEngine = try Self.engine(engine, setting: engineTerms)
         options = SimulationOptions(
             cacheBytes: 0, eviction: rule ?? .lru, partitioned: partitioned, stagingBuffers: stagingBuffers, timelineSteps: timelineSteps,
             seed: seed, engine: servingEngine,
@@ -137,6 +138,29 @@ public struct RunSetup {
         if let engine = try tomlFile(name, template: "moesim engines --export NAME", ServingEngine.init(toml:file:)) { return engine }
         throw TraceStoreError(file: "--engine", problem: "unknown engine '\(name)'",
                               fix: "Valid engines: \(ServingEngine.builtIns.map(\.name).joined(separator: ", ")); or give an engine file (.toml).")
+    }
+
+    /// The engine `name` with `terms` (`KEY=VALUE`, as `--engine-set` takes them) set in order
+    /// (``ServingEngine/setting(_:origin:)``); a malformed setting, an unknown key or a value the
+    /// engine file would refuse is an error naming `--engine-set`.
+    public static func engine(_ name: String, setting terms: [String]) throws -> ServingEngine {
+        let engine = try Self.engine(name)
+        let fix = "Give KEY=VALUE with a term of `moesim engines --export \(engine.name)` (e.g. cpu_experts_below_tokens=0, copy_grouping=expert)."
+        var assignments: [(key: String, value: String)] = []
+        for term in terms {
+            guard let equals = term.firstIndex(of: "=") else {
+                throw TraceStoreError(file: "--engine-set", problem: "'\(term)' is not KEY=VALUE", fix: fix)
+            }
+            let key = term[..<equals].trimmingCharacters(in: .whitespaces)
+            let value = term[term.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty, !value.isEmpty else { throw TraceStoreError(file: "--engine-set", problem: "'\(term)' is not KEY=VALUE", fix: fix) }
+            assignments.append((key, value))
+        }
+        do {
+            return try engine.setting(assignments, origin: "--engine-set")
+        } catch let error as TOMLFileError {
+            throw TraceStoreError(file: "--engine-set", problem: error.problem, fix: fix)
+        }
     }
 
     /// A built-in policy by name, or a policy file when `name` is a path.

@@ -26,6 +26,35 @@ struct EngineCommandTests {
         #expect(exported.stdout == (try String(contentsOfFile: Repository.root + "/engines/yalis.toml", encoding: .utf8)))
     }
 
+    @Test("--engine-set runs as the same line edited in the engine file, and the result names what was set")
+    func engineSetMatchesAnEditedFile() throws {
+        let trace = try Self.qwenTrace()
+        let file = Repository.temporaryFolder() + "/llama-gpu.toml"
+        let llama = try String(contentsOfFile: Repository.root + "/engines/llama-cpp.toml", encoding: .utf8)
+        try llama.replacingOccurrences(of: "cpu_experts_below_tokens = 32 ", with: "cpu_experts_below_tokens = 0 ")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let edited = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", file, "--json"]))
+        let set = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "llama-cpp", "--engine-set", "cpu_experts_below_tokens=0", "--json"]))
+        let plain = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "llama-cpp", "--json"]))
+        let tpot = try #require(set["tpot_ms"] as? Double)
+        #expect(tpot == edited["tpot_ms"] as? Double && set["cpu_experts"] as? Int == 0)
+        #expect(tpot != plain["tpot_ms"] as? Double && (plain["cpu_experts"] as? Int ?? 0) > 0)
+        let engine = try #require((set["run"] as? [String: Any])?["engine"] as? String)
+        #expect(engine.hasPrefix("llama-cpp (") && engine.hasSuffix("; set: execution.cpu_experts_below_tokens = 0)"), "\(engine)")
+    }
+
+    @Test("--engine-set refuses a setting the engine file would refuse, naming the option", arguments: [
+        ("streams", "'streams' is not KEY=VALUE"),
+        ("cache_slots=4", "'cache_slots' names no engine term; valid: experts, grouped_kernel_launches"),
+        ("cpu_experts_below_tokens=-3", "'execution.cpu_experts_below_tokens' is -3; valid: 0…1048576"),
+        ("copy_grouping=id-run", "'host.copy_grouping' \"id-run\" needs a layer that waits for all of its copies"),
+    ])
+    func engineSetRefusals(setting: String, message: String) throws {
+        let refused = try CLI.run(["simulate", "--trace", Self.demo, "--engine-set", setting])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("--engine-set: " + message), "\(refused.stderr)")
+    }
+
     @Test("an engine file with concurrent streams runs in simulate")
     func concurrentStreamsEngineFile() throws {
         let trace = try Self.qwenTrace()

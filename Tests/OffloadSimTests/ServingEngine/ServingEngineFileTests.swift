@@ -144,6 +144,24 @@ struct ServingEngineFileTests {
         }
     }
 
+    @Test("a term set by name or by full key reads as its file line would; the engine then says what was set and by whom")
+    func settingTerms() throws {
+        let llama = ServingEngine.llamaCpp
+        #expect(try llama.setting([], origin: "--engine-set") == llama)
+        let set = try llama.setting([("cpu_experts_below_tokens", "0"), ("host.split_sync_ns", "sync"), ("copy_grouping", "\"expert\"")],
+                                    origin: "--engine-set")
+        #expect(set.cpuExpertsBelowTokens == 0 && set.splitSync == HostCost(syncs: 1) && !set.copiesIDRuns)
+        #expect(set.prefillChunkTokens == 512 && set.cpuLayer == llama.cpuLayer && set.name == "llama-cpp")
+        #expect(set.displayName == llama.displayName
+                + "; set: execution.cpu_experts_below_tokens = 0, host.split_sync_ns = \"sync\", host.copy_grouping = \"expert\"")
+        #expect(set.sources["cpu_experts_below_tokens"] == "set by --engine-set" && set.sources["prefill_chunk_tokens"] == llama.sources["prefill_chunk_tokens"])
+        #expect {
+            _ = try ServingEngine.moesim.setting([("streams", "0")], origin: "--engine-set")
+        } throws: { error in
+            (error as? TOMLFileError).map { $0.file == "--engine-set" && $0.line == 0 && $0.problem == "'execution.streams' is 0; valid: 1…128" } ?? false
+        }
+    }
+
     @Test("a source for a term that does not exist is refused")
     func unknownSource() throws {
         #expect {
