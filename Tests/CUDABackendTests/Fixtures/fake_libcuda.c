@@ -10,7 +10,11 @@
 // each doing one thing at a time, and the two engines run side by side (so a copy overlaps a
 // kernel on another stream, two kernels never overlap); a stream waiting for an event starts
 // its next work no earlier than the event, which records when its stream's earlier work ends;
-// nothing queued after the host waited for GPU time t runs (or records) before t.
+// nothing queued after the host waited for GPU time t runs (or records) before t. A
+// host-to-device copy from memory cuMemAllocHost did not give (pageable memory) moves at 12.5
+// GB/s and holds the host, as the driver API's "API synchronization behavior" says of pageable
+// copies: the stream is synchronised first, and the call returns once the data is staged
+// (here: once it has landed).
 // Its host clock (fake_cuda_host_ns) takes 1,000 ns per driver call and, at a synchronising
 // call (stream, event or context), advances by the GPU time since its last wait. Its GPU has
 // 80 GiB (fake_cuda_set_total_memory changes it, before a context reads it) and cuMemAlloc
@@ -42,6 +46,17 @@ static size_t allocated_memory;
 struct fake_allocation { CUdeviceptr at; size_t bytes; };
 static struct fake_allocation allocations[4096];
 static int allocation_count;
+static void *pinned[4096];
+static size_t pinned_bytes[4096];
+static int pinned_count;
+
+// Whether `pointer` lies in memory cuMemAllocHost gave.
+static int is_pinned(const void *pointer) {
+    for (int i = 0; i < pinned_count; i++) {
+        if ((const char *)pointer >= (const char *)pinned[i] && (const char *)pointer < (const char *)pinned[i] + pinned_bytes[i]) return 1;
+    }
+    return 0;
+}
 
 struct fake_event { int timing; int recorded; double at; };
 struct fake_function { char name[64]; };
@@ -226,15 +241,36 @@ CUresult cuMemAllocHost_v2(void **pointer, size_t bytes) {
     CUresult r = enter("cuMemAllocHost_v2");
     if (r || (r = need_context())) return r;
     *pointer = malloc(bytes);
-    return *pointer ? 0 : 2;
+    if (!*pointer) return 2;
+    if (pinned_count < (int)(sizeof pinned / sizeof pinned[0])) {
+        pinned[pinned_count] = *pointer;
+        pinned_bytes[pinned_count++] = bytes;
+    }
+    return 0;
 }
-CUresult cuMemFreeHost(void *pointer) { CUresult r = enter("cuMemFreeHost"); free(pointer); return r; }
+CUresult cuMemFreeHost(void *pointer) {
+    CUresult r = enter("cuMemFreeHost");
+    for (int i = 0; i < pinned_count; i++) {
+        if (pinned[i] != pointer) continue;
+        pinned[i] = pinned[--pinned_count];
+        pinned_bytes[i] = pinned_bytes[pinned_count];
+        break;
+    }
+    free(pointer);
+    return r;
+}
 CUresult cuMemsetD8_v2(CUdeviceptr pointer, unsigned char value, size_t count) { return enter("cuMemsetD8_v2"); }
 CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr destination, const void *source, size_t bytes, void *stream) {
     CUresult r = enter("cuMemcpyHtoDAsync_v2");
     if (r) return r;
     if (!source || !destination) return 1;
-    run_on(stream, &copy_engine_free, 2000.0 + (double)bytes / 25.0);
+    if (is_pinned(source)) {
+        run_on(stream, &copy_engine_free, 2000.0 + (double)bytes / 25.0);
+        return 0;
+    }
+    wait_until(stream_now(stream));
+    run_on(stream, &copy_engine_free, 2000.0 + (double)bytes / 12.5);
+    wait_until(stream_of(stream)->ready);
     return 0;
 }
 CUresult cuMemcpyDtoHAsync_v2(void *destination, CUdeviceptr source, size_t bytes, void *stream) {
