@@ -54,6 +54,7 @@ extension CalibrationMeasurements {
         profile.streamCalibration = streamSizes.isEmpty ? nil : CalibrationTable(tokens: streamSizes, nanoseconds: streamSizes.map { stream[$0]! })
         if let syncAfterKernelNs { profile.syncAfterKernelNs = Nanoseconds(syncAfterKernelNs.rounded()) }
         if let copyCallNs { profile.copyCallNs = Nanoseconds(copyCallNs.rounded()) }
+        profile.pageableH2DGBps = pageableH2DGBps
         profile.groupedCalibration = grouped
         profile.concurrentCalibration = concurrent
         profile.copySlowdown = copySlowdown

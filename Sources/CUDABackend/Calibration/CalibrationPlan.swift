@@ -60,6 +60,8 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var syncAfterKernelNs: Double?
     /// Host time to issue one asynchronous host-to-device copy call, ns.
     public var copyCallNs: Double?
+    /// Bandwidth of host-to-device copies from pageable memory, GB/s (``BusFit`` over two sizes).
+    public var pageableH2DGBps: Double?
     /// Grouped expert kernel time against experts and tokens, per model preset name.
     public var grouped: [String: GroupedCalibration]
     /// Time of k expert kernels on k concurrent streams against k and tokens, per model preset name.
@@ -69,7 +71,8 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
-                copyCallNs: Double? = nil, grouped: [String: GroupedCalibration] = [:], concurrent: [String: GroupedCalibration] = [:]) {
+                copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, grouped: [String: GroupedCalibration] = [:],
+                concurrent: [String: GroupedCalibration] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
         self.driverVersion = driverVersion
@@ -84,6 +87,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.stream = stream
         self.syncAfterKernelNs = syncAfterKernelNs
         self.copyCallNs = copyCallNs
+        self.pageableH2DGBps = pageableH2DGBps
         self.grouped = grouped
         self.concurrent = concurrent
     }

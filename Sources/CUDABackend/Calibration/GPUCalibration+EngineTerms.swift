@@ -49,6 +49,27 @@ extension GPUCalibration {
         }
     }
 
+    /// Sizes of the copies from pageable memory whose times fit its bandwidth: large, so that
+    /// the per-copy cost does not blur the slope.
+    static let pageableCopyBytes = [16 << 20, 64 << 20]
+
+    /// The bandwidth of host-to-device copies from pageable memory, GB/s: copies of
+    /// ``pageableCopyBytes`` timed between events on `stream` (each the fastest of three sets),
+    /// their slope fitted as the pinned bus is (``BusFit``); nil when the times do not grow
+    /// with size. An engine that never pins its weights copies at this rate, not `h2d_gbps`.
+    func pageableH2DGBps(stream: CUDAStream, timer: GPUTimer, device: DeviceBuffer) throws -> Double? {
+        let sizes = Self.pageableCopyBytes.filter { $0 <= device.bytes }
+        guard sizes.count >= 2 else { return nil }
+        let source = PageableBuffer(bytes: sizes.max()!)
+        var points: [(bytes: Int, nanoseconds: Double)] = []
+        for size in sizes {
+            try stream.copy(size, from: source, to: device)
+            points.append((size, try fastest { try timer.time(stream, repetitions: 4) { _ in try stream.copy(size, from: source, to: device) } }))
+            log("pageable copy \(size) B: \(points.last!.nanoseconds) ns")
+        }
+        return BusFit.fit(points)?.gbps
+    }
+
     /// moesim's grouped SwiGLU kernel (``MoesimKernels/groupedExpertFFN(addresses:addressOffset:experts:hidden:intermediate:tokens:activations:on:)``)
     /// for `model`'s expert shape: for each of the plan's expert counts up to the model's
     /// experts, time against tokens per expert (points with more than the plan's

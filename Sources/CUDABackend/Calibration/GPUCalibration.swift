@@ -7,7 +7,8 @@ import Dispatch
 /// against size, launch gap, achieved weight-streaming bandwidth, copy/kernel contention
 /// and expert FFN time against tokens for each model's expert shape; and the terms of the
 /// serving-engine models (issue 13): the host's sync on a small device-to-host copy after a
-/// kernel, the host's cost of issuing a copy call, a grouped expert kernel against experts
+/// kernel, the host's cost of issuing a copy call, the bandwidth of copies from pageable
+/// memory, a grouped expert kernel against experts
 /// and tokens, and expert kernels on concurrent streams (issue 15; ``GPUCalibration+EngineTerms.swift``).
 ///
 /// Every GPU time is the mean of back-to-back repetitions between two CUDA events on one
@@ -71,6 +72,8 @@ public struct GPUCalibration {
         log("sync on a small device-to-host copy after a kernel: \(syncAfterKernel) ns")
         let copyCall = try copyCallNs(stream: stream, host: host, device: device)
         log("host time per copy call: \(copyCall) ns")
+        let pageableGBps = try pageableH2DGBps(stream: stream, timer: timer, device: device)
+        log("copies from pageable memory: \(pageableGBps.map { "\($0) GB/s" } ?? "not fitted")")
 
         let width = 4_096
         let streamBytes = min(largest, 1 << 30)
@@ -114,7 +117,8 @@ public struct GPUCalibration {
                                        driverVersion: try context.driver.driverVersion(), copies: copies, h2dGBps: fit.gbps,
                                        copyLatencyNs: fit.latencyNs, launchGapNs: launchGap, streamGBps: streamGBps,
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
-                                       stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall, grouped: grouped,
+                                       stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
+                                       pageableH2DGBps: pageableGBps, grouped: grouped,
                                        concurrent: concurrent)
     }
 

@@ -38,6 +38,15 @@ public final class CUDAStream {
                                  "cuMemcpyHtoDAsync")
     }
 
+    /// Copies `bytes` from pageable host memory to `destination`. The driver stages pageable
+    /// memory through pinned buffers of its own: the call synchronises the stream first and
+    /// returns once the data is staged (CUDA Driver API, "API synchronization behavior").
+    public func copy(_ bytes: Int, from source: PageableBuffer, to destination: DeviceBuffer) throws {
+        precondition(bytes <= source.bytes && bytes <= destination.bytes, "copy out of bounds")
+        try context.driver.check(context.driver.api.pointee.cuMemcpyHtoDAsync(destination.address, source.pointer, bytes, handle),
+                                 "cuMemcpyHtoDAsync (pageable)")
+    }
+
     /// Queues a device-to-host copy of `bytes` from `source` at `offset` into `destination`.
     public func copy(_ bytes: Int, from source: DeviceBuffer, offset: Int = 0, to destination: PinnedBuffer) throws {
         precondition(offset + bytes <= source.bytes && bytes <= destination.bytes, "copy out of bounds")
@@ -115,4 +124,23 @@ public final class PinnedBuffer {
     }
 
     deinit { _ = context.driver.api.pointee.cuMemFreeHost(pointer) }
+}
+
+/// Ordinary (pageable) host memory, as an engine holds weights it never pinned (llama.cpp's
+/// CPU buffer, a memory-mapped model file); written once so that its pages are resident.
+/// Freed when the object goes.
+public final class PageableBuffer {
+    /// Its host address.
+    public let pointer: UnsafeMutableRawPointer
+    /// Its size, bytes.
+    public let bytes: Int
+
+    /// Allocates `bytes` of pageable memory.
+    public init(bytes: Int) {
+        self.bytes = bytes
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4_096)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0x3c, count: bytes)
+    }
+
+    deinit { pointer.deallocate() }
 }

@@ -90,6 +90,11 @@ public struct RunSetup {
             seed: seed, engine: servingEngine,
             admission: try admission.map { try Self.choice(CacheAdmission.self, $0, option: "--admission", noun: "admission", plural: "admissions") } ?? .hardCap,
             lookupOrder: try lookupOrder.map { try Self.choice(LookupOrder.self, $0, option: "--lookup-order", noun: "order", plural: "orders") } ?? .id)
+        if servingEngine.copiesFromPageableMemory {
+            notes.append(profile.pageableH2DGBps.map { "the engine copies from pageable host memory: at the profile's \(Format.fixed($0, 2)) GB/s" }
+                         ?? "the engine copies from pageable host memory, but the profile has no pageable_h2d_gbps (no datasheet gives it; "
+                            + "`moesim gpu calibrate` measures it): its copies move at the pinned \(Format.fixed(profile.link.gbps, 2)) GB/s, an upper bound")
+        }
         if options.admission != .hardCap { notes.append("admission \(options.admission.rawValue): a layer batch's misses are all admitted, then the cache is trimmed to its budget") }
         if options.lookupOrder != .id { notes.append("lookup order \(options.lookupOrder.rawValue): a layer's experts are looked up, fetched and run in the tokens' rank order") }
         self.batch = batch

@@ -67,7 +67,11 @@ public final class PointRunner {
             batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
             seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0, engine: text(.engine) ?? ServingEngine.moesim.name,
             context: integer(.context), admission: text(.admission), lookupOrder: text(.lookupOrder))
-        if let gbps = number(.busGBps) { setup.profile.link.gbps = gbps }
+        if let gbps = number(.busGBps) {
+            // The swept rate is the one every copy takes, pinned or not.
+            setup.profile.link.gbps = gbps
+            setup.profile.pageableH2DGBps = nil
+        }
         if let latency = number(.copyLatencyNs) { setup.profile.link.latencyNs = Nanoseconds(latency) }
         if let engines = integer(.copyEngines) { setup.profile.link.copyEngines = engines }
         if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = chunk }

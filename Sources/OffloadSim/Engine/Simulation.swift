@@ -140,7 +140,7 @@ public struct Simulation {
         cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile)
         self.policy = policy
         self.options = options
-        bus = PCIeBus(links: [profile.link], prioritisesDemand: options.engine.prioritisesDemand)
+        bus = PCIeBus(links: [profile.copyLink(pageable: engine.copiesFromPageableMemory)], prioritisesDemand: options.engine.prioritisesDemand)
         cache = ExpertCache(capacityBytes: options.cacheBytes, expertBytes: model.expertBytes, experts: model.experts,
                             eviction: options.eviction, partitioned: options.partitioned, hotSet: hotSet, lookupKeys: lookupKeys)
         metrics = SimulationMetrics(layers: model.layers)

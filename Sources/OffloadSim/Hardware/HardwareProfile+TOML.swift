@@ -9,7 +9,7 @@ extension HardwareProfile {
         "name", "display_name", "source", "calibrated_on",
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
-        "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes",
+        "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
         "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
@@ -95,6 +95,7 @@ extension HardwareProfile {
             guard document[prefix + "bytes"] != nil else { return nil }
             return try table(prefix + "bytes", prefix + "ns", name: name)
         }
+        pageableH2DGBps = try optional("bus.pageable_h2d_gbps", number("bus.pageable_h2d_gbps", ValidRange.gbps))
         measuredCopies = try byteTable("copy")
         streamCalibration = try byteTable("stream")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
@@ -127,6 +128,11 @@ extension HardwareProfile {
             "latency_ns = \(link.latencyNs)          # fixed cost per copy (per chunk when chunked)",
             "copy_engines = \(link.copyEngines)             # concurrent copies; they share h2d_gbps",
             "chunk_bytes = \(link.chunkBytes)              # 0: whole copies; else demand copies overtake prefetches at chunk boundaries",
+        ]
+        if let pageableH2DGBps {
+            lines.append("pageable_h2d_gbps = \(TOMLValue.float(pageableH2DGBps))  # copies from pageable host memory (engines that never pin their weights), GB/s")
+        }
+        lines += [
             "", "[host]                        # the CPU, for policies that compute experts there (fiddler)",
             "memory_gbps = \(TOMLValue.float(hostMemoryGBps))",
             "tflops = \(TOMLValue.float(hostTFLOPS))",

@@ -38,6 +38,11 @@ public struct HardwareProfile: Sendable, Equatable {
     public var kernelsPerExpert: Int
     /// The host-to-device link.
     public var link: BusLink
+    /// Host-to-device bandwidth of copies from pageable (never pinned) host memory, GB/s, for
+    /// engines whose weights are not pinned (``ServingEngine/copiesFromPageableMemory``): the
+    /// driver stages such copies through pinned buffers of its own. nil: not measured — no
+    /// datasheet gives it, so presets have none; `moesim gpu calibrate` measures it.
+    public var pageableH2DGBps: Double?
     /// Host memory bandwidth a CPU expert kernel reaches, GB/s (for CPU expert execution).
     public var hostMemoryGBps: Double
     /// Host CPU bf16 throughput, TFLOP/s.
@@ -101,8 +106,20 @@ public struct HardwareProfile: Sendable, Equatable {
         self.groupedCalibration = groupedCalibration
         self.concurrentCalibration = concurrentCalibration
         streamCalibration = nil
+        pageableH2DGBps = nil
         copySlowdown = nil
         kernelSlowdown = nil
+    }
+
+    /// The link copies take: ``link`` for copies from pinned memory; for copies from pageable
+    /// memory, the same link at ``pageableH2DGBps`` and without the measured copy table (it
+    /// timed pinned copies), or ``link`` itself where the profile has no pageable figure.
+    public func copyLink(pageable: Bool) -> BusLink {
+        guard pageable, let pageableH2DGBps else { return link }
+        var pageableLink = link
+        pageableLink.gbps = pageableH2DGBps
+        pageableLink.measuredTimes = nil
+        return pageableLink
     }
 
     /// How every output names the profile: a preset's datasheet figures, a calibration ("calibrated

@@ -6,7 +6,7 @@ extension ServingEngine {
     static let termKeys = [
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "execution.shared_experts", "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
-        "host.router_sync_ns", "host.expert_sync_ns", "host.split_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.cpu_layer_ns",
+        "host.router_sync_ns", "host.expert_sync_ns", "host.split_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.copy_source", "host.cpu_layer_ns",
     ]
 
     /// Every key an engine file may hold.
@@ -62,6 +62,7 @@ extension ServingEngine {
             throw fail(doc.line(of: "host.copy_grouping"),
                        "'host.copy_grouping' \"id-run\" needs a layer that waits for all of its copies (experts = \"layer-barrier\" or \"concurrent-streams\"), not \(execution.rawValue)")
         }
+        let copySource = try choice("host.copy_source", ["pinned", "pageable"])
         let shared = try choice("execution.shared_experts", ["with-router", "after-routed"])
         if shared == "after-routed" && execution != .layerBarrier {
             throw fail(doc.line(of: "execution.shared_experts"),
@@ -105,7 +106,7 @@ extension ServingEngine {
             cpuLayer: cpuLayer, hostExpertLayers: try countOrWord("execution.host_expert_layers", word: "all", default: nil, in: ValidRange.hostExpertLayers),
             prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: ValidRange.prefillChunkTokens),
             sharedExpertsAfterRouted: shared == "after-routed",
-            copiesIDRuns: grouping == "id-run",
+            copiesIDRuns: grouping == "id-run", copiesFromPageableMemory: copySource == "pageable",
             prioritisesDemand: queue == "priority", sources: sources)
     }
 
@@ -136,6 +137,7 @@ extension ServingEngine {
             "copy_issue_ns = \(Self.tomlValue(copyIssue))   # host time to issue one copy call",
             "copies_per_expert = \(copiesPerExpert.map(String.init) ?? "\"per-matrix\"")   # copy calls per expert (weight tensors), each paying the link's latency",
             "copy_grouping = \(TOMLValue.quoted(copiesIDRuns ? "id-run" : "expert"))   # expert: each expert copied apart | id-run: one copy per run of consecutive expert ids (layer-barrier)",
+            "copy_source = \(TOMLValue.quoted(copiesFromPageableMemory ? "pageable" : "pinned"))   # host memory copies come from: pinned | pageable (at the profile's pageable_h2d_gbps where it has one)",
             "cpu_layer_ns = \(cpuLayer.map(Self.tomlValue) ?? "\"per-expert\"")   # host cost per layer computed on the CPU, or \"per-expert\": the profile's host.expert_overhead_ns per CPU expert",
         ]
         let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }

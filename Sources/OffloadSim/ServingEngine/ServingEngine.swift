@@ -78,6 +78,10 @@ public struct ServingEngine: Sendable, Equatable {
     /// per expert, as llama.cpp's scheduler copies the used rows of an expert tensor. Only for
     /// engines whose layer waits for all of its copies (``waitsForWholeLayer``).
     public var copiesIDRuns: Bool
+    /// Whether the engine copies experts from pageable host memory (weights it never pinned:
+    /// llama.cpp's CPU buffer or memory-mapped model file) rather than pinned memory: its copies
+    /// then move at the profile's ``HardwareProfile/pageableH2DGBps`` where it has one.
+    public var copiesFromPageableMemory: Bool
     /// Whether demand copies overtake queued prefetches (moesim's two priority classes);
     /// false: one FIFO transfer stream for every copy, as an engine with a single copy
     /// stream has.
@@ -90,7 +94,8 @@ public struct ServingEngine: Sendable, Equatable {
                 routerSync: HostCost = .none, expertSync: HostCost = .none, splitSync: HostCost = .none, copyIssue: HostCost = .none,
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
-                prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false,
+                copiesFromPageableMemory: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -110,6 +115,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.prefillChunkTokens = prefillChunkTokens
         self.sharedExpertsAfterRouted = sharedExpertsAfterRouted
         self.copiesIDRuns = copiesIDRuns
+        self.copiesFromPageableMemory = copiesFromPageableMemory
         self.prioritisesDemand = prioritisesDemand
         self.sources = sources
     }

@@ -74,10 +74,18 @@ import TraceStore
         #expect(abs(concurrent.time(experts: 2, tokens: 1) - 2 * expert) < 5)
     }
 
+    /// The fake moves copies from memory it did not pin at 12.5 GB/s after 2,000 ns, pinned ones at 25.
+    @Test func copiesFromPageableMemoryAreFittedApartFromPinnedOnes() throws {
+        let measured = try Self.measure()
+        #expect(abs(try #require(measured.pageableH2DGBps) - 12.5) < 0.01)
+        #expect(abs(measured.h2dGBps - 25) < 0.01)
+    }
+
     @Test func theProfileCarriesTheMeasuredEngineTerms() throws {
         let measured = try Self.measure()
         let profile = measured.profile(date: "2026-12-03")
         #expect(profile.syncAfterKernelNs == 5_003 && profile.copyCallNs == 1_000)
+        #expect(profile.pageableH2DGBps == measured.pageableH2DGBps && profile.tomlText.contains("pageable_h2d_gbps = 12.5"))
         #expect(profile.groupedCalibration == measured.grouped && profile.concurrentCalibration == measured.concurrent)
         #expect(profile.tomlText.contains("[calibration.concurrent_ffn.qwen3-30b-a3b.streams_2]"))
         // yalis's router sync, a sync and a launch, is now the measured 5,003 + 3,000 ns.

@@ -43,6 +43,24 @@ struct EngineCommandTests {
         #expect(engine.hasPrefix("llama-cpp (") && engine.hasSuffix("; set: execution.cpu_experts_below_tokens = 0)"), "\(engine)")
     }
 
+    @Test("a run of an engine that copies from pageable memory says at what rate: a profile's pageable figure, else the pinned one as an upper bound")
+    func pageableCopiesAreNamed() throws {
+        let trace = try Self.qwenTrace()
+        let preset = try CLI.run(["simulate", "--trace", trace, "--engine", "llama-cpp", "--hardware", "rtx-4090"])
+        #expect(preset.stdout.contains("the engine copies from pageable host memory, but the profile has no pageable_h2d_gbps"), "\(preset.stdout)")
+        let file = Repository.temporaryFolder() + "/pageable-4090.toml"
+        let exported = try CLI.run(["hardware", "--export", "rtx-4090"]).stdout
+        try exported.replacingOccurrences(of: "name = \"rtx-4090\"", with: "name = \"my-4090\"")
+            .replacingOccurrences(of: "[host]", with: "pageable_h2d_gbps = 9.5\n\n[host]").write(toFile: file, atomically: true, encoding: .utf8)
+        let gpuPath = ["--engine-set", "cpu_experts_below_tokens=0", "--json"]
+        let measured = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "llama-cpp", "--hardware", file] + gpuPath))
+        let pinned = try Self.json(try CLI.run(["simulate", "--trace", trace, "--engine", "llama-cpp", "--hardware", file,
+                                                "--engine-set", "copy_source=pinned"] + gpuPath))
+        #expect(try #require(measured["tpot_ms"] as? Double) > (try #require(pinned["tpot_ms"] as? Double)))
+        let notes = try #require((measured["run"] as? [String: Any])?["notes"] as? [String])
+        #expect(notes.contains("the engine copies from pageable host memory: at the profile's 9.50 GB/s"), "\(notes)")
+    }
+
     @Test("--engine-set refuses a setting the engine file would refuse, naming the option", arguments: [
         ("streams", "'streams' is not KEY=VALUE"),
         ("cache_slots=4", "'cache_slots' names no engine term; valid: experts, grouped_kernel_launches"),
@@ -74,7 +92,9 @@ struct EngineCommandTests {
         (["--engine", "tutel", "--policy", "all-resident"], "runs every expert at capacity"),
         (["--policy", "expert-parallel-replication"], "'expert-parallel-replication' runs the experts on 4 GPUs"),
         (["--policy", "fiddler"], "does not support experts computed on the CPU (fiddler)"),
-        (["--engine", "llama-cpp"], "copies runs of expert ids as one copy, syncs between a layer's weight tensors, computes experts on the CPU"),
+        (["--engine", "llama-cpp"], "'llama-cpp' copies runs of expert ids as one copy (copy_grouping \"expert\"); syncs between a layer's weight tensors (split_sync_ns 0); computes experts on the CPU (cpu_experts_below_tokens 0); copies from pageable"),
+        (["--engine", "llama-cpp", "--engine-set", "copy_grouping=expert", "--engine-set", "split_sync_ns=0", "--engine-set", "cpu_experts_below_tokens=0"],
+         "'llama-cpp' copies from pageable memory (copy_source \"pinned\"), which the CUDA replay does not"),
     ])
     func validateRefusals(extra: [String], message: String) throws {
         // No CUDA driver on the test machine (or a missing one named): a refusal that opened the GPU would fail otherwise.

@@ -74,6 +74,18 @@ struct HardwareProfileTests {
         #expect(try HardwareProfile(toml: text, file: "h100.toml") == profile)
     }
 
+    @Test("a pageable copy rate survives a round trip and gives copies from pageable memory the link at that rate, without the pinned copy table")
+    func pageableCopyLink() throws {
+        var profile = HardwareProfile.presets[0]
+        #expect(profile.copyLink(pageable: true) == profile.link && !profile.tomlText.contains("pageable"))
+        profile.pageableH2DGBps = 11.75
+        profile.measuredCopies = CalibrationTable(tokens: [4_096, 1 << 20], nanoseconds: [6_000, 50_000])
+        #expect(try HardwareProfile(toml: profile.tomlText, file: "pageable.toml") == profile)
+        let pageable = profile.copyLink(pageable: true)
+        #expect(pageable.gbps == 11.75 && pageable.measuredTimes == nil && pageable.latencyNs == profile.link.latencyNs)
+        #expect(profile.copyLink(pageable: false) == profile.link)
+    }
+
     @Test("a grouped table under a name without its expert count is refused with its line")
     func groupedTableNeedsItsCount() {
         let text = HardwareProfile.presets[0].tomlText + "\n[calibration.grouped_ffn.qwen3-30b-a3b.eight]\ntokens = [1]\nns = [5.0]\n"

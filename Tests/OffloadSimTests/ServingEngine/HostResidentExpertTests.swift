@@ -80,6 +80,23 @@ struct HostResidentExpertTests {
         #expect(try simulate(engine(cpuBelow: 1, hostLayers: 1, splitSync: sync)).tpot.mean == 97_000)
     }
 
+    /// From pageable memory at 12.5 GB/s a run of two experts takes 5,000 + 160,000 ns: 500 +
+    /// 165,000 + 2,000 a layer. Pinned copies, or a profile without the figure, keep 175,000.
+    @Test("an engine that copies from pageable memory moves its copies at the profile's pageable rate")
+    func pageableCopiesTakeThePageableRate() throws {
+        var profile = SimFixtures.profile()
+        func tpot(pageable: Bool) throws -> Double? {
+            var host = engine(cpuBelow: 1)
+            host.copiesFromPageableMemory = pageable
+            return try SimFixtures.simulate(trace(), model: SimFixtures.model(layers: 2, experts: 4), profile: profile,
+                                            options: SimulationOptions(eviction: .lru, engine: host)).tpot.mean
+        }
+        #expect(try tpot(pageable: true) == 175_000)
+        profile.pageableH2DGBps = 12.5
+        #expect(try tpot(pageable: true) == 335_000)
+        #expect(try tpot(pageable: false) == 175_000)
+    }
+
     /// Layer 0 routes to {0, 2}: two runs, 500 + 2 × 45,000 + 2,000 = 92,500; layer 1 to
     /// {1, 2}: one run, 87,500.
     @Test("a gap in the expert ids starts a new run")
@@ -129,13 +146,13 @@ struct HostResidentExpertTests {
         #expect(try tpot(after: true) == 55_000)
     }
 
-    @Test("llama.cpp's engine file names the threshold, the per-layer cost, the id runs and the syncs between weight tensors")
+    @Test("llama.cpp's engine file names the threshold, the per-layer cost, the id runs, the syncs between weight tensors and pageable copies")
     func llamaCppEngine() {
         let llama = ServingEngine.llamaCpp
         #expect(llama.cpuExpertsBelowTokens == 32 && llama.copiesIDRuns && llama.cpuLayer == HostCost(syncs: 1, copyCalls: 1))
         #expect(llama.hostExpertLayers == nil && llama.sharedExpertsAfterRouted && llama.prefillChunkTokens == 512)
-        #expect(llama.splitSync == HostCost(syncs: 2, copyCalls: 2))
-        for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches", "split_sync_ns"] {
+        #expect(llama.splitSync == HostCost(syncs: 2, copyCalls: 2) && llama.copiesFromPageableMemory)
+        for key in ["cpu_experts_below_tokens", "copy_grouping", "cpu_layer_ns", "grouped_kernel_launches", "split_sync_ns", "copy_source"] {
             #expect(llama.sources[key]?.isEmpty == false, "llama-cpp has no source for \(key)")
         }
         #expect(llama.computesOnCPU(tokens: 31) && !llama.computesOnCPU(tokens: 32))
