@@ -8,6 +8,7 @@ import PackageDescription
 ///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd, CFileWriteback
 ///                                           ↘  TOML
 ///     moesim (CLI)  →  CUDABackend  →  OffloadSim;  CUDABackend  →  CCUDADriver (dlopen of libcuda)
+///     moesim (CLI)  →  HostCalibration  →  OffloadSim
 let package = Package(
     name: "moesim",
     products: [
@@ -18,6 +19,7 @@ let package = Package(
         .library(name: "TOML", targets: ["TOML"]),
         .library(name: "Lab", targets: ["Lab"]),
         .library(name: "CUDABackend", targets: ["CUDABackend"]),
+        .library(name: "HostCalibration", targets: ["HostCalibration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -58,6 +60,10 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HostCalibration",
+            dependencies: ["OffloadSim"]
+        ),
+        .target(
             name: "Policies",
             dependencies: ["OffloadSim", "TraceStore", "TOML"]
         ),
@@ -68,7 +74,7 @@ let package = Package(
         .executableTarget(
             name: "moesim",
             dependencies: [
-                "TraceStore", "OffloadSim", "Policies", "TOML", "Lab", "CUDABackend",
+                "TraceStore", "OffloadSim", "Policies", "TOML", "Lab", "CUDABackend", "HostCalibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -97,6 +103,10 @@ let package = Package(
             name: "CUDABackendTests",
             dependencies: ["CUDABackend", "OffloadSim", "Policies", "TraceStore", "TestSupport", "moesim"],
             exclude: ["Fixtures/fake_libcuda.c", "Fixtures/kernel_emulator.cpp", "Fixtures/emulator"]
+        ),
+        .testTarget(
+            name: "HostCalibrationTests",
+            dependencies: ["HostCalibration", "OffloadSim", "TestSupport", "moesim"]
         ),
         .testTarget(
             name: "OffloadSimTests",

@@ -13,7 +13,7 @@ struct Moesim: ParsableCommand {
         commandName: "moesim",
         abstract: "Trace-driven simulator and policy lab for MoE inference with experts offloaded to CPU memory.",
         version: MoesimVersion.current,
-        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, CacheCurveCommand.self, SweepCommand.self, MergeCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self, EnginesCommand.self, ReproduceCommand.self, ReportCommand.self, ExportCommand.self, GPUCommand.self]
+        subcommands: [TraceCommand.self, SimulateCommand.self, CompareCommand.self, CacheCurveCommand.self, SweepCommand.self, MergeCommand.self, PredictCommand.self, PoliciesCommand.self, TableCommand.self, ModelsCommand.self, HardwareCommand.self, EnginesCommand.self, ReproduceCommand.self, ReportCommand.self, ExportCommand.self, GPUCommand.self, HostCommand.self]
     )
 
     /// Runs the command; every user-facing failure exits with status 2 and one clear

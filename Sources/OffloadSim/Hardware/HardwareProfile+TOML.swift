@@ -10,7 +10,7 @@ extension HardwareProfile {
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
-        "host.memory_gbps", "host.tflops", "host.expert_overhead_ns",
+        "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
         "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
@@ -96,6 +96,7 @@ extension HardwareProfile {
             return try table(prefix + "bytes", prefix + "ns", name: name)
         }
         pageableH2DGBps = try optional("bus.pageable_h2d_gbps", number("bus.pageable_h2d_gbps", ValidRange.gbps))
+        hostCalibratedOn = try optional("host.calibrated_on", document.string)
         measuredCopies = try byteTable("copy")
         streamCalibration = try byteTable("stream")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
@@ -138,6 +139,7 @@ extension HardwareProfile {
             "tflops = \(TOMLValue.float(hostTFLOPS))",
             "expert_overhead_ns = \(hostExpertOverheadNs)",
         ]
+        if let hostCalibratedOn { lines.append("calibrated_on = \(TOMLValue.quoted(hostCalibratedOn))  # where memory_gbps was measured") }
         func byteTable(_ name: String, _ table: CalibrationTable?, _ comment: String) {
             guard let table else { return }
             lines += ["", "[calibration.\(name)]".padding(toLength: 35, withPad: " ", startingAt: 0) + "# " + comment,

@@ -43,6 +43,9 @@ public struct HardwareProfile: Sendable, Equatable {
     /// driver stages such copies through pinned buffers of its own. nil: not measured — no
     /// datasheet gives it, so presets have none; `moesim gpu calibrate` measures it.
     public var pageableH2DGBps: Double?
+    /// Where and how ``hostMemoryGBps`` was measured (`moesim host calibrate`: the CPU, threads
+    /// and date); nil when it is the preset's assumption or a file author's figure.
+    public var hostCalibratedOn: String?
     /// Host memory bandwidth a CPU expert kernel reaches, GB/s (for CPU expert execution).
     public var hostMemoryGBps: Double
     /// Host CPU bf16 throughput, TFLOP/s.
@@ -107,6 +110,7 @@ public struct HardwareProfile: Sendable, Equatable {
         self.concurrentCalibration = concurrentCalibration
         streamCalibration = nil
         pageableH2DGBps = nil
+        hostCalibratedOn = nil
         copySlowdown = nil
         kernelSlowdown = nil
     }
@@ -126,11 +130,17 @@ public struct HardwareProfile: Sendable, Equatable {
     /// on …"), or a profile file whose figures are its author's (under a name of its own, or an
     /// edited copy of a preset). The bus settings are left out of the comparison: sweeps and
     /// policies set them, and results report them on their own.
+    /// A measured host memory bandwidth is named too ("; host memory measured on …").
     public var label: String {
-        if let calibratedOn { return "\(name) (calibrated on \(calibratedOn))" }
-        guard var preset = HardwareProfile.preset(named: name) else { return "\(name) (profile file: \(displayName), not calibrated)" }
+        let host = hostCalibratedOn.map { "; host memory measured on \($0)" } ?? ""
+        if let calibratedOn { return "\(name) (calibrated on \(calibratedOn)\(host))" }
+        guard var preset = HardwareProfile.preset(named: name) else { return "\(name) (profile file: \(displayName), not calibrated\(host))" }
         preset.link = link
-        guard preset == self else { return "\(name) (edited copy of the preset: \(displayName), not calibrated)" }
-        return "\(name) (preset: \(displayName), datasheet figures)"
+        if hostCalibratedOn != nil {
+            preset.hostMemoryGBps = hostMemoryGBps
+            preset.hostCalibratedOn = hostCalibratedOn
+        }
+        guard preset == self else { return "\(name) (edited copy of the preset: \(displayName), not calibrated\(host))" }
+        return "\(name) (preset: \(displayName), datasheet figures\(host))"
     }
 }
