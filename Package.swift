@@ -8,7 +8,7 @@ import PackageDescription
 ///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd, CFileWriteback
 ///                                           ↘  TOML
 ///     moesim (CLI)  →  CUDABackend  →  OffloadSim;  CUDABackend  →  CCUDADriver (dlopen of libcuda)
-///     moesim (CLI)  →  HostCalibration  →  OffloadSim
+///     moesim (CLI)  →  HostCalibration  →  OffloadSim;  HostCalibration  →  CHostRead (the read kernel)
 let package = Package(
     name: "moesim",
     products: [
@@ -59,9 +59,10 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "CHostRead"),
         .target(
             name: "HostCalibration",
-            dependencies: ["OffloadSim"]
+            dependencies: ["CHostRead", "OffloadSim"]
         ),
         .target(
             name: "Policies",

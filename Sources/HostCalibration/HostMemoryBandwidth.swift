@@ -1,3 +1,4 @@
+import CHostRead
 import Dispatch
 
 /// The host memory bandwidth a CPU kernel reaches reading weights, the term the simulation's
@@ -70,21 +71,11 @@ public struct HostMemoryBandwidth: Sendable {
         return Measurement(gbps: Double(words * 8) / Double(max(1, times.min()!)), passNanoseconds: times)
     }
 
-    /// The wrapping sum of `count` words from `start`, in eight independent lanes so that
-    /// the loads are not chained on one addition.
+    /// The wrapping sum of `count` words from `start`, read by the C kernel at the CPU's widest
+    /// vector loads (`moesim_host_read_sum`): Swift builds for the baseline instruction set,
+    /// whose 16-byte loads reached 28% less than AVX-512's on the development VM (21.7 against
+    /// 29.9 GB/s on two threads; Benchmarks/RESULTS.md, "Host memory bandwidth").
     static func sum(of start: UnsafePointer<UInt64>, count: Int) -> UInt64 {
-        var lanes = SIMD8<UInt64>()
-        var index = 0
-        let raw = UnsafeRawPointer(start)
-        while index + 8 <= count {
-            lanes &+= raw.loadUnaligned(fromByteOffset: index * 8, as: SIMD8<UInt64>.self)
-            index += 8
-        }
-        var total = lanes.wrappedSum()
-        while index < count {
-            total &+= start[index]
-            index += 1
-        }
-        return total
+        moesim_host_read_sum(start, count)
     }
 }
