@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Calibrates the GPU, then validates on-demand, cross-layer gate and default-vector
-# speculation without a cache and at two cache sizes on two real traces, and the two
-# draft-model policies at 16 GiB on Qwen3; the figures go into Benchmarks/GPU-VALIDATION.md.
+# speculation without a cache and at two cache sizes on two real traces, the two
+# draft-model policies at 16 GiB on Qwen3 and every other policy the replay runs on ESFT, and
+# measures the host's memory bandwidth; the figures go into Benchmarks/GPU-VALIDATION.md.
 #
 #   Benchmarks/gpu-validation.sh MOESIM QWEN3_TRACE ESFT_TRACE OUTPUT_DIR
 #
@@ -35,6 +36,7 @@ print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["
 }
 if $engines; then
   "$moesim" gpu calibrate --model qwen3-30b-a3b --model switch-base-128-encoder -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
+  "$moesim" host calibrate --hardware "$out/profile.toml" -o "$out/profile-host.toml" | tee "$out/host-calibrate.txt"
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
   # Issue 13's target first: yalis on-demand and speculation at 1k and 64k.
@@ -61,6 +63,8 @@ if $engines; then
   exit 0
 fi
 "$moesim" gpu calibrate --model qwen3-30b-a3b --model deepseek-v2-lite -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
+# The GPU machine's host too (not used by these runs, which compute every expert on the GPU).
+"$moesim" host calibrate --hardware "$out/profile.toml" -o "$out/profile-host.toml" | tee "$out/host-calibrate.txt"
 for policy in on-demand cross-layer-gate default-vector-speculation; do
   run "qwen3-$policy-none" --trace "$qwen" --expert-dtype bf16 --policy "$policy" --steps 129
   for cache in 4096 16384; do
@@ -73,3 +77,10 @@ done
 for policy in speculative-decoding sp-moe; do
   run "qwen3-$policy-16384" --trace "$qwen" --expert-dtype bf16 --policy "$policy" --steps 33 --cache-mib 16384
 done
+# Every other shipped policy the replay runs (fiddler's CPU experts and the expert-parallel
+# policies' four GPUs it does not), once each at 8 GiB on ESFT, whose 213 sequences the
+# learned predictors train on (Qwen3's trace holds one).
+for policy in mixtral-offloading hobbit promoe oracle predictive-replication; do
+  run "esft-$policy-8192" --trace "$esft" --policy "$policy" --steps 64 --prefill-as-decode --cache-mib 8192
+done
+run "esft-all-resident" --trace "$esft" --policy all-resident --steps 64 --prefill-as-decode
