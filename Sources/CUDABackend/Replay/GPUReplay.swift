@@ -142,7 +142,9 @@ public final class GPUReplay {
                 if copy.after >= 0 { try copyStream.wait(for: opDone[copy.after]!) }
                 let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slot(ofKey: copy.key, replica: copy.replica) * layout.slotBytes)
                                                      : (staging!, copy.staging * layout.slotBytes)
-                try copyStream.copy(copy.bytes, from: host!, sourceOffset: (nextCopy % hostSlots) * layout.slotBytes, to: buffer, offset: offset)
+                // A part of a chunked prefetch lands where the simulation's earlier parts left off.
+                try copyStream.copy(copy.bytes, from: host!, sourceOffset: (nextCopy % hostSlots) * layout.slotBytes + copy.offset, to: buffer,
+                                    offset: offset + copy.offset)
                 try copyStream.record(copyDone[nextCopy])
                 bytes += copy.bytes
                 nextCopy += 1

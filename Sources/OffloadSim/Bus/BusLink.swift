@@ -53,3 +53,20 @@ public struct CopyCompletion: Sendable, Equatable {
     /// When its last byte arrived, ns.
     public var finishedAt: Nanoseconds
 }
+
+/// One piece of a copy that landed (``PCIeBus/recordsPieces``): a copy moves as one piece per
+/// copy call the engine makes (a weight tensor) and, for a chunked prefetch, one per chunk, each
+/// paying the link's latency; a demand copy may take the engine between a prefetch's chunks.
+public struct CopyPiece: Sendable, Equatable {
+    /// The bus's id for the copy.
+    public var id: Int32
+    /// The caller's tag given at submission.
+    public var tag: Int32
+    /// Where in the copy the piece begins, bytes.
+    public var offset: Int
+    /// The piece's bytes.
+    public var bytes: Int
+    /// When it took the engine (its latency included) and when its last byte landed, ns.
+    public var startedAt: Nanoseconds
+    public var finishedAt: Nanoseconds
+}

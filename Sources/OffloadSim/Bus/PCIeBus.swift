@@ -39,6 +39,9 @@ public struct PCIeBus: Sendable {
         var startedAt: Nanoseconds = -1
         var notBefore: Nanoseconds = 0
         var pieceBytes = 0
+        /// The piece under way: where in the copy it begins and when it took the engine.
+        var pieceOffset = 0
+        var pieceStartedAt: Nanoseconds = 0
     }
 
     struct Port {
@@ -63,6 +66,13 @@ public struct PCIeBus: Sendable {
     /// One port with one engine and no shared upstream: a transfer always has the whole
     /// link, so its end is known when its latency starts and one event covers both.
     private let exclusive: Bool
+    /// Whether every piece a copy moves as (a weight tensor's copy call, a prefetch's chunk) is
+    /// listed in ``pieces`` when it lands, for a replay that issues the copy calls the
+    /// simulation made; off, nothing is kept.
+    public var recordsPieces = false
+    /// The pieces landed since the caller last emptied the list (only while ``recordsPieces``),
+    /// in the order they landed.
+    public var pieces: [CopyPiece] = []
 
     /// A bus with one port per link in `links`, optionally behind a shared upstream link.
     public init(links: [BusLink], upstreamGBps: Double? = nil, prioritisesDemand: Bool = true) {
@@ -114,6 +124,11 @@ public struct PCIeBus: Sendable {
             advanceFlows(to: now)
             copies[id].moved += copies[id].pieceRemaining
             copies[id].pieceRemaining = 0
+            if recordsPieces {
+                let copy = copies[id]
+                pieces.append(CopyPiece(id: Int32(id), tag: copy.tag, offset: copy.pieceOffset,
+                                        bytes: copy.bytes - copy.unstartedBytes - copy.pieceOffset, startedAt: copy.pieceStartedAt, finishedAt: now))
+            }
             flows.removeAll { $0 == Int32(id) }
             let port = copies[id].port
             var completion: CopyCompletion?
@@ -218,6 +233,8 @@ public struct PCIeBus: Sendable {
         // demand moves the rest whole.
         let chunked = link.chunkBytes > 0 && copies[Int(id)].priority == .prefetch
         let piece = chunked ? min(link.chunkBytes, remaining) : remaining
+        copies[Int(id)].pieceOffset = copy.bytes - copy.unstartedBytes
+        copies[Int(id)].pieceStartedAt = now
         copies[Int(id)].unstartedBytes -= piece
         copies[Int(id)].pieceRemaining = Double(piece)
         copies[Int(id)].epoch &+= 1

@@ -146,6 +146,7 @@ public struct Simulation {
         metrics = SimulationMetrics(layers: model.layers)
         timeline = TimelineRecorder(stepLimit: options.timelineSteps)
         replay = ReplayRecorder(stepLimit: options.replaySteps)
+        bus.recordsPieces = options.replaySteps > 0
         // A layer-barrier engine's buffer set holds a whole layer: every miss of the layer copies at once.
         stagingFree = options.engine.waitsForWholeLayer ? Int(Int32.max) : options.stagingBuffers
         let keys = model.layers * model.experts
@@ -215,7 +216,13 @@ public struct Simulation {
             if now > Units.latestTime { return }
             switch event.phase {
             case .copy:
-                if let done = bus.handle(event, now: now, queue: &queue) { copyFinished(done) }
+                let done = bus.handle(event, now: now, queue: &queue)
+                if !bus.pieces.isEmpty {
+                    // Before the copy's end, so that the replay's waits find its last piece.
+                    for piece in bus.pieces { replay.pieceLanded(piece, isReplica: Self.replicaKey(ofTag: piece.tag) != nil) }
+                    bus.pieces.removeAll(keepingCapacity: true)
+                }
+                if let done { copyFinished(done) }
             case .cpu:
                 cpuFinished(Int(event.payload))
             case .compute:

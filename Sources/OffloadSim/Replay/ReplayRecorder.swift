@@ -7,6 +7,10 @@ struct ReplayRecorder: Sendable {
     private var lastFinishedOp = -1
     // Submitted copies by bus id: the op after which each was decided.
     private var pending: [Int32: (after: Int, prefetch: Bool)] = [:]
+    // Submitted copies by bus id: the schedule index of the last piece that landed; for a
+    // replica copy, whose destination is known only when it ends, the pieces themselves.
+    private var lastPiece: [Int32: Int] = [:]
+    private var replicaPieces: [Int32: [CopyPiece]] = [:]
     // Per copy tag (cache key, or -position-1 for staging), the last finished copy.
     private var lastCopyOfTag: [Int32: Int] = [:]
     // Per replica (cache key, replica number), the copy that made it ready.
@@ -34,10 +38,31 @@ struct ReplayRecorder: Sendable {
     mutating func copySubmitted(id: Int32, prefetch: Bool) {
         guard active else { return }
         pending[id] = (lastFinishedOp, prefetch)
+        // A bus id is reused once its copy ends or is cancelled: the old copy's pieces are not this one's.
+        lastPiece[id] = nil
+        replicaPieces[id] = nil
+    }
+
+    /// A piece of a copy landed: recorded as a copy of its own where it lands in its
+    /// destination, in the order the bus moved pieces, so that the replay makes the copy calls
+    /// the simulation made and moves a chunked prefetch's chunks where a demand copy did not
+    /// take the engine between them. A replica copy's pieces wait for its end.
+    mutating func pieceLanded(_ piece: CopyPiece, isReplica: Bool) {
+        guard stepLimit > 0, let submitted = pending[piece.id] else { return }
+        if isReplica { return replicaPieces[piece.id, default: []].append(piece) }
+        let (key, staging) = piece.tag >= 0 ? (Int(piece.tag), -1) : (-1, -Int(piece.tag) - 1)
+        schedule.copies.append(.init(bytes: piece.bytes, key: key, staging: staging, after: submitted.after, prefetch: submitted.prefetch,
+                                     start: piece.startedAt, end: piece.finishedAt, offset: piece.offset))
+        lastPiece[piece.id] = schedule.copies.count - 1
     }
 
     mutating func copyFinished(_ done: CopyCompletion, stagingTag: Int32?) {
         guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
+        if let last = lastPiece.removeValue(forKey: done.id) {
+            lastCopyOfTag[done.tag] = last
+            return
+        }
+        // Recorded without its pieces: the whole copy as one.
         let staging = stagingTag.map { -Int($0) - 1 } ?? -1
         schedule.copies.append(.init(bytes: done.bytes, key: stagingTag == nil ? Int(done.tag) : -1, staging: staging,
                                      after: submitted.after, prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
@@ -48,8 +73,12 @@ struct ReplayRecorder: Sendable {
     /// policy counted it ready (a copy of a replica given up meanwhile is moved but not waited for).
     mutating func replicaCopyFinished(_ done: CopyCompletion, key: Int, replica: Int, madeReady: Bool) {
         guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
-        schedule.copies.append(.init(bytes: done.bytes, key: key, staging: -1, replica: replica, after: submitted.after,
-                                     prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
+        let pieces = replicaPieces.removeValue(forKey: done.id)
+            ?? [CopyPiece(id: done.id, tag: done.tag, offset: 0, bytes: done.bytes, startedAt: done.startedAt, finishedAt: done.finishedAt)]
+        for piece in pieces {
+            schedule.copies.append(.init(bytes: piece.bytes, key: key, staging: -1, replica: replica, after: submitted.after,
+                                         prefetch: submitted.prefetch, start: piece.startedAt, end: piece.finishedAt, offset: piece.offset))
+        }
         if madeReady { lastCopyOfReplica[ReplicaID(key: key, replica: replica)] = schedule.copies.count - 1 }
     }
 

@@ -77,9 +77,14 @@ public struct ReplaySchedule: Sendable, Equatable {
         /// Simulated start (latency included) and end, ns.
         public var start: Nanoseconds
         public var end: Nanoseconds
+        /// Where in its destination it lands, bytes: 0, or for a part of a chunked prefetch
+        /// that the simulation split at a chunk boundary (``CopyYield``), where the part begins.
+        public var offset: Int
 
         /// Creates a copy.
-        public init(bytes: Int, key: Int, staging: Int, replica: Int = 0, after: Int, prefetch: Bool, start: Nanoseconds, end: Nanoseconds) {
+        public init(bytes: Int, key: Int, staging: Int, replica: Int = 0, after: Int, prefetch: Bool, start: Nanoseconds, end: Nanoseconds,
+                    offset: Int = 0) {
+            self.offset = offset
             self.bytes = bytes
             self.key = key
             self.staging = staging

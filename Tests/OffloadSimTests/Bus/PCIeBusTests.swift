@@ -68,6 +68,28 @@ struct PCIeBusTests {
         #expect(driver.finish(of: 1) == 5_000_000)
     }
 
+    @Test("recorded pieces list each chunk of a prefetch and the demand copy between them, where and when each landed")
+    func recordedPieces() {
+        var driver = BusDriver([BusLink(gbps: 1, latencyNs: 0, chunkBytes: 1_000_000)])
+        driver.bus.recordsPieces = true
+        driver.submit(4_000_000, .prefetch, tag: 1)
+        driver.run(until: 1_500_000)
+        driver.submit(1_000_000, .demand, tag: 2, pieces: 2)
+        driver.run()
+        let landed = driver.bus.pieces.map { [Int($0.tag), $0.offset, $0.bytes, Int($0.startedAt), Int($0.finishedAt)] }
+        #expect(landed == [[1, 0, 1_000_000, 0, 1_000_000], [1, 1_000_000, 1_000_000, 1_000_000, 2_000_000],
+                           [2, 0, 500_000, 2_000_000, 2_500_000], [2, 500_000, 500_000, 2_500_000, 3_000_000],
+                           [1, 2_000_000, 1_000_000, 3_000_000, 4_000_000], [1, 3_000_000, 1_000_000, 4_000_000, 5_000_000]])
+    }
+
+    @Test("pieces are not kept unless asked for")
+    func piecesOnlyWhenAsked() {
+        var driver = BusDriver([BusLink(gbps: 1, latencyNs: 0, chunkBytes: 1_000_000)])
+        driver.submit(4_000_000, .prefetch, tag: 1)
+        driver.run()
+        #expect(driver.bus.pieces.isEmpty)
+    }
+
     @Test("without chunking the demand copy waits for the whole prefetch")
     func unchunkedWaits() {
         var driver = BusDriver([BusLink(gbps: 1, latencyNs: 0)])

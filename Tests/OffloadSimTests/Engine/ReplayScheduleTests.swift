@@ -42,6 +42,25 @@ import TraceStore
         #expect(waits.allSatisfy { schedule.copies[$0].end <= second.start })
     }
 
+    /// An engine that copies each expert as two calls (one per weight tensor) moves two pieces
+    /// of 500,000 B, each paying the link's latency: the replay makes the same two calls, the
+    /// second where the first left off, and the expert waits for the second.
+    @Test func anEnginesCopyCallsAreReplayedAsThePiecesTheSimulationMoved() throws {
+        let reader = try SimFixtures.trace([[(.decode, [0, 1, 0, 1])]], layers: 2, experts: 4, topK: 2)
+        let engine = ServingEngine(name: "two-calls", displayName: "test", source: "test", copiesPerExpert: 2)
+        let options = SimulationOptions(replaySteps: 8, engine: engine)
+        let run = SimulationRun(source: reader, model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile(), options: options)
+        let (_, _, schedule) = try run.run(policy: OnDemandPolicy())
+        #expect(schedule.copies.count == 8)
+        #expect(schedule.copies.map(\.offset) == [0, 500_000, 0, 500_000, 0, 500_000, 0, 500_000])
+        #expect(schedule.copies.allSatisfy { $0.bytes == 500_000 && $0.key == -1 })
+        for op in schedule.ops {
+            guard case .expert = op.kernel else { continue }
+            let waited = try #require(op.waitsForCopies.first)
+            #expect(schedule.copies[waited].offset == 500_000 && schedule.copies[waited].staging == schedule.copies[waited - 1].staging)
+        }
+    }
+
     @Test func nothingIsRecordedUnlessAsked() throws {
         let reader = try SimFixtures.trace([[(.decode, [0, 1, 0, 1])]], layers: 2, experts: 4, topK: 2)
         let run = SimulationRun(source: reader, model: SimFixtures.model(layers: 2, experts: 4), profile: SimFixtures.profile(), options: .init())
