@@ -77,8 +77,9 @@ public struct ReplaySchedule: Sendable, Equatable {
         /// Simulated start (latency included) and end, ns.
         public var start: Nanoseconds
         public var end: Nanoseconds
-        /// Where in its destination it lands, bytes: 0, or for a part of a chunked prefetch
-        /// that the simulation split at a chunk boundary (``CopyYield``), where the part begins.
+        /// Where in its destination it lands, bytes: a copy is recorded as the pieces the bus
+        /// moved it in (``CopyPiece``: one per copy call of the engine, one per chunk of a chunked
+        /// prefetch), each where it begins in the expert's weights.
         public var offset: Int
 
         /// Creates a copy.
