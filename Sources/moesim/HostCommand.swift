@@ -43,6 +43,11 @@ struct HostCalibrateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let physical = ProcessInfo.processInfo.physicalMemory
+        guard UInt64(mib) << 20 <= physical / 2 else {
+            throw TraceStoreError(file: "--mib", problem: "\(mib) MiB is more than half of this machine's \(physical >> 20) MiB of memory",
+                                  fix: "Give at most \(physical >> 21) MiB; a few times the last-level cache is enough.")
+        }
         let profile = try RunSetup.profile(hardware)
         try AtomicFile.refuseOverwriting(inputs: [hardware], output: output)
         #if DEBUG

@@ -58,6 +58,12 @@ struct HostMemoryBandwidthTests {
         #expect(simulated.status == 0 && simulated.stdout.contains("host memory measured on"), "\(simulated.stderr)")
     }
 
+    @Test("moesim host calibrate refuses a buffer of more than half the machine's memory, before allocating it")
+    func refusesAnOversizedBuffer() throws {
+        let run = try CLI.run(["host", "calibrate", "--hardware", "t4", "--mib", "1048576", "-o", Repository.temporaryFolder() + "/big.toml"])
+        #expect(run.status == 2 && run.stderr.contains("--mib: 1048576 MiB is more than half of this machine's"), "\(run.stderr)")
+    }
+
     @Test("moesim host calibrate refuses to overwrite the profile it reads")
     func refusesToOverwriteItsInput() throws {
         let file = Repository.temporaryFolder() + "/mine.toml"
