@@ -136,18 +136,6 @@ struct GPUValidateCommand: ParsableCommand {
             throw TraceStoreError(file: "--engine", problem: "'\(engine)' runs every expert at capacity, and the CUDA replay runs the routed experts",
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
         }
-        // What the replay does not do: it copies each expert from pinned memory and runs it on the GPU through its cache.
-        let unreplayed = [
-            (servingEngine.copiesIDRuns, "copies runs of expert ids as one copy (copy_grouping \"expert\")"),
-            (!servingEngine.splitSync.isZero, "syncs between a layer's weight tensors (split_sync_ns 0)"),
-            (servingEngine.cpuExpertsBelowTokens > 0, "computes experts on the CPU (cpu_experts_below_tokens 0)"),
-            (servingEngine.hostExpertLayers != nil, "keeps layers' experts on the GPU outside the cache (host_expert_layers \"all\")"),
-            (servingEngine.copiesFromPageableMemory, "copies from pageable memory (copy_source \"pinned\")"),
-        ].filter(\.0).map(\.1)
-        if !unreplayed.isEmpty {
-            throw TraceStoreError(file: "--engine", problem: "'\(engine)' \(unreplayed.joined(separator: "; ")), which the CUDA replay does not: it copies each expert from pinned memory and runs it on the GPU through its cache",
-                                  fix: "Validate an engine with the values in brackets (--engine-set sets them); this one is simulated only.")
-        }
         let reader = try TraceReader(path: trace)
         let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: false, batch: batch, prefillAsDecode: prefillAsDecode,

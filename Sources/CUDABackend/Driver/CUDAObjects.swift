@@ -41,9 +41,10 @@ public final class CUDAStream {
     /// Copies `bytes` from pageable host memory to `destination`. The driver stages pageable
     /// memory through pinned buffers of its own: the call synchronises the stream first and
     /// returns once the data is staged (CUDA Driver API, "API synchronization behavior").
-    public func copy(_ bytes: Int, from source: PageableBuffer, to destination: DeviceBuffer) throws {
-        precondition(bytes <= source.bytes && bytes <= destination.bytes, "copy out of bounds")
-        try context.driver.check(context.driver.api.pointee.cuMemcpyHtoDAsync(destination.address, source.pointer, bytes, handle),
+    public func copy(_ bytes: Int, from source: PageableBuffer, sourceOffset: Int = 0, to destination: DeviceBuffer, offset: Int = 0) throws {
+        precondition(sourceOffset + bytes <= source.bytes && offset + bytes <= destination.bytes, "copy out of bounds")
+        try context.driver.check(context.driver.api.pointee.cuMemcpyHtoDAsync(destination.address + CUdeviceptr(offset),
+                                                                              source.pointer + sourceOffset, bytes, handle),
                                  "cuMemcpyHtoDAsync (pageable)")
     }
 

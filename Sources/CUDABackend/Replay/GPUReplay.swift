@@ -46,8 +46,13 @@ public final class GPUReplay {
     private let staging: DeviceBuffer?
     private let attention: [DeviceBuffer?]
     private let shared: [DeviceBuffer?]
+    /// Where copies come from: pinned host memory, or pageable memory for an engine that never
+    /// pins its weights (``ServingEngine/copiesFromPageableMemory``); `hostSlots` slots of
+    /// `hostSlotBytes` (the largest copy: a run of expert ids spans several experts), used in turn.
     private let host: PinnedBuffer?
+    private let pageableHost: PageableBuffer?
     private let hostSlots: Int
+    private let hostSlotBytes: Int
     private let activations: ExpertActivations
     /// Under a layer-barrier engine: every grouped kernel's expert addresses (gate/up, then
     /// down), and where each group's list starts, by the index of its first operation.
@@ -80,8 +85,12 @@ public final class GPUReplay {
         staging = layout.stagingBuffers > 0 ? try context.allocateDevice(layout.stagingBuffers * layout.slotBytes) : nil
         attention = try layout.attentionBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         shared = try layout.sharedBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
-        hostSlots = schedule.copies.isEmpty ? 0 : 8
-        host = hostSlots > 0 ? try context.allocatePinned(hostSlots * layout.slotBytes) : nil
+        hostSlotBytes = max(layout.slotBytes, schedule.copies.map { $0.offset + $0.bytes }.max() ?? 0)
+        // Eight expert-sized sources in turn; copies of many experts at once (runs of ids) take two of their own size.
+        hostSlots = schedule.copies.isEmpty ? 0 : max(2, min(8, 8 * layout.slotBytes / hostSlotBytes))
+        let pageable = engine.copiesFromPageableMemory
+        host = hostSlots > 0 && !pageable ? try context.allocatePinned(hostSlots * hostSlotBytes) : nil
+        pageableHost = hostSlots > 0 && pageable ? PageableBuffer(bytes: hostSlots * hostSlotBytes) : nil
         var addresses: [UInt64] = []
         var offsets: [Int: Int] = [:]
         if engine.expertExecution == .layerBarrier {
@@ -115,9 +124,8 @@ public final class GPUReplay {
     /// Throws ``ReplayError`` when the replay cannot run `schedule` of `model`: experts on the
     /// CPU, a hidden size not a multiple of 8. Needs no GPU.
     public static func checkReplayable(_ schedule: ReplaySchedule, model: ModelCost) throws {
-        for op in schedule.ops {
-            if case .expert(_, _, _, _, true) = op.kernel { throw ReplayError.unsupported("experts computed on the CPU (fiddler)") }
-        }
+        let onCPU = schedule.ops.contains { if case .expert(_, _, _, _, true) = $0.kernel { true } else { false } }
+        if onCPU || schedule.cpuExperts > 0 { throw ReplayError.unsupported("experts computed on the CPU") }
         guard model.hiddenSize % 8 == 0 else { throw ReplayError.unsupported("a hidden size not a multiple of 8") }
     }
 
@@ -142,9 +150,13 @@ public final class GPUReplay {
                 if copy.after >= 0 { try copyStream.wait(for: opDone[copy.after]!) }
                 let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slot(ofKey: copy.key, replica: copy.replica) * layout.slotBytes)
                                                      : (staging!, copy.staging * layout.slotBytes)
-                // A part of a chunked prefetch lands where the simulation's earlier parts left off.
-                try copyStream.copy(copy.bytes, from: host!, sourceOffset: (nextCopy % hostSlots) * layout.slotBytes + copy.offset, to: buffer,
-                                    offset: offset + copy.offset)
+                // A piece of a copy lands where the simulation's earlier pieces left off.
+                let source = (nextCopy % hostSlots) * hostSlotBytes + copy.offset
+                if let pageableHost {
+                    try copyStream.copy(copy.bytes, from: pageableHost, sourceOffset: source, to: buffer, offset: offset + copy.offset)
+                } else {
+                    try copyStream.copy(copy.bytes, from: host!, sourceOffset: source, to: buffer, offset: offset + copy.offset)
+                }
                 try copyStream.record(copyDone[nextCopy])
                 bytes += copy.bytes
                 nextCopy += 1
@@ -171,6 +183,10 @@ public final class GPUReplay {
                     }
                 }
                 if let offset = groupOffset[index] {
+                    if case .expert(let layer, _, _, _, _) = op.kernel, !engine.splitSync.isZero, !engine.keepsExpertsOnGPU(layer: layer) {
+                        // The engine's host syncs between the layer's weight tensors: the host waits for the GPU, then launches.
+                        for _ in 0..<max(1, engine.splitSync.syncs) { try compute.synchronize() }
+                    }
                     launches += try launchGroup(schedule.ops[index..<index + op.groupSize], addressOffset: offset, on: compute)
                     groupEnd = index + op.groupSize
                 } else if let lanes, op.groupSize > 0 {
@@ -247,7 +263,8 @@ public enum ReplayError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unsupported(let what):
-            return "the GPU replay does not support \(what); validate a single-GPU policy that computes every expert on the GPU (on-demand, cross-layer-gate, default-vector-speculation, promoe, mixtral-offloading, hobbit, oracle, all-resident)."
+            return "the GPU replay does not support \(what); validate a single-GPU policy that computes every expert on the GPU (on-demand, cross-layer-gate, default-vector-speculation, promoe, mixtral-offloading, hobbit, oracle, all-resident), "
+                + "and under an engine with a CPU threshold (cpu_experts_below_tokens) a --batch whose steps all reach it or --engine-set cpu_experts_below_tokens=0."
         }
     }
 }

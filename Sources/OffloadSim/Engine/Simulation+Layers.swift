@@ -66,7 +66,19 @@ extension Simulation {
         let expert = Int(layerExperts[position])
         let key = layer * cache.expertsPerLayer + expert
         let tag = planned[position].staged ? -Int32(position) - 1 : Int32(key)
-        return (.expert(layer: layer, expert: expert, key: key, staging: planned[position].staged ? position : -1, onCPU: planned[position].onCPU), tag)
+        let slot = planned[position].staged ? replayStagingSlot(ofTag: tag)! : -1
+        return (.expert(layer: layer, expert: expert, key: key, staging: slot, onCPU: planned[position].onCPU), tag)
+    }
+
+    /// The staging buffer the replay gives the copy tagged `tag` (nil for a cache key's copy):
+    /// the planned position's own, or, under an engine that copies runs of expert ids, the
+    /// expert's place in a buffer holding the whole layer, so that a run lands contiguous as
+    /// llama.cpp's copy of the used rows of an expert tensor does. A staging copy lands while
+    /// its layer is current (the engine waits for the whole layer), so its position is this layer's.
+    func replayStagingSlot(ofTag tag: Int32) -> Int? {
+        guard tag < 0, Self.replicaKey(ofTag: tag) == nil else { return nil }
+        let position = -Int(tag) - 1
+        return engine.copiesIDRuns ? Int(layerExperts[position]) : position
     }
 
     mutating func computeFinished() {
@@ -257,7 +269,7 @@ extension Simulation {
             position = -Int(done.tag) - 1
         }
         if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
-        replay.copyFinished(done, stagingTag: key == nil ? done.tag : nil)
+        replay.copyFinished(done, stagingSlot: key == nil ? replayStagingSlot(ofTag: done.tag) : nil)
         if position >= 0 && position < planned.count { planned[position].ready = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)

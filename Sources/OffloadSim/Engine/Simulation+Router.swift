@@ -167,6 +167,7 @@ extension Simulation {
         cpuFree = start + ns
         metrics.cpuExperts += 1
         metrics.cpuNs += ns
+        replay.cpuExpertStarted()
         queue.schedule(at: cpuFree, phase: .cpu, payload: Int32(position))
     }
 

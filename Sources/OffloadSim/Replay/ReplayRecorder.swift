@@ -35,6 +35,11 @@ struct ReplayRecorder: Sendable {
         active = false
     }
 
+    /// The host CPU started computing an expert.
+    mutating func cpuExpertStarted() {
+        if active { schedule.cpuExperts += 1 }
+    }
+
     mutating func copySubmitted(id: Int32, prefetch: Bool) {
         guard active else { return }
         pending[id] = (lastFinishedOp, prefetch)
@@ -47,24 +52,25 @@ struct ReplayRecorder: Sendable {
     /// destination, in the order the bus moved pieces, so that the replay makes the copy calls
     /// the simulation made and moves a chunked prefetch's chunks where a demand copy did not
     /// take the engine between them. A replica copy's pieces wait for its end.
-    mutating func pieceLanded(_ piece: CopyPiece, isReplica: Bool) {
+    /// `stagingSlot` is the staging buffer a staging copy lands in (nil for a cache key's copy).
+    mutating func pieceLanded(_ piece: CopyPiece, isReplica: Bool, stagingSlot: Int?) {
         guard stepLimit > 0, let submitted = pending[piece.id] else { return }
         if isReplica { return replicaPieces[piece.id, default: []].append(piece) }
-        let (key, staging) = piece.tag >= 0 ? (Int(piece.tag), -1) : (-1, -Int(piece.tag) - 1)
+        let (key, staging) = stagingSlot.map { (-1, $0) } ?? (Int(piece.tag), -1)
         schedule.copies.append(.init(bytes: piece.bytes, key: key, staging: staging, after: submitted.after, prefetch: submitted.prefetch,
                                      start: piece.startedAt, end: piece.finishedAt, offset: piece.offset))
         lastPiece[piece.id] = schedule.copies.count - 1
     }
 
-    mutating func copyFinished(_ done: CopyCompletion, stagingTag: Int32?) {
+    /// `stagingSlot` as for ``pieceLanded(_:isReplica:stagingSlot:)``.
+    mutating func copyFinished(_ done: CopyCompletion, stagingSlot: Int?) {
         guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
         if let last = lastPiece.removeValue(forKey: done.id) {
             lastCopyOfTag[done.tag] = last
             return
         }
         // Recorded without its pieces: the whole copy as one.
-        let staging = stagingTag.map { -Int($0) - 1 } ?? -1
-        schedule.copies.append(.init(bytes: done.bytes, key: stagingTag == nil ? Int(done.tag) : -1, staging: staging,
+        schedule.copies.append(.init(bytes: done.bytes, key: stagingSlot == nil ? Int(done.tag) : -1, staging: stagingSlot ?? -1,
                                      after: submitted.after, prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
         lastCopyOfTag[done.tag] = schedule.copies.count - 1
     }

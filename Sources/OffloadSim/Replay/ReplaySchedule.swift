@@ -8,8 +8,10 @@
 /// kernel (or a concurrent-streams engine's experts on their streams) is recorded as its
 /// experts' operations back to back, the first waiting for every copy of the group and
 /// holding the group's size; where replicas split an expert's tokens, each copy's share is an
-/// operation of its own that reads that copy's weights. Cancelled prefetches never started and
-/// are absent. Times are the simulation's, ns.
+/// operation of its own that reads that copy's weights. A copy is recorded as the pieces the
+/// bus moved it in (an engine's copy calls, a prefetch's chunks); a prefetch cancelled before
+/// it started is absent, one cancelled between chunks keeps those it moved. Experts the host
+/// CPU computed are counted, not recorded (``cpuExperts``). Times are the simulation's, ns.
 public struct ReplaySchedule: Sendable, Equatable {
     /// What a compute operation computes.
     public enum Kernel: Sendable, Equatable {
@@ -131,6 +133,9 @@ public struct ReplaySchedule: Sendable, Equatable {
     public internal(set) var copies: [Copy] = []
     /// The recorded steps.
     public internal(set) var steps: [StepSpan] = []
+    /// Experts the host CPU computed during the recorded steps (Fiddler's, or an engine's below
+    /// its CPU threshold): the replay runs none, so a schedule with any is not replayable.
+    public internal(set) var cpuExperts = 0
 
     /// An empty schedule.
     public init() {}
