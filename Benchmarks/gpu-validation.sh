@@ -44,6 +44,11 @@ if $engines; then
     run "qwen3-yalis-on-demand-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy on-demand --context "$context" --steps 33
     run "qwen3-yalis-speculation-$context" --trace "$qwen" --expert-dtype bf16 --engine yalis --policy "$speculation" --context "$context" --steps 33
   done
+  # llama.cpp's GPU path (copies by id run from pageable memory, syncs between weight tensors):
+  # the real trace with every step sent down it, and a synthetic one at a batch that reaches its 32 tokens.
+  run "qwen3-llama-cpp-gpu-path-1k" --trace "$qwen" --engine llama-cpp --engine-set cpu_experts_below_tokens=0 --context 1024 --steps 33
+  "$moesim" trace synth --model qwen3-30b-a3b --tokens 2560 --prefill 16 --decode 64 --seed 1 -o "$out/qwen3-b32.sqlite" > /dev/null
+  run "qwen3-synthetic-llama-cpp-b32" --trace "$out/qwen3-b32.sqlite" --engine llama-cpp --batch 32 --steps 8
   # Issue 15's concurrency term: every expert resident, one stream against the replica-streams engine's four.
   run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
   run "qwen3-replica-streams-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
