@@ -74,7 +74,7 @@ public struct HostMemoryBandwidth: Sendable {
     /// The wrapping sum of `count` words from `start`, read by the C kernel at the CPU's widest
     /// vector loads (`moesim_host_read_sum`): Swift builds for the baseline instruction set,
     /// whose 16-byte loads reached 28% less than AVX-512's on the development VM (21.7 against
-    /// 29.9 GB/s on two threads; Benchmarks/RESULTS.md, "Host memory bandwidth").
+    /// 29.9 GB/s on two threads; Benchmarks/RESULTS.md, "Host memory bandwidth and FMA rate").
     static func sum(of start: UnsafePointer<UInt64>, count: Int) -> UInt64 {
         moesim_host_read_sum(start, count)
     }

@@ -9,20 +9,22 @@ import TraceStore
 struct HostCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "host",
-        abstract: "Measure this machine's host memory bandwidth into a hardware profile (the rate CPU experts read weights at).",
+        abstract: "Measure this machine's host memory bandwidth and FMA rate into a hardware profile (what CPU experts are priced by).",
         subcommands: [HostCalibrateCommand.self])
 }
 
 struct HostCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibrate",
-        abstract: "Measure the host memory bandwidth a CPU expert kernel reaches and write a profile with it.",
+        abstract: "Measure the host memory bandwidth and FMA rate a CPU expert kernel reaches and write a profile with them.",
         discussion: """
             Threads sum their share of a buffer far larger than the CPU's caches (STREAM's read kernel), \
-            the fastest of five passes; the profile given with --hardware is written with that figure as \
-            host.memory_gbps and where it was measured as host.calibrated_on. Every other figure is the \
-            profile's own, the host's FLOP/s included. Run it on the machine whose CPU serves the experts, \
-            with the threads the engine uses (llama.cpp: --threads).
+            then run fused multiply-adds on values in registers, each the fastest of five passes; the \
+            profile given with --hardware is written with those figures as host.memory_gbps and \
+            host.tflops (both upper bounds for a real expert kernel) and where they were measured as \
+            host.calibrated_on. The per-expert overhead and every GPU figure stay the profile's own. \
+            Run it on the machine whose CPU serves the experts, with the threads the engine uses \
+            (llama.cpp: --threads).
             """)
 
     @Option(help: "Hardware preset or profile file (.toml) to write with the measured host figure.")
@@ -34,12 +36,16 @@ struct HostCalibrateCommand: ParsableCommand {
     @Option(help: "MiB read per pass; well above the last-level cache.")
     var mib = 1_024
 
+    @Option(help: "FMA rounds per thread per pass (256 operations each).")
+    var fmaRounds = 1 << 24
+
     @Option(name: .shortAndLong, help: "The profile file to write (.toml).")
     var output: String
 
     func validate() throws {
         if let threads { try OptionRange.check(threads, 1...4_096, "--threads") }
         try OptionRange.check(mib, 1...1_048_576, "--mib")
+        try OptionRange.check(fmaRounds, 1...(1 << 34), "--fma-rounds")
     }
 
     func run() throws {
@@ -55,13 +61,16 @@ struct HostCalibrateCommand: ParsableCommand {
         #endif
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let benchmark = HostMemoryBandwidth(bytes: mib << 20, threads: threads)
-        let measured = benchmark.measure()
+        let memory = benchmark.measure()
+        let fma = HostFMAThroughput(iterations: fmaRounds, threads: threads).measure()
         let date = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
-        let written = profile.withHostMemory(measured, cpu: Self.cpuName(), threads: threads, bytes: benchmark.bytes, date: date)
+        let written = profile.withHost(memory: memory, fma: fma, cpu: Self.cpuName(), threads: threads, bytes: benchmark.bytes, date: date)
         try AtomicFile.write(written.tomlText, to: output)
+        let plural = threads == 1 ? "" : "s"
         print("""
             \(written.label)
-            host memory \(String(format: "%.2f", written.hostMemoryGBps)) GB/s read by \(threads) thread\(threads == 1 ? "" : "s") (fastest of \(measured.passNanoseconds.count) passes over \(mib) MiB; the profile had \(String(format: "%.2f", profile.hostMemoryGBps)))
+            host memory \(String(format: "%.2f", written.hostMemoryGBps)) GB/s read by \(threads) thread\(plural) (fastest of \(memory.passNanoseconds.count) passes over \(mib) MiB; the profile had \(String(format: "%.2f", profile.hostMemoryGBps)))
+            host FMAs   \(String(format: "%.4f", written.hostTFLOPS)) TFLOP/s on \(threads) thread\(plural), fp32 peak in registers (fastest of \(fma.passNanoseconds.count) passes of \(fmaRounds) rounds; the profile had \(String(format: "%.4f", profile.hostTFLOPS)))
             wrote \(output)
             """)
     }

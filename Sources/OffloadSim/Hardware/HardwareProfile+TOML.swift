@@ -139,7 +139,7 @@ extension HardwareProfile {
             "tflops = \(TOMLValue.float(hostTFLOPS))",
             "expert_overhead_ns = \(hostExpertOverheadNs)",
         ]
-        if let hostCalibratedOn { lines.append("calibrated_on = \(TOMLValue.quoted(hostCalibratedOn))  # where memory_gbps was measured") }
+        if let hostCalibratedOn { lines.append("calibrated_on = \(TOMLValue.quoted(hostCalibratedOn))  # where memory_gbps and tflops were measured") }
         func byteTable(_ name: String, _ table: CalibrationTable?, _ comment: String) {
             guard let table else { return }
             lines += ["", "[calibration.\(name)]".padding(toLength: 35, withPad: " ", startingAt: 0) + "# " + comment,

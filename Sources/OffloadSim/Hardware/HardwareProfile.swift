@@ -43,8 +43,9 @@ public struct HardwareProfile: Sendable, Equatable {
     /// driver stages such copies through pinned buffers of its own. nil: not measured — no
     /// datasheet gives it, so presets have none; `moesim gpu calibrate` measures it.
     public var pageableH2DGBps: Double?
-    /// Where and how ``hostMemoryGBps`` was measured (`moesim host calibrate`: the CPU, threads
-    /// and date); nil when it is the preset's assumption or a file author's figure.
+    /// Where and how ``hostMemoryGBps`` and ``hostTFLOPS`` were measured (`moesim host
+    /// calibrate`: the CPU, threads and date); nil when they are the preset's assumptions or a
+    /// file author's figures.
     public var hostCalibratedOn: String?
     /// Host memory bandwidth a CPU expert kernel reaches, GB/s (for CPU expert execution).
     public var hostMemoryGBps: Double
@@ -130,14 +131,15 @@ public struct HardwareProfile: Sendable, Equatable {
     /// on …"), or a profile file whose figures are its author's (under a name of its own, or an
     /// edited copy of a preset). The bus settings are left out of the comparison: sweeps and
     /// policies set them, and results report them on their own.
-    /// A measured host memory bandwidth is named too ("; host memory measured on …").
+    /// A measured host is named too ("; host measured on …").
     public var label: String {
-        let host = hostCalibratedOn.map { "; host memory measured on \($0)" } ?? ""
+        let host = hostCalibratedOn.map { "; host measured on \($0)" } ?? ""
         if let calibratedOn { return "\(name) (calibrated on \(calibratedOn)\(host))" }
         guard var preset = HardwareProfile.preset(named: name) else { return "\(name) (profile file: \(displayName), not calibrated\(host))" }
         preset.link = link
         if hostCalibratedOn != nil {
             preset.hostMemoryGBps = hostMemoryGBps
+            preset.hostTFLOPS = hostTFLOPS
             preset.hostCalibratedOn = hostCalibratedOn
         }
         guard preset == self else { return "\(name) (edited copy of the preset: \(displayName), not calibrated\(host))" }

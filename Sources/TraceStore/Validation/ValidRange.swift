@@ -24,8 +24,9 @@ public enum ValidRange {
     public static let denseBytes = 0...(1 << 40)
     /// A bandwidth in GB/s (bus, HBM, host memory).
     public static let gbps = 1e-3...1e6
-    /// A throughput in TFLOP/s.
-    public static let tflops = 1e-3...1e7
+    /// A throughput in TFLOP/s (down to a MFLOP/s: a debug build's measured host rate can be
+    /// below a GFLOP/s, and the profile it writes must read back).
+    public static let tflops = 1e-6...1e7
     /// GPU memory in GiB (0: unknown).
     public static let memoryGiB = 0.0...1e6
     /// An achieved share of a datasheet figure.
