@@ -50,13 +50,10 @@ public struct HostFMAThroughput: Sendable {
         // Each thread writes its own result.
         nonisolated(unsafe) let results = sums
         let rounds = iterations
-        var times: [UInt64] = []
-        for _ in 0..<passes {
-            let start = clock()
+        let times = timedPasses(passes, clock: clock) {
             DispatchQueue.concurrentPerform(iterations: threads) { thread in results[thread] = moesim_host_fma(rounds) }
-            let end = clock()
+        } check: {
             precondition((0..<threads).allSatisfy { sums[$0].isFinite && sums[$0] > 0 }, "a thread's FMA rounds gave no finite result")
-            times.append(end &- start)
         }
         let operations = Double(threads) * Double(iterations) * Double(Self.flopsPerIteration)
         return Measurement(tflops: operations / Double(max(1, times.min()!)) / 1_000, passNanoseconds: times)

@@ -54,19 +54,16 @@ public struct HostMemoryBandwidth: Sendable {
         let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: threads)
         defer { sums.deallocate() }
         let share = (words + threads - 1) / threads
-        var times: [UInt64] = []
         // Each thread reads its own share and writes its own sum: no two touch the same word.
         nonisolated(unsafe) let (shared, partials) = (UnsafePointer(buffer), sums)
-        for _ in 0..<passes {
-            let start = clock()
+        let times = timedPasses(passes, clock: clock) {
             DispatchQueue.concurrentPerform(iterations: threads) { thread in
                 let first = min(words, thread * share)
                 partials[thread] = Self.sum(of: shared + first, count: min(words, first + share) - first)
             }
-            let end = clock()
+        } check: {
             let total = (0..<threads).reduce(UInt64(0)) { $0 &+ sums[$1] }
             precondition(total == expected, "a pass read a sum other than the buffer's")
-            times.append(end &- start)
         }
         return Measurement(gbps: Double(words * 8) / Double(max(1, times.min()!)), passNanoseconds: times)
     }

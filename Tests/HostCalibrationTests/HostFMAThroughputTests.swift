@@ -3,17 +3,6 @@ import Testing
 
 @Suite("Host FMA throughput")
 struct HostFMAThroughputTests {
-    /// A clock that moves by the given steps.
-    final class SteppedClock: @unchecked Sendable {
-        var now: UInt64 = 0
-        var steps: [UInt64]
-        init(_ steps: [UInt64]) { self.steps = steps }
-        func read() -> UInt64 {
-            now += steps.isEmpty ? 0 : steps.removeFirst()
-            return now
-        }
-    }
-
     /// 3 threads × 1,000 rounds × 256 operations over the fastest pass of 2,000 ns: 384 GFLOP/s.
     @Test("the rate is every thread's operations over the fastest pass")
     func rateFromTheFastestPass() {

@@ -6,17 +6,7 @@ import Testing
 
 @Suite("Host memory bandwidth")
 struct HostMemoryBandwidthTests {
-    /// A clock that moves by the given steps: passes of 4,000, 2,500 and 3,000 ns.
-    final class SteppedClock: @unchecked Sendable {
-        var now: UInt64 = 0
-        var steps: [UInt64]
-        init(_ steps: [UInt64]) { self.steps = steps }
-        func read() -> UInt64 {
-            now += steps.isEmpty ? 0 : steps.removeFirst()
-            return now
-        }
-    }
-
+    /// Passes of 4,000, 2,500 and 3,000 ns.
     @Test("the rate is the bytes over the fastest pass")
     func rateFromTheFastestPass() {
         let clock = SteppedClock([10, 4_000, 10, 2_500, 10, 3_000])
