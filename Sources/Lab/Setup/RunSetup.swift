@@ -151,15 +151,12 @@ public struct RunSetup {
     public static func engine(_ name: String, setting terms: [String]) throws -> ServingEngine {
         let engine = try Self.engine(name)
         let fix = "Give KEY=VALUE with a term of `moesim engines --export \(engine.name)` (e.g. cpu_experts_below_tokens=0, copy_grouping=expert)."
-        var assignments: [(key: String, value: String)] = []
-        for term in terms {
-            guard let equals = term.firstIndex(of: "=") else {
+        let assignments = try terms.map { term -> (key: String, value: String) in
+            let parts = term.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw TraceStoreError(file: "--engine-set", problem: "'\(term)' is not KEY=VALUE", fix: fix)
             }
-            let key = term[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = term[term.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard !key.isEmpty, !value.isEmpty else { throw TraceStoreError(file: "--engine-set", problem: "'\(term)' is not KEY=VALUE", fix: fix) }
-            assignments.append((key, value))
+            return (parts[0], parts[1])
         }
         do {
             return try engine.setting(assignments, origin: "--engine-set")

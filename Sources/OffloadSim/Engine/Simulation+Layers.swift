@@ -269,7 +269,7 @@ extension Simulation {
             position = -Int(done.tag) - 1
         }
         if timeline.isRecording(step: step.index) { timeline.recordCopy(done, layer: key.map { $0 / cache.expertsPerLayer } ?? layer) }
-        replay.copyFinished(done, stagingSlot: key == nil ? replayStagingSlot(ofTag: done.tag) : nil)
+        replay.copyFinished(done)
         if position >= 0 && position < planned.count { planned[position].ready = true }
         let policy = self.policy
         policy.copyFinished(done, key: key, in: &self)

@@ -219,9 +219,7 @@ public struct Simulation {
                 let done = bus.handle(event, now: now, queue: &queue)
                 if !bus.pieces.isEmpty {
                     // Before the copy's end, so that the replay's waits find its last piece.
-                    for piece in bus.pieces {
-                        replay.pieceLanded(piece, isReplica: Self.replicaKey(ofTag: piece.tag) != nil, stagingSlot: replayStagingSlot(ofTag: piece.tag))
-                    }
+                    for piece in bus.pieces { replay.pieceLanded(piece, stagingSlot: replayStagingSlot(ofTag: piece.tag)) }
                     bus.pieces.removeAll(keepingCapacity: true)
                 }
                 if let done { copyFinished(done) }

@@ -51,37 +51,29 @@ struct ReplayRecorder: Sendable {
     /// A piece of a copy landed: recorded as a copy of its own where it lands in its
     /// destination, in the order the bus moved pieces, so that the replay makes the copy calls
     /// the simulation made and moves a chunked prefetch's chunks where a demand copy did not
-    /// take the engine between them. A replica copy's pieces wait for its end.
-    /// `stagingSlot` is the staging buffer a staging copy lands in (nil for a cache key's copy).
-    mutating func pieceLanded(_ piece: CopyPiece, isReplica: Bool, stagingSlot: Int?) {
+    /// take the engine between them. A replica copy's pieces wait for its end. `stagingSlot`
+    /// is the staging buffer a staging copy lands in (nil for a cache key's or a replica's copy).
+    mutating func pieceLanded(_ piece: CopyPiece, stagingSlot: Int?) {
         guard stepLimit > 0, let submitted = pending[piece.id] else { return }
-        if isReplica { return replicaPieces[piece.id, default: []].append(piece) }
+        if Simulation.replicaKey(ofTag: piece.tag) != nil { return replicaPieces[piece.id, default: []].append(piece) }
         let (key, staging) = stagingSlot.map { (-1, $0) } ?? (Int(piece.tag), -1)
         schedule.copies.append(.init(bytes: piece.bytes, key: key, staging: staging, after: submitted.after, prefetch: submitted.prefetch,
                                      start: piece.startedAt, end: piece.finishedAt, offset: piece.offset))
         lastPiece[piece.id] = schedule.copies.count - 1
     }
 
-    /// `stagingSlot` as for ``pieceLanded(_:isReplica:stagingSlot:)``.
-    mutating func copyFinished(_ done: CopyCompletion, stagingSlot: Int?) {
-        guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
-        if let last = lastPiece.removeValue(forKey: done.id) {
-            lastCopyOfTag[done.tag] = last
-            return
-        }
-        // Recorded without its pieces: the whole copy as one.
-        schedule.copies.append(.init(bytes: done.bytes, key: stagingSlot == nil ? Int(done.tag) : -1, staging: stagingSlot ?? -1,
-                                     after: submitted.after, prefetch: submitted.prefetch, start: done.startedAt, end: done.finishedAt))
-        lastCopyOfTag[done.tag] = schedule.copies.count - 1
+    /// A copy ended: what waits for its tag now waits for its last piece (every piece lands,
+    /// and is recorded, before the copy's end is handled).
+    mutating func copyFinished(_ done: CopyCompletion) {
+        guard stepLimit > 0, pending.removeValue(forKey: done.id) != nil, let last = lastPiece.removeValue(forKey: done.id) else { return }
+        lastCopyOfTag[done.tag] = last
     }
 
     /// A copy of replica `replica` of expert `key` finished; `madeReady` says whether the
     /// policy counted it ready (a copy of a replica given up meanwhile is moved but not waited for).
     mutating func replicaCopyFinished(_ done: CopyCompletion, key: Int, replica: Int, madeReady: Bool) {
         guard stepLimit > 0, let submitted = pending.removeValue(forKey: done.id) else { return }
-        let pieces = replicaPieces.removeValue(forKey: done.id)
-            ?? [CopyPiece(id: done.id, tag: done.tag, offset: 0, bytes: done.bytes, startedAt: done.startedAt, finishedAt: done.finishedAt)]
-        for piece in pieces {
+        for piece in replicaPieces.removeValue(forKey: done.id) ?? [] {
             schedule.copies.append(.init(bytes: piece.bytes, key: key, staging: -1, replica: replica, after: submitted.after,
                                          prefetch: submitted.prefetch, start: piece.startedAt, end: piece.finishedAt, offset: piece.offset))
         }
