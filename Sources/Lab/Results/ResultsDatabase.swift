@@ -14,8 +14,8 @@ public final class ResultsDatabase {
     /// The layout version this build writes (2: the `engine` column and the `engine` and
     /// `context` parameters; 3: the `host_wait_share` and `gpu_busy_share` columns; 4: the
     /// `host_memory_gbps`, `host_expert_layers`, `prefill_chunk_tokens` and
-    /// `cpu_experts_below_tokens` parameters).
-    public static let schemaVersion = 4
+    /// `cpu_experts_below_tokens` parameters; 5: the `engine_set` parameter).
+    public static let schemaVersion = 5
     /// The metric columns of `points`, in order (`gpu_busy_share` is NULL for expert-parallel
     /// points, whose per-GPU figures are in `report`).
     public static let metricColumns = [

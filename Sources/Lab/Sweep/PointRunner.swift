@@ -66,7 +66,7 @@ public final class PointRunner {
             policy: text(.policy) ?? "on-demand", cache: cache, eviction: text(.eviction), partitioned: flag(.partitioned),
             batch: integer(.batch) ?? 1, prefillAsDecode: flag(.prefillAsDecode), stagingBuffers: 2,
             seed: UInt64(integer(.seed) ?? 1), timelineSteps: 0, engine: text(.engine) ?? ServingEngine.moesim.name,
-            context: integer(.context), admission: text(.admission), lookupOrder: text(.lookupOrder))
+            engineTerms: try engineTerms(point), context: integer(.context), admission: text(.admission), lookupOrder: text(.lookupOrder))
         if let gbps = number(.busGBps) {
             // The swept rate is the one every copy takes, pinned or not.
             setup.profile.link.gbps = gbps
@@ -121,6 +121,24 @@ public final class PointRunner {
         let bytes = used.indices.reduce(0) { $0 + (used[$1] ? cost.expertBytes[$1 / shape.experts] : 0) }
         workingSets[key] = bytes
         return bytes
+    }
+
+    /// The point's `engine_set` as `--engine-set` terms (its `;`-separated parts; none for ""),
+    /// refusing a term that one of the typed parameters also sets, which would otherwise win unsaid.
+    private func engineTerms(_ point: SweepPoint) throws -> [String] {
+        guard let text = point.settings[.engineSet]?.string else { return [] }
+        let terms = text.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let typed: [(SweepParameter, String)] = [(.hostExpertLayers, "execution.host_expert_layers"),
+                                                  (.prefillChunkTokens, "execution.prefill_chunk_tokens"),
+                                                  (.cpuExpertsBelowTokens, "execution.cpu_experts_below_tokens")]
+        for term in terms {
+            let name = term.prefix { $0 != "=" }.trimmingCharacters(in: .whitespaces)
+            if let (parameter, _) = typed.first(where: { $0.1 == ServingEngine.termKey(named: name) && point.settings[$0.0] != nil }) {
+                throw TraceStoreError(file: "--engine-set", problem: "'\(term)' sets a term the point's \(parameter.rawValue) also sets",
+                                      fix: "Set \(name) in one of them.")
+            }
+        }
+        return terms
     }
 
     private func invalid(_ point: SweepPoint, _ problem: String) -> TraceStoreError {

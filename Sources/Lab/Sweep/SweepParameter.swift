@@ -18,6 +18,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     case hostExpertLayers = "host_expert_layers"
     case prefillChunkTokens = "prefill_chunk_tokens"
     case cpuExpertsBelowTokens = "cpu_experts_below_tokens"
+    case engineSet = "engine_set"
 
     /// The TOML type a value must have.
     public enum Kind: Sendable { case string, number, integer, bool }
@@ -25,7 +26,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
     /// This parameter's value type.
     public var kind: Kind {
         switch self {
-        case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType: .string
+        case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType, .engineSet: .string
         case .busGBps, .copyLatencyNs, .cacheMiB, .cacheFraction, .recall, .widen, .hostMemoryGBps: .number
         case .copyEngines, .chunkBytes, .batch, .seed, .lookahead, .context, .hostExpertLayers, .prefillChunkTokens, .cpuExpertsBelowTokens: .integer
         case .partitioned, .prefillAsDecode: .bool
@@ -63,6 +64,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .hostExpertLayers: "layers, from the first, whose experts stay in host memory, the rest on the GPU (the engine's host_expert_layers, llama.cpp's --n-cpu-moe)"
         case .prefillChunkTokens: "prompt tokens a prefill step takes at most (the engine's prefill_chunk_tokens)"
         case .cpuExpertsBelowTokens: "steps of fewer tokens compute the experts not on the GPU on the CPU (the engine's cpu_experts_below_tokens; 0: never)"
+        case .engineSet: "terms of the engine set for the point, as `--engine-set` takes them: KEY=VALUE, several joined by ';' (e.g. \"expert_sync_ns=0; router_sync_ns=0\")"
         }
     }
 
@@ -87,7 +89,7 @@ public enum SweepParameter: String, CaseIterable, Sendable, Comparable {
         case .prefillChunkTokens: return widen(ValidRange.prefillChunkTokens)
         case .cpuExpertsBelowTokens: return widen(ValidRange.cpuExpertsBelowTokens)
         case .trace, .model, .hardware, .engine, .policy, .eviction, .admission, .lookupOrder, .predictor, .expertDType,
-             .partitioned, .prefillAsDecode:
+             .partitioned, .prefillAsDecode, .engineSet:
             return nil
         }
     }

@@ -3,7 +3,7 @@ import TraceStore
 extension SweepSpec {
     /// The command-line option each sweep parameter stands for in ``RunSetup``'s errors.
     private static let options: [String: [SweepParameter]] = [
-        "--model": [.model], "--hardware": [.hardware], "--engine": [.engine], "--policy": [.policy],
+        "--model": [.model], "--hardware": [.hardware], "--engine": [.engine], "--engine-set": [.engineSet], "--policy": [.policy],
         "--eviction": [.eviction], "--admission": [.admission], "--lookup-order": [.lookupOrder],
         "--expert-dtype": [.expertDType], "--cache-mib": [.cacheMiB, .cacheFraction], "--context": [.context],
         "predictor.lookahead": [.lookahead, .policy],

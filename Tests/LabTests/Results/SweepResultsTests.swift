@@ -152,6 +152,37 @@ struct SweepResultsTests {
         #expect(tpot["50.0/26/512/0"] == tpot["100.0/26/512/0"])
     }
 
+    /// Hugging Face's loop syncs before each expert and after the router; with both syncs set to
+    /// 0 the host never waits, and each point runs exactly as `simulate --engine-set` would.
+    @Test("a sweep sets any engine term through engine_set, names it in the engine column and runs as --engine-set does")
+    func engineSetSweep() throws {
+        let folder = Repository.temporaryFolder()
+        let text = """
+            name = "hf terms"
+            [base]
+            trace = "\(smallTrace)"
+            engine = "hf-transformers"
+            [grid]
+            engine_set = ["", "expert_sync_ns=0; router_sync_ns=0"]
+            """
+        let spec = try SweepSpec(toml: text, file: folder + "/spec.toml")
+        let path = folder + "/hf.sqlite"
+        try SweepRunner(spec: spec, jobs: 2).run(into: ResultsDatabase(path: path, spec: spec))
+        let rows = try SQLiteDatabase(path: path, mode: .readOnly).prepare("SELECT p_engine_set, engine, host_wait_share, tpot_ms FROM points")
+        var found: [String: (engine: String, hostWait: Double, tpot: Double)] = [:]
+        while try rows.step() { found[rows.text(0)] = (rows.text(1), rows.double(2), rows.double(3)) }
+        let plain = try #require(found[""]), unsynced = try #require(found["expert_sync_ns=0; router_sync_ns=0"])
+        #expect(plain.engine == "hf-transformers (Hugging Face transformers, eager MoE loop with CPU offload)")
+        #expect(unsynced.engine.hasSuffix("; set: host.expert_sync_ns = 0, host.router_sync_ns = 0)"), "\(unsynced.engine)")
+        #expect(plain.hostWait > 0 && unsynced.hostWait == 0)
+        #expect(unsynced.tpot < plain.tpot)
+        let direct = try RunSetup(
+            trace: TraceReader(path: smallTrace), model: nil, expertDType: nil, hardware: "rtx-a6000", policy: "on-demand", cache: nil,
+            eviction: nil, partitioned: false, batch: 1, prefillAsDecode: false, stagingBuffers: 2, seed: 1, timelineSteps: 0,
+            engine: "hf-transformers", engineTerms: ["expert_sync_ns=0", "router_sync_ns=0"]).run().0
+        #expect(try #require(direct.metrics.tpot.mean) / 1e6 == unsynced.tpot)
+    }
+
     @Test("a results file of another spec is refused, not mixed")
     func otherSpecRefused() throws {
         let (spec, _) = try smallSpec(name: "one")

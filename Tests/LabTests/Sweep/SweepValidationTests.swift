@@ -51,10 +51,15 @@ struct SweepValidationTests {
         ("engine = [\"yalis\", \"nope\"]", "spec.toml: line 5 (grid.engine): unknown engine 'nope' at point 1"),
         ("cache_mib = [0.5]", "spec.toml: line 5 (grid.cache_mib): a cache of 512.00 KiB holds less than one expert"),
         ("policy = [\"cross-layer-gate\"]\nlookahead = [1, 30]", "spec.toml: line 6 (grid.lookahead): is 30, but deepseek-v2-lite has 26 MoE layers"),
+        ("engine_set = [\"\", \"expert_sink_ns=0\"]", "spec.toml: line 5 (grid.engine_set): 'expert_sink_ns' names no engine term; valid: experts,"),
+        ("engine_set = [\"copy_grouping\"]", "spec.toml: line 5 (grid.engine_set): 'copy_grouping' is not KEY=VALUE at point 0"),
+        ("engine_set = [\"copy_grouping=by-layer\"]", "spec.toml: line 5 (grid.engine_set): 'host.copy_grouping' is 'by-layer'; valid: expert, id-run at point 0"),
+        ("engine_set = [\"host_expert_layers = 4\"]\nhost_expert_layers = [0]",
+         "spec.toml: line 5 (grid.engine_set): 'host_expert_layers = 4' sets a term the point's host_expert_layers also sets"),
     ])
     func badPoint(grid: String, message: String) throws {
         let stderr = try Self.expectRefusal(grid: grid, saying: message)
-        #expect(!stderr.contains("--engine") && !stderr.contains("--cache-mib"))
+        #expect(!stderr.contains("--engine") && !stderr.contains("--cache-mib"), "stderr: \(stderr)")
     }
 
     @Test("after a refused spec, the corrected spec runs into the same results path")
