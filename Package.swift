@@ -8,7 +8,8 @@ import PackageDescription
 ///     moesim (CLI)  →  Lab  →  Policies  →  OffloadSim  →  TraceStore  →  CSQLite, CZstd, CFileWriteback
 ///                                           ↘  TOML
 ///     moesim (CLI)  →  CUDABackend  →  OffloadSim;  CUDABackend  →  CCUDADriver (dlopen of libcuda)
-///     moesim (CLI)  →  HostCalibration  →  OffloadSim;  HostCalibration  →  CHostRead (the read kernel)
+///     moesim (CLI)  →  HostCalibration  →  OffloadSim;  HostCalibration  →  CHostRead (the read kernel),
+///                                                        CGGMLHost (dlopen of llama.cpp's libggml-cpu)
 let package = Package(
     name: "moesim",
     products: [
@@ -61,8 +62,12 @@ let package = Package(
         ),
         .target(name: "CHostRead"),
         .target(
+            name: "CGGMLHost",
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .target(
             name: "HostCalibration",
-            dependencies: ["CHostRead", "OffloadSim"]
+            dependencies: ["CHostRead", "CGGMLHost", "OffloadSim", "TraceStore"]
         ),
         .target(
             name: "Policies",
@@ -107,7 +112,8 @@ let package = Package(
         ),
         .testTarget(
             name: "HostCalibrationTests",
-            dependencies: ["HostCalibration", "OffloadSim", "TestSupport", "moesim"]
+            dependencies: ["HostCalibration", "OffloadSim", "TraceStore", "TestSupport", "moesim"],
+            exclude: ["Fixtures/fake_libggml.c"]
         ),
         .testTarget(
             name: "OffloadSimTests",

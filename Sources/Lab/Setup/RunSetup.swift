@@ -82,6 +82,12 @@ public struct RunSetup {
             notes.append("the profile's calibrated expert tables for \(cost.name) timed bf16 experts (\(Format.bytes(2 * cost.expertParameters))); "
                          + "this run's are \(sizes), so the roofline times them (--expert-dtype bf16 uses the tables)")
         }
+        if let host = profile.hostExpertCalibration[cost.name], !cost.expertBytes.allSatisfy(host.applies(toExpertBytes:)) {
+            let (smallest, largest) = (cost.expertBytes.min()!, cost.expertBytes.max()!)
+            let sizes = Format.bytes(smallest) + (smallest == largest ? "" : "–" + Format.bytes(largest))
+            notes.append("the profile's CPU expert table for \(cost.name) timed experts of \(Format.bytes(host.expertBytes)); "
+                         + "this run's are \(sizes), so CPU experts are timed by the host roofline (memory_gbps, tflops)")
+        }
         self.policy = try Self.policy(policy)
         let rule = try eviction.map { try Self.choice(EvictionPolicy.self, $0, option: "--eviction", noun: "eviction rule", plural: "rules") }
         let servingEngine = try Self.engine(engine, setting: engineTerms)

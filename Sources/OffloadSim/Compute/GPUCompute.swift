@@ -18,6 +18,7 @@ public final class GPUCompute: Sendable {
     private let groupedTable: GroupedCalibration?
     private let concurrentTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
+    private let hostExpertTable: CalibrationTable?
     /// Factor by which a compute operation that starts while a copy is moving is slower
     /// (the profile's measured kernel slowdown; 1 for presets).
     public let copyContention: Double
@@ -33,6 +34,9 @@ public final class GPUCompute: Sendable {
         groupedTable = measured ? profile.groupedCalibration[model.name] : nil
         concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
         streamTable = profile.streamCalibration
+        hostExpertTable = profile.hostExpertCalibration[model.name].flatMap { calibration in
+            model.expertBytes.allSatisfy(calibration.applies(toExpertBytes:)) ? calibration.table : nil
+        }
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
 
@@ -50,6 +54,9 @@ public final class GPUCompute: Sendable {
     public var usesCalibratedGroups: Bool { groupedTable != nil }
     /// Whether concurrent-stream experts' times come from a measured table rather than the roofline.
     public var usesCalibratedConcurrency: Bool { concurrentTable != nil }
+    /// Whether CPU experts' times come from the profile's host expert table (the engine's own
+    /// kernel, measured) rather than the host roofline.
+    public var usesCalibratedHostExperts: Bool { hostExpertTable != nil }
 
     /// Attention and router of one layer for a step of `tokens` tokens that read
     /// `kvTokens` cached tokens and compute `scorePairs` query-key pairs, ns.
@@ -148,12 +155,14 @@ public final class GPUCompute: Sendable {
     }
 
     /// One routed expert of `layer` computed on the host CPU from host memory for `tokens`
-    /// tokens, ns: the profile's per-call overhead (when `overhead`) plus a roofline over host
+    /// tokens, ns: the profile's per-call overhead (when `overhead`) plus the profile's host
+    /// expert table where it applies (``HostExpertCalibration``), else a roofline over host
     /// bandwidth and FLOPs.
     public func cpuExpertNanoseconds(layer: Int, tokens: Int, overhead: Bool = true) -> Nanoseconds {
+        let fixed = overhead ? profile.hostExpertOverheadNs : 0
+        if let hostExpertTable { return fixed + Units.roundUp(hostExpertTable.time(tokens: tokens)) }
         let flops = 2 * Double(model.expertParameters) * Double(tokens)
-        return (overhead ? profile.hostExpertOverheadNs : 0)
-            + Units.roundUp(max(Double(model.expertBytes[layer]) / profile.hostMemoryGBps, flops / (profile.hostTFLOPS * 1_000)))
+        return fixed + Units.roundUp(max(Double(model.expertBytes[layer]) / profile.hostMemoryGBps, flops / (profile.hostTFLOPS * 1_000)))
     }
 
     private func roofline(bytes: Double, flops: Double, kernels: Int) -> Nanoseconds {

@@ -11,7 +11,7 @@ extension HardwareProfile {
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
-        "calibration.expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.expert_ffn.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
@@ -97,6 +97,15 @@ extension HardwareProfile {
         }
         pageableH2DGBps = try optional("bus.pageable_h2d_gbps", number("bus.pageable_h2d_gbps", ValidRange.gbps))
         hostCalibratedOn = try optional("host.calibrated_on", document.string)
+        let hostPrefix = "calibration.host_expert_ffn."
+        for key in document.keys(under: "calibration.host_expert_ffn") where key.hasSuffix(".tokens") {
+            let model = String(key.dropFirst(hostPrefix.count).dropLast(".tokens".count))
+            let bytesKey = hostPrefix + model + ".expert_bytes", kernelKey = hostPrefix + model + ".kernel"
+            hostExpertCalibration[model] = HostExpertCalibration(
+                table: try table(key, hostPrefix + model + ".ns", name: "host_expert_ffn." + model),
+                expertBytes: try required(bytesKey) { try document.integer($0, in: 1...(1 << 40)) },
+                kernel: try required(kernelKey, document.string))
+        }
         measuredCopies = try byteTable("copy")
         streamCalibration = try byteTable("stream")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
@@ -158,6 +167,14 @@ extension HardwareProfile {
             lines += ["", "[calibration.expert_ffn.\(model)]",
                       "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
                       "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+        }
+        for model in hostExpertCalibration.keys.sorted() {
+            let calibration = hostExpertCalibration[model]!
+            lines += ["", "[calibration.host_expert_ffn.\(model)]   # one expert on the host CPU, timed with the engine's kernel",
+                      "kernel = \(TOMLValue.quoted(calibration.kernel))",
+                      "expert_bytes = \(calibration.expertBytes)",
+                      "tokens = \(TOMLValue.array(calibration.table.tokens.map { .integer($0) }))",
+                      "ns = \(TOMLValue.array(calibration.table.nanoseconds.map { .float($0) }))"]
         }
         func countTables(_ name: String, word: String, _ calibrations: [String: GroupedCalibration]) {
             for model in calibrations.keys.sorted() {

@@ -55,6 +55,9 @@ public struct HardwareProfile: Sendable, Equatable {
     public var hostExpertOverheadNs: Nanoseconds
     /// Measured routed-expert time against tokens, per model preset name.
     public var expertCalibration: [String: CalibrationTable]
+    /// A routed expert's time on the host CPU measured with the engine's own kernel, per
+    /// model preset name: replaces the CPU roofline for that model's experts of the timed size.
+    public var hostExpertCalibration: [String: HostExpertCalibration] = [:]
     /// Measured grouped-kernel time against experts and tokens, per model preset name: the
     /// grouped kernel of layer-barrier engines and expert-parallel shards costs this instead of
     /// a roofline per expert.
@@ -131,9 +134,11 @@ public struct HardwareProfile: Sendable, Equatable {
     /// on …"), or a profile file whose figures are its author's (under a name of its own, or an
     /// edited copy of a preset). The bus settings are left out of the comparison: sweeps and
     /// policies set them, and results report them on their own.
-    /// A measured host is named too ("; host measured on …").
+    /// A measured host is named too ("; host measured on …"), and so is each host expert
+    /// table ("; qwen3-30b-a3b CPU experts timed with …").
     public var label: String {
-        let host = hostCalibratedOn.map { "; host measured on \($0)" } ?? ""
+        let experts = hostExpertCalibration.keys.sorted().map { "; \($0) CPU experts timed with \(hostExpertCalibration[$0]!.kernel)" }
+        let host = (hostCalibratedOn.map { "; host measured on \($0)" } ?? "") + experts.joined()
         if let calibratedOn { return "\(name) (calibrated on \(calibratedOn)\(host))" }
         guard var preset = HardwareProfile.preset(named: name) else { return "\(name) (profile file: \(displayName), not calibrated\(host))" }
         preset.link = link
@@ -142,6 +147,7 @@ public struct HardwareProfile: Sendable, Equatable {
             preset.hostTFLOPS = hostTFLOPS
             preset.hostCalibratedOn = hostCalibratedOn
         }
+        preset.hostExpertCalibration = hostExpertCalibration
         guard preset == self else { return "\(name) (edited copy of the preset: \(displayName), not calibrated\(host))" }
         return "\(name) (preset: \(displayName), datasheet figures\(host))"
     }
