@@ -36,6 +36,25 @@ struct GPUComputeTests {
         #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: shards, streams: streams) == expected)
     }
 
+    /// The host roofline at the profile's defaults (100 GB/s, 2 TFLOP/s, 20 µs a call): 2 MB take
+    /// 20,000 ns; a table measured on 2.2 MB experts gives 50 µs at 1 token and 90 µs at 5.
+    @Test("a host expert table times CPU experts of its model and size; experts more than a third off its size keep the roofline", arguments: [
+        (2_200_000, 1, 70_000), (2_200_000, 3, 90_000), (2_200_000, 9, 150_000),   // 20 µs + the table (extrapolated past 5)
+        (1_400_000, 1, 40_000),   // 2 MB is 1.43 times the timed size: 20 µs + the roofline's 20 µs
+        (3_000_000, 1, 40_000),   // 2 MB is 0.67 of 3 MB: the roofline
+    ] as [(Int, Int, Int64)])
+    func hostExpertTable(timedBytes: Int, tokens: Int, expected: Int64) throws {
+        var profile = Self.profile
+        let table = try #require(CalibrationTable(tokens: [1, 5], nanoseconds: [50_000, 90_000]))
+        profile.hostExpertCalibration["m"] = HostExpertCalibration(table: table, expertBytes: timedBytes, kernel: "test kernel")
+        let compute = GPUCompute(model: Self.model, profile: profile)
+        #expect(compute.cpuExpertNanoseconds(layer: 0, tokens: tokens) == expected)
+        #expect(compute.usesCalibratedHostExperts == (timedBytes == 2_200_000))
+        var other = profile
+        other.hostExpertCalibration = ["another-model": profile.hostExpertCalibration["m"]!]
+        #expect(GPUCompute(model: Self.model, profile: other).cpuExpertNanoseconds(layer: 0, tokens: tokens) == 40_000)
+    }
+
     @Test("attention reads its weights and the KV cache and pays its launches")
     func attention() {
         let compute = GPUCompute(model: Self.model, profile: Self.profile)
