@@ -96,12 +96,24 @@ void moesim_ggml_close(moesim_ggml *ggml) {
     free(ggml);
 }
 
+/// ggml's weight types and their numbers in `enum ggml_type` (ggml.h), which only grows: "always
+/// add types at the end of the enum to keep backward compatibility". ggml_type_name reads its
+/// table without a bounds check in a release build, so only these numbers are asked about.
+static const struct { const char *name; int type; } weight_types[] = {
+    {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q4_1", 3}, {"q5_0", 6}, {"q5_1", 7}, {"q8_0", 8},
+    {"q2_K", 10}, {"q3_K", 11}, {"q4_K", 12}, {"q5_K", 13}, {"q6_K", 14},
+    {"iq2_xxs", 16}, {"iq2_xs", 17}, {"iq3_xxs", 18}, {"iq1_s", 19}, {"iq4_nl", 20}, {"iq3_s", 21}, {"iq2_s", 22},
+    {"iq4_xs", 23}, {"iq1_m", 29}, {"bf16", 30}, {"tq1_0", 34}, {"tq2_0", 35}, {"mxfp4", 39},
+};
+
 int moesim_ggml_type(moesim_ggml *ggml, const char *name) {
-    // ggml numbers its types below GGML_TYPE_COUNT (under 64 in every release) and names
-    // the numbers it no longer uses "NONE", "DEPRECATED" or nothing.
-    for (int type = 0; type < 64; type++) {
+    for (size_t i = 0; i < sizeof weight_types / sizeof weight_types[0]; i++) {
+        if (strcmp(weight_types[i].name, name) != 0) continue;
+        const int type = weight_types[i].type;
+        // A library that names the number otherwise is not the ggml this table follows.
         const char *known = ggml->type_name(type);
-        if (known && strcmp(known, name) == 0) return ggml->quantize_requires_imatrix(type) ? -2 : type;
+        if (!known || strcmp(known, name) != 0) return -1;
+        return ggml->quantize_requires_imatrix(type) ? -2 : type;
     }
     return -1;
 }
@@ -144,10 +156,10 @@ static int compare_doubles(const void *a, const void *b) {
 int moesim_ggml_time_expert(moesim_ggml *ggml, int gate_up_type, int down_type, int64_t hidden, int64_t intermediate,
                             int experts, int used, int tokens, int threads, size_t budget_bytes, int passes,
                             double *ns_per_expert, char *error, size_t error_size) {
-    const int gate_up_type_blocks = (int)ggml->blck_size(gate_up_type), down_type_blocks = (int)ggml->blck_size(down_type);
-    if (hidden % gate_up_type_blocks != 0 || intermediate % down_type_blocks != 0) {
-        say(error, error_size, "the expert's widths (%lld, %lld) are not multiples of the types' blocks (%d, %d)",
-            (long long)hidden, (long long)intermediate, gate_up_type_blocks, down_type_blocks);
+    const int64_t gate_up_block = ggml->blck_size(gate_up_type), down_block = ggml->blck_size(down_type);
+    if (hidden % gate_up_block != 0 || intermediate % down_block != 0) {
+        say(error, error_size, "the expert's widths (%lld, %lld) are not multiples of the types' blocks (%lld, %lld)",
+            (long long)hidden, (long long)intermediate, (long long)gate_up_block, (long long)down_block);
         return 1;
     }
     if (used < 1 || used > experts || tokens < 1 || passes < 1 || threads < 1) {
@@ -156,7 +168,8 @@ int moesim_ggml_time_expert(moesim_ggml *ggml, int gate_up_type, int down_type, 
     }
     const size_t set_bytes = (size_t)experts * (2 * ggml->row_size(gate_up_type, hidden) * (size_t)intermediate
                                                 + ggml->row_size(down_type, intermediate) * (size_t)hidden);
-    const int sets = (int)((budget_bytes + set_bytes - 1) / set_bytes) > 0 ? (int)((budget_bytes + set_bytes - 1) / set_bytes) : 1;
+    const size_t whole_sets = (budget_bytes + set_bytes - 1) / set_bytes;
+    const int sets = whole_sets > 0 ? (int)whole_sets : 1;
     const int groups = experts / used;
     const int nodes = sets * groups;
     const size_t graph_size = (size_t)nodes * 3 + (size_t)sets * 3 + (size_t)groups + 16;

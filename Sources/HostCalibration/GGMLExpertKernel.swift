@@ -54,7 +54,7 @@ public struct GGMLExpertKernel: Sendable {
                                                  &ns, &error, error.count)
             guard status == 0 else {
                 throw TraceStoreError(file: library.path, problem: "timing \(model.name)'s expert at \(count) tokens: "
-                                      + String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                                      + GGMLLibrary.text(error),
                                       fix: "Check the types and --mib against this machine's memory.")
             }
             progress(count, ns)

@@ -12,7 +12,7 @@ public final class GGMLLibrary {
     public init(path: String) throws {
         var error = [CChar](repeating: 0, count: 512)
         guard let handle = moesim_ggml_open(path, &error, error.count) else {
-            throw TraceStoreError(file: path, problem: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+            throw TraceStoreError(file: path, problem: Self.text(error),
                                   fix: "Give --ggml the path of llama.cpp's CPU backend library, libggml-cpu.so (its build's bin/ folder, or where it is installed).")
         }
         self.handle = handle
@@ -28,11 +28,16 @@ public final class GGMLLibrary {
             throw TraceStoreError(file: path, problem: "quantises '\(name)' only with an importance matrix, which a timing has not got",
                                   fix: "Time a type of the same size that needs none (e.g. q2_K for the IQ2 types).")
         }
-        guard type >= 0, type != 26 /* I32 */ else {
+        guard type >= 0 else {
             throw TraceStoreError(file: path, problem: "has no weight type '\(name)'",
                                   fix: "Give a type as ggml names it: f32, f16, bf16, q8_0, q4_0, q4_K, q5_K, q6_K, …")
         }
         return type
+    }
+
+    /// The C string the shim wrote into `buffer`.
+    static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Bytes of a row of `count` weights of ggml type `type`.

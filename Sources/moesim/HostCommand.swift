@@ -97,6 +97,11 @@ struct HostCalibrateCommand: ParsableCommand {
         let preset = try model.map { try ModelPreset.require($0) }
         let library = try ggml.map(GGMLLibrary.init(path:))
         try AtomicFile.refuseOverwriting(inputs: [hardware] + (ggml.map { [$0] } ?? []), output: output)
+        if let library, let expertType {
+            // A type the library lacks is refused before a second of measuring.
+            _ = try library.type(named: expertType)
+            _ = try library.type(named: downType ?? expertType)
+        }
         #if DEBUG
         printError("warning: a debug build reads memory several times slower than a release build; measure with the release binary (make release)")
         #endif

@@ -42,9 +42,13 @@ static const struct { const char *name; int64_t block; size_t bytes; bool imatri
     [0] = {"f32", 1, 4, false}, [1] = {"f16", 1, 2, false}, [2] = {"q4_0", 32, 18, false}, [8] = {"q8_0", 32, 34, false},
     [12] = {"q4_K", 256, 144, false}, [14] = {"q6_K", 256, 210, false}, [16] = {"iq2_xxs", 256, 66, true}, [26] = {"i32", 1, 4, false},
 };
-#define TYPE_COUNT 40
+#define TYPE_COUNT 27
 
-const char *ggml_type_name(int type) { return type >= 0 && type < TYPE_COUNT && type < 27 ? types[type].name : "NONE"; }
+const char *ggml_type_name(int type) {
+    // ggml's own reads past its table for a number it does not have: the fake says so.
+    if (type < 0 || type >= TYPE_COUNT) { fail("ggml_type_name of a number past the library's types"); return "NONE"; }
+    return types[type].name;
+}
 int64_t ggml_blck_size(int type) { return type < 27 && types[type].name ? types[type].block : 1; }
 bool ggml_quantize_requires_imatrix(int type) { return type < 27 && types[type].imatrix; }
 size_t ggml_row_size(int type, int64_t count) {
