@@ -3,33 +3,15 @@ import TestSupport
 
 @testable import CUDABackend
 
-/// Builds the fake libcuda (Fixtures/fake_libcuda.c) with the system C compiler, once per
-/// variant, and hands each test its own copy: the dynamic loader keeps one instance per
-/// file, so separate copies keep the tests' logs, clocks and injected failures apart.
+/// The fake libcuda (Fixtures/fake_libcuda.c), built once per variant; each test takes a copy
+/// of its own (``FixtureLibrary``).
 enum FakeDriver {
-    private static let built: [String: String] = {
-        var paths: [String: String] = [:]
-        let source = Repository.root + "/Tests/CUDABackendTests/Fixtures/fake_libcuda.c"
-        let folder = Repository.temporaryFolder()
-        for (variant, flags) in [("full", [String]()), ("no-launch", ["-DFAKE_OMIT_LAUNCH"])] {
-            let output = folder + "/libfakecuda-\(variant).so"
-            let compiler = Process()
-            compiler.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            compiler.arguments = ["cc", "-shared", "-fPIC", "-O1", "-o", output, source] + flags
-            try! compiler.run()
-            compiler.waitUntilExit()
-            precondition(compiler.terminationStatus == 0, "cc failed to build the fake libcuda")
-            paths[variant] = output
-        }
-        return paths
-    }()
+    private static let built = FixtureLibrary(source: "Tests/CUDABackendTests/Fixtures/fake_libcuda.c",
+                                              variants: ["full": [], "no-launch": ["-DFAKE_OMIT_LAUNCH"]])
 
     /// A fresh copy of the fake library; `withoutLaunch` lacks cuLaunchKernel.
     static func library(withoutLaunch: Bool = false) -> String {
-        let original = built[withoutLaunch ? "no-launch" : "full"]!
-        let copy = Repository.temporaryFolder() + "/libcuda.so.1"
-        try! FileManager.default.copyItem(atPath: original, toPath: copy)
-        return copy
+        built.copy(withoutLaunch ? "no-launch" : "full", as: "libcuda.so.1")
     }
 
     /// A driver over a fresh copy.
