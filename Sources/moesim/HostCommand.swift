@@ -66,12 +66,13 @@ struct HostCalibrateCommand: ParsableCommand {
     /// `--expert-tokens` as ascending counts.
     var tokenCounts: [Int] {
         get throws {
-            let counts = expertTokens.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !counts.isEmpty, counts.allSatisfy({ ($0 ?? 0) >= 1 && $0! <= 4_096 }),
-                  zip(counts, counts.dropFirst()).allSatisfy({ $0! < $1! }) else {
+            let items = expertTokens.split(separator: ",", omittingEmptySubsequences: false)
+            let counts = items.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.count == items.count, counts.allSatisfy({ (1...4_096).contains($0) }),
+                  zip(counts, counts.dropFirst()).allSatisfy(<) else {
                 throw ValidationError("--expert-tokens '\(expertTokens)' must be ascending whole counts from 1 to 4096, comma-separated")
             }
-            return counts.map { $0! }
+            return counts
         }
     }
 
@@ -115,6 +116,7 @@ struct HostCalibrateCommand: ParsableCommand {
         if let library, let preset, let expertType {
             let kernel = GGMLExpertKernel(gateUpType: expertType, downType: downType ?? expertType, tokens: try tokenCounts,
                                           threads: threads, bytes: mib << 20)
+            printError("timing \(preset.name)'s expert with ggml's MUL_MAT_ID at \(expertTokens) tokens over \(mib) MiB of weights")
             let calibration = try kernel.measure(model: preset, library: library, cpu: Self.cpuName(), date: date) { count, ns in
                 expertLines.append("CPU expert  \(preset.name) at \(count) token\(count == 1 ? "" : "s"): \(String(format: "%.1f", ns / 1_000)) µs")
             }
