@@ -75,7 +75,12 @@ public final class PointRunner {
         if let latency = number(.copyLatencyNs) { setup.profile.link.latencyNs = Nanoseconds(latency) }
         if let engines = integer(.copyEngines) { setup.profile.link.copyEngines = engines }
         if let chunk = integer(.chunkBytes) { setup.profile.link.chunkBytes = chunk }
-        if let gbps = number(.hostMemoryGBps) { setup.profile.hostMemoryGBps = gbps }
+        if let gbps = number(.hostMemoryGBps) {
+            // A swept bandwidth prices the CPU experts, so a measured host expert table (which
+            // holds its machine's bandwidth) would make the axis change nothing.
+            setup.profile.hostMemoryGBps = gbps
+            setup.profile.hostExpertCalibration = [:]
+        }
         if let layers = integer(.hostExpertLayers) { setup.options.engine.hostExpertLayers = layers }
         if let tokens = integer(.prefillChunkTokens) { setup.options.engine.prefillChunkTokens = tokens }
         if let tokens = integer(.cpuExpertsBelowTokens) { setup.options.engine.cpuExpertsBelowTokens = tokens }

@@ -1,5 +1,6 @@
 import Foundation
 import Lab
+import OffloadSim
 import TestSupport
 import Testing
 import TraceStore
@@ -181,6 +182,34 @@ struct SweepResultsTests {
             eviction: nil, partitioned: false, batch: 1, prefillAsDecode: false, stagingBuffers: 2, seed: 1, timelineSteps: 0,
             engine: "hf-transformers", engineTerms: ["expert_sync_ns=0", "router_sync_ns=0"]).run().0
         #expect(try #require(direct.metrics.tpot.mean) / 1e6 == unsynced.tpot)
+    }
+
+    /// A profile whose host expert table times the small trace's experts (bf16 DeepSeek-V2-Lite:
+    /// 3 × 2,048 × 1,408 × 2 bytes) at 1 ms each: without a swept bandwidth it sets the CPU path's
+    /// pace; a swept `host_memory_gbps` prices the experts by the roofline instead.
+    @Test("a swept host bandwidth prices CPU experts even where the profile has a measured host expert table")
+    func sweptHostBandwidthOverridesTable() throws {
+        let folder = Repository.temporaryFolder()
+        var profile = try #require(HardwareProfile.preset(named: "rtx-a6000"))
+        let table = try #require(CalibrationTable(tokens: [1, 64], nanoseconds: [1_000_000, 1_000_000]))
+        profile.hostExpertCalibration["deepseek-v2-lite"] = HostExpertCalibration(table: table, expertBytes: 3 * 2_048 * 1_408 * 2, kernel: "test")
+        let hardware = folder + "/measured.toml"
+        try profile.tomlText.write(toFile: hardware, atomically: true, encoding: .utf8)
+        func tpots(_ grid: String) throws -> [Double] {
+            let text = "name = \"t\"\n[base]\ntrace = \"\(smallTrace)\"\nengine = \"llama-cpp\"\nhardware = \"\(hardware)\"\n[grid]\n\(grid)\n"
+            let spec = try SweepSpec(toml: text, file: folder + "/spec.toml")
+            let path = Repository.temporaryFolder() + "/r.sqlite"
+            try SweepRunner(spec: spec, jobs: 1).run(into: ResultsDatabase(path: path, spec: spec))
+            let rows = try SQLiteDatabase(path: path, mode: .readOnly).prepare("SELECT tpot_ms FROM points ORDER BY point_index")
+            var found: [Double] = []
+            while try rows.step() { found.append(rows.double(0)) }
+            return found
+        }
+        let swept = try tpots("host_memory_gbps = [50.0, 100.0]")
+        let measured = try tpots("batch = [1]")
+        #expect(swept.count == 2 && swept[0] > swept[1])
+        // The table's 1 ms an expert is slower than either roofline (17.3 MB at 50 GB/s is 0.35 ms).
+        #expect(measured.count == 1 && measured[0] > swept[0])
     }
 
     @Test("a results file of another spec is refused, not mixed")
