@@ -4,8 +4,9 @@ import Dispatch
 /// (`moesim cache-curve`): LRU's whole curve from one pass of stack distances
 /// (``LRUStackDistances``), every other rule (and LRU below the largest layer batch, where
 /// batch protection changes its victims) replayed per budget (``CacheReplay``) — all of them
-/// in one more pass over the trace. Belady's optimum needs each request's next use: one pass
-/// more, and 4 bytes per request.
+/// in one more pass over the trace. Belady's optimum needs each request's next use: the
+/// first pass then records the requests (4 bytes each, plus 8 per layer batch) and the
+/// replays run from that record instead of reading the trace again.
 public enum CacheCurve {
     /// One rule at one budget.
     public struct Point: Sendable, Equatable {
@@ -76,12 +77,20 @@ public enum CacheCurve {
             for budget in budgets { replayed.append((rule, budget)) }
         }
         if !replayed.isEmpty {
-            let (keys, nextUse) = replayed.contains { $0.0 == .belady } ? try nextUses(lookups) : ([], [])
+            var record: RequestRecord?
+            var keys: [UInt32] = [], nextUse: [UInt32] = []
+            if replayed.contains(where: { $0.0 == .belady }) {
+                var recording = RequestRecord()
+                try lookups.forEach(&recording)
+                keys = recording.keys
+                nextUse = TracePrepass.nextUses(ofKeys: keys)
+                record = recording
+            }
             var group = ReplayGroup(replays: replayed.map { rule, budget in
                 CacheReplay(capacityBytes: budget, expertBytes: expertBytes, experts: experts, eviction: rule, admission: admission,
                             nextUse: rule == .belady ? nextUse : [], lookupKeys: rule == .belady ? keys : [], seed: seed)
             }, stackDistances: alongside, expertBytes: expertBytes, experts: experts, threads: threads)
-            try lookups.forEach(&group)
+            if let record { record.replay(into: &group) } else { try lookups.forEach(&group) }
             group.flush()
             if var pass = group.stackDistances {
                 let replays = replayed.count
@@ -101,9 +110,9 @@ public enum CacheCurve {
 
     /// Each request's key and its next request of the same key, in request order (`UInt32.max`: none).
     public static func nextUses<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws -> (keys: [UInt32], next: [UInt32]) {
-        var keys = KeyCollector()
-        try lookups.forEach(&keys)
-        return (keys.keys, TracePrepass.nextUses(ofKeys: keys.keys))
+        var record = RequestRecord()
+        try lookups.forEach(&record)
+        return (record.keys, TracePrepass.nextUses(ofKeys: record.keys))
     }
 }
 
@@ -196,9 +205,50 @@ private struct ReplayGroup: CacheRequestVisitor {
     }
 }
 
-/// Collects the request keys in order.
-private struct KeyCollector: CacheRequestVisitor {
-    var keys: [UInt32] = []
-    mutating func request(_ key: Int, decode: Bool) { keys.append(UInt32(key)) }
-    mutating func batch(_ keys: ArraySlice<Int>, decode: Bool) { for key in keys { self.keys.append(UInt32(key)) } }
+/// The requests of one pass, kept to be replayed without reading the trace again: every
+/// request's key in order, which phase each request (or layer batch) belongs to as a bit per
+/// entry, and where each layer batch ends. Memory: 4 bytes a request, 8 a layer batch, a bit
+/// a request or batch.
+private struct RequestRecord: CacheRequestVisitor {
+    private(set) var keys: [UInt32] = []
+    /// Bit i: entry i (request, or layer batch) is decode.
+    private var decodeBits: [UInt64] = []
+    private var entries = 0
+    /// For unit layer-batch: each batch's end in ``keys``.
+    private var batchEnds: [Int] = []
+
+    private mutating func note(decode: Bool) {
+        if entries & 63 == 0 { decodeBits.append(0) }
+        if decode { decodeBits[entries >> 6] |= 1 << UInt64(entries & 63) }
+        entries += 1
+    }
+
+    private func isDecode(_ entry: Int) -> Bool { decodeBits[entry >> 6] >> UInt64(entry & 63) & 1 == 1 }
+
+    mutating func request(_ key: Int, decode: Bool) {
+        keys.append(UInt32(key))
+        note(decode: decode)
+    }
+
+    mutating func batch(_ keys: ArraySlice<Int>, decode: Bool) {
+        for key in keys { self.keys.append(UInt32(key)) }
+        batchEnds.append(self.keys.count)
+        note(decode: decode)
+    }
+
+    /// Sends the recorded requests to `visitor` as the trace's pass sent them.
+    func replay<Visitor: CacheRequestVisitor>(into visitor: inout Visitor) {
+        guard !batchEnds.isEmpty else {
+            for (entry, key) in keys.enumerated() { visitor.request(Int(key), decode: isDecode(entry)) }
+            return
+        }
+        var batch: [Int] = []
+        var start = 0
+        for (entry, end) in batchEnds.enumerated() {
+            batch.removeAll(keepingCapacity: true)
+            for index in start..<end { batch.append(Int(keys[index])) }
+            visitor.batch(batch[...], decode: isDecode(entry))
+            start = end
+        }
+    }
 }
