@@ -82,7 +82,7 @@ public struct RunSetup {
             notes.append("the profile's calibrated expert tables for \(cost.name) timed bf16 experts (\(Format.bytes(2 * cost.expertParameters))); "
                          + "this run's are \(sizes), so the roofline times them (--expert-dtype bf16 uses the tables)")
         }
-        if let host = profile.hostExpertCalibration[cost.name], !cost.expertBytes.allSatisfy(host.applies(toExpertBytes:)) {
+        if let host = profile.hostExpertCalibration[cost.name], !host.applies(to: cost) {
             let (smallest, largest) = (cost.expertBytes.min()!, cost.expertBytes.max()!)
             let sizes = Format.bytes(smallest) + (smallest == largest ? "" : "–" + Format.bytes(largest))
             notes.append("the profile's CPU expert table for \(cost.name) timed experts of \(Format.bytes(host.expertBytes)); "

@@ -77,15 +77,8 @@ public enum CacheCurve {
             for budget in budgets { replayed.append((rule, budget)) }
         }
         if !replayed.isEmpty {
-            var record: RequestRecord?
-            var keys: [UInt32] = [], nextUse: [UInt32] = []
-            if replayed.contains(where: { $0.0 == .belady }) {
-                var recording = RequestRecord()
-                try lookups.forEach(&recording)
-                keys = recording.keys
-                nextUse = TracePrepass.nextUses(ofKeys: keys)
-                record = recording
-            }
+            let record = replayed.contains { $0.0 == .belady } ? try RequestRecord(lookups) : nil
+            let keys = record?.keys ?? [], nextUse = record.map { TracePrepass.nextUses(ofKeys: $0.keys) } ?? []
             var group = ReplayGroup(replays: replayed.map { rule, budget in
                 CacheReplay(capacityBytes: budget, expertBytes: expertBytes, experts: experts, eviction: rule, admission: admission,
                             nextUse: rule == .belady ? nextUse : [], lookupKeys: rule == .belady ? keys : [], seed: seed)
@@ -110,8 +103,7 @@ public enum CacheCurve {
 
     /// Each request's key and its next request of the same key, in request order (`UInt32.max`: none).
     public static func nextUses<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws -> (keys: [UInt32], next: [UInt32]) {
-        var record = RequestRecord()
-        try lookups.forEach(&record)
+        let record = try RequestRecord(lookups)
         return (record.keys, TracePrepass.nextUses(ofKeys: record.keys))
     }
 }
@@ -221,6 +213,11 @@ private struct RequestRecord: CacheRequestVisitor {
         if entries & 63 == 0 { decodeBits.append(0) }
         if decode { decodeBits[entries >> 6] |= 1 << UInt64(entries & 63) }
         entries += 1
+    }
+
+    /// The requests of one pass over `lookups`.
+    init<Source: RoutingSource>(_ lookups: CacheLookups<Source>) throws {
+        try lookups.forEach(&self)
     }
 
     private func isDecode(_ entry: Int) -> Bool { decodeBits[entry >> 6] >> UInt64(entry & 63) & 1 == 1 }

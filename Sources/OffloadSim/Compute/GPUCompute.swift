@@ -34,9 +34,7 @@ public final class GPUCompute: Sendable {
         groupedTable = measured ? profile.groupedCalibration[model.name] : nil
         concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
         streamTable = profile.streamCalibration
-        hostExpertTable = profile.hostExpertCalibration[model.name].flatMap { calibration in
-            model.expertBytes.allSatisfy(calibration.applies(toExpertBytes:)) ? calibration.table : nil
-        }
+        hostExpertTable = profile.hostExpertCalibration[model.name].flatMap { $0.applies(to: model) ? $0.table : nil }
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
 

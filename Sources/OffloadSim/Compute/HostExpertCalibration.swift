@@ -19,12 +19,14 @@ public struct HostExpertCalibration: Sendable, Equatable {
         self.kernel = kernel
     }
 
-    /// Whether the table times experts of `bytes`: within a third either way of the timed
-    /// expert's size. One quantisation's layers vary that much (Q4_K_M stores a layer's down
-    /// matrix in Q4_K or Q6_K: 2.65 or 3.06 MB an expert of Qwen3-30B-A3B), while another
-    /// type family differs by more (Q8_0 is 1.9× Q4_K, bf16 3.6×).
-    public func applies(toExpertBytes bytes: Int) -> Bool {
-        let ratio = Double(bytes) / Double(expertBytes)
-        return ratio >= 0.75 && ratio <= 4.0 / 3.0
+    /// Whether the table times `model`'s experts: every layer's within a third either way of the
+    /// timed expert's size. One quantisation's layers vary that much (Q4_K_M stores a layer's
+    /// down matrix in Q4_K or Q6_K: 2.65 or 3.06 MB an expert of Qwen3-30B-A3B), while another
+    /// type family differs by more (Q8_0 is 1.9× Q4_K, bf16 3.6×). O(layers).
+    public func applies(to model: ModelCost) -> Bool {
+        model.expertBytes.allSatisfy { bytes in
+            let ratio = Double(bytes) / Double(expertBytes)
+            return ratio >= 0.75 && ratio <= 4.0 / 3.0
+        }
     }
 }
