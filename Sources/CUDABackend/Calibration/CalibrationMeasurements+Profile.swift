@@ -10,6 +10,7 @@ extension CalibrationMeasurements {
             (["GH200"], [], "gh200"),
             (["H100", "PCIE"], [], "h100-pcie"),
             (["H100"], ["PCIE"], "h100-sxm"),
+            (["H200"], ["NVL"], "h200"),
             (["A100"], [], "a100-80gb-pcie"),
             (["A6000"], ["ADA"], "rtx-a6000"),
             (["4090"], [], "rtx-4090"),
@@ -39,9 +40,9 @@ extension CalibrationMeasurements {
             displayName: gpuName,
             source: "measured by `moesim gpu calibrate` with moesim's CUDA-core kernels (one weight-streaming launch per attention block, "
                 + "three per expert or grouped kernel; host syncs and copy calls timed on the host around moesim's driver calls); " + (base.map { "datasheet hbm_gbps, peak_tflops, memory and the host CPU figures from the \($0.name) preset" }
-                    ?? "no preset matches this GPU: hbm_gbps is the measured streaming rate and peak_tflops, memory and host figures are placeholders to edit"),
+                    ?? "no preset matches this GPU: hbm_gbps is the measured streaming rate, memory_gib the driver's total, and peak_tflops and the host figures are placeholders to edit"),
             calibratedOn: "\(gpuName) (compute capability \(computeCapability)), driver CUDA \(driverCUDA), \(date)",
-            hbmGBps: hbm, peakTFLOPS: base?.peakTFLOPS ?? 100, memoryGiB: base?.memoryGiB ?? 0,
+            hbmGBps: hbm, peakTFLOPS: base?.peakTFLOPS ?? 100, memoryGiB: base?.memoryGiB ?? driverMemoryGiB,
             memoryEfficiency: streamGBps / hbm, computeEfficiency: base?.computeEfficiency ?? 0.7,
             launchOverheadNs: Nanoseconds(launchGapNs.rounded()), kernelsPerAttention: 1,
             kernelsPerExpert: MoesimKernels.launchesPerExpert,
@@ -55,11 +56,19 @@ extension CalibrationMeasurements {
         if let syncAfterKernelNs { profile.syncAfterKernelNs = Nanoseconds(syncAfterKernelNs.rounded()) }
         if let copyCallNs { profile.copyCallNs = Nanoseconds(copyCallNs.rounded()) }
         profile.pageableH2DGBps = pageableH2DGBps
+        let pageableSizes = pageableCopies.keys.sorted()
+        profile.measuredPageableCopies = pageableH2DGBps == nil || pageableSizes.isEmpty ? nil
+            : CalibrationTable(tokens: pageableSizes, nanoseconds: pageableSizes.map { pageableCopies[$0]! })
         profile.groupedCalibration = grouped
         profile.concurrentCalibration = concurrent
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown
         return profile
+    }
+
+    /// The driver's total device memory in GiB, rounded down to 1/100 GiB (0 where unknown).
+    private var driverMemoryGiB: Double {
+        (Double(totalMemoryBytes ?? 0) / Double(1 << 30) * 100).rounded(.down) / 100
     }
 
     private func slug(_ text: String) -> String {

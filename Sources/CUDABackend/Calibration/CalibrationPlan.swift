@@ -62,17 +62,23 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var copyCallNs: Double?
     /// Bandwidth of host-to-device copies from pageable memory, GB/s (``BusFit`` over two sizes).
     public var pageableH2DGBps: Double?
+    /// Mean time per copy from pageable host memory, ns, by size in bytes (each reading
+    /// memory the CPU's caches do not hold).
+    public var pageableCopies: [Int: Double]
     /// Grouped expert kernel time against experts and tokens, per model preset name.
     public var grouped: [String: GroupedCalibration]
     /// Time of k expert kernels on k concurrent streams against k and tokens, per model preset name.
     public var concurrent: [String: GroupedCalibration]
+    /// The device's total memory as the driver reports it (`cuDeviceTotalMem`), bytes; a
+    /// profile takes it where no preset gives the datasheet's.
+    public var totalMemoryBytes: Int?
 
     /// Creates measurements.
     public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
-                copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, grouped: [String: GroupedCalibration] = [:],
-                concurrent: [String: GroupedCalibration] = [:]) {
+                copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, pageableCopies: [Int: Double] = [:], grouped: [String: GroupedCalibration] = [:],
+                concurrent: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
         self.driverVersion = driverVersion
@@ -88,8 +94,10 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.syncAfterKernelNs = syncAfterKernelNs
         self.copyCallNs = copyCallNs
         self.pageableH2DGBps = pageableH2DGBps
+        self.pageableCopies = pageableCopies
         self.grouped = grouped
         self.concurrent = concurrent
+        self.totalMemoryBytes = totalMemoryBytes
     }
 
     /// The driver's CUDA version as "13.0".

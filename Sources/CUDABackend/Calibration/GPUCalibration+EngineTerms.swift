@@ -49,25 +49,39 @@ extension GPUCalibration {
         }
     }
 
-    /// Sizes of the copies from pageable memory whose times fit its bandwidth: large, so that
-    /// the per-copy cost does not blur the slope.
-    static let pageableCopyBytes = [16 << 20, 64 << 20]
+    /// Sizes of the copies from pageable memory that are timed: from a small expert's weight
+    /// matrix to a layer's (the driver stages these copies, and their rate depends on size).
+    static let pageableCopyBytes = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
+    /// Of those, the large ones whose slope gives `pageable_h2d_gbps`: the per-copy cost does
+    /// not blur it.
+    static let pageableFitBytes = 16 << 20
+    /// Host memory the copies from pageable memory read in turn: more than a CPU's caches hold,
+    /// so that every copy reads DRAM, as an engine's weights (gigabytes) do.
+    static let pageableSourceBytes = 1 << 30
 
-    /// The bandwidth of host-to-device copies from pageable memory, GB/s: copies of
-    /// ``pageableCopyBytes`` timed between events on `stream` (each the fastest of three sets),
-    /// their slope fitted as the pinned bus is (``BusFit``); nil when the times do not grow
-    /// with size. An engine that never pins its weights copies at this rate, not `h2d_gbps`.
-    func pageableH2DGBps(stream: CUDAStream, timer: GPUTimer, device: DeviceBuffer) throws -> Double? {
+    /// Copies from pageable memory: the time of a copy of each of ``pageableCopyBytes`` (ns,
+    /// timed between events on `stream`, the fastest of three sets of four), each copy reading
+    /// the next stretch of a ``pageableSourceBytes`` source, and the bandwidth fitted to the
+    /// large ones as the pinned bus is (``BusFit``; nil when their times do not grow with
+    /// size). An engine that never pins its weights copies at these times, not the pinned ones.
+    func pageableCopies(stream: CUDAStream, timer: GPUTimer, device: DeviceBuffer) throws -> (table: [Int: Double], gbps: Double?) {
         let sizes = Self.pageableCopyBytes.filter { $0 <= device.bytes }
-        guard sizes.count >= 2 else { return nil }
-        let source = PageableBuffer(bytes: sizes.max()!)
-        var points: [(bytes: Int, nanoseconds: Double)] = []
-        for size in sizes {
-            try stream.copy(size, from: source, to: device)
-            points.append((size, try fastest { try timer.time(stream, repetitions: 4) { _ in try stream.copy(size, from: source, to: device) } }))
-            log("pageable copy \(size) B: \(points.last!.nanoseconds) ns")
+        guard let largest = sizes.max() else { return ([:], nil) }
+        let source = PageableBuffer(bytes: max(Self.pageableSourceBytes, 2 * largest))
+        var cursor = 0
+        func copy(_ size: Int) throws {
+            if cursor + size > source.bytes { cursor = 0 }
+            try stream.copy(size, from: source, sourceOffset: cursor, to: device)
+            cursor += size
         }
-        return BusFit.fit(points)?.gbps
+        var table: [Int: Double] = [:]
+        for size in sizes {
+            try copy(size)
+            table[size] = try fastest { try timer.time(stream, repetitions: 4) { _ in try copy(size) } }
+            log("pageable copy \(size) B: \(table[size]!) ns")
+        }
+        let large = table.filter { $0.key >= Self.pageableFitBytes }.map { (bytes: $0.key, nanoseconds: $0.value) }
+        return (table, large.count >= 2 ? BusFit.fit(large)?.gbps : nil)
     }
 
     /// moesim's grouped SwiGLU kernel (``MoesimKernels/groupedExpertFFN(addresses:addressOffset:experts:hidden:intermediate:tokens:activations:on:)``)

@@ -72,7 +72,7 @@ public struct GPUCalibration {
         log("sync on a small device-to-host copy after a kernel: \(syncAfterKernel) ns")
         let copyCall = try copyCallNs(stream: stream, host: host, device: device)
         log("host time per copy call: \(copyCall) ns")
-        let pageableGBps = try pageableH2DGBps(stream: stream, timer: timer, device: device)
+        let (pageableTable, pageableGBps) = try pageableCopies(stream: stream, timer: timer, device: device)
         log("copies from pageable memory: \(pageableGBps.map { "\($0) GB/s" } ?? "not fitted")")
 
         let width = 4_096
@@ -118,8 +118,8 @@ public struct GPUCalibration {
                                        copyLatencyNs: fit.latencyNs, launchGapNs: launchGap, streamGBps: streamGBps,
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
                                        stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
-                                       pageableH2DGBps: pageableGBps, grouped: grouped,
-                                       concurrent: concurrent)
+                                       pageableH2DGBps: pageableGBps, pageableCopies: pageableTable, grouped: grouped,
+                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory)
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.

@@ -48,7 +48,8 @@ public final class GPUReplay {
     private let shared: [DeviceBuffer?]
     /// Where copies come from: pinned host memory, or pageable memory for an engine that never
     /// pins its weights (``ServingEngine/copiesFromPageableMemory``); `hostSlots` slots of
-    /// `hostSlotBytes` (the largest copy: a run of expert ids spans several experts), used in turn.
+    /// `hostSlotBytes` (the largest copy: a run of expert ids spans several experts), used in
+    /// turn (pageable: spanning ``GPUCalibration/pageableSourceBytes``).
     private let host: PinnedBuffer?
     private let pageableHost: PageableBuffer?
     private let hostSlots: Int
@@ -86,9 +87,13 @@ public final class GPUReplay {
         attention = try layout.attentionBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         shared = try layout.sharedBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         hostSlotBytes = max(layout.slotBytes, schedule.copies.map { $0.offset + $0.bytes }.max() ?? 0)
-        // Eight expert-sized sources in turn; copies of many experts at once (runs of ids) take two of their own size.
-        hostSlots = schedule.copies.isEmpty ? 0 : max(2, min(8, 8 * layout.slotBytes / hostSlotBytes))
         let pageable = engine.copiesFromPageableMemory
+        // Pinned: eight expert-sized sources in turn (the copy engine reads them by DMA); copies of
+        // many experts at once (runs of ids) take two of their own size. Pageable: the driver's
+        // staging reads the source with the CPU, so the sources span more memory than its caches
+        // hold, as an engine's gigabytes of weights do (`gpu calibrate` times them so too).
+        let spanSlots = (GPUCalibration.pageableSourceBytes + hostSlotBytes - 1) / hostSlotBytes
+        hostSlots = schedule.copies.isEmpty ? 0 : pageable ? max(2, spanSlots) : max(2, min(8, 8 * layout.slotBytes / hostSlotBytes))
         host = hostSlots > 0 && !pageable ? try context.allocatePinned(hostSlots * hostSlotBytes) : nil
         pageableHost = hostSlots > 0 && pageable ? PageableBuffer(bytes: hostSlots * hostSlotBytes) : nil
         var addresses: [UInt64] = []

@@ -97,7 +97,10 @@ public struct RunSetup {
             admission: try admission.map { try Self.choice(CacheAdmission.self, $0, option: "--admission", noun: "admission", plural: "admissions") } ?? .hardCap,
             lookupOrder: try lookupOrder.map { try Self.choice(LookupOrder.self, $0, option: "--lookup-order", noun: "order", plural: "orders") } ?? .id)
         if servingEngine.copiesFromPageableMemory {
-            notes.append(profile.pageableH2DGBps.map { "the engine copies from pageable host memory: at the profile's \(Format.fixed($0, 2)) GB/s" }
+            let timedByTable = profile.measuredPageableCopies != nil
+            notes.append(profile.pageableH2DGBps.map {
+                timedByTable ? "the engine copies from pageable host memory: timed by the profile's measured pageable copies (\(Format.fixed($0, 2)) GB/s over the large ones)"
+                    : "the engine copies from pageable host memory: at the profile's \(Format.fixed($0, 2)) GB/s" }
                          ?? "the engine copies from pageable host memory, but the profile has no pageable_h2d_gbps (no datasheet gives it; "
                             + "`moesim gpu calibrate` measures it): its copies move at the pinned \(Format.fixed(profile.link.gbps, 2)) GB/s, an upper bound")
         }

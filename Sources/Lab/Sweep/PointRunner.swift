@@ -71,6 +71,7 @@ public final class PointRunner {
             // The swept rate is the one every copy takes, pinned or not.
             setup.profile.link.gbps = gbps
             setup.profile.pageableH2DGBps = nil
+            setup.profile.measuredPageableCopies = nil
         }
         if let latency = number(.copyLatencyNs) { setup.profile.link.latencyNs = Nanoseconds(latency) }
         if let engines = integer(.copyEngines) { setup.profile.link.copyEngines = engines }

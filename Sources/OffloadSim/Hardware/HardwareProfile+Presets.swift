@@ -23,6 +23,8 @@ extension HardwareProfile {
                source: "NVIDIA H100 datasheet (PCIe): 2 TB/s HBM2e, 80 GB, 1,513 TFLOPS BF16 with sparsity (756 dense); PCIe 5.0 x16 (63 GB/s per direction)"),
         preset("h100-sxm", "NVIDIA H100 SXM", hbm: 3350, tflops: 989, memory: 80, linkTheoretical: 63,
                source: "NVIDIA H100 datasheet (SXM): 3.35 TB/s HBM3, 80 GB, 1,979 TFLOPS BF16 with sparsity (989 dense); host link PCIe 5.0 x16"),
+        preset("h200", "NVIDIA H200", hbm: 4800, tflops: 989, memory: 141, linkTheoretical: 63,
+               source: "NVIDIA H200 datasheet (SXM): 4.8 TB/s HBM3e, 141 GB, 1,979 TFLOPS BF16 with sparsity (989 dense); PCIe 5.0 x16 (63 GB/s per direction)"),
         preset("t4", "NVIDIA T4", hbm: 320, tflops: 65, memory: 16, linkTheoretical: 15.75,
                source: "NVIDIA T4 datasheet: 320 GB/s GDDR6, 16 GB, 65 TFLOPS FP16 mixed precision; PCIe 3.0 x16 (15.75 GB/s per direction)"),
         preset("l4", "NVIDIA L4", hbm: 300, tflops: 121, memory: 24, linkTheoretical: 31.5,

@@ -12,6 +12,7 @@ extension HardwareProfile {
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
         "calibration.expert_ffn.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.pageable_copy.bytes", "calibration.pageable_copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
     ]
@@ -107,6 +108,7 @@ extension HardwareProfile {
                 kernel: try required(kernelKey, document.string))
         }
         measuredCopies = try byteTable("copy")
+        measuredPageableCopies = try byteTable("pageable_copy")
         streamCalibration = try byteTable("stream")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
         kernelSlowdown = try optional("calibration.contention.kernel_slowdown", number("calibration.contention.kernel_slowdown", 0.01...100))
@@ -156,6 +158,7 @@ extension HardwareProfile {
                       "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
         }
         byteTable("copy", measuredCopies, "measured copy time against size: times copies on one engine")
+        byteTable("pageable_copy", measuredPageableCopies, "the same from pageable memory: times an engine's pageable copies")
         byteTable("stream", streamCalibration, "one weight-streaming launch: time against bytes read (attention)")
         if copySlowdown != nil || kernelSlowdown != nil {
             lines += ["", "[calibration.contention]           # time together / time alone; kernels that start during a copy are slowed by kernel_slowdown"]

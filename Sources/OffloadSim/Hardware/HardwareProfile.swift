@@ -43,6 +43,12 @@ public struct HardwareProfile: Sendable, Equatable {
     /// driver stages such copies through pinned buffers of its own. nil: not measured — no
     /// datasheet gives it, so presets have none; `moesim gpu calibrate` measures it.
     public var pageableH2DGBps: Double?
+    /// For a calibrated profile, the measured time of a copy from pageable memory against its
+    /// size in bytes, the source cycling over more host memory than the CPU caches hold (as an
+    /// engine's weights do): copies from pageable memory are timed by it, since the driver's
+    /// staging makes their rate depend on size (on an H200: 12-13 GB/s at 16 MiB, 7-10 GB/s
+    /// at 64 MiB, 2026-12-04), which one bandwidth cannot say.
+    public var measuredPageableCopies: CalibrationTable?
     /// Where and how ``hostMemoryGBps`` and ``hostTFLOPS`` were measured (`moesim host
     /// calibrate`: the CPU, threads and date); nil when they are the preset's assumptions or a
     /// file author's figures.
@@ -114,19 +120,21 @@ public struct HardwareProfile: Sendable, Equatable {
         self.concurrentCalibration = concurrentCalibration
         streamCalibration = nil
         pageableH2DGBps = nil
+        measuredPageableCopies = nil
         hostCalibratedOn = nil
         copySlowdown = nil
         kernelSlowdown = nil
     }
 
     /// The link copies take: ``link`` for copies from pinned memory; for copies from pageable
-    /// memory, the same link at ``pageableH2DGBps`` and without the measured copy table (it
-    /// timed pinned copies), or ``link`` itself where the profile has no pageable figure.
+    /// memory, the same link at ``pageableH2DGBps`` with the measured pageable copy table in
+    /// place of the pinned one (``measuredPageableCopies``, nil where not measured), or
+    /// ``link`` itself where the profile has no pageable figure.
     public func copyLink(pageable: Bool) -> BusLink {
         guard pageable, let pageableH2DGBps else { return link }
         var pageableLink = link
         pageableLink.gbps = pageableH2DGBps
-        pageableLink.measuredTimes = nil
+        pageableLink.measuredTimes = measuredPageableCopies
         return pageableLink
     }
 

@@ -81,6 +81,19 @@ import TraceStore
         #expect(abs(measured.h2dGBps - 25) < 0.01)
     }
 
+    /// Each size from 64 KiB to 64 MiB is timed: the fake's 2,000 ns plus the bytes at 12.5 GB/s.
+    @Test func copiesFromPageableMemoryAreTimedAtEachSize() throws {
+        let measured = try Self.measure()
+        let sizes: [Int] = [65_536, 262_144, 1_048_576, 4_194_304, 16_777_216, 67_108_864]
+        #expect(measured.pageableCopies.keys.sorted() == sizes)
+        for (bytes, ns) in measured.pageableCopies {
+            let expected = 2_000 + Double(bytes) / 12.5
+            #expect(abs(ns - expected) < 1, "\(bytes) B")
+        }
+        let table = try #require(measured.profile(date: "2026-12-04").measuredPageableCopies)
+        #expect(table.tokens == measured.pageableCopies.keys.sorted())
+    }
+
     @Test func theProfileCarriesTheMeasuredEngineTerms() throws {
         let measured = try Self.measure()
         let profile = measured.profile(date: "2026-12-03")
@@ -124,8 +137,23 @@ import TraceStore
         }
         #expect(preset("NVIDIA H100 80GB HBM3") == "h100-sxm")
         #expect(preset("NVIDIA H100 PCIe") == "h100-pcie")
+        #expect(preset("NVIDIA H200") == "h200")
         #expect(preset("NVIDIA RTX A6000") == "rtx-a6000")
         #expect(preset("NVIDIA L40S") == nil)
+    }
+
+    @Test func aGPUWithoutAPresetTakesItsMemoryFromTheDriver() {
+        func profile(_ name: String) -> HardwareProfile {
+            CalibrationMeasurements(gpuName: name, computeCapability: "8.9", driverVersion: 13000, copies: [4_096: 3_000], h2dGBps: 25,
+                                    copyLatencyNs: 3_000, launchGapNs: 3_000, streamGBps: 800, copySlowdown: 1, kernelSlowdown: 1,
+                                    experts: [:], totalMemoryBytes: 47_697 << 20)
+                .profile(date: "2026-12-04")
+        }
+        // 47,697 MiB is what an L40S's driver reports: 46.57 GiB, rounded down to 1/100 GiB.
+        #expect(profile("NVIDIA L40S").memoryGiB == 46.57)
+        #expect(profile("NVIDIA L40S").source.contains("memory_gib the driver's total"))
+        // A preset's datasheet figure stands where one matches.
+        #expect(profile("NVIDIA H200").memoryGiB == 141)
     }
 
     @Test func calibrateWritesAProfileTheSimulatorLoads() throws {

@@ -86,6 +86,25 @@ struct HardwareProfileTests {
         #expect(profile.copyLink(pageable: false) == profile.link)
     }
 
+    @Test("a measured pageable copy table survives a round trip and times copies from pageable memory, not pinned ones")
+    func pageableCopyTable() throws {
+        var profile = HardwareProfile.presets[0]
+        profile.pageableH2DGBps = 7.5
+        profile.measuredCopies = CalibrationTable(tokens: [4_096, 1 << 20], nanoseconds: [6_000, 50_000])
+        let pageableTimes = try #require(CalibrationTable(tokens: [65_536, 1 << 20], nanoseconds: [9_000, 80_000]))
+        profile.measuredPageableCopies = pageableTimes
+        #expect(profile.tomlText.contains("[calibration.pageable_copy]"))
+        #expect(try HardwareProfile(toml: profile.tomlText, file: "pageable.toml") == profile)
+        #expect(profile.copyLink(pageable: true).measuredTimes == pageableTimes)
+        #expect(profile.copyLink(pageable: false).measuredTimes == profile.measuredCopies)
+        var bus = PCIeBus(links: [profile.copyLink(pageable: true)])
+        var queue = EventQueue()
+        _ = bus.submit(bytes: 1 << 20, priority: .demand, tag: 0, now: 0, queue: &queue)
+        var finished: CopyCompletion?
+        while finished == nil, let event = queue.popNext() { finished = bus.handle(event, now: event.time, queue: &queue) }
+        #expect(finished?.finishedAt == 80_000)
+    }
+
     @Test("a grouped table under a name without its expert count is refused with its line")
     func groupedTableNeedsItsCount() {
         let text = HardwareProfile.presets[0].tomlText + "\n[calibration.grouped_ffn.qwen3-30b-a3b.eight]\ntokens = [1]\nns = [5.0]\n"

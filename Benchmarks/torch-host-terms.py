@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Times the host terms of a PyTorch serving engine on the GPU at hand, as eager PyTorch
+issues them, beside what `moesim gpu calibrate` measures with bare driver calls.
+
+The engine files price a PyTorch engine's host work with the profile's `sync`, `launch` and
+`copy_call` (engines/yalis.toml: `router_sync_ns = "sync + launch"`, `copy_issue_ns =
+"copy_call"`; engines/hf-transformers.toml likewise). A calibrated profile holds moesim's own
+driver calls; PyTorch adds its dispatch on top. This script measures the same three things
+through PyTorch so that the difference is a measured figure, not a guess:
+
+- launch_ns: host time to issue one small eager op (`x.add_(1)` on 16 int32), issued back to
+  back, per op (the GPU keeps up: each kernel is a few microseconds).
+- copy_call_ns: host time to issue one `dst.copy_(src, non_blocking=True)` of 4 KiB from pinned
+  host memory, as YALIS's buffer_manager.py copy_rows does per expert row and weight tensor.
+- sync_ns: host round trip of `ids.cpu()` (64 bytes) right after a kernel, less that kernel's
+  GPU time (CUDA events), as YALIS's manager.py `_move_rows_to_gpu` does with the routed ids
+  (`row_indices.cpu()`): moesim's `gpu.sync_after_kernel_ns` is the same measurement through
+  the driver.
+
+Medians of 7 repetitions. Prints one JSON object. Needs a CUDA GPU and PyTorch.
+
+    python3 Benchmarks/torch-host-terms.py
+"""
+import json
+import statistics
+import time
+
+import torch
+
+
+def median_of(fn, repetitions=7):
+    return statistics.median(fn() for _ in range(repetitions))
+
+
+def launch_ns(x, n=20000):
+    torch.cuda.synchronize()
+    start = time.perf_counter_ns()
+    for _ in range(n):
+        x.add_(1)
+    elapsed = time.perf_counter_ns() - start
+    torch.cuda.synchronize()
+    return elapsed / n
+
+
+def copy_call_ns(dst, src, n=5000):
+    torch.cuda.synchronize()
+    start = time.perf_counter_ns()
+    for i in range(n):
+        dst[i % dst.shape[0]].copy_(src[i % src.shape[0]], non_blocking=True)
+    elapsed = time.perf_counter_ns() - start
+    torch.cuda.synchronize()
+    return elapsed / n
+
+
+def sync_ns(x, n=2000):
+    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    walls, kernels = [], []
+    for _ in range(n):
+        torch.cuda.synchronize()
+        start = time.perf_counter_ns()
+        begin.record()
+        x.add_(1)
+        end.record()
+        x.cpu()
+        walls.append(time.perf_counter_ns() - start)
+        kernels.append(begin.elapsed_time(end) * 1e6)
+    return statistics.median(walls) - statistics.median(kernels), statistics.median(walls)
+
+
+def main():
+    torch.cuda.init()
+    device = torch.device("cuda")
+    x = torch.zeros(16, dtype=torch.int32, device=device)
+    rows = 64
+    src = torch.zeros(rows, 1024, dtype=torch.int32).pin_memory()
+    dst = torch.zeros(rows, 1024, dtype=torch.int32, device=device)
+    for _ in range(3):  # warm-up: first calls load kernels and set up the allocator
+        launch_ns(x, 1000)
+        copy_call_ns(dst, src, 500)
+        sync_ns(x, 100)
+    sync_samples = [sync_ns(x) for _ in range(7)]
+    print(json.dumps({
+        "gpu": torch.cuda.get_device_name(0),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "launch_ns": round(median_of(lambda: launch_ns(x))),
+        "copy_call_ns": round(median_of(lambda: copy_call_ns(dst, src))),
+        "sync_ns": round(statistics.median(s[0] for s in sync_samples)),
+        "sync_wall_ns": round(statistics.median(s[1] for s in sync_samples)),
+        "repetitions": 7,
+    }))
+
+
+if __name__ == "__main__":
+    main()
