@@ -12,10 +12,12 @@ through PyTorch so that the difference is a measured figure, not a guess:
   back, per op (the GPU keeps up: each kernel is a few microseconds).
 - copy_call_ns: host time to issue one `dst.copy_(src, non_blocking=True)` of 4 KiB from pinned
   host memory, as YALIS's buffer_manager.py copy_rows does per expert row and weight tensor.
-- sync_ns: host round trip of `ids.cpu()` (64 bytes) right after a kernel, less that kernel's
-  GPU time (CUDA events), as YALIS's manager.py `_move_rows_to_gpu` does with the routed ids
-  (`row_indices.cpu()`): moesim's `gpu.sync_after_kernel_ns` is the same measurement through
-  the driver.
+- op_then_read_ns: host wall time of one small op followed by `ids.cpu()` (64 bytes) on an
+  idle GPU, as YALIS's manager.py `_move_rows_to_gpu` reads the routed ids
+  (`row_indices.cpu()`): the profile prices it as `sync + launch` (engines/yalis.toml's
+  `router_sync_ns`), which `gpu calibrate` measures through the driver (its sync is the same
+  round trip less the launch gap). CUDA events cannot split it: the event before the op runs
+  while the host is still dispatching it. The 2026-12-04 runs printed it as `sync_wall_ns`.
 
 Medians of 7 repetitions. Prints one JSON object. Needs a CUDA GPU and PyTorch.
 
@@ -52,19 +54,15 @@ def copy_call_ns(dst, src, n=5000):
     return elapsed / n
 
 
-def sync_ns(x, n=2000):
-    begin, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    walls, kernels = [], []
+def op_then_read_ns(x, n=2000):
+    walls = []
     for _ in range(n):
         torch.cuda.synchronize()
         start = time.perf_counter_ns()
-        begin.record()
         x.add_(1)
-        end.record()
         x.cpu()
         walls.append(time.perf_counter_ns() - start)
-        kernels.append(begin.elapsed_time(end) * 1e6)
-    return statistics.median(walls) - statistics.median(kernels), statistics.median(walls)
+    return statistics.median(walls)
 
 
 def main():
@@ -77,16 +75,14 @@ def main():
     for _ in range(3):  # warm-up: first calls load kernels and set up the allocator
         launch_ns(x, 1000)
         copy_call_ns(dst, src, 500)
-        sync_ns(x, 100)
-    sync_samples = [sync_ns(x) for _ in range(7)]
+        op_then_read_ns(x, 100)
     print(json.dumps({
         "gpu": torch.cuda.get_device_name(0),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
         "launch_ns": round(median_of(lambda: launch_ns(x))),
         "copy_call_ns": round(median_of(lambda: copy_call_ns(dst, src))),
-        "sync_ns": round(statistics.median(s[0] for s in sync_samples)),
-        "sync_wall_ns": round(statistics.median(s[1] for s in sync_samples)),
+        "op_then_read_ns": round(median_of(lambda: op_then_read_ns(x))),
         "repetitions": 7,
     }))
 

@@ -49,7 +49,8 @@ public final class GPUReplay {
     /// Where copies come from: pinned host memory, or pageable memory for an engine that never
     /// pins its weights (``ServingEngine/copiesFromPageableMemory``); `hostSlots` slots of
     /// `hostSlotBytes` (the largest copy: a run of expert ids spans several experts), used in
-    /// turn (pageable: spanning ``GPUCalibration/pageableSourceBytes``).
+    /// turn; pageable copies read the next stretch of a source of at least
+    /// ``GPUCalibration/pageableSourceBytes``.
     private let host: PinnedBuffer?
     private let pageableHost: PageableBuffer?
     private let hostSlots: Int
@@ -87,15 +88,16 @@ public final class GPUReplay {
         attention = try layout.attentionBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         shared = try layout.sharedBytes.map { $0 > 0 ? try context.allocateDevice($0) : nil }
         hostSlotBytes = max(layout.slotBytes, schedule.copies.map { $0.offset + $0.bytes }.max() ?? 0)
+        // Eight expert-sized sources in turn; copies of many experts at once (runs of ids) take two of their own size.
+        hostSlots = schedule.copies.isEmpty ? 0 : max(2, min(8, 8 * layout.slotBytes / hostSlotBytes))
         let pageable = engine.copiesFromPageableMemory
-        // Pinned: eight expert-sized sources in turn (the copy engine reads them by DMA); copies of
-        // many experts at once (runs of ids) take two of their own size. Pageable: the driver's
-        // staging reads the source with the CPU, so the sources span more memory than its caches
-        // hold, as an engine's gigabytes of weights do (`gpu calibrate` times them so too).
-        let spanSlots = (GPUCalibration.pageableSourceBytes + hostSlotBytes - 1) / hostSlotBytes
-        hostSlots = schedule.copies.isEmpty ? 0 : pageable ? max(2, spanSlots) : max(2, min(8, 8 * layout.slotBytes / hostSlotBytes))
         host = hostSlots > 0 && !pageable ? try context.allocatePinned(hostSlots * hostSlotBytes) : nil
-        pageableHost = hostSlots > 0 && pageable ? PageableBuffer(bytes: hostSlots * hostSlotBytes) : nil
+        // The driver stages a pageable copy through the CPU, whose rate is the host's copy from
+        // DRAM (an H200's host, 2026-12-04: 7.6-8.4 GB/s) or from its caches (13 GB/s): each copy
+        // reads the next stretch of a source larger than the caches, as an engine's gigabytes of
+        // weights are (`gpu calibrate` times them so too).
+        pageableHost = hostSlots > 0 && pageable
+            ? PageableBuffer(bytes: max(GPUCalibration.pageableSourceBytes, 2 * (schedule.copies.map(\.bytes).max() ?? 0))) : nil
         var addresses: [UInt64] = []
         var offsets: [Int: Int] = [:]
         if engine.expertExecution == .layerBarrier {
@@ -146,6 +148,7 @@ public final class GPUReplay {
         for index in opNeeded { opDone[index] = try context.makeEvent(timing: false) }
         var stepMarks: [[CUDAEvent]] = []
         var nextCopy = 0
+        var pageableCursor = 0
         var bytes = 0
         var launches = 0
 
@@ -158,7 +161,9 @@ public final class GPUReplay {
                 // A piece of a copy lands where the simulation's earlier pieces left off.
                 let source = (nextCopy % hostSlots) * hostSlotBytes + copy.offset
                 if let pageableHost {
-                    try copyStream.copy(copy.bytes, from: pageableHost, sourceOffset: source, to: buffer, offset: offset + copy.offset)
+                    if pageableCursor + copy.bytes > pageableHost.bytes { pageableCursor = 0 }
+                    try copyStream.copy(copy.bytes, from: pageableHost, sourceOffset: pageableCursor, to: buffer, offset: offset + copy.offset)
+                    pageableCursor += copy.bytes
                 } else {
                     try copyStream.copy(copy.bytes, from: host!, sourceOffset: source, to: buffer, offset: offset + copy.offset)
                 }
