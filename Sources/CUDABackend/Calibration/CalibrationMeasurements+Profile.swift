@@ -60,6 +60,7 @@ extension CalibrationMeasurements {
         profile.measuredPageableCopies = pageableH2DGBps == nil || pageableSizes.isEmpty ? nil
             : CalibrationTable(tokens: pageableSizes, nanoseconds: pageableSizes.map { pageableCopies[$0]! })
         profile.groupedCalibration = grouped
+        profile.attentionTokenCalibration = attentionTokens
         profile.concurrentCalibration = concurrent
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown

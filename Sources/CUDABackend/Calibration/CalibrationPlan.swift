@@ -72,13 +72,17 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     /// The device's total memory as the driver reports it (`cuDeviceTotalMem`), bytes; a
     /// profile takes it where no preset gives the datasheet's.
     public var totalMemoryBytes: Int?
+    /// moesim's weight-streaming kernel over each model's attention block against the tokens
+    /// of a step, per model preset name.
+    public var attentionTokens: [String: CalibrationTable]
 
     /// Creates measurements.
     public init(gpuName: String, computeCapability: String, driverVersion: Int, copies: [Int: Double], h2dGBps: Double,
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
                 copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, pageableCopies: [Int: Double] = [:], grouped: [String: GroupedCalibration] = [:],
-                concurrent: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil) {
+                concurrent: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil,
+                attentionTokens: [String: CalibrationTable] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
         self.driverVersion = driverVersion
@@ -98,6 +102,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.grouped = grouped
         self.concurrent = concurrent
         self.totalMemoryBytes = totalMemoryBytes
+        self.attentionTokens = attentionTokens
     }
 
     /// The driver's CUDA version as "13.0".

@@ -79,7 +79,8 @@ public struct GPUCalibration {
         let streamBytes = min(largest, 1 << 30)
         let activations = try ExpertActivations(context: context, maxTokens: plan.tokenCounts.max() ?? 1, width: width,
                                                 intermediate: plan.models.map(\.kernelIntermediateSize).max() ?? width,
-                                                rows: max(streamBytes / (2 * width), plan.models.map(\.hiddenSize).max() ?? width))
+                                                rows: max(streamBytes / (2 * width), plan.models.map(\.hiddenSize).max() ?? width,
+                                                          plan.models.map { Self.attentionRows($0) }.max() ?? 0))
         func streamOnce(_ s: CUDAStream) throws {
             try kernels.streamWeights(device, bytes: streamBytes, width: width, tokens: 1, activations: activations, on: s)
         }
@@ -106,10 +107,12 @@ public struct GPUCalibration {
         log("contention: copies ×\(copySlowdown), kernels ×\(kernelSlowdown)")
 
         var experts: [String: CalibrationTable] = [:]
+        var attentionTokens: [String: CalibrationTable] = [:]
         var grouped: [String: GroupedCalibration] = [:]
         var concurrent: [String: GroupedCalibration] = [:]
         for model in plan.models {
             experts[model.name] = try expertCurve(model, stream: stream, timer: timer, activations: activations)
+            attentionTokens[model.name] = try attentionTokenCurve(model, weights: device, stream: stream, timer: timer, activations: activations)
             grouped[model.name] = try groupedCurve(model, stream: stream, timer: timer)
             concurrent[model.name] = try concurrentCurve(model, stream: stream, timer: timer)
         }
@@ -119,7 +122,7 @@ public struct GPUCalibration {
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
                                        stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
                                        pageableH2DGBps: pageableGBps, pageableCopies: pageableTable, grouped: grouped,
-                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory)
+                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory, attentionTokens: attentionTokens.compactMapValues { $0 })
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.
@@ -176,6 +179,39 @@ public struct GPUCalibration {
             log("\(model.name) expert, \(tokens) tokens: \(times.last!) ns")
         }
         return Self.nonDecreasing(tokens: plan.tokenCounts, times)
+    }
+
+    /// moesim's weight-streaming kernel over `model`'s attention block (its attention and router
+    /// weights in bf16, rows of the hidden size) against the tokens of a step, as the replay
+    /// runs a layer's attention: the kernel's time grows with tokens, which the one-token
+    /// streaming table cannot say (on an H200, 2026-12-04, a 512-token Switch step replayed 24%
+    /// slower than the simulation priced it without this). Launches rotate over `weights` so
+    /// that L2 does not serve them; nil when the block is empty or larger than `weights`.
+    private func attentionTokenCurve(_ model: ModelPreset, weights: DeviceBuffer, stream: CUDAStream, timer: GPUTimer,
+                                     activations: ExpertActivations) throws -> CalibrationTable? {
+        let hidden = model.hiddenSize
+        let rows = Self.attentionRows(model)
+        let bytes = rows * 2 * hidden
+        guard rows > 0, rows * 2 * hidden <= weights.bytes else { return nil }
+        let regions = max(1, weights.bytes / (rows * 2 * hidden))
+        var times: [Double] = []
+        for tokens in plan.tokenCounts {
+            func run(_ index: Int) throws {
+                try kernels.rows(weights, offset: (index % regions) * rows * 2 * hidden, rows: rows, columns: hidden,
+                                 input: activations.input, tokens: tokens, output: activations.output, on: stream)
+            }
+            try run(0)
+            let once = try timer.time(stream, repetitions: min(regions, 8), run)
+            times.append(try fastest { try timer.time(stream, repetitions: max(min(regions, 8), repetitionsFor(once)), run) })
+            log("\(model.name) attention (\(bytes) B), \(tokens) tokens: \(times.last!) ns")
+        }
+        return Self.nonDecreasing(tokens: plan.tokenCounts, times)
+    }
+
+    /// Rows of `model`'s attention block (attention and router weights, bf16) as the replay
+    /// streams it: rows of the hidden size.
+    static func attentionRows(_ model: ModelPreset) -> Int {
+        (model.attentionParameters + model.hiddenSize * model.experts) / model.hiddenSize
     }
 
     /// Copies of `model`'s expert as moesim's kernels run it (6 × hidden ×

@@ -60,6 +60,13 @@ extension RunSetup {
         // every expert resident, nor with a cache that holds them all.
         let plan = cached >= layerBytes ? memoryPlan.withoutEngineBuffers : memoryPlan
         guard plan.roomForCacheBytes < 0 || needed > plan.roomForCacheBytes else { return }
+        if profile.memoryGiB == 0 {
+            // `gpu calibrate` wrote 0 for a GPU without a preset until 2026-12-04 (an H200 showed it).
+            throw TraceStoreError(
+                file: reader.path, place: "GPU memory",
+                problem: "the hardware profile '\(profile.name)' gives no GPU memory (gpu.memory_gib = 0), so nothing fits on \(profile.displayName)",
+                fix: "Set memory_gib under [gpu] in the profile to the GPU's memory in GiB (nvidia-smi's total), or calibrate again: `moesim gpu calibrate` now takes it from the driver.")
+        }
         throw TraceStoreError(
             file: reader.path, place: "GPU memory",
             problem: "\(cost.name) with \(what) does not fit on \(profile.displayName): \(plan.summary)",

@@ -5,7 +5,9 @@
 /// with the profile's achievable fractions of datasheet bandwidth and peak (Williams,
 /// Waterman and Patterson, "Roofline", CACM 2009). A calibrated expert table in the
 /// hardware profile replaces the routed-expert roofline for its model when the run's experts
-/// are the bf16 experts it measured (``calibrationApplies(to:)``). All results are
+/// are the bf16 experts it measured (``calibrationApplies(to:)``); a calibrated streaming
+/// table times the attention block's weight reads, scaled for a step of several tokens by the
+/// model's measured attention-against-tokens table where the profile has one. All results are
 /// whole nanoseconds, rounded up; every call is O(1) (O(log n) with a table).
 public final class GPUCompute: Sendable {
     /// The model being served.
@@ -18,6 +20,7 @@ public final class GPUCompute: Sendable {
     private let groupedTable: GroupedCalibration?
     private let concurrentTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
+    private let attentionTokenTable: CalibrationTable?
     private let hostExpertTable: CalibrationTable?
     /// Factor by which a compute operation that starts while a copy is moving is slower
     /// (the profile's measured kernel slowdown; 1 for presets).
@@ -34,6 +37,7 @@ public final class GPUCompute: Sendable {
         groupedTable = measured ? profile.groupedCalibration[model.name] : nil
         concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
         streamTable = profile.streamCalibration
+        attentionTokenTable = profile.attentionTokenCalibration[model.name]
         hostExpertTable = profile.hostExpertCalibration[model.name].flatMap { $0.applies(to: model) ? $0.table : nil }
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
@@ -69,8 +73,14 @@ public final class GPUCompute: Sendable {
         let flops = 2 * Double(model.attentionParameters) * Double(tokens) + 4 * Double(scorePairs) * Double(model.queryWidth)
         let launches = Nanoseconds(profile.kernelsPerAttention) * profile.launchOverheadNs
         if let streamTable {
-            // The measured launch time already holds its launch gap and its achieved bandwidth at this size.
-            let measured = Units.roundUp(streamTable.time(tokens: Int(bytes)))
+            // The measured launch time already holds its launch gap and its achieved bandwidth at
+            // this size; for several tokens, it grows as the kernel measured over this model's
+            // attention block grew (moesim's CUDA-core kernel; the roofline below is a tensor core's).
+            var streamed = streamTable.time(tokens: Int(bytes))
+            if tokens > 1, let attentionTokenTable {
+                streamed *= attentionTokenTable.time(tokens: tokens) / attentionTokenTable.time(tokens: 1)
+            }
+            let measured = Units.roundUp(streamed)
             let computed = launches + Units.roundUp(flops / flopsPerNs)
             return measured >= computed ? (measured, 0) : (computed, launches)
         }

@@ -11,7 +11,7 @@ extension HardwareProfile {
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
-        "calibration.expert_ffn.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.expert_ffn.*", "calibration.attention_tokens.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.pageable_copy.bytes", "calibration.pageable_copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
@@ -37,8 +37,6 @@ extension HardwareProfile {
             let range = Double(ValidRange.costNs.lowerBound)...Double(ValidRange.costNs.upperBound)
             return try optional(key, number(key, range)).map { Nanoseconds($0.rounded()) } ?? value
         }
-        var tables: [String: CalibrationTable] = [:]
-        let prefix = "calibration.expert_ffn."
         func table(_ tokensKey: String, _ nsKey: String, name: String) throws -> CalibrationTable {
             let counts = try required(tokensKey, document.numbers)
             let times = try required(nsKey, document.numbers)
@@ -50,10 +48,17 @@ extension HardwareProfile {
             }
             return table
         }
-        for key in document.keys(under: "calibration.expert_ffn") where key.hasSuffix(".tokens") {
-            let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
-            tables[model] = try table(key, prefix + model + ".ns", name: model)
+        // [calibration.NAME.MODEL]: tokens and ns for one model (an expert table's name in messages is its model's).
+        func modelTables(_ name: String) throws -> [String: CalibrationTable] {
+            var found: [String: CalibrationTable] = [:]
+            let prefix = "calibration.\(name)."
+            for key in document.keys(under: "calibration.\(name)") where key.hasSuffix(".tokens") {
+                let model = String(key.dropFirst(prefix.count).dropLast(".tokens".count))
+                found[model] = try table(key, prefix + model + ".ns", name: name == "expert_ffn" ? model : name + "." + model)
+            }
+            return found
         }
+        let tables = try modelTables("expert_ffn")
         // [calibration.NAME.MODEL.WORD_N]: tokens and ns for N experts run together.
         func countTables(_ name: String, word: String) throws -> [String: GroupedCalibration] {
             var found: [String: [Int: CalibrationTable]] = [:]
@@ -110,6 +115,7 @@ extension HardwareProfile {
         measuredCopies = try byteTable("copy")
         measuredPageableCopies = try byteTable("pageable_copy")
         streamCalibration = try byteTable("stream")
+        attentionTokenCalibration = try modelTables("attention_tokens")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
         kernelSlowdown = try optional("calibration.contention.kernel_slowdown", number("calibration.contention.kernel_slowdown", 0.01...100))
     }
@@ -165,11 +171,13 @@ extension HardwareProfile {
             if let copySlowdown { lines.append("copy_slowdown = \(TOMLValue.float(copySlowdown))") }
             if let kernelSlowdown { lines.append("kernel_slowdown = \(TOMLValue.float(kernelSlowdown))") }
         }
-        for model in expertCalibration.keys.sorted() {
-            let table = expertCalibration[model]!
-            lines += ["", "[calibration.expert_ffn.\(model)]",
-                      "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
-                      "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+        for (name, tables) in [("expert_ffn", expertCalibration), ("attention_tokens", attentionTokenCalibration)] {
+            for model in tables.keys.sorted() {
+                let table = tables[model]!
+                lines += ["", "[calibration.\(name).\(model)]",
+                          "tokens = \(TOMLValue.array(table.tokens.map { .integer($0) }))",
+                          "ns = \(TOMLValue.array(table.nanoseconds.map { .float($0) }))"]
+            }
         }
         for model in hostExpertCalibration.keys.sorted() {
             let calibration = hostExpertCalibration[model]!

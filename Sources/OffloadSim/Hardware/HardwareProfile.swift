@@ -82,6 +82,11 @@ public struct HardwareProfile: Sendable, Equatable {
     /// the bytes it reads: replaces the attention roofline's memory term, since small
     /// launches reach less of the HBM bandwidth than large ones.
     public var streamCalibration: CalibrationTable?
+    /// For a calibrated profile, the measured time of one weight-streaming launch over a
+    /// model's attention block against the tokens of a step, per model preset name: a step of
+    /// several tokens scales ``streamCalibration``'s one-token time by it (`gpu calibrate`
+    /// measures moesim's CUDA-core kernel, whose time grows with tokens).
+    public var attentionTokenCalibration: [String: CalibrationTable] = [:]
     /// For a calibrated profile, how much slower copies ran alongside kernels than alone (a
     /// record; the bus model does not use it).
     public var copySlowdown: Double?

@@ -81,6 +81,16 @@ import TraceStore
         #expect(abs(measured.h2dGBps - 25) < 0.01)
     }
 
+    /// The fake times a kernel by the bytes it reads, not its tokens: the table is flat here
+    /// (on a GPU, moesim's CUDA-core kernel grows with tokens), over every token count of the plan.
+    @Test func theAttentionBlockIsTimedAgainstTokens() throws {
+        let measured = try Self.measure()
+        let table = try #require(measured.attentionTokens["qwen3-30b-a3b"])
+        #expect(table.tokens == [1, 4])
+        #expect(table.nanoseconds.allSatisfy { $0 == table.nanoseconds[0] } && table.nanoseconds[0] > 0)
+        #expect(measured.profile(date: "2026-12-04").attentionTokenCalibration["qwen3-30b-a3b"] == table)
+    }
+
     /// Each size from 64 KiB to 64 MiB is timed: the fake's 2,000 ns plus the bytes at 12.5 GB/s.
     @Test func copiesFromPageableMemoryAreTimedAtEachSize() throws {
         let measured = try Self.measure()

@@ -215,6 +215,21 @@ struct EngineCommandTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("a profile that gives no GPU memory is refused by name, with the fix")
+    func profileWithoutMemory() throws {
+        let trace = try Self.qwenTrace()
+        let hardware = Repository.temporaryFolder() + "/no-memory.toml"
+        try String(contentsOfFile: Repository.root + "/hardware/rtx-a6000.toml", encoding: .utf8)
+            .replacingOccurrences(of: "name = \"rtx-a6000\"", with: "name = \"calibrated-gpu\"")
+            .replacingOccurrences(of: "memory_gib = 48.0", with: "memory_gib = 0.0")
+            .write(toFile: hardware, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["simulate", "--trace", trace, "--hardware", hardware])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the hardware profile 'calibrated-gpu' gives no GPU memory (gpu.memory_gib = 0)"), "\(result.stderr)")
+        #expect(result.stderr.contains("Set memory_gib under [gpu]"))
+        #expect(result.stdout.isEmpty)
+    }
+
     @Test("every expert resident needs no engine buffers: it fits where the experts fit, whatever the engine")
     func residentExpertsNeedNoBuffers() throws {
         let trace = try Self.qwenTrace()

@@ -110,6 +110,28 @@ struct GPUComputeTests {
         #expect(measured.attention(tokens: 1_000, kvTokens: 4_000, scorePairs: 4_000).launches == 2_000)
     }
 
+    /// moesim's CUDA-core streaming kernel grows with a step's tokens; the one-token streaming
+    /// table is scaled by the model's measured attention table, and a single token is not.
+    @Test("a measured attention-against-tokens table scales the streamed attention of a step of several tokens")
+    func attentionTokenTable() {
+        var profile = Self.profile
+        profile.streamCalibration = CalibrationTable(tokens: [1_000, 100_000_000], nanoseconds: [1_000, 100_000])
+        let plain = GPUCompute(model: Self.model, profile: profile)
+        profile.attentionTokenCalibration["m"] = CalibrationTable(tokens: [1, 4, 16], nanoseconds: [10_000, 25_000, 70_000])
+        let scaled = GPUCompute(model: Self.model, profile: profile)
+        let decode = plain.attention(tokens: 1, kvTokens: 4_000, scorePairs: 4_000)
+        #expect(scaled.attention(tokens: 1, kvTokens: 4_000, scorePairs: 4_000) == decode)
+        // 4 tokens: the streamed time × 25,000 / 10,000.
+        let streamed = plain.attention(tokens: 4, kvTokens: 4_000, scorePairs: 4_000)
+        #expect(streamed.launches == 0)
+        let bytes = Self.model.attentionBytes + 4_000 * Self.model.kvBytesPerToken
+        let expected = Units.roundUp(profile.streamCalibration!.time(tokens: bytes) * 25_000 / 10_000)
+        #expect(scaled.attention(tokens: 4, kvTokens: 4_000, scorePairs: 4_000).ns == expected)
+        // Another model's table leaves this one's attention alone.
+        profile.attentionTokenCalibration = ["other": CalibrationTable(tokens: [1, 4], nanoseconds: [10_000, 40_000])!]
+        #expect(GPUCompute(model: Self.model, profile: profile).attention(tokens: 4, kvTokens: 4_000, scorePairs: 4_000) == streamed)
+    }
+
     @Test("a table with descending token counts is refused")
     func badTable() {
         #expect(CalibrationTable(tokens: [8, 1], nanoseconds: [1, 2]) == nil)

@@ -86,6 +86,17 @@ struct HardwareProfileTests {
         #expect(profile.copyLink(pageable: false) == profile.link)
     }
 
+    @Test("a measured attention-against-tokens table survives a round trip under its model's name")
+    func attentionTokenTableRoundTrip() throws {
+        var profile = HardwareProfile.presets[0]
+        profile.attentionTokenCalibration["switch-base-128-encoder"] = CalibrationTable(tokens: [1, 256], nanoseconds: [12_000, 190_000])
+        let text = profile.tomlText
+        #expect(text.contains("[calibration.attention_tokens.switch-base-128-encoder]"))
+        #expect(try HardwareProfile(toml: text, file: "attention.toml") == profile)
+        let broken = text.replacingOccurrences(of: "ns = [12000.0, 190000.0]", with: "ns = [12000.0]")
+        #expect(throws: (any Error).self) { try HardwareProfile(toml: broken, file: "attention.toml") }
+    }
+
     @Test("a measured pageable copy table survives a round trip and times copies from pageable memory, not pinned ones")
     func pageableCopyTable() throws {
         var profile = HardwareProfile.presets[0]
