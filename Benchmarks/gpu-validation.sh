@@ -12,7 +12,8 @@
 # (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, moesim's
 # own engine on-demand at 1k as a reference, every expert resident on one stream against
 # the replica-streams engine's four (issue 15's kernels on concurrent streams), and arXiv
-# 2605.11537's replication with its replicas on those streams — a few minutes on an H100:
+# 2605.11537's replication with its replicas on those streams, and PyTorch's host costs
+# (Benchmarks/torch-host-terms.py) — about 110 s on an H200 (2026-12-04):
 #
 #   Benchmarks/gpu-validation.sh --engines MOESIM QWEN3_TRACE OUTPUT_DIR
 #
@@ -37,6 +38,8 @@ print(sys.argv[2].ljust(44), "  ".join("%s %.3f/%.3f (%+.1f%%)" % (f["key"], f["
 if $engines; then
   "$moesim" gpu calibrate --model qwen3-30b-a3b --model switch-base-128-encoder -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
   "$moesim" host calibrate --hardware "$out/profile.toml" -o "$out/profile-host.toml" | tee "$out/host-calibrate.txt"
+  # What PyTorch adds to the driver's host costs (where python3 has torch; a few seconds).
+  python3 Benchmarks/torch-host-terms.py > "$out/torch-host-terms.json" 2>&1 || echo "torch-host-terms: not run (see $out/torch-host-terms.json)"
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
   # Issue 13's target first: yalis on-demand and speculation at 1k and 64k.

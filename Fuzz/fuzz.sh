@@ -31,9 +31,13 @@ corpus() {
   for target in $TARGETS; do
     MOESIM_FUZZ_TARGET=$target MOESIM_FUZZ_SEEDS="$out/seeds/$target" "$binary"
   done
-  # The bundled TOML files of every schema.
-  cp hardware/*.toml profiles/*.toml policies/*.toml engines/*.toml reproductions/*.toml reproductions/policies/*.toml reproductions/hardware/*.toml \
-     traces/demo-sweep.toml "$out/seeds/toml/"
+  # The bundled TOML files of every schema, named by their paths (hardware/h200.toml and
+  # profiles/h200.toml share a file name).
+  local file
+  for file in hardware/*.toml profiles/*.toml policies/*.toml engines/*.toml reproductions/*.toml reproductions/policies/*.toml \
+              reproductions/hardware/*.toml traces/demo-sweep.toml; do
+    cp "$file" "$out/seeds/toml/${file//\//_}"
+  done
   # The head of each real trace, when ../shared/traces is present (read, never committed).
   local seeds="$out/seeds/import"
   if [ -d "$SHARED" ]; then

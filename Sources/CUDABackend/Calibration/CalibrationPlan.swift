@@ -60,7 +60,8 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var syncAfterKernelNs: Double?
     /// Host time to issue one asynchronous host-to-device copy call, ns.
     public var copyCallNs: Double?
-    /// Bandwidth of host-to-device copies from pageable memory, GB/s (``BusFit`` over two sizes).
+    /// Bandwidth of host-to-device copies from pageable memory, GB/s (``BusFit`` over the
+    /// 16 and 64 MiB copies of ``pageableCopies``).
     public var pageableH2DGBps: Double?
     /// Mean time per copy from pageable host memory, ns, by size in bytes (each reading
     /// memory the CPU's caches do not hold).

@@ -122,7 +122,7 @@ public struct GPUCalibration {
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
                                        stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
                                        pageableH2DGBps: pageableGBps, pageableCopies: pageableTable, grouped: grouped,
-                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory, attentionTokens: attentionTokens.compactMapValues { $0 })
+                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory, attentionTokens: attentionTokens)
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.
@@ -192,12 +192,12 @@ public struct GPUCalibration {
         let hidden = model.hiddenSize
         let rows = Self.attentionRows(model)
         let bytes = rows * 2 * hidden
-        guard rows > 0, rows * 2 * hidden <= weights.bytes else { return nil }
-        let regions = max(1, weights.bytes / (rows * 2 * hidden))
+        guard rows > 0, bytes <= weights.bytes else { return nil }
+        let regions = max(1, weights.bytes / bytes)
         var times: [Double] = []
         for tokens in plan.tokenCounts {
             func run(_ index: Int) throws {
-                try kernels.rows(weights, offset: (index % regions) * rows * 2 * hidden, rows: rows, columns: hidden,
+                try kernels.rows(weights, offset: (index % regions) * bytes, rows: rows, columns: hidden,
                                  input: activations.input, tokens: tokens, output: activations.output, on: stream)
             }
             try run(0)
