@@ -126,14 +126,32 @@ extension GPUCalibration {
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
         let lanes = try ConcurrentLanes(context: context, count: most, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden)
-        return try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
-            (max(2, copies / streams), { tokens, index in
-                try lanes.run(streams, width: streams, after: stream) { lane, laneStream, activations in
-                    try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
-                                          intermediate: intermediate, tokens: tokens, activations: activations, on: laneStream)
-                }
-            })
+        func run(_ streams: Int, tokens: Int, index: Int) throws {
+            try lanes.run(streams, width: streams, after: stream) { lane, laneStream, activations in
+                try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
+                                      intermediate: intermediate, tokens: tokens, activations: activations, on: laneStream)
+            }
         }
+        let table = try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
+            (max(2, copies / streams), { tokens, index in try run(streams, tokens: tokens, index: index) })
+        }
+        // A diagnostic for the log, not the profile: at one token an expert's launches take about
+        // as long as its kernels (an H200, 2026-12-04), so the table may time the host's issue
+        // rate; the same work queued behind a spin kernel times the GPU alone.
+        for streams in counts {
+            guard let issued = table?.time(experts: streams, tokens: 1) else { continue }
+            let repetitions = max(2, copies / streams)
+            let hold = Int(min(50e6, 2 * issued * Double(repetitions) + 1e6))
+            let passes = try (0..<3).map { _ in
+                try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock) {
+                    try run(streams, tokens: 1, index: $0)
+                }
+            }
+            log("\(model.name) experts on concurrent streams, streams \(streams) × 1 tokens, queued behind a \(hold) ns spin, "
+                + "the host queuing them in at most \(passes.map(\.hostQueue).max()!) ns (the GPU alone where that is shorter): "
+                + "\(passes.map(\.gpu).min()!) ns; as issued: \(issued) ns")
+        }
+        return table
     }
 
     /// For each of `counts`, the time of the work `prepare` sets up for that count — how many
