@@ -57,7 +57,7 @@ extension CalibrationMeasurements {
         if let copyCallNs { profile.copyCallNs = Nanoseconds(copyCallNs.rounded()) }
         profile.pageableH2DGBps = pageableH2DGBps
         let pageableSizes = pageableCopies.keys.sorted()
-        profile.measuredPageableCopies = pageableH2DGBps == nil || pageableSizes.isEmpty ? nil
+        profile.measuredPageableCopies = pageableH2DGBps == nil ? nil
             : CalibrationTable(tokens: pageableSizes, nanoseconds: pageableSizes.map { pageableCopies[$0]! })
         profile.groupedCalibration = grouped
         profile.attentionTokenCalibration = attentionTokens

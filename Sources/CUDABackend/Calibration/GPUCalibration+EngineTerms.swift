@@ -126,6 +126,7 @@ extension GPUCalibration {
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
         let lanes = try ConcurrentLanes(context: context, count: most, maxTokens: maxTokens, width: hidden, intermediate: intermediate, rows: hidden)
+        func rotations(_ streams: Int) -> Int { max(2, copies / streams) }
         func run(_ streams: Int, tokens: Int, index: Int) throws {
             try lanes.run(streams, width: streams, after: stream) { lane, laneStream, activations in
                 try kernels.expertFFN(weights, offset: ((index * streams + lane) % copies) * expertBytes, hidden: hidden,
@@ -133,14 +134,14 @@ extension GPUCalibration {
             }
         }
         let table = try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
-            (max(2, copies / streams), { tokens, index in try run(streams, tokens: tokens, index: index) })
+            (rotations(streams), { tokens, index in try run(streams, tokens: tokens, index: index) })
         }
         // A diagnostic for the log, not the profile: at one token an expert's launches take about
         // as long as its kernels (an H200, 2026-12-04), so the table may time the host's issue
         // rate; the same work queued behind a spin kernel times the GPU alone.
         for streams in counts {
             guard let issued = table?.time(experts: streams, tokens: 1) else { continue }
-            let repetitions = max(2, copies / streams)
+            let repetitions = rotations(streams)
             let hold = Int(min(50e6, 2 * issued * Double(repetitions) + 1e6))
             let passes = try (0..<3).map { _ in
                 try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock) {

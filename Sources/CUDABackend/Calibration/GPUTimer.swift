@@ -17,19 +17,26 @@ struct GPUTimer {
                     hostClock: () -> Double, _ body: (Int) throws -> Void) throws -> (gpu: Double, hostQueue: Double) {
         try kernels.spin(nanoseconds: holdNanoseconds, on: stream)
         let queueStart = hostClock()
-        try stream.record(start)
-        for index in 0..<repetitions { try body(index) }
-        try stream.record(end)
+        try queue(stream, repetitions: repetitions, body)
         let queued = hostClock() - queueStart
-        try end.synchronize()
-        return (try end.nanoseconds(since: start) / Double(repetitions), queued)
+        return (try meanSinceStart(repetitions), queued)
     }
 
     /// Mean time of `repetitions` runs of `body` queued back to back on `stream`, ns.
     func time(_ stream: CUDAStream, repetitions: Int, _ body: (Int) throws -> Void) throws -> Double {
+        try queue(stream, repetitions: repetitions, body)
+        return try meanSinceStart(repetitions)
+    }
+
+    /// Queues the runs between the two events.
+    private func queue(_ stream: CUDAStream, repetitions: Int, _ body: (Int) throws -> Void) throws {
         try stream.record(start)
         for index in 0..<repetitions { try body(index) }
         try stream.record(end)
+    }
+
+    /// Waits for the end event; the time between the events over `repetitions`, ns.
+    private func meanSinceStart(_ repetitions: Int) throws -> Double {
         try end.synchronize()
         return try end.nanoseconds(since: start) / Double(repetitions)
     }

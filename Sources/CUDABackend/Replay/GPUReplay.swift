@@ -159,12 +159,12 @@ public final class GPUReplay {
                 let (buffer, offset) = copy.key >= 0 ? (pool!, layout.slot(ofKey: copy.key, replica: copy.replica) * layout.slotBytes)
                                                      : (staging!, copy.staging * layout.slotBytes)
                 // A piece of a copy lands where the simulation's earlier pieces left off.
-                let source = (nextCopy % hostSlots) * hostSlotBytes + copy.offset
                 if let pageableHost {
                     if pageableCursor + copy.bytes > pageableHost.bytes { pageableCursor = 0 }
                     try copyStream.copy(copy.bytes, from: pageableHost, sourceOffset: pageableCursor, to: buffer, offset: offset + copy.offset)
                     pageableCursor += copy.bytes
                 } else {
+                    let source = (nextCopy % hostSlots) * hostSlotBytes + copy.offset
                     try copyStream.copy(copy.bytes, from: host!, sourceOffset: source, to: buffer, offset: offset + copy.offset)
                 }
                 try copyStream.record(copyDone[nextCopy])

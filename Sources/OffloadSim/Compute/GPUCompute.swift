@@ -20,7 +20,9 @@ public final class GPUCompute: Sendable {
     private let groupedTable: GroupedCalibration?
     private let concurrentTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
-    private let attentionTokenTable: CalibrationTable?
+    /// The model's measured attention-against-tokens table over its one-token time: the
+    /// factor a step of several tokens scales the streamed attention by.
+    private let attentionTokenScale: CalibrationTable?
     private let hostExpertTable: CalibrationTable?
     /// Factor by which a compute operation that starts while a copy is moving is slower
     /// (the profile's measured kernel slowdown; 1 for presets).
@@ -37,7 +39,9 @@ public final class GPUCompute: Sendable {
         groupedTable = measured ? profile.groupedCalibration[model.name] : nil
         concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
         streamTable = profile.streamCalibration
-        attentionTokenTable = profile.attentionTokenCalibration[model.name]
+        attentionTokenScale = profile.attentionTokenCalibration[model.name].flatMap { table in
+            table.nanoseconds[0] > 0 ? CalibrationTable(tokens: table.tokens, nanoseconds: table.nanoseconds.map { $0 / table.nanoseconds[0] }) : nil
+        }
         hostExpertTable = profile.hostExpertCalibration[model.name].flatMap { $0.applies(to: model) ? $0.table : nil }
         copyContention = max(1, profile.kernelSlowdown ?? 1)
     }
@@ -77,9 +81,7 @@ public final class GPUCompute: Sendable {
             // this size; for several tokens, it grows as the kernel measured over this model's
             // attention block grew (moesim's CUDA-core kernel; the roofline below is a tensor core's).
             var streamed = streamTable.time(tokens: Int(bytes))
-            if tokens > 1, let attentionTokenTable {
-                streamed *= attentionTokenTable.time(tokens: tokens) / attentionTokenTable.time(tokens: 1)
-            }
+            if tokens > 1, let attentionTokenScale { streamed *= attentionTokenScale.time(tokens: tokens) }
             let measured = Units.roundUp(streamed)
             let computed = launches + Units.roundUp(flops / flopsPerNs)
             return measured >= computed ? (measured, 0) : (computed, launches)
