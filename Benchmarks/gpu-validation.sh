@@ -12,8 +12,10 @@
 # (reproductions/policies) on the Qwen3 trace at 1k and 64k tokens of context, moesim's
 # own engine on-demand at 1k as a reference, every expert resident on one stream against
 # the replica-streams engine's four (issue 15's kernels on concurrent streams), and arXiv
-# 2605.11537's replication with its replicas on those streams, and PyTorch's host costs
-# (Benchmarks/torch-host-terms.py) — about 110 s on an H200 (2026-12-04):
+# 2605.11537's replication with its replicas on those streams — each concurrent run under
+# the three models of a concurrent layer (GPU-alone table, table as issued, roofline) — and
+# PyTorch's host costs (Benchmarks/torch-host-terms.py); about 110 s on an H200 before the
+# concurrent runs were tripled (2026-12-04):
 #
 #   Benchmarks/gpu-validation.sh --engines MOESIM QWEN3_TRACE OUTPUT_DIR
 #
@@ -28,7 +30,7 @@ if $engines; then out=$3; else esft=$3 out=$4; fi
 mkdir -p "$out"
 run() {
   local name=$1; shift
-  "$moesim" gpu validate --profile "$out/profile.toml" --json "$@" > "$out/$name.json"
+  "$moesim" gpu validate --profile "${profile:-$out/profile.toml}" --json "$@" > "$out/$name.json"
   python3 -c '
 import json, sys
 v = json.load(open(sys.argv[1]))["validation"]
@@ -52,21 +54,36 @@ if $engines; then
   run "qwen3-llama-cpp-gpu-path-1k" --trace "$qwen" --engine llama-cpp --engine-set cpu_experts_below_tokens=0 --context 1024 --steps 33
   "$moesim" trace synth --model qwen3-30b-a3b --tokens 2560 --prefill 16 --decode 64 --seed 1 -o "$out/qwen3-b32.sqlite" > /dev/null
   run "qwen3-synthetic-llama-cpp-b32" --trace "$out/qwen3-b32.sqlite" --engine llama-cpp --batch 32 --steps 8
-  # Issue 15's concurrency term: every expert resident, one stream against the replica-streams engine's four.
-  run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
-  run "qwen3-replica-streams-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
-  # The same in 2605.11537's regime: Switch-base-128's encoder, 512-token sentences (bf16: the tables' type).
+  # Issue 15's concurrency term: every expert resident, one stream against the replica-streams
+  # engine's four; in 2605.11537's regime, Switch-base-128's encoder with 512-token sentences
+  # (bf16: the tables' type); and the replicas themselves (predicted experts preloaded, hot
+  # ones copied again and their tokens split among the copies on the four streams). Each
+  # concurrent run three times, under the three models of a concurrent layer: the GPU-alone
+  # table with the host's issue (the profile as calibrated), the table as issued, and the
+  # roofline with the host's issue (no table).
   "$moesim" trace synth --model switch-base-128-encoder --tokens 8192 --prefill 512 --decode 0 --seed 1 -o "$out/switch.sqlite" > /dev/null
-  for engine in moesim replica-streams; do
-    for batch in 1 4; do
-      run "switch-$engine-all-resident-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine $engine --policy all-resident --batch $batch --steps 4
-    done
-  done
-  # And the replicas themselves: predicted experts preloaded, hot ones copied again and their
-  # tokens split among the copies on the four streams.
+  python3 - "$out/profile.toml" <<'PY'
+import re, sys
+path = sys.argv[1]
+blocks = re.split(r"\n(?=\[)", open(path).read())
+def without(*tables):
+    return "\n".join(b for b in blocks if not any(b.startswith("[calibration.%s." % t) for t in tables))
+open(path.replace(".toml", "-issued.toml"), "w").write(without("concurrent_ffn_gpu"))
+open(path.replace(".toml", "-roofline.toml"), "w").write(without("concurrent_ffn_gpu", "concurrent_ffn"))
+PY
+  run "qwen3-moesim-all-resident-1k" --trace "$qwen" --expert-dtype bf16 --policy all-resident --context 1024 --steps 33
   for batch in 1 4; do
-    run "switch-replication-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine replica-streams \
-      --policy reproductions/policies/2605.11537-replication.toml --batch $batch --steps 4
+    run "switch-moesim-all-resident-b$batch" --trace "$out/switch.sqlite" --expert-dtype bf16 --policy all-resident --batch $batch --steps 4
+  done
+  for model in gpu-alone issued roofline; do
+    case $model in gpu-alone) profile="$out/profile.toml" ;; *) profile="$out/profile-$model.toml" ;; esac
+    run "qwen3-replica-streams-all-resident-1k-$model" --trace "$qwen" --expert-dtype bf16 --engine replica-streams --policy all-resident --context 1024 --steps 33
+    for batch in 1 4; do
+      run "switch-replica-streams-all-resident-b$batch-$model" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine replica-streams \
+        --policy all-resident --batch $batch --steps 4
+      run "switch-replication-b$batch-$model" --trace "$out/switch.sqlite" --expert-dtype bf16 --engine replica-streams \
+        --policy reproductions/policies/2605.11537-replication.toml --batch $batch --steps 4
+    done
   done
   exit 0
 fi

@@ -61,7 +61,10 @@ struct GPUCalibrateCommand: ParsableCommand {
             contention  copies ×\(String(format: "%.3f", measured.copySlowdown)), kernels ×\(String(format: "%.3f", measured.kernelSlowdown)) when both run
             experts     \(presets.map { "\($0.name) \(String(format: "%.1f", measured.experts[$0.name]!.time(tokens: 1) / 1_000)) µs at 1 token" }.joined(separator: ", "))
             grouped     \(presets.compactMap { model in measured.grouped[model.name].map { "\(model.name) \(String(format: "%.1f", $0.time(experts: model.topK, tokens: 1) / 1_000)) µs for \(model.topK) expert\(model.topK == 1 ? "" : "s") at 1 token" } }.joined(separator: ", "))
-            concurrent  \(presets.compactMap { model in measured.concurrent[model.name].map { "\(model.name) \(String(format: "%.1f", $0.time(experts: 4, tokens: 1) / 1_000)) µs for 4 experts on 4 streams at 1 token" } }.joined(separator: ", "))
+            concurrent  \(presets.compactMap { model in measured.concurrent[model.name].map { issued in
+                "\(model.name) \(String(format: "%.1f", issued.time(experts: 4, tokens: 1) / 1_000)) µs for 4 experts on 4 streams at 1 token as issued"
+                    + (measured.concurrentGPU[model.name].map { String(format: ", %.1f µs with the GPU alone", $0.time(experts: 4, tokens: 1) / 1_000) } ?? "")
+            } }.joined(separator: "; "))
             wrote \(output)
             """)
     }

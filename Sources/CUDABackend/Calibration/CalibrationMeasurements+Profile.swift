@@ -62,6 +62,7 @@ extension CalibrationMeasurements {
         profile.groupedCalibration = grouped
         profile.attentionTokenCalibration = attentionTokens
         profile.concurrentCalibration = concurrent
+        profile.concurrentGPUCalibration = concurrentGPU
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown
         return profile

@@ -68,8 +68,11 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var pageableCopies: [Int: Double]
     /// Grouped expert kernel time against experts and tokens, per model preset name.
     public var grouped: [String: GroupedCalibration]
-    /// Time of k expert kernels on k concurrent streams against k and tokens, per model preset name.
+    /// Time of k expert kernels on k concurrent streams against k and tokens as the host issues
+    /// them, per model preset name.
     public var concurrent: [String: GroupedCalibration]
+    /// The same with the GPU alone (queued behind a spin kernel), per model preset name.
+    public var concurrentGPU: [String: GroupedCalibration]
     /// The device's total memory as the driver reports it (`cuDeviceTotalMem`), bytes; a
     /// profile takes it where no preset gives the datasheet's.
     public var totalMemoryBytes: Int?
@@ -82,7 +85,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
                 copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, pageableCopies: [Int: Double] = [:], grouped: [String: GroupedCalibration] = [:],
-                concurrent: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil,
+                concurrent: [String: GroupedCalibration] = [:], concurrentGPU: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil,
                 attentionTokens: [String: CalibrationTable] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
@@ -102,6 +105,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.pageableCopies = pageableCopies
         self.grouped = grouped
         self.concurrent = concurrent
+        self.concurrentGPU = concurrentGPU
         self.totalMemoryBytes = totalMemoryBytes
         self.attentionTokens = attentionTokens
     }

@@ -116,12 +116,17 @@ extension GPUCalibration {
     /// moesim's expert FFN (three launches) on k concurrent streams, one expert per stream,
     /// forked from `stream` by an event and joined back to it, for each of the plan's stream
     /// counts: the k experts' time against tokens each (points over the plan's
-    /// ``CalibrationPlan/groupedMaxTokens`` in all are skipped). Against one stream it says how
-    /// much of the GPU one expert kernel leaves to the others — the SM-occupancy term a roofline
-    /// with perfect sharing does not see. Experts rotate over copies as in ``groupedCurve(_:stream:timer:)``.
-    func concurrentCurve(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> GroupedCalibration? {
+    /// ``CalibrationPlan/groupedMaxTokens`` in all are skipped), timed twice. `issued`: queued
+    /// as the host issues them, so that where an expert's launches take about as long as its
+    /// kernels (one token on an H200, 2026-12-04) the host's issue rate is in the time. `gpu`:
+    /// the same work queued behind a spin kernel while the host issues it (the blocking-kernel
+    /// method of NVIDIA's nvbench), the GPU alone; a point the host could not queue within the
+    /// spin, twice lengthened, is left out. Against one stream they say how much of the GPU
+    /// one expert kernel leaves to the others — the SM-occupancy term a roofline with perfect
+    /// sharing does not see. Experts rotate over copies as in ``groupedCurve(_:stream:timer:)``.
+    func concurrentCurves(_ model: ModelPreset, stream: CUDAStream, timer: GPUTimer) throws -> (issued: GroupedCalibration?, gpu: GroupedCalibration?) {
         let counts = plan.concurrentStreams.filter { $0 >= 1 && $0 <= plan.groupedMaxTokens }
-        guard let most = counts.max() else { return nil }
+        guard let most = counts.max() else { return (nil, nil) }
         let (hidden, intermediate) = (model.hiddenSize, model.kernelIntermediateSize)
         let (weights, expertBytes, copies) = try expertCopies(model, atLeast: most + 1)
         let maxTokens = max(1, plan.tokenCounts.filter { $0 <= plan.groupedMaxTokens }.max() ?? 1)
@@ -133,26 +138,38 @@ extension GPUCalibration {
                                       intermediate: intermediate, tokens: tokens, activations: activations, on: laneStream)
             }
         }
-        let table = try curves(counts, of: "\(model.name) experts on concurrent streams, streams", stream: stream, timer: timer) { streams in
+        let what = "\(model.name) experts on concurrent streams, streams"
+        let issued = try curves(counts, of: what, stream: stream, timer: timer) { streams in
             (rotations(streams), { tokens, index in try run(streams, tokens: tokens, index: index) })
         }
-        // A diagnostic for the log, not the profile: at one token an expert's launches take about
-        // as long as its kernels (an H200, 2026-12-04), so the table may time the host's issue
-        // rate; the same work queued behind a spin kernel times the GPU alone.
+        var alone: [Int: CalibrationTable] = [:]
         for streams in counts {
-            guard let issued = table?.time(experts: streams, tokens: 1) else { continue }
-            let repetitions = rotations(streams)
-            let hold = Int(min(50e6, 2 * issued * Double(repetitions) + 1e6))
-            let passes = try (0..<3).map { _ in
-                try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock) {
-                    try run(streams, tokens: 1, index: $0)
+            var tokenCounts: [Int] = []
+            var times: [Double] = []
+            for tokens in plan.tokenCounts where streams * tokens <= plan.groupedMaxTokens {
+                guard let asIssued = issued?.time(experts: streams, tokens: tokens) else { continue }
+                let repetitions = rotations(streams)
+                var hold = Int(min(50e6, 2 * asIssued * Double(repetitions) + 1e6))
+                var gpu: Double?
+                for _ in 0..<2 where gpu == nil {
+                    let passes = try (0..<3).map { _ in
+                        try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock) {
+                            try run(streams, tokens: tokens, index: $0)
+                        }
+                    }
+                    if passes.allSatisfy({ $0.hostQueue < Double(hold) }) { gpu = passes.map(\.gpu).min()! } else { hold *= 2 }
                 }
+                guard let gpu else {
+                    log("\(what) \(streams) × \(tokens) tokens: not queued within a \(hold / 2) ns spin; left out of the GPU-alone table")
+                    continue
+                }
+                tokenCounts.append(tokens)
+                times.append(gpu)
+                log("\(what) \(streams) × \(tokens) tokens, the GPU alone (queued behind a \(hold) ns spin): \(gpu) ns; as issued: \(asIssued) ns")
             }
-            log("\(model.name) experts on concurrent streams, streams \(streams) × 1 tokens, queued behind a \(hold) ns spin, "
-                + "the host queuing them in at most \(passes.map(\.hostQueue).max()!) ns (the GPU alone where that is shorter): "
-                + "\(passes.map(\.gpu).min()!) ns; as issued: \(issued) ns")
+            if !tokenCounts.isEmpty { alone[streams] = Self.nonDecreasing(tokens: tokenCounts, times) }
         }
-        return table
+        return (issued, GroupedCalibration(alone))
     }
 
     /// For each of `counts`, the time of the work `prepare` sets up for that count — how many

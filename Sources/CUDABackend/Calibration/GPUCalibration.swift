@@ -110,11 +110,12 @@ public struct GPUCalibration {
         var attentionTokens: [String: CalibrationTable] = [:]
         var grouped: [String: GroupedCalibration] = [:]
         var concurrent: [String: GroupedCalibration] = [:]
+        var concurrentGPU: [String: GroupedCalibration] = [:]
         for model in plan.models {
             experts[model.name] = try expertCurve(model, stream: stream, timer: timer, activations: activations)
             attentionTokens[model.name] = try attentionTokenCurve(model, weights: device, stream: stream, timer: timer, activations: activations)
             grouped[model.name] = try groupedCurve(model, stream: stream, timer: timer)
-            concurrent[model.name] = try concurrentCurve(model, stream: stream, timer: timer)
+            (concurrent[model.name], concurrentGPU[model.name]) = try concurrentCurves(model, stream: stream, timer: timer)
         }
         return CalibrationMeasurements(gpuName: context.deviceName, computeCapability: context.computeCapability,
                                        driverVersion: try context.driver.driverVersion(), copies: copies, h2dGBps: fit.gbps,
@@ -122,7 +123,8 @@ public struct GPUCalibration {
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
                                        stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
                                        pageableH2DGBps: pageableGBps, pageableCopies: pageableTable, grouped: grouped,
-                                       concurrent: concurrent, totalMemoryBytes: context.totalMemory, attentionTokens: attentionTokens)
+                                       concurrent: concurrent, concurrentGPU: concurrentGPU, totalMemoryBytes: context.totalMemory,
+                                       attentionTokens: attentionTokens)
     }
 
     /// The fastest of three timings: interruptions (clock changes, other tenants) only add time.

@@ -28,12 +28,4 @@ extension GPUCompute {
         let count = launches ?? profile.kernelsPerExpert
         return Nanoseconds(usesCalibratedGroups ? max(0, count - profile.kernelsPerExpert) : count) * profile.launchOverheadNs
     }
-
-    /// Launch gaps of experts on concurrent streams, ns, as
-    /// ``concurrentExpertsNanoseconds(layer:shards:streams:)`` prices them: one expert's
-    /// launches before the first kernel runs under the roofline (a stream's later launches
-    /// overlap the kernels of the others); none with a calibrated concurrency table.
-    public var concurrentLaunchNanoseconds: Nanoseconds {
-        usesCalibratedConcurrency ? 0 : Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs
-    }
 }

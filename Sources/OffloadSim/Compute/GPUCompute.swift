@@ -19,6 +19,7 @@ public final class GPUCompute: Sendable {
     private let expertTable: CalibrationTable?
     private let groupedTable: GroupedCalibration?
     private let concurrentTable: GroupedCalibration?
+    private let concurrentGPUTable: GroupedCalibration?
     private let streamTable: CalibrationTable?
     /// The model's measured attention-against-tokens table over its one-token time: the
     /// factor a step of several tokens scales the streamed attention by.
@@ -38,6 +39,7 @@ public final class GPUCompute: Sendable {
         expertTable = measured ? profile.expertCalibration[model.name] : nil
         groupedTable = measured ? profile.groupedCalibration[model.name] : nil
         concurrentTable = measured ? profile.concurrentCalibration[model.name] : nil
+        concurrentGPUTable = measured ? profile.concurrentGPUCalibration[model.name] : nil
         streamTable = profile.streamCalibration
         attentionTokenScale = profile.attentionTokenCalibration[model.name].flatMap { table in
             table.nanoseconds[0] > 0 ? CalibrationTable(tokens: table.tokens, nanoseconds: table.nanoseconds.map { $0 / table.nanoseconds[0] }) : nil
@@ -59,7 +61,7 @@ public final class GPUCompute: Sendable {
     /// Whether grouped kernels' times come from a measured table rather than the roofline.
     public var usesCalibratedGroups: Bool { groupedTable != nil }
     /// Whether concurrent-stream experts' times come from a measured table rather than the roofline.
-    public var usesCalibratedConcurrency: Bool { concurrentTable != nil }
+    public var usesCalibratedConcurrency: Bool { concurrentTable != nil || concurrentGPUTable != nil }
     /// Whether CPU experts' times come from the profile's host expert table (the engine's own
     /// kernel, measured) rather than the host roofline.
     public var usesCalibratedHostExperts: Bool { hostExpertTable != nil }
@@ -115,36 +117,96 @@ public final class GPUCompute: Sendable {
     }
 
     /// The experts of `layer`, each for its number of tokens in `shards`, launched round-robin
-    /// on `streams` CUDA streams that run concurrently, ns. Kernels running at once share the
-    /// HBM bandwidth and the SMs, so together they take at least the roofline over their summed
-    /// bytes and FLOPs (Williams, Waterman and Patterson, "Roofline", CACM 2009, applied to the
-    /// concurrent work) after one expert's launches; and each stream runs its own experts one
-    /// after another, each at best at its own roofline with its launches. The time is the larger
-    /// of the two. Sharing is taken as perfect, so this is the most concurrency can give: a
-    /// kernel that fills every SM leaves no room for another, which a roofline does not see.
-    /// One stream gives the serial sum, as a single-stream engine runs them. A calibrated
-    /// concurrency table replaces the model: the shards run in waves of `streams` consecutive
-    /// kernels, each wave taking the measured time of that many kernels on as many streams at
-    /// the wave's largest token count. O(experts).
+    /// on `streams` CUDA streams that run concurrently, ns
+    /// (``concurrentExperts(layer:shards:streams:)``'s time).
     public func concurrentExpertsNanoseconds(layer: Int, shards: [Int], streams: Int) -> Nanoseconds {
-        guard !shards.isEmpty else { return 0 }
+        concurrentExperts(layer: layer, shards: shards, streams: streams).ns
+    }
+
+    /// The experts of `layer`, each for its number of tokens in `shards`, launched round-robin
+    /// on `streams` CUDA streams that run concurrently: their time and the part of it in which
+    /// no kernel runs, ns. Three bounds, the time the largest:
+    /// - Kernels running at once share the HBM bandwidth and the SMs, so together they take at
+    ///   least the roofline over their summed bytes and FLOPs (Williams, Waterman and Patterson,
+    ///   "Roofline", CACM 2009, applied to the concurrent work) after one expert's launches.
+    ///   Sharing is taken as perfect: a kernel that fills every SM leaves no room for another,
+    ///   which a roofline does not see.
+    /// - Each stream runs its own experts one after another, each after its launches, at best
+    ///   at its own roofline.
+    /// - One host thread issues every launch, one after another at the profile's launch time
+    ///   (`gpu calibrate` times empty kernels launched back to back: the host's issue rate, or
+    ///   the GPU's per-kernel time where that is slower): an
+    ///   expert's kernels start no earlier than the host has issued its launches and those of
+    ///   every expert before it. At one token an expert's launches take about as long as its
+    ///   kernels (an H200's calibration, 2026-12-04), so the host's issue rate, not the GPU's
+    ///   sharing, bounds a layer of many small experts.
+    /// The launch gaps, in which no kernel runs, are the time outside the union of the kernels'
+    /// spans in that schedule (each kernel at its own roofline), or outside the summed work
+    /// where the first bound decides (the kernels then run slower for sharing): one expert's
+    /// launches when the GPU is the bound; every launch on one stream; the host's issue time
+    /// less the kernels where the host is. One stream gives the serial sum, as a single-stream
+    /// engine runs them. O(experts log experts).
+    ///
+    /// A calibrated concurrency table replaces the first two bounds: the shards run in waves of
+    /// `streams` consecutive kernels, each wave taking the measured time of that many kernels on
+    /// as many streams at the wave's largest token count. Timed with the GPU alone
+    /// (``HardwareProfile/concurrentGPUCalibration``), a wave ends no earlier than its
+    /// predecessor's end plus its own time, nor than the host has issued its last expert's
+    /// launches (and those of every expert before it) plus that expert's time alone; the time
+    /// the host's issue adds is the launch gaps. Timed as issued
+    /// (``HardwareProfile/concurrentCalibration``, the host's issue rate in it), the waves'
+    /// times add up and no launch gaps are separated from them.
+    public func concurrentExperts(layer: Int, shards: [Int], streams: Int) -> (ns: Nanoseconds, launches: Nanoseconds) {
+        guard !shards.isEmpty else { return (0, 0) }
+        if let concurrentGPUTable {
+            let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
+            let width = max(1, streams)
+            var waves = 0.0, end = 0.0
+            for first in stride(from: 0, to: shards.count, by: width) {
+                let last = min(first + width, shards.count) - 1
+                let wave = concurrentGPUTable.time(experts: last - first + 1, tokens: shards[first...last].max()!)
+                waves += wave
+                end = max(end + wave, Double(last + 1) * launches + concurrentGPUTable.time(experts: 1, tokens: shards[last]))
+            }
+            let ns = Units.roundUp(end)
+            return (ns, ns - Units.roundUp(waves))
+        }
         if let concurrentTable {
             let width = max(1, streams)
-            return stride(from: 0, to: shards.count, by: width).reduce(0) { total, first in
+            let ns = stride(from: 0, to: shards.count, by: width).reduce(Nanoseconds(0)) { total, first in
                 let wave = shards[first..<min(first + width, shards.count)]
                 return total + Units.roundUp(concurrentTable.time(experts: wave.count, tokens: wave.max()!))
             }
+            return (ns, 0)
         }
         let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
         var bytes = 0.0, flops = 0.0
-        var chains = Array(repeating: 0.0, count: max(1, min(streams, shards.count)))
+        let width = max(1, min(streams, shards.count))
+        // Each stream's launches and kernels, and the same with no kernel before the host issued
+        // it; the kernels' spans in the latter.
+        var chains = Array(repeating: 0.0, count: width), issued = chains
+        var spans: [(start: Double, end: Double)] = []
+        spans.reserveCapacity(shards.count)
         for (index, tokens) in shards.enumerated() {
             let expertBytes = Double(model.expertBytes[layer]), expertFlops = 2 * Double(model.expertParameters) * Double(tokens)
+            let work = max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
             bytes += expertBytes
             flops += expertFlops
-            chains[index % chains.count] += launches + max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
+            chains[index % width] += launches + work
+            let start = max(issued[index % width] + launches, Double(index + 1) * launches)
+            issued[index % width] = start + work
+            spans.append((start, start + work))
         }
-        return Units.roundUp(max(launches + max(bytes / bytesPerNs, flops / flopsPerNs), chains.max()!))
+        let sharedWork = max(bytes / bytesPerNs, flops / flopsPerNs)
+        let ns = max(Units.roundUp(max(launches + sharedWork, chains.max()!)), Units.roundUp(issued.max()!))
+        // No kernel runs outside the spans' union; under the first bound the kernels run slower
+        // for sharing, so they fill at least the summed work.
+        var busy = 0.0, reach = 0.0
+        for span in spans.sorted(by: { $0.start < $1.start }) where span.end > reach {
+            busy += span.end - max(span.start, reach)
+            reach = span.end
+        }
+        return (ns, min(ns, max(0, ns - Units.roundUp(max(busy, sharedWork)))))
     }
 
     /// One routed expert's roofline without launches: max(weight bytes / HBM, FLOPs / peak), ns.

@@ -201,8 +201,8 @@ extension Simulation {
         if engine.expertExecution == .concurrentStreams {
             var shards: [Int] = []
             forEachReplicaShard { _, _, tokens in shards.append(tokens) }
-            startCompute(.grouped, compute.concurrentExpertsNanoseconds(layer: layer, shards: shards, streams: engine.expertStreams),
-                         launchGaps: compute.concurrentLaunchNanoseconds)
+            let experts = compute.concurrentExperts(layer: layer, shards: shards, streams: engine.expertStreams)
+            startCompute(.grouped, experts.ns, launchGaps: experts.launches)
         } else {
             if splitSyncNs > 0 && !engine.keepsExpertsOnGPU(layer: layer) && !engine.computesOnCPU(tokens: step.tokens) {
                 hostFree = max(hostFree, now) + splitSyncNs

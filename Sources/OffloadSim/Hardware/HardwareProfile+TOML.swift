@@ -3,15 +3,15 @@ import TraceStore
 
 extension HardwareProfile {
     /// Every key a profile file may hold ("calibration.expert_ffn.*" holds per-model tables,
-    /// "calibration.grouped_ffn.*" and "calibration.concurrent_ffn.*" per-model tables for
-    /// each number of experts run together).
+    /// "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*" and
+    /// "calibration.concurrent_ffn_gpu.*" per-model tables for each number of experts run together).
     public static let tomlKeys = [
         "name", "display_name", "source", "calibrated_on",
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
         "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
-        "calibration.expert_ffn.*", "calibration.attention_tokens.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.copy.bytes", "calibration.copy.ns",
+        "calibration.expert_ffn.*", "calibration.attention_tokens.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.concurrent_ffn_gpu.*", "calibration.copy.bytes", "calibration.copy.ns",
         "calibration.pageable_copy.bytes", "calibration.pageable_copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
@@ -116,6 +116,7 @@ extension HardwareProfile {
         measuredPageableCopies = try byteTable("pageable_copy")
         streamCalibration = try byteTable("stream")
         attentionTokenCalibration = try modelTables("attention_tokens")
+        concurrentGPUCalibration = try countTables("concurrent_ffn_gpu", word: "streams")
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
         kernelSlowdown = try optional("calibration.contention.kernel_slowdown", number("calibration.contention.kernel_slowdown", 0.01...100))
     }
@@ -199,6 +200,7 @@ extension HardwareProfile {
         }
         countTables("grouped_ffn", word: "experts", groupedCalibration)
         countTables("concurrent_ffn", word: "streams", concurrentCalibration)
+        countTables("concurrent_ffn_gpu", word: "streams", concurrentGPUCalibration)
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -72,6 +72,12 @@ public struct HardwareProfile: Sendable, Equatable {
     /// tokens each takes, per model preset name: a concurrent-streams engine's layer costs this
     /// instead of the roofline with perfect sharing of SMs and HBM (``GPUCompute``).
     public var concurrentCalibration: [String: GroupedCalibration]
+    /// The same work timed with the GPU alone: queued behind a spin kernel while the host
+    /// issues it, so that the host's issue rate is not in it (NVIDIA nvbench's blocking-kernel
+    /// method), per model preset name. Where a profile has it, a concurrent-streams layer costs
+    /// these waves, each no earlier than the host has issued its launches at
+    /// ``launchOverheadNs`` each (``GPUCompute/concurrentExperts(layer:shards:streams:)``).
+    public var concurrentGPUCalibration: [String: GroupedCalibration] = [:]
     /// For a calibrated profile, the measured time per copy against its size in bytes
     /// (`link.measuredTimes`: the bus times single-engine copies by it).
     public var measuredCopies: CalibrationTable? {

@@ -49,14 +49,14 @@ extension ServingEngine {
     public static let hfTransformers = ServingEngine(
         name: "hf-transformers", displayName: "Hugging Face transformers, eager MoE loop with CPU offload",
         source: "github.com/huggingface/transformers: models/switch_transformers/modeling_switch_transformers.py SwitchTransformersSparseMLP.forward and models/qwen3_moe/modeling_qwen3_moe.py (per-expert loop); github.com/huggingface/accelerate hooks.py AlignDevicesHook (offloaded weights moved to the GPU when a module runs)",
-        expertExecution: .perExpertSync, routerSync: syncAndOp, expertSync: syncAndOp, copyIssue: copyCall, copiesPerExpert: nil, bufferSets: 1,
+        expertExecution: .perExpertSync, routerSync: syncAndOp, expertSync: HostCost(syncs: 2, launches: 2), copyIssue: copyCall, copiesPerExpert: nil, bufferSets: 1,
         groupedKernelLaunches: 1, prioritisesDemand: false,
         sources: [
             "experts": "SwitchTransformersSparseMLP.forward: `for idx in idx_mask: next_states[router_mask[:, :, idx]] = expert(hidden_states[router_mask[:, :, idx]])`, one expert at a time; Qwen3MoeSparseMoeBlock: `for expert_idx in expert_hit: ... torch.where(expert_mask[expert_idx])`",
             "buffer_sets": "accelerate AlignDevicesHook.pre_forward copies a module's offloaded weights when it runs and post_forward drops them: nothing is loaded ahead",
             "copy_queue": "the copies run on the current stream, in program order",
             "router_sync_ns": "SwitchTransformersSparseMLP.forward: torch.nonzero(idx_mask)...tolist() reads the routed experts on the host (Qwen3: expert_hit ... .nonzero()): one small device-to-host copy plus one eager op (sync + launch), " + pricedByProfile,
-            "expert_sync_ns": "boolean-mask indexing (Switch) or torch.where (Qwen3) per expert needs the token count on the host: one device-to-host sync per expert plus its eager op (sync + launch), " + pricedByProfile,
+            "expert_sync_ns": "two eager operations per expert that each wait for a count on the host (2 × sync + 2 × launch). Switch: `hidden_states[router_mask[:, :, idx]]` and `next_states[router_mask[:, :, idx]] = ...` index with a boolean mask, which PyTorch's index and index_put_ turn into indices with nonzero, sizing the result on the host. Qwen3 (Qwen3MoeSparseMoeBlock.forward, transformers 00d4b3d2): `self.experts[expert_idx]` indexes a ModuleList with a one-element CUDA tensor, which reads the id on the host (later versions: `if expert_idx == self.num_experts`), and torch.where sizes its output; its token and weight gathers, weight multiply and index_add_ (4-5 eager operations more per expert) are not counted. " + pricedByProfile,
             "copy_issue_ns": "accelerate set_module_tensor_to_device: one eager .to(device) per weight tensor (copy_call), " + pricedByProfile,
             "copies_per_expert": "one per weight matrix of the expert module (nn.Linear wi/wo for Switch; gate_proj/up_proj/down_proj for SwiGLU experts)",
         ])
@@ -77,7 +77,7 @@ extension ServingEngine {
             "buffer_sets": "fetch_sub_module prefetches upcoming parameters only while the recorded module trace matches (is_complete_trace); trace_prologue calls _invalidate_trace when the module that runs is not the recorded one, which a change in routed experts causes, so nothing is fetched ahead across MoE layers; release_sub_module frees parameters after use",
             "copy_queue": "all gathers run on the coordinator's one allgather stream, in issue order; the compute stream waits on it (current_stream().wait_stream)",
             "router_sync_ns": "the wrapped loop reads the routed experts on the host (torch.nonzero(...).tolist()): one device-to-host copy plus one eager op (sync + launch), " + pricedByProfile,
-            "expert_sync_ns": "boolean-mask indexing per expert in the wrapped loop: one device-to-host sync plus its eager op (sync + launch), " + pricedByProfile,
+            "expert_sync_ns": "the wrapped loop's two boolean-mask indexings per expert (SwitchTransformersSparseMLP.forward: read and write of the expert's tokens), each sizing its result on the host (2 × sync + 2 × launch), " + pricedByProfile,
             "copy_issue_ns": "one all-gather call per parameter (a single GPU's all-gather is a copy from the pinned partition; copy_call), " + pricedByProfile,
             "copies_per_expert": "each nn.Linear of an expert is its own submodule with its own fetch (iter_params over z3 leaf modules): one copy per weight matrix; the second matrix's fetch fires when the first has run, where moesim issues both before the expert runs (one matrix's compute per expert of overlap that DeepSpeed does not have)",
         ]

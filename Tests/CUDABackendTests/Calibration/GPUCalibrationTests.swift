@@ -74,6 +74,17 @@ import TraceStore
         #expect(abs(concurrent.time(experts: 2, tokens: 1) - 2 * expert) < 5)
     }
 
+    /// Queued behind a spin kernel, the same points time the GPU alone: on the fake, whose GPU
+    /// does not wait for the host's issue, the same serial times.
+    @Test func expertsOnConcurrentStreamsAreTimedWithTheGPUAloneToo() throws {
+        let measured = try Self.measure()
+        let alone = try #require(measured.concurrentGPU["qwen3-30b-a3b"])
+        let issued = try #require(measured.concurrent["qwen3-30b-a3b"])
+        #expect(alone.expertCounts == [1, 2] && alone.tables.map(\.tokens) == issued.tables.map(\.tokens))
+        let expert: Double = 3_000 + 1_536 * 2_048 * 2 / 1_000 + 1_000 + 3_000 + 2_048 * 768 * 2 / 1_000
+        #expect(abs(alone.time(experts: 2, tokens: 1) - 2 * expert) < 5)
+    }
+
     /// The fake moves copies from memory it did not pin at 12.5 GB/s after 2,000 ns, pinned ones at 25.
     @Test func copiesFromPageableMemoryAreFittedApartFromPinnedOnes() throws {
         let measured = try Self.measure()
@@ -111,6 +122,8 @@ import TraceStore
         #expect(profile.pageableH2DGBps == measured.pageableH2DGBps && profile.tomlText.contains("pageable_h2d_gbps = 12.5"))
         #expect(profile.groupedCalibration == measured.grouped && profile.concurrentCalibration == measured.concurrent)
         #expect(profile.tomlText.contains("[calibration.concurrent_ffn.qwen3-30b-a3b.streams_2]"))
+        #expect(profile.concurrentGPUCalibration == measured.concurrentGPU)
+        #expect(profile.tomlText.contains("[calibration.concurrent_ffn_gpu.qwen3-30b-a3b.streams_2]"))
         // yalis's router sync, a sync and a launch, is now the measured 5,003 + 3,000 ns.
         #expect(ServingEngine.yalis.routerSync.nanoseconds(on: profile) == 8_003)
         #expect(try HardwareProfile(toml: profile.tomlText, file: "calibrated.toml") == profile)

@@ -204,7 +204,7 @@ import TraceStore
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let figures = try #require((object["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
         let bytes = try #require(figures.first { $0["key"] as? String == "bytes_moved" })
-        #expect(bytes["simulated"] as? Int == 283_115_520 && bytes["measured"] as? Int == 283_115_520)
+        #expect(bytes["simulated"] as? Int == 792_723_456 && bytes["measured"] as? Int == 792_723_456)
     }
 
     @Test func validateReplaysSpeculativeDecodingsDraftSteps() throws {

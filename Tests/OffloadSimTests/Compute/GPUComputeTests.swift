@@ -21,19 +21,35 @@ struct GPUComputeTests {
         #expect(compute.expertNanoseconds(layer: 0, tokens: tokens) == expected)
     }
 
-    @Test("experts on concurrent streams take the roofline over their summed work, or the longest stream's chain", arguments: [
+    @Test("experts on concurrent streams take the roofline over their summed work, the longest stream's chain, or the host's issue of every launch", arguments: [
         // Two memory-bound experts (2,000 ns of bytes each, 3 µs of launches): serially 2 × 5,000;
-        // on two streams 3,000 + 4 MB / 1,000 B/ns = 7,000.
-        ([1, 1], 1, 10_000), ([1, 1], 2, 7_000),
+        // on two streams the host issues the second expert's launches by 6,000, which end 8,000
+        // (the GPU alone: 3,000 + 4 MB / 1,000 B/ns = 7,000).
+        ([1, 1], 1, 10_000), ([1, 1], 2, 8_000),
         // A compute-bound expert (20,000 ns) beside a memory-bound one: serially 23,000 + 5,000; on
-        // two streams 3,000 + (2 G + 2 M FLOPs) / 100,000 per ns = 23,020, above either stream's chain.
+        // two streams 3,000 + (2 G + 2 M FLOPs) / 100,000 per ns = 23,020, above either stream's
+        // chain and the host's 6,000 of launches + 2,000.
         ([1_000, 1], 1, 28_000), ([1_000, 1], 2, 23_020),
-        // Three experts on two streams: stream 0 runs two of them back to back, 10,000 > 3,000 + 6,000.
-        ([1, 1, 1], 2, 10_000), ([1, 1, 1], 3, 9_000),
+        // Three experts: stream 0's chain is 10,000, but its third expert is issued at 9,000: 11,000;
+        // on three streams the host alone decides: 9,000 of launches + 2,000.
+        ([1, 1, 1], 2, 11_000), ([1, 1, 1], 3, 11_000),
+        // Two compute-bound experts on two streams: the summed FLOPs, 3,000 + 40,000.
+        ([1_000, 1_000], 2, 43_000),
     ])
     func concurrentStreams(shards: [Int], streams: Int, expected: Int64) {
         let compute = GPUCompute(model: Self.model, profile: Self.profile)
         #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: shards, streams: streams) == expected)
+    }
+
+    @Test("concurrent experts' launch gaps are the time outside their kernels' spans, or outside their summed work", arguments: [
+        ([1, 1], 2, 4_000),           // 8,000 against the GPU's own 7,000: 3,000 + 1,000
+        ([1, 1, 1], 3, 5_000),        // 11,000 against 9,000
+        ([1_000, 1], 2, 3_000),       // the summed FLOPs decide: one expert's launches
+        ([1, 1], 1, 6_000),           // one stream: every expert's launches, as the serial timeline has them
+    ])
+    func concurrentLaunchGaps(shards: [Int], streams: Int, expected: Int64) {
+        let compute = GPUCompute(model: Self.model, profile: Self.profile)
+        #expect(compute.concurrentExperts(layer: 0, shards: shards, streams: streams).launches == expected)
     }
 
     /// The host roofline at the profile's defaults (100 GB/s, 2 TFLOP/s, 20 µs a call): 2 MB take

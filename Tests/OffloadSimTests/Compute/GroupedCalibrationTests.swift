@@ -60,4 +60,26 @@ struct GroupedCalibrationTests {
         // One stream: each shard alone, the single-expert curve.
         #expect(compute.concurrentExpertsNanoseconds(layer: 0, shards: [1, 9], streams: 1) == 10_000 + 20_000)
     }
+
+    /// The same table timed with the GPU alone, 3 launches per expert. At 1,000 ns a launch the
+    /// waves decide, as above. At 2,000 (6,000 an expert) four 1-token experts on two streams:
+    /// the first wave, 12,000, ends when the host has issued two experts and the second ran
+    /// alone, 12,000 + 10,000; the second wave at 22,000 + 12,000 = 24,000 + 10,000. At 10,000
+    /// one wave of four: 4 × 30,000 + 10,000, of which all but the wave's 16,000 is launches.
+    @Test("a GPU-alone concurrency table times the waves, each no earlier than the host has issued its launches", arguments: [
+        (1_000, [1, 9, 1, 1, 4], 2, 52_417, 0),
+        (2_000, [1, 1, 1, 1], 2, 34_000, 10_000),
+        (10_000, [1, 1, 1, 1], 4, 130_000, 114_000),
+    ] as [(Int64, [Int], Int, Int64, Int64)])
+    func concurrentStreamsUseTheGPUAloneTable(launchNs: Int64, shards: [Int], streams: Int, expected: Int64, gaps: Int64) {
+        var profile = GPUComputeTests.profile
+        profile.launchOverheadNs = launchNs
+        profile.concurrentGPUCalibration["m"] = Self.grouped
+        // An as-issued table beside it is not used.
+        profile.concurrentCalibration["m"] = GroupedCalibration([1: CalibrationTable(tokens: [1], nanoseconds: [1])!])!
+        let compute = GPUCompute(model: GPUComputeTests.model, profile: profile)
+        #expect(compute.usesCalibratedConcurrency)
+        let timed = compute.concurrentExperts(layer: 0, shards: shards, streams: streams)
+        #expect(timed.ns == expected && timed.launches == gaps)
+    }
 }
