@@ -19,12 +19,20 @@ through PyTorch so that the difference is a measured figure, not a guess:
   round trip less the launch gap). CUDA events cannot split it: the event before the op runs
   while the host is still dispatching it. The 2026-12-04 runs printed it as `sync_wall_ns`.
 
-Medians of 7 repetitions. Prints one JSON object. Needs a CUDA GPU and PyTorch.
+Medians of 7 repetitions. Prints one JSON object; with --toml, a hardware profile's
+`[framework.pytorch]` table instead (launch_ns, sync_ns = op_then_read_ns − launch_ns so that
+`sync + launch` is the round trip, copy_call_ns, measured_on), to append to the profile that
+`moesim gpu calibrate` wrote on the same machine: engines whose host code is PyTorch
+(`framework = "pytorch"` in engines/*.toml) then have their host operations priced by it.
+Needs a CUDA GPU and PyTorch.
 
-    python3 Benchmarks/torch-host-terms.py
+    python3 Benchmarks/torch-host-terms.py [--toml] [>> profile.toml]
 """
+import datetime
 import json
+import platform
 import statistics
+import sys
 import time
 
 import torch
@@ -76,7 +84,7 @@ def main():
         launch_ns(x, 1000)
         copy_call_ns(dst, src, 500)
         op_then_read_ns(x, 100)
-    print(json.dumps({
+    terms = {
         "gpu": torch.cuda.get_device_name(0),
         "torch": torch.__version__,
         "cuda": torch.version.cuda,
@@ -84,7 +92,35 @@ def main():
         "copy_call_ns": round(median_of(lambda: copy_call_ns(dst, src))),
         "op_then_read_ns": round(median_of(lambda: op_then_read_ns(x))),
         "repetitions": 7,
-    }))
+    }
+    print(framework_table(terms) if "--toml" in sys.argv[1:] else json.dumps(terms))
+
+
+def host_cpu():
+    """The host CPU's model name (Linux), else the platform's word for it."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def framework_table(terms):
+    """The terms as a hardware profile's [framework.pytorch] table."""
+    measured_on = "PyTorch %s (CUDA %s) on %s, host %s, Benchmarks/torch-host-terms.py, %s" % (
+        terms["torch"], terms["cuda"], terms["gpu"], host_cpu(),
+        datetime.date.today().isoformat())
+    return "\n".join([
+        "",
+        "[framework.pytorch]   # the host's operations through this framework, for engines whose host code runs in it",
+        "launch_ns = %d  # one small eager operation issued" % terms["launch_ns"],
+        "sync_ns = %d  # an operation's few bytes read on the host, less one launch" % max(0, terms["op_then_read_ns"] - terms["launch_ns"]),
+        "copy_call_ns = %d  # one non-blocking host-to-device copy issued" % terms["copy_call_ns"],
+        "measured_on = %s" % json.dumps(measured_on),
+    ])
 
 
 if __name__ == "__main__":

@@ -140,9 +140,10 @@ struct GPUValidateCommand: ParsableCommand {
                                   fix: "Validate an engine whose capacity_factor is \"routed\"; capacity dispatch is simulated only.")
         }
         let reader = try TraceReader(path: trace)
-        let setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
+        var setup = try RunSetup(trace: reader, model: model, expertDType: expertDtype, hardware: profile, policy: policy,
                                  cache: try cache.budget, eviction: eviction, partitioned: false, batch: batch, prefillAsDecode: prefillAsDecode,
                                  stagingBuffers: 2, seed: seed, timelineSteps: 0, engine: engine, engineTerms: engineTerms.terms, context: contextTokens)
+        setup.priceHostOperationsAsDriverCalls()
         let (simulated, schedule) = try setup.runRecordingReplay(steps: steps)
         // The GPU is opened once the run is known to be replayable, so a refusal needs no GPU.
         try GPUReplay.checkReplayable(schedule, model: setup.cost)
@@ -169,6 +170,7 @@ struct GPUValidateCommand: ParsableCommand {
             gpu        \(context.deviceName) (compute capability \(context.computeCapability))
             policy     \(run.policy), predictor \(run.predictor), cache \(run.cacheBytes > 0 ? "\(Format.bytes(run.cacheBytes)) \(run.eviction)" : "none (double-buffered)")
             """)
+        for note in run.notes { print("note       \(note)") }
         if replay.layout.sharesSlots {
             print("note       more experts than GPU memory holds: keys share slots (times unaffected; weights differ)")
         }

@@ -104,6 +104,10 @@ public struct RunSetup {
                          ?? "the engine copies from pageable host memory, but the profile has no pageable_h2d_gbps (no datasheet gives it; "
                             + "`moesim gpu calibrate` measures it): its copies move at the pinned \(Format.fixed(profile.link.gbps, 2)) GB/s, an upper bound")
         }
+        if let framework = servingEngine.framework, let costs = profile.frameworkCosts[framework], servingEngine.hasHostCosts {
+            notes.append(Self.frameworkNote(framework) + " (measured on \(costs.measuredOn)): sync \(Format.fixed(Double(costs.syncNs) / 1_000, 1)) µs, "
+                         + "launch \(Format.fixed(Double(costs.launchNs) / 1_000, 1)) µs, copy call \(Format.fixed(Double(costs.copyCallNs) / 1_000, 1)) µs")
+        }
         if options.admission != .hardCap { notes.append("admission \(options.admission.rawValue): a layer batch's misses are all admitted, then the cache is trimmed to its budget") }
         if options.lookupOrder != .id { notes.append("lookup order \(options.lookupOrder.rawValue): a layer's experts are looked up, fetched and run in the tokens' rank order") }
         self.batch = batch
@@ -253,5 +257,23 @@ public struct RunSetup {
             cacheBytes: result.cacheBytes, eviction: result.eviction,
             batch: batch, prefillAsDecode: prefillAsDecode, notes: notes + result.notes)
         return (SimulationReport(run: description, metrics: result.metrics, parallel: result.parallel), result)
+    }
+}
+
+extension RunSetup {
+    /// The start of the note that a run's host operations were priced by a profile's framework table.
+    static func frameworkNote(_ framework: String) -> String {
+        "the engine's host operations are priced by the profile's [framework.\(framework)]"
+    }
+
+    /// Sets the profile's framework tables aside, for a GPU replay, which issues moesim's own
+    /// driver calls: the simulation then prices the engine's syncs, launches and copy calls as
+    /// the replay pays them, and the run's notes say so.
+    public mutating func priceHostOperationsAsDriverCalls() {
+        guard let framework = options.engine.framework, profile.frameworkCosts[framework] != nil else { return }
+        profile.frameworkCosts = [:]
+        notes.removeAll { $0.hasPrefix(Self.frameworkNote(framework)) }
+        notes.append("the replay issues moesim's driver calls: the engine's host operations are priced at the profile's driver-level "
+                     + "sync, launch and copy call, not its [framework.\(framework)]")
     }
 }

@@ -123,6 +123,12 @@ public final class GPUCompute: Sendable {
         concurrentExperts(layer: layer, shards: shards, streams: streams).ns
     }
 
+    /// ``concurrentExperts(layer:shards:streams:hostLaunchNs:)`` with the host issuing each
+    /// launch in the profile's launch time.
+    public func concurrentExperts(layer: Int, shards: [Int], streams: Int) -> (ns: Nanoseconds, launches: Nanoseconds) {
+        concurrentExperts(layer: layer, shards: shards, streams: streams, hostLaunchNs: profile.launchOverheadNs)
+    }
+
     /// The experts of `layer`, each for its number of tokens in `shards`, launched round-robin
     /// on `streams` CUDA streams that run concurrently: their time and the part of it in which
     /// no kernel runs, ns. Three bounds, the time the largest:
@@ -133,9 +139,10 @@ public final class GPUCompute: Sendable {
     ///   which a roofline does not see.
     /// - Each stream runs its own experts one after another, each after its launches, at best
     ///   at its own roofline.
-    /// - One host thread issues every launch, one after another at the profile's launch time
-    ///   (`gpu calibrate` times empty kernels launched back to back: the host's issue rate, or
-    ///   the GPU's per-kernel time where that is slower): an
+    /// - One host thread issues every launch, one after another, each in `hostLaunchNs` (the
+    ///   profile's launch time — `gpu calibrate` times empty kernels launched back to back: the
+    ///   host's issue rate, or the GPU's per-kernel time where that is slower — or a
+    ///   framework's dispatch of an eager op, ``FrameworkHostCosts/launchNs``): an
     ///   expert's kernels start no earlier than the host has issued its launches and those of
     ///   every expert before it. At one token an expert's launches take about as long as its
     ///   kernels (an H200's calibration, 2026-12-04), so the host's issue rate, not the GPU's
@@ -156,17 +163,17 @@ public final class GPUCompute: Sendable {
     /// the host's issue adds is the launch gaps. Timed as issued
     /// (``HardwareProfile/concurrentCalibration``, the host's issue rate in it), the waves'
     /// times add up and no launch gaps are separated from them.
-    public func concurrentExperts(layer: Int, shards: [Int], streams: Int) -> (ns: Nanoseconds, launches: Nanoseconds) {
+    public func concurrentExperts(layer: Int, shards: [Int], streams: Int, hostLaunchNs: Nanoseconds) -> (ns: Nanoseconds, launches: Nanoseconds) {
         guard !shards.isEmpty else { return (0, 0) }
+        let issue = Double(Nanoseconds(profile.kernelsPerExpert) * hostLaunchNs)
         if let concurrentGPUTable {
-            let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
             let width = max(1, streams)
             var waves = 0.0, end = 0.0
             for first in stride(from: 0, to: shards.count, by: width) {
                 let last = min(first + width, shards.count) - 1
                 let wave = concurrentGPUTable.time(experts: last - first + 1, tokens: shards[first...last].max()!)
                 waves += wave
-                end = max(end + wave, Double(last + 1) * launches + concurrentGPUTable.time(experts: 1, tokens: shards[last]))
+                end = max(end + wave, Double(last + 1) * issue + concurrentGPUTable.time(experts: 1, tokens: shards[last]))
             }
             let ns = Units.roundUp(end)
             return (ns, ns - Units.roundUp(waves))
@@ -193,7 +200,7 @@ public final class GPUCompute: Sendable {
             bytes += expertBytes
             flops += expertFlops
             chains[index % width] += launches + work
-            let start = max(issued[index % width] + launches, Double(index + 1) * launches)
+            let start = max(issued[index % width] + launches, Double(index + 1) * issue)
             issued[index % width] = start + work
             spans.append((start, start + work))
         }

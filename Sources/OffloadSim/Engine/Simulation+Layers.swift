@@ -201,7 +201,7 @@ extension Simulation {
         if engine.expertExecution == .concurrentStreams {
             var shards: [Int] = []
             forEachReplicaShard { _, _, tokens in shards.append(tokens) }
-            let experts = compute.concurrentExperts(layer: layer, shards: shards, streams: engine.expertStreams)
+            let experts = compute.concurrentExperts(layer: layer, shards: shards, streams: engine.expertStreams, hostLaunchNs: hostLaunchNs)
             startCompute(.grouped, experts.ns, launchGaps: experts.launches)
         } else {
             if splitSyncNs > 0 && !engine.keepsExpertsOnGPU(layer: layer) && !engine.computesOnCPU(tokens: step.tokens) {

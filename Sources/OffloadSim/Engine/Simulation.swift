@@ -38,6 +38,9 @@ public struct Simulation {
     /// and whether the current layer has paid it.
     let cpuLayerNs: Nanoseconds?
     var cpuLayerPaid = false
+    /// The host's time to issue one kernel launch under the engine (its framework's eager op
+    /// where the profile prices one), ns: bounds a concurrent-streams layer's issue.
+    let hostLaunchNs: Nanoseconds
     /// Under an engine that copies runs of expert ids: per planned position, the next position
     /// of its run (-1: the last), for the run copy that makes them all ready.
     var runNext: [Int32] = []
@@ -132,12 +135,13 @@ public struct Simulation {
         copyContention = compute.copyContention
         engine = options.engine
         paysHostCosts = engine.hasHostCosts
-        routerSyncNs = engine.routerSync.nanoseconds(on: profile)
-        expertSyncNs = engine.expertSync.nanoseconds(on: profile)
-        splitSyncNs = engine.splitSync.nanoseconds(on: profile)
-        copyIssueNs = engine.copyIssue.nanoseconds(on: profile)
+        routerSyncNs = engine.routerSync.nanoseconds(on: profile, framework: engine.framework)
+        expertSyncNs = engine.expertSync.nanoseconds(on: profile, framework: engine.framework)
+        splitSyncNs = engine.splitSync.nanoseconds(on: profile, framework: engine.framework)
+        copyIssueNs = engine.copyIssue.nanoseconds(on: profile, framework: engine.framework)
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
-        cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile)
+        cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile, framework: engine.framework)
+        hostLaunchNs = HostCost(launches: 1).nanoseconds(on: profile, framework: engine.framework)
         self.policy = policy
         self.options = options
         bus = PCIeBus(links: [profile.copyLink(pageable: engine.copiesFromPageableMemory)], prioritisesDemand: options.engine.prioritisesDemand)

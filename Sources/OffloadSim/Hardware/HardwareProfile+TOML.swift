@@ -15,6 +15,7 @@ extension HardwareProfile {
         "calibration.pageable_copy.bytes", "calibration.pageable_copy.ns",
         "calibration.stream.bytes", "calibration.stream.ns",
         "calibration.contention.copy_slowdown", "calibration.contention.kernel_slowdown",
+        "framework.*",
     ]
 
     /// Reads a profile from TOML text; `file` names it in errors, which give the line and the
@@ -36,6 +37,10 @@ extension HardwareProfile {
         func nanoseconds(_ key: String, default value: Nanoseconds) throws -> Nanoseconds {
             let range = Double(ValidRange.costNs.lowerBound)...Double(ValidRange.costNs.upperBound)
             return try optional(key, number(key, range)).map { Nanoseconds($0.rounded()) } ?? value
+        }
+        func requiredNanoseconds(_ key: String) throws -> Nanoseconds {
+            let range = Double(ValidRange.costNs.lowerBound)...Double(ValidRange.costNs.upperBound)
+            return Nanoseconds(try required(key, number(key, range)).rounded())
         }
         func table(_ tokensKey: String, _ nsKey: String, name: String) throws -> CalibrationTable {
             let counts = try required(tokensKey, document.numbers)
@@ -117,6 +122,20 @@ extension HardwareProfile {
         streamCalibration = try byteTable("stream")
         attentionTokenCalibration = try modelTables("attention_tokens")
         concurrentGPUCalibration = try countTables("concurrent_ffn_gpu", word: "streams")
+        // [framework.NAME]: launch_ns, sync_ns, copy_call_ns and measured_on, all four.
+        for key in document.keys(under: "framework") {
+            let parts = key.split(separator: ".").map(String.init)
+            let terms = ["launch_ns", "sync_ns", "copy_call_ns", "measured_on"]
+            guard parts.count == 3, terms.contains(parts[2]) else {
+                throw fail(document.line(of: key), "'\(key)' should be framework.NAME.KEY with KEY one of \(terms.joined(separator: ", "))")
+            }
+            let prefix = "framework.\(parts[1])."
+            guard frameworkCosts[parts[1]] == nil else { continue }
+            frameworkCosts[parts[1]] = FrameworkHostCosts(
+                launchNs: try requiredNanoseconds(prefix + "launch_ns"), syncNs: try requiredNanoseconds(prefix + "sync_ns"),
+                copyCallNs: try requiredNanoseconds(prefix + "copy_call_ns"),
+                measuredOn: try required(prefix + "measured_on", document.string))
+        }
         copySlowdown = try optional("calibration.contention.copy_slowdown", number("calibration.contention.copy_slowdown", 0.01...100))
         kernelSlowdown = try optional("calibration.contention.kernel_slowdown", number("calibration.contention.kernel_slowdown", 0.01...100))
     }
@@ -201,6 +220,14 @@ extension HardwareProfile {
         countTables("grouped_ffn", word: "experts", groupedCalibration)
         countTables("concurrent_ffn", word: "streams", concurrentCalibration)
         countTables("concurrent_ffn_gpu", word: "streams", concurrentGPUCalibration)
+        for name in frameworkCosts.keys.sorted() {
+            let costs = frameworkCosts[name]!
+            lines += ["", "[framework.\(name)]   # the host's operations through this framework, for engines whose host code runs in it",
+                      "launch_ns = \(costs.launchNs)  # one small eager operation issued",
+                      "sync_ns = \(costs.syncNs)  # an operation's few bytes read on the host, less one launch",
+                      "copy_call_ns = \(costs.copyCallNs)  # one non-blocking host-to-device copy issued",
+                      "measured_on = \(TOMLValue.quoted(costs.measuredOn))"]
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

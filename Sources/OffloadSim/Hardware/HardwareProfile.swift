@@ -78,6 +78,10 @@ public struct HardwareProfile: Sendable, Equatable {
     /// these waves, each no earlier than the host has issued its launches at
     /// ``launchOverheadNs`` each (``GPUCompute/concurrentExperts(layer:shards:streams:)``).
     public var concurrentGPUCalibration: [String: GroupedCalibration] = [:]
+    /// Host costs of a framework's operations measured on this profile's machine, by framework
+    /// name (`[framework.pytorch]`): an engine that names the framework has its syncs, launches
+    /// and copy calls priced by them (``FrameworkHostCosts``).
+    public var frameworkCosts: [String: FrameworkHostCosts] = [:]
     /// For a calibrated profile, the measured time per copy against its size in bytes
     /// (`link.measuredTimes`: the bus times single-engine copies by it).
     public var measuredCopies: CalibrationTable? {

@@ -38,9 +38,15 @@ public struct HostCost: Sendable, Equatable, CustomStringConvertible {
     /// The operations' names in a sum, as an engine file writes them.
     public static let operationNames = ["sync", "launch", "copy_call"]
 
-    /// The cost on `profile`, ns. O(1).
-    public func nanoseconds(on profile: HardwareProfile) -> Nanoseconds {
-        fixedNs + Nanoseconds(syncs) * profile.syncAfterKernelNs + Nanoseconds(launches) * profile.launchOverheadNs
+    /// The cost on `profile`, ns: each operation at the profile's `[framework.NAME]` cost where
+    /// `framework` names one it has (``FrameworkHostCosts``), else at its driver-level sync,
+    /// launch and copy call. O(1).
+    public func nanoseconds(on profile: HardwareProfile, framework: String? = nil) -> Nanoseconds {
+        if let framework, let costs = profile.frameworkCosts[framework] {
+            return fixedNs + Nanoseconds(syncs) * costs.syncNs + Nanoseconds(launches) * costs.launchNs
+                + Nanoseconds(copyCalls) * costs.copyCallNs
+        }
+        return fixedNs + Nanoseconds(syncs) * profile.syncAfterKernelNs + Nanoseconds(launches) * profile.launchOverheadNs
             + Nanoseconds(copyCalls) * profile.copyCallNs
     }
 

@@ -7,6 +7,7 @@ extension ServingEngine {
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "execution.shared_experts", "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
         "host.router_sync_ns", "host.expert_sync_ns", "host.split_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.copy_source", "host.cpu_layer_ns",
+        "host.framework",
     ]
 
     /// Every key an engine file may hold.
@@ -91,6 +92,10 @@ extension ServingEngine {
         if !splitSync.isZero && execution != .layerBarrier {
             throw fail(doc.line(of: "host.split_sync_ns"), "'host.split_sync_ns' needs experts = \"layer-barrier\", not \(execution.rawValue); give 0")
         }
+        let framework = try read("host.framework", doc.string) ?? "none"
+        guard !framework.isEmpty, framework.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
+            throw fail(doc.line(of: "host.framework"), "'host.framework' is '\(framework)'; valid: \"none\" or a framework's name in lower case (\"pytorch\")")
+        }
         var cpuLayer: HostCost?
         if let entry = doc["host.cpu_layer_ns"], entry.value != .string("per-expert") { cpuLayer = try hostCost("host.cpu_layer_ns") }
         self.init(
@@ -107,7 +112,7 @@ extension ServingEngine {
             prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: ValidRange.prefillChunkTokens),
             sharedExpertsAfterRouted: shared == "after-routed",
             copiesIDRuns: grouping == "id-run", copiesFromPageableMemory: copySource == "pageable",
-            prioritisesDemand: queue == "priority", sources: sources)
+            prioritisesDemand: queue == "priority", framework: framework == "none" ? nil : framework, sources: sources)
     }
 
     /// The engine as a TOML file a user can edit and load with `--engine FILE`.
@@ -139,6 +144,7 @@ extension ServingEngine {
             "copy_grouping = \(TOMLValue.quoted(copiesIDRuns ? "id-run" : "expert"))   # expert: each expert copied apart | id-run: one copy per run of consecutive expert ids (layer-barrier)",
             "copy_source = \(TOMLValue.quoted(copiesFromPageableMemory ? "pageable" : "pinned"))   # host memory copies come from: pinned | pageable (at the profile's pageable_h2d_gbps where it has one)",
             "cpu_layer_ns = \(cpuLayer.map(Self.tomlValue) ?? "\"per-expert\"")   # host cost per layer computed on the CPU, or \"per-expert\": the profile's host.expert_overhead_ns per CPU expert",
+            "framework = \(TOMLValue.quoted(framework ?? "none"))   # the host code's framework: a profile's [framework.NAME] prices the sync, launch and copy_call above (\"none\": bare driver calls)",
         ]
         let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }
         if !described.isEmpty {

@@ -86,6 +86,11 @@ public struct ServingEngine: Sendable, Equatable {
     /// false: one FIFO transfer stream for every copy, as an engine with a single copy
     /// stream has.
     public var prioritisesDemand: Bool
+    /// The framework the engine's host code issues its operations through ("pytorch"), whose
+    /// `[framework.NAME]` costs in a hardware profile price its host costs
+    /// (``HostCost/nanoseconds(on:framework:)``); nil: bare driver calls, at the profile's own
+    /// sync, launch and copy call.
+    public var framework: String?
     /// Per TOML key, where its value comes from.
     public var sources: [String: String]
 
@@ -95,7 +100,8 @@ public struct ServingEngine: Sendable, Equatable {
                 copiesPerExpert: Int? = 1, bufferSets: Int? = nil, groupedKernelLaunches: Int = 1, capacityFactor: Double? = nil,
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
                 prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false,
-                copiesFromPageableMemory: Bool = false, prioritisesDemand: Bool = true, sources: [String: String] = [:]) {
+                copiesFromPageableMemory: Bool = false, prioritisesDemand: Bool = true, framework: String? = nil,
+                sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -117,6 +123,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.copiesIDRuns = copiesIDRuns
         self.copiesFromPageableMemory = copiesFromPageableMemory
         self.prioritisesDemand = prioritisesDemand
+        self.framework = framework
         self.sources = sources
     }
 

@@ -184,6 +184,31 @@ import TraceStore
         #expect(long.simulated > prompt.simulated && long.measured > prompt.measured)
     }
 
+    /// The replay issues moesim's driver calls, so the simulation it is compared with prices a
+    /// PyTorch engine's host operations at the profile's driver-level figures, not the
+    /// profile's PyTorch table, which `simulate` uses.
+    @Test func validatePricesAPyTorchEnginesHostOperationsAsTheReplayIssuesThem() throws {
+        var profile = try #require(HardwareProfile.preset(named: "h100-sxm"))
+        profile.name = "h100-with-pytorch"
+        profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_000, syncNs: 40_000, copyCallNs: 15_000, measuredOn: "a test")
+        let file = Repository.temporaryFolder() + "/pytorch.toml"
+        try profile.tomlText.write(toFile: file, atomically: true, encoding: .utf8)
+        func validate(_ extra: [String]) throws -> (tpot: Double, notes: [String]) {
+            let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", file,
+                                   "--engine", "yalis", "--steps", "4", "--json"] + extra, environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+            #expect(run.status == 0, "\(run.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let figures = try #require((object["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
+            let tpot = try #require(figures.first { $0["key"] as? String == "tpot_ms" }?["simulated"] as? Double)
+            return (tpot, try #require((object["run"] as? [String: Any])?["notes"] as? [String]))
+        }
+        let validated = try validate([]), driverLevel = try validate(["--engine-set", "framework=none"])
+        #expect(validated.tpot == driverLevel.tpot)
+        #expect(validated.notes.contains { $0.hasPrefix("the replay issues moesim's driver calls") })
+        let simulated = try CLI.run(["simulate", "--trace", Repository.root + "/traces/demo.sqlite", "--hardware", file, "--engine", "yalis"])
+        #expect(simulated.stdout.contains("priced by the profile's [framework.pytorch] (measured on a test): sync 40.0 µs, launch 10.0 µs, copy call 15.0 µs"))
+    }
+
     @Test func validateReplaysAConcurrentStreamsEngine() throws {
         let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", "h100-sxm",
                                "--engine", "replica-streams", "--steps", "4"], environment: ["MOESIM_LIBCUDA": FakeDriver.library()])

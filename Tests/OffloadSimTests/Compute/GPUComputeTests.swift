@@ -52,6 +52,17 @@ struct GPUComputeTests {
         #expect(compute.concurrentExperts(layer: 0, shards: shards, streams: streams).launches == expected)
     }
 
+    /// The host issuing each launch in 2,000 ns (a framework's eager op) rather than the
+    /// profile's 1,000: two 1-token experts on two streams start at 6,000 and 12,000, the second
+    /// ending at 14,000, while each stream's chain keeps the profile's launch gap.
+    @Test("a framework's slower issue of each launch bounds a concurrent layer by the host")
+    func concurrentStreamsUnderAFrameworksIssue() {
+        let compute = GPUCompute(model: Self.model, profile: Self.profile)
+        #expect(compute.concurrentExperts(layer: 0, shards: [1, 1], streams: 2, hostLaunchNs: 2_000).ns == 14_000)
+        #expect(compute.concurrentExperts(layer: 0, shards: [1, 1], streams: 2, hostLaunchNs: 1_000).ns == 8_000)
+        #expect(compute.concurrentExperts(layer: 0, shards: [1_000, 1_000], streams: 2, hostLaunchNs: 2_000).ns == 43_000)
+    }
+
     /// The host roofline at the profile's defaults (100 GB/s, 2 TFLOP/s, 20 µs a call): 2 MB take
     /// 20,000 ns; a table measured on 2.2 MB experts gives 50 µs at 1 token and 90 µs at 5.
     @Test("a host expert table times CPU experts of its model and size; experts more than a third off its size keep the roofline", arguments: [

@@ -74,6 +74,33 @@ struct HardwareProfileTests {
         #expect(try HardwareProfile(toml: text, file: "h100.toml") == profile)
     }
 
+    @Test("a framework's host costs and a GPU-alone concurrency table survive a round trip")
+    func frameworkCostsRoundTrip() throws {
+        var profile = HardwareProfile.presets[0]
+        profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_553, syncNs: 43_777, copyCallNs: 14_832, measuredOn: "PyTorch 2.11 on an H200")
+        profile.concurrentGPUCalibration["qwen3-30b-a3b"] = GroupedCalibration([4: CalibrationTable(tokens: [1, 8], nanoseconds: [30_000, 41_000])!])
+        let text = profile.tomlText
+        #expect(text.contains("[framework.pytorch]") && text.contains("sync_ns = 43777"))
+        #expect(text.contains("[calibration.concurrent_ffn_gpu.qwen3-30b-a3b.streams_4]"))
+        #expect(try HardwareProfile(toml: text, file: "h200.toml") == profile)
+    }
+
+    @Test("a framework table without one of its costs, or with a key of its own, is refused naming the key", arguments: [
+        ("launch_ns = 10553", "", "'framework.pytorch.launch_ns'"),
+        ("copy_call_ns = 14832", "copy_call_ns = 14832\nlaunches = 3", "'framework.pytorch.launches' should be framework.NAME.KEY"),
+    ])
+    func frameworkTableRefusals(line: String, replacement: String, message: String) {
+        var profile = HardwareProfile.presets[0]
+        profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_553, syncNs: 43_777, copyCallNs: 14_832, measuredOn: "PyTorch")
+        let text = profile.tomlText.replacingOccurrences(of: line, with: replacement)
+        #expect(text != profile.tomlText)
+        #expect {
+            _ = try HardwareProfile(toml: text, file: "h200.toml")
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
     @Test("a pageable copy rate survives a round trip and gives copies from pageable memory the link at that rate, without the pinned copy table")
     func pageableCopyLink() throws {
         var profile = HardwareProfile.presets[0]

@@ -39,4 +39,18 @@ struct HostCostTests {
         profile.copyCallNs = 1_900
         #expect(HostCost(syncs: 2, launches: 1, copyCalls: 3, fixedNs: 11).nanoseconds(on: profile) == 2 * 7_300 + 2_100 + 3 * 1_900 + 11)
     }
+
+    /// PyTorch's costs measured on an H200's host: yalis's router read back (sync + launch) is
+    /// the measured op-then-read 54,330 ns; an engine without a framework, or a profile without
+    /// the table, keeps the driver-level figures.
+    @Test("a profile's framework table prices the operations of an engine that names the framework")
+    func frameworkPricesOperations() {
+        var profile = HardwareProfile.preset(named: "rtx-a6000")!
+        let cost = HostCost(syncs: 1, launches: 1, copyCalls: 2)
+        #expect(cost.nanoseconds(on: profile, framework: "pytorch") == 20_000)
+        profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_553, syncNs: 43_777, copyCallNs: 14_832, measuredOn: "H200 host")
+        #expect(cost.nanoseconds(on: profile, framework: "pytorch") == 54_330 + 2 * 14_832)
+        #expect(cost.nanoseconds(on: profile) == 20_000 && cost.nanoseconds(on: profile, framework: "jax") == 20_000)
+        #expect(ServingEngine.yalis.framework == "pytorch" && ServingEngine.moesim.framework == nil && ServingEngine.llamaCpp.framework == nil)
+    }
 }

@@ -118,6 +118,22 @@ struct ServingEngineFileTests {
         }
     }
 
+    @Test("an engine's framework reads back as its name, \"none\" as none, and a name with capitals or spaces is refused with its line")
+    func frameworkName() throws {
+        for (word, framework) in [("pytorch", Optional("pytorch")), ("none", nil)] {
+            let engine = try ServingEngine(toml: "name = \"e\"\n[host]\nframework = \"\(word)\"\n", file: "e.toml")
+            #expect(engine.framework == framework)
+            #expect(try ServingEngine(toml: engine.tomlText, file: "e.toml") == engine)
+        }
+        #expect(ServingEngine.builtIns.filter { $0.framework == "pytorch" }.map(\.name) == ["yalis", "hf-transformers", "deepspeed-zero3", "tutel", "replica-streams"])
+        #expect {
+            _ = try ServingEngine(toml: "name = \"e\"\n[host]\nframework = \"Py Torch\"\n", file: "e.toml")
+        } throws: { error in
+            let failure = error as? TOMLFileError
+            return failure?.line == 3 && failure!.problem.contains("valid: \"none\" or a framework's name in lower case")
+        }
+    }
+
     @Test("a negative or absurd host time is refused with the valid range")
     func badHostTime() throws {
         for value in ["-1", "9223372036854775807"] {
