@@ -42,6 +42,9 @@ if $engines; then
   "$moesim" host calibrate --hardware "$out/profile.toml" -o "$out/profile-host.toml" | tee "$out/host-calibrate.txt"
   # What PyTorch adds to the driver's host costs (where python3 has torch; a few seconds).
   python3 Benchmarks/torch-host-terms.py > "$out/torch-host-terms.json" 2>&1 || echo "torch-host-terms: not run (see $out/torch-host-terms.json)"
+  # The same as a profile's [framework.pytorch] table, to append to profile.toml for simulations
+  # of PyTorch engines on this machine (gpu validate sets it aside: its replay issues driver calls).
+  python3 Benchmarks/torch-host-terms.py --toml > "$out/framework-pytorch.toml" 2>&1 || true
   speculation=reproductions/policies/2603.19289-speculation.toml
   run "qwen3-moesim-on-demand-1k" --trace "$qwen" --expert-dtype bf16 --policy on-demand --context 1024 --steps 33
   # Issue 13's target first: yalis on-demand and speculation at 1k and 64k.
