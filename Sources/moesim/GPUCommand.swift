@@ -56,7 +56,7 @@ struct GPUCalibrateCommand: ParsableCommand {
             \(profile.label)
             bus         \(String(format: "%.2f", measured.h2dGBps)) GB/s pinned host-to-device, \(String(format: "%.1f", measured.copyLatencyNs / 1_000)) µs per copy
             launches    \(String(format: "%.2f", measured.launchGapNs / 1_000)) µs per back-to-back launch
-            host        \(String(format: "%.2f", Double(profile.syncAfterKernelNs) / 1_000)) µs sync on a small device-to-host copy after a kernel, \(String(format: "%.2f", Double(profile.copyCallNs) / 1_000)) µs per copy call
+            host        \(String(format: "%.2f", Double(profile.syncAfterKernelNs) / 1_000)) µs sync on a small device-to-host copy after a kernel, \(String(format: "%.2f", Double(profile.copyCallNs) / 1_000)) µs per copy call, \(String(format: "%.2f", Double(profile.streamEventNs ?? 0) / 1_000)) µs per event call between streams
             HBM         \(String(format: "%.0f", measured.streamGBps)) GB/s weight streaming (\(String(format: "%.0f", profile.memoryEfficiency * 100))% of \(String(format: "%.0f", profile.hbmGBps)) GB/s datasheet)
             contention  copies ×\(String(format: "%.3f", measured.copySlowdown)), kernels ×\(String(format: "%.3f", measured.kernelSlowdown)) when both run
             experts     \(presets.map { "\($0.name) \(String(format: "%.1f", measured.experts[$0.name]!.time(tokens: 1) / 1_000)) µs at 1 token" }.joined(separator: ", "))

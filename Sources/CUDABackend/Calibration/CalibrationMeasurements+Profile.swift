@@ -63,6 +63,7 @@ extension CalibrationMeasurements {
         profile.attentionTokenCalibration = attentionTokens
         profile.concurrentCalibration = concurrent
         profile.concurrentGPUCalibration = concurrentGPU
+        profile.streamEventNs = streamEventNs.map { Nanoseconds($0.rounded()) }
         profile.copySlowdown = copySlowdown
         profile.kernelSlowdown = kernelSlowdown
         return profile

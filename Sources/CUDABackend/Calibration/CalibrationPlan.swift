@@ -73,6 +73,8 @@ public struct CalibrationMeasurements: Sendable, Equatable {
     public var concurrent: [String: GroupedCalibration]
     /// The same with the GPU alone (queued behind a spin kernel), per model preset name.
     public var concurrentGPU: [String: GroupedCalibration]
+    /// Host time of one event call between streams (a record or a wait), ns.
+    public var streamEventNs: Double?
     /// The device's total memory as the driver reports it (`cuDeviceTotalMem`), bytes; a
     /// profile takes it where no preset gives the datasheet's.
     public var totalMemoryBytes: Int?
@@ -85,7 +87,8 @@ public struct CalibrationMeasurements: Sendable, Equatable {
                 copyLatencyNs: Double, launchGapNs: Double, streamGBps: Double, copySlowdown: Double, kernelSlowdown: Double,
                 experts: [String: CalibrationTable], stream: [Int: Double] = [:], syncAfterKernelNs: Double? = nil,
                 copyCallNs: Double? = nil, pageableH2DGBps: Double? = nil, pageableCopies: [Int: Double] = [:], grouped: [String: GroupedCalibration] = [:],
-                concurrent: [String: GroupedCalibration] = [:], concurrentGPU: [String: GroupedCalibration] = [:], totalMemoryBytes: Int? = nil,
+                concurrent: [String: GroupedCalibration] = [:], concurrentGPU: [String: GroupedCalibration] = [:],
+                streamEventNs: Double? = nil, totalMemoryBytes: Int? = nil,
                 attentionTokens: [String: CalibrationTable] = [:]) {
         self.gpuName = gpuName
         self.computeCapability = computeCapability
@@ -106,6 +109,7 @@ public struct CalibrationMeasurements: Sendable, Equatable {
         self.grouped = grouped
         self.concurrent = concurrent
         self.concurrentGPU = concurrentGPU
+        self.streamEventNs = streamEventNs
         self.totalMemoryBytes = totalMemoryBytes
         self.attentionTokens = attentionTokens
     }

@@ -49,6 +49,25 @@ extension GPUCalibration {
         }
     }
 
+    /// The host time of one call that orders two streams, ns: ``hostRepetitions`` pairs of an
+    /// event recorded on `stream` and waited for on another, issued back to back (how
+    /// ``ConcurrentLanes`` forks and joins a concurrent layer's streams); the fastest of three sets.
+    func streamEventNs(stream: CUDAStream) throws -> Double {
+        let other = try context.makeStream()
+        let event = try context.makeEvent(timing: false)
+        return try fastest {
+            try stream.synchronize()
+            let start = hostClock()
+            for _ in 0..<Self.hostRepetitions {
+                try stream.record(event)
+                try other.wait(for: event)
+            }
+            let issued = hostClock() - start
+            try other.synchronize()
+            return issued / Double(2 * Self.hostRepetitions)
+        }
+    }
+
     /// Sizes of the copies from pageable memory that are timed: from a small expert's weight
     /// matrix to a layer's (the driver stages these copies, and their rate depends on size).
     static let pageableCopyBytes = [64 << 10, 256 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]

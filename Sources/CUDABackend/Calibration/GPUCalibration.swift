@@ -72,6 +72,8 @@ public struct GPUCalibration {
         log("sync on a small device-to-host copy after a kernel: \(syncAfterKernel) ns")
         let copyCall = try copyCallNs(stream: stream, host: host, device: device)
         log("host time per copy call: \(copyCall) ns")
+        let streamEvent = try streamEventNs(stream: stream)
+        log("host time per event call between streams: \(streamEvent) ns")
         let (pageableTable, pageableGBps) = try pageableCopies(stream: stream, timer: timer, device: device)
         log("copies from pageable memory: \(pageableGBps.map { "\($0) GB/s" } ?? "not fitted")")
 
@@ -123,7 +125,7 @@ public struct GPUCalibration {
                                        copySlowdown: copySlowdown, kernelSlowdown: kernelSlowdown, experts: experts,
                                        stream: streamCurve, syncAfterKernelNs: syncAfterKernel, copyCallNs: copyCall,
                                        pageableH2DGBps: pageableGBps, pageableCopies: pageableTable, grouped: grouped,
-                                       concurrent: concurrent, concurrentGPU: concurrentGPU, totalMemoryBytes: context.totalMemory,
+                                       concurrent: concurrent, concurrentGPU: concurrentGPU, streamEventNs: streamEvent, totalMemoryBytes: context.totalMemory,
                                        attentionTokens: attentionTokens)
     }
 

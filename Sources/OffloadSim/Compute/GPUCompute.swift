@@ -146,13 +146,19 @@ public final class GPUCompute: Sendable {
     ///   expert's kernels start no earlier than the host has issued its launches and those of
     ///   every expert before it. At one token an expert's launches take about as long as its
     ///   kernels (an H200's calibration, 2026-12-04), so the host's issue rate, not the GPU's
-    ///   sharing, bounds a layer of many small experts.
+    ///   sharing, bounds a layer of many small experts. Where the profile prices the calls that
+    ///   order streams (``HardwareProfile/streamEventNs``) the host also forks the streams it
+    ///   uses (an event recorded, then waited for by each stream before its first expert) and
+    ///   joins them after the last (an event recorded on each, waited for by the compute
+    ///   stream), as ``ConcurrentLanes`` in the GPU replay does; the layer ends no earlier than
+    ///   those joins are issued.
     /// The launch gaps, in which no kernel runs, are the time outside the union of the kernels'
     /// spans in that schedule (each kernel at its own roofline), or outside the summed work
     /// where the first bound decides (the kernels then run slower for sharing): one expert's
     /// launches when the GPU is the bound; every launch on one stream; the host's issue time
     /// less the kernels where the host is. One stream gives the serial sum, as a single-stream
-    /// engine runs them. O(experts log experts).
+    /// engine runs them (plus the fork's two calls where the profile prices them).
+    /// O(experts log experts).
     ///
     /// A calibrated concurrency table replaces the first two bounds: the shards run in waves of
     /// `streams` consecutive kernels, each wave taking the measured time of that many kernels on
@@ -166,6 +172,11 @@ public final class GPUCompute: Sendable {
     public func concurrentExperts(layer: Int, shards: [Int], streams: Int, hostLaunchNs: Nanoseconds) -> (ns: Nanoseconds, launches: Nanoseconds) {
         guard !shards.isEmpty else { return (0, 0) }
         let issue = Double(Nanoseconds(profile.kernelsPerExpert) * hostLaunchNs)
+        let event = Double(profile.streamEventNs ?? 0), used = min(max(1, streams), shards.count)
+        // When the host has issued expert `index`'s launches: the fork, each stream's wait before
+        // its first expert, and every launch so far; and when it has issued the joins.
+        func issued(_ index: Int) -> Double { event + Double(index + 1) * issue + Double(min(index + 1, used)) * event }
+        let joined = issued(shards.count - 1) + Double(2 * used) * event
         if let concurrentGPUTable {
             let width = max(1, streams)
             var waves = 0.0, end = 0.0
@@ -173,9 +184,9 @@ public final class GPUCompute: Sendable {
                 let last = min(first + width, shards.count) - 1
                 let wave = concurrentGPUTable.time(experts: last - first + 1, tokens: shards[first...last].max()!)
                 waves += wave
-                end = max(end + wave, Double(last + 1) * issue + concurrentGPUTable.time(experts: 1, tokens: shards[last]))
+                end = max(end + wave, issued(last) + concurrentGPUTable.time(experts: 1, tokens: shards[last]))
             }
-            let ns = Units.roundUp(end)
+            let ns = Units.roundUp(max(end, joined))
             return (ns, ns - Units.roundUp(waves))
         }
         if let concurrentTable {
@@ -191,7 +202,7 @@ public final class GPUCompute: Sendable {
         let width = max(1, min(streams, shards.count))
         // Each stream's launches and kernels, and the same with no kernel before the host issued
         // it; the kernels' spans in the latter.
-        var chains = Array(repeating: 0.0, count: width), issued = chains
+        var chains = Array(repeating: 0.0, count: width), hostBound = chains
         var spans: [(start: Double, end: Double)] = []
         spans.reserveCapacity(shards.count)
         for (index, tokens) in shards.enumerated() {
@@ -200,12 +211,12 @@ public final class GPUCompute: Sendable {
             bytes += expertBytes
             flops += expertFlops
             chains[index % width] += launches + work
-            let start = max(issued[index % width] + launches, Double(index + 1) * issue)
-            issued[index % width] = start + work
+            let start = max(hostBound[index % width] + launches, issued(index))
+            hostBound[index % width] = start + work
             spans.append((start, start + work))
         }
         let sharedWork = max(bytes / bytesPerNs, flops / flopsPerNs)
-        let ns = max(Units.roundUp(max(launches + sharedWork, chains.max()!)), Units.roundUp(issued.max()!))
+        let ns = max(Units.roundUp(max(launches + sharedWork, chains.max()!)), Units.roundUp(max(hostBound.max()!, joined)))
         // No kernel runs outside the spans' union; under the first bound the kernels run slower
         // for sharing, so they fill at least the summed work.
         var busy = 0.0, reach = 0.0

@@ -8,7 +8,7 @@ extension HardwareProfile {
     public static let tomlKeys = [
         "name", "display_name", "source", "calibrated_on",
         "gpu.hbm_gbps", "gpu.peak_tflops", "gpu.memory_gib", "gpu.memory_efficiency", "gpu.compute_efficiency",
-        "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
+        "gpu.launch_overhead_ns", "gpu.sync_after_kernel_ns", "gpu.copy_call_ns", "gpu.stream_event_ns", "gpu.kernels_per_attention", "gpu.kernels_per_expert",
         "bus.h2d_gbps", "bus.latency_ns", "bus.copy_engines", "bus.chunk_bytes", "bus.pageable_h2d_gbps",
         "host.memory_gbps", "host.tflops", "host.expert_overhead_ns", "host.calibrated_on",
         "calibration.expert_ffn.*", "calibration.attention_tokens.*", "calibration.host_expert_ffn.*", "calibration.grouped_ffn.*", "calibration.concurrent_ffn.*", "calibration.concurrent_ffn_gpu.*", "calibration.copy.bytes", "calibration.copy.ns",
@@ -107,6 +107,7 @@ extension HardwareProfile {
             return try table(prefix + "bytes", prefix + "ns", name: name)
         }
         pageableH2DGBps = try optional("bus.pageable_h2d_gbps", number("bus.pageable_h2d_gbps", ValidRange.gbps))
+        if document["gpu.stream_event_ns"] != nil { streamEventNs = try nanoseconds("gpu.stream_event_ns", default: 0) }
         hostCalibratedOn = try optional("host.calibrated_on", document.string)
         let hostPrefix = "calibration.host_expert_ffn."
         for key in document.keys(under: "calibration.host_expert_ffn") where key.hasSuffix(".tokens") {
@@ -161,6 +162,9 @@ extension HardwareProfile {
             "copy_call_ns = \(copyCallNs)  # host time to issue one copy call",
             "kernels_per_attention = \(kernelsPerAttention)",
             "kernels_per_expert = \(kernelsPerExpert)",
+        ]
+        if let streamEventNs { lines.append("stream_event_ns = \(streamEventNs)  # host time of one event call between streams (a concurrent layer's fork and join)") }
+        lines += [
             "", "[bus]",
             "h2d_gbps = \(TOMLValue.float(link.gbps))         # sustained pinned host-to-device, GB/s (1 GB = 10^9 B)",
             "latency_ns = \(link.latencyNs)          # fixed cost per copy (per chunk when chunked)",

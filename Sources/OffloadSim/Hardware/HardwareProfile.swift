@@ -97,6 +97,12 @@ public struct HardwareProfile: Sendable, Equatable {
     /// several tokens scales ``streamCalibration``'s one-token time by it (`gpu calibrate`
     /// measures moesim's CUDA-core kernel, whose time grows with tokens).
     public var attentionTokenCalibration: [String: CalibrationTable] = [:]
+    /// For a calibrated profile, the host's time for one call that orders two streams (an event
+    /// recorded on one, or waited for on another: `cuEventRecord`, `cuStreamWaitEvent`), ns: a
+    /// concurrent-streams layer forks its streams from the compute stream and joins them back
+    /// with such calls (``GPUCompute/concurrentExperts(layer:shards:streams:hostLaunchNs:)``).
+    /// Presets have none (no datasheet gives it): their concurrent layers do not price them.
+    public var streamEventNs: Nanoseconds?
     /// For a calibrated profile, how much slower copies ran alongside kernels than alone (a
     /// record; the bus model does not use it).
     public var copySlowdown: Double?

@@ -123,6 +123,8 @@ import TraceStore
         #expect(profile.groupedCalibration == measured.grouped && profile.concurrentCalibration == measured.concurrent)
         #expect(profile.tomlText.contains("[calibration.concurrent_ffn.qwen3-30b-a3b.streams_2]"))
         #expect(profile.concurrentGPUCalibration == measured.concurrentGPU)
+        // The fake's host clock: 1,000 ns a driver call, an event record or a stream wait alike.
+        #expect(measured.streamEventNs == 1_000 && profile.streamEventNs == 1_000 && profile.tomlText.contains("stream_event_ns = 1000"))
         #expect(profile.tomlText.contains("[calibration.concurrent_ffn_gpu.qwen3-30b-a3b.streams_2]"))
         // yalis's router sync, a sync and a launch, is now the measured 5,003 + 3,000 ns.
         #expect(ServingEngine.yalis.routerSync.nanoseconds(on: profile) == 8_003)

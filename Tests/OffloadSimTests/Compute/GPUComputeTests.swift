@@ -63,6 +63,20 @@ struct GPUComputeTests {
         #expect(compute.concurrentExperts(layer: 0, shards: [1_000, 1_000], streams: 2, hostLaunchNs: 2_000).ns == 43_000)
     }
 
+    /// With 500 ns a call between streams, two 1-token experts on two streams: the host records
+    /// the fork (500), stream 0 waits for it (1,000) and its expert's launches are issued by
+    /// 4,000; stream 1 waits (4,500) and its launches end at 7,500, its kernel at 9,500; the two
+    /// joins (a record and a wait each) are issued by 9,500 too. The kernels run 4,000 of it.
+    @Test("a profile's calls between streams fork and join a concurrent layer on the host")
+    func concurrentStreamsForkAndJoin() {
+        var profile = Self.profile
+        profile.streamEventNs = 500
+        let timed = GPUCompute(model: Self.model, profile: profile).concurrentExperts(layer: 0, shards: [1, 1], streams: 2)
+        #expect(timed.ns == 9_500 && timed.launches == 5_500)
+        // Three experts on one stream: the serial 15,000 plus the fork's record and wait before it.
+        #expect(GPUCompute(model: Self.model, profile: profile).concurrentExperts(layer: 0, shards: [1, 1, 1], streams: 1).ns == 16_000)
+    }
+
     /// The host roofline at the profile's defaults (100 GB/s, 2 TFLOP/s, 20 µs a call): 2 MB take
     /// 20,000 ns; a table measured on 2.2 MB experts gives 50 µs at 1 token and 90 µs at 5.
     @Test("a host expert table times CPU experts of its model and size; experts more than a third off its size keep the roofline", arguments: [

@@ -74,13 +74,15 @@ struct HardwareProfileTests {
         #expect(try HardwareProfile(toml: text, file: "h100.toml") == profile)
     }
 
-    @Test("a framework's host costs and a GPU-alone concurrency table survive a round trip")
+    @Test("a framework's host costs, the calls between streams and a GPU-alone concurrency table survive a round trip")
     func frameworkCostsRoundTrip() throws {
         var profile = HardwareProfile.presets[0]
         profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_553, syncNs: 43_777, copyCallNs: 14_832, measuredOn: "PyTorch 2.11 on an H200")
+        profile.streamEventNs = 1_250
         profile.concurrentGPUCalibration["qwen3-30b-a3b"] = GroupedCalibration([4: CalibrationTable(tokens: [1, 8], nanoseconds: [30_000, 41_000])!])
         let text = profile.tomlText
-        #expect(text.contains("[framework.pytorch]") && text.contains("sync_ns = 43777"))
+        #expect(text.contains("[framework.pytorch]") && text.contains("sync_ns = 43777") && text.contains("stream_event_ns = 1250"))
+        #expect(!HardwareProfile.presets[0].tomlText.contains("stream_event_ns"))
         #expect(text.contains("[calibration.concurrent_ffn_gpu.qwen3-30b-a3b.streams_4]"))
         #expect(try HardwareProfile(toml: text, file: "h200.toml") == profile)
     }
