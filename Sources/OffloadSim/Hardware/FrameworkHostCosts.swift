@@ -4,12 +4,13 @@
 /// profile's machine (`Benchmarks/torch-host-terms.py --toml` for PyTorch). An engine whose
 /// file names the framework (``ServingEngine/framework``) has its host costs priced by this
 /// table instead of the profile's driver-level ``HardwareProfile/syncAfterKernelNs``,
-/// ``HardwareProfile/launchOverheadNs`` and ``HardwareProfile/copyCallNs``; on a profile
-/// without the table it keeps those, and a concurrent-streams layer's host issue of its
-/// kernels (``GPUCompute/concurrentExperts(layer:shards:streams:hostLaunchNs:)``) costs
-/// ``launchNs`` a launch. Elsewhere kernel launches keep the profile's launch time as the
-/// compute stream's gap between kernels: that a framework's dispatch can outlast a short
-/// kernel, and so bound a serial stream of them as well, is not modelled.
+/// ``HardwareProfile/launchOverheadNs`` and ``HardwareProfile/copyCallNs``, and its
+/// concurrent-streams layers' host issue of their kernels
+/// (``GPUCompute/concurrentExperts(layer:shards:streams:hostLaunchNs:)``) costs ``launchNs`` a
+/// launch; on a profile without the table it keeps the driver-level figures. Elsewhere kernel
+/// launches keep the profile's launch time as the compute stream's gap between kernels: that a
+/// framework's dispatch can outlast a short kernel, and so bound a serial stream of them as
+/// well, is not modelled.
 public struct FrameworkHostCosts: Sendable, Equatable {
     /// Host time to issue one small eager operation, ns (PyTorch: `x.add_(1)` back to back).
     public var launchNs: Nanoseconds
