@@ -88,6 +88,25 @@ PY
         --policy reproductions/policies/2605.11537-replication.toml --batch $batch --steps 4
     done
   done
+  # The three models side by side: each concurrent row's replayed time (the GPU-alone run's;
+  # every model's run replays the row again) and each model's simulated time, with its error
+  # against its own run's replay.
+  python3 - "$out" <<'PY'
+import glob, json, os, sys
+out = sys.argv[1]
+models = ["gpu-alone", "issued", "roofline"]
+print("\nconcurrent rows (figure: replayed; per model: simulated, error against its own replay)")
+for path in sorted(glob.glob(os.path.join(out, "*-gpu-alone.json"))):
+    row = os.path.basename(path)[: -len("-gpu-alone.json")]
+    cells = []
+    for model in models:
+        figures = json.load(open(os.path.join(out, "%s-%s.json" % (row, model))))["validation"]["figures"]
+        first = figures[0]
+        if not cells:
+            cells.append("%s %.3f" % (first["key"], first["measured"]))
+        cells.append("%s %.3f (%+.1f%%)" % (model, first["simulated"], 100 * (first["simulated"] / first["measured"] - 1)))
+    print(row.ljust(40), "  ".join(cells))
+PY
   exit 0
 fi
 "$moesim" gpu calibrate --model qwen3-30b-a3b --model deepseek-v2-lite -o "$out/profile.toml" --verbose 2>"$out/calibrate.log" | tee "$out/calibrate.txt"
