@@ -138,7 +138,8 @@ public final class GPUCompute: Sendable {
     ///   Sharing is taken as perfect: a kernel that fills every SM leaves no room for another,
     ///   which a roofline does not see.
     /// - Each stream runs its own experts one after another, each after its launches, at best
-    ///   at its own roofline.
+    ///   at its own roofline, or at its measured time alone where the profile has an expert
+    ///   table (``expertNanoseconds(layer:tokens:)``: launch gaps inside it).
     /// - One host thread issues every launch, one after another, each in `hostLaunchNs` (the
     ///   profile's launch time — `gpu calibrate` times empty kernels launched back to back: the
     ///   host's issue rate, or the GPU's per-kernel time where that is slower — or a
@@ -157,7 +158,9 @@ public final class GPUCompute: Sendable {
     /// where the first bound decides (the kernels then run slower for sharing): one expert's
     /// launches when the GPU is the bound; every launch on one stream; the host's issue time
     /// less the kernels where the host is. One stream gives the serial sum, as a single-stream
-    /// engine runs them (plus the fork's two calls where the profile prices them).
+    /// engine runs them (plus the fork's two calls where the profile prices them). With an
+    /// expert table, an expert's measured time holds its launches: it may start once the host
+    /// starts issuing them and ends no earlier than they are issued.
     /// O(experts log experts).
     ///
     /// A calibrated concurrency table replaces the first two bounds: the shards run in waves of
@@ -197,7 +200,9 @@ public final class GPUCompute: Sendable {
             }
             return (ns, 0)
         }
-        let launches = Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs)
+        // Each expert alone: its measured time where the profile has an expert table (its launch
+        // gaps inside it, as the serial timeline takes it), else its launches and its roofline.
+        let launches = expertTable == nil ? Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs) : 0
         var bytes = 0.0, flops = 0.0
         let width = max(1, min(streams, shards.count))
         // Each stream's launches and kernels, and the same with no kernel before the host issued
@@ -207,12 +212,15 @@ public final class GPUCompute: Sendable {
         spans.reserveCapacity(shards.count)
         for (index, tokens) in shards.enumerated() {
             let expertBytes = Double(model.expertBytes[layer]), expertFlops = 2 * Double(model.expertParameters) * Double(tokens)
-            let work = max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
+            let work = expertTable.map { $0.time(tokens: tokens) } ?? max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
             bytes += expertBytes
             flops += expertFlops
             chains[index % width] += launches + work
-            let start = max(hostBound[index % width] + launches, issued(index))
-            hostBound[index % width] = start + work
+            // The kernels start once the host has issued their launches; a measured time, which
+            // holds the launches, once the host starts issuing them, and it ends no earlier
+            // than they are all issued.
+            let start = max(hostBound[index % width] + launches, expertTable == nil ? issued(index) : issued(index) - issue)
+            hostBound[index % width] = max(start + work, issued(index))
             spans.append((start, start + work))
         }
         let sharedWork = max(bytes / bytesPerNs, flops / flopsPerNs)

@@ -77,6 +77,23 @@ struct GPUComputeTests {
         #expect(GPUCompute(model: Self.model, profile: profile).concurrentExperts(layer: 0, shards: [1, 1, 1], streams: 1).ns == 16_000)
     }
 
+    /// A measured expert of 5,000 ns (its launches inside it) at 1 token, 3,000 ns of launches
+    /// to issue: on one stream the serial engine's 2 × 5,000; on two, the second starts when the
+    /// host starts issuing it, at 3,000, and ends at 8,000. Issued through a framework at 3,000
+    /// ns a launch, each expert waits for its 9,000 of issue: 18,000, 8,000 of it without a kernel.
+    @Test("with a measured expert table, concurrent experts take its times, one stream the serial sum")
+    func concurrentStreamsWithAnExpertTable() throws {
+        var profile = Self.profile
+        profile.expertCalibration["m"] = try #require(CalibrationTable(tokens: [1, 8], nanoseconds: [5_000, 12_000]))
+        let compute = GPUCompute(model: Self.model, profile: profile)
+        let one = compute.concurrentExperts(layer: 0, shards: [1, 1], streams: 1)
+        #expect(one.ns == 2 * compute.expertNanoseconds(layer: 0, tokens: 1) && one.launches == 0)
+        let two = compute.concurrentExperts(layer: 0, shards: [1, 1], streams: 2)
+        #expect(two.ns == 8_000 && two.launches == 0)
+        let framework = compute.concurrentExperts(layer: 0, shards: [1, 1], streams: 2, hostLaunchNs: 3_000)
+        #expect(framework.ns == 18_000 && framework.launches == 8_000)
+    }
+
     /// The host roofline at the profile's defaults (100 GB/s, 2 TFLOP/s, 20 µs a call): 2 MB take
     /// 20,000 ns; a table measured on 2.2 MB experts gives 50 µs at 1 token and 90 µs at 5.
     @Test("a host expert table times CPU experts of its model and size; experts more than a third off its size keep the roofline", arguments: [
