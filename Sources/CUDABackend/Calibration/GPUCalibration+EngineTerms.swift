@@ -167,28 +167,37 @@ extension GPUCalibration {
             var times: [Double] = []
             for tokens in plan.tokenCounts where streams * tokens <= plan.groupedMaxTokens {
                 guard let asIssued = issued?.time(experts: streams, tokens: tokens) else { continue }
-                let repetitions = rotations(streams)
-                var hold = Int(min(50e6, 2 * asIssued * Double(repetitions) + 1e6))
-                var gpu: Double?
-                for _ in 0..<2 where gpu == nil {
-                    let passes = try (0..<3).map { _ in
-                        try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock) {
-                            try run(streams, tokens: tokens, index: $0)
-                        }
-                    }
-                    if passes.allSatisfy({ $0.hostQueue < Double(hold) }) { gpu = passes.map(\.gpu).min()! } else { hold *= 2 }
-                }
-                guard let gpu else {
-                    log("\(what) \(streams) × \(tokens) tokens: not queued within a \(hold / 2) ns spin; left out of the GPU-alone table")
-                    continue
-                }
+                let label = "\(what) \(streams) × \(tokens) tokens"
+                guard let gpu = try gpuAlone(label, asIssued: asIssued, repetitions: rotations(streams), stream: stream, timer: timer,
+                                             { try run(streams, tokens: tokens, index: $0) }) else { continue }
                 tokenCounts.append(tokens)
                 times.append(gpu)
-                log("\(what) \(streams) × \(tokens) tokens, the GPU alone (queued behind a \(hold) ns spin): \(gpu) ns; as issued: \(asIssued) ns")
             }
             if !tokenCounts.isEmpty { alone[streams] = Self.nonDecreasing(tokens: tokenCounts, times) }
         }
         return (issued, GroupedCalibration(alone))
+    }
+
+    /// The fastest of three timings of `repetitions` runs of `body` queued behind a spin kernel
+    /// of twice their time as issued (`asIssued`, ns each) plus 1 ms, at most 50 ms: the GPU alone,
+    /// ns. Where the host did not queue them all within the spin, once more behind a spin twice
+    /// as long; nil (logged) where it still did not.
+    private func gpuAlone(_ label: String, asIssued: Double, repetitions: Int, stream: CUDAStream, timer: GPUTimer,
+                          _ body: (Int) throws -> Void) throws -> Double? {
+        var hold = Int(min(50e6, 2 * asIssued * Double(repetitions) + 1e6))
+        for _ in 0..<2 {
+            let passes = try (0..<3).map { _ in
+                try timer.timeQueued(stream, kernels: kernels, holdNanoseconds: hold, repetitions: repetitions, hostClock: hostClock, body)
+            }
+            if passes.allSatisfy({ $0.hostQueue < Double(hold) }) {
+                let gpu = passes.map(\.gpu).min()!
+                log("\(label), the GPU alone (queued behind a \(hold) ns spin): \(gpu) ns; as issued: \(asIssued) ns")
+                return gpu
+            }
+            hold *= 2
+        }
+        log("\(label): not queued within a \(hold / 2) ns spin; left out of the GPU-alone table")
+        return nil
     }
 
     /// For each of `counts`, the time of the work `prepare` sets up for that count — how many

@@ -123,12 +123,6 @@ public final class GPUCompute: Sendable {
         concurrentExperts(layer: layer, shards: shards, streams: streams).ns
     }
 
-    /// ``concurrentExperts(layer:shards:streams:hostLaunchNs:)`` with the host issuing each
-    /// launch in the profile's launch time.
-    public func concurrentExperts(layer: Int, shards: [Int], streams: Int) -> (ns: Nanoseconds, launches: Nanoseconds) {
-        concurrentExperts(layer: layer, shards: shards, streams: streams, hostLaunchNs: profile.launchOverheadNs)
-    }
-
     /// The experts of `layer`, each for its number of tokens in `shards`, launched round-robin
     /// on `streams` CUDA streams that run concurrently: their time and the part of it in which
     /// no kernel runs, ns. Three bounds, the time the largest:
@@ -140,8 +134,8 @@ public final class GPUCompute: Sendable {
     /// - Each stream runs its own experts one after another, each after its launches, at best
     ///   at its own roofline, or at its measured time alone where the profile has an expert
     ///   table (``expertNanoseconds(layer:tokens:)``: launch gaps inside it).
-    /// - One host thread issues every launch, one after another, each in `hostLaunchNs` (the
-    ///   profile's launch time — `gpu calibrate` times empty kernels launched back to back: the
+    /// - One host thread issues every launch, one after another, each in `hostLaunchNs` (by
+    ///   default the profile's launch time — `gpu calibrate` times empty kernels launched back to back: the
     ///   host's issue rate, or the GPU's per-kernel time where that is slower — or a
     ///   framework's dispatch of an eager op, ``FrameworkHostCosts/launchNs``): an
     ///   expert's kernels start no earlier than the host has issued its launches and those of
@@ -172,9 +166,9 @@ public final class GPUCompute: Sendable {
     /// the host's issue adds is the launch gaps. Timed as issued
     /// (``HardwareProfile/concurrentCalibration``, the host's issue rate in it), the waves'
     /// times add up and no launch gaps are separated from them.
-    public func concurrentExperts(layer: Int, shards: [Int], streams: Int, hostLaunchNs: Nanoseconds) -> (ns: Nanoseconds, launches: Nanoseconds) {
+    public func concurrentExperts(layer: Int, shards: [Int], streams: Int, hostLaunchNs: Nanoseconds? = nil) -> (ns: Nanoseconds, launches: Nanoseconds) {
         guard !shards.isEmpty else { return (0, 0) }
-        let issue = Double(Nanoseconds(profile.kernelsPerExpert) * hostLaunchNs)
+        let issue = Double(Nanoseconds(profile.kernelsPerExpert) * (hostLaunchNs ?? profile.launchOverheadNs))
         let event = Double(profile.streamEventNs ?? 0), used = min(max(1, streams), shards.count)
         // When the host has issued expert `index`'s launches: the fork, each stream's wait before
         // its first expert, and every launch so far; and when it has issued the joins.
@@ -232,7 +226,7 @@ public final class GPUCompute: Sendable {
             busy += span.end - max(span.start, reach)
             reach = span.end
         }
-        return (ns, min(ns, max(0, ns - Units.roundUp(max(busy, sharedWork)))))
+        return (ns, max(0, ns - Units.roundUp(max(busy, sharedWork))))
     }
 
     /// One routed expert's roofline without launches: max(weight bytes / HBM, FLOPs / peak), ns.

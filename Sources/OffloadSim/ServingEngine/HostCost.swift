@@ -42,12 +42,9 @@ public struct HostCost: Sendable, Equatable, CustomStringConvertible {
     /// `framework` names one it has (``FrameworkHostCosts``), else at its driver-level sync,
     /// launch and copy call. O(1).
     public func nanoseconds(on profile: HardwareProfile, framework: String? = nil) -> Nanoseconds {
-        if let framework, let costs = profile.frameworkCosts[framework] {
-            return fixedNs + Nanoseconds(syncs) * costs.syncNs + Nanoseconds(launches) * costs.launchNs
-                + Nanoseconds(copyCalls) * costs.copyCallNs
-        }
-        return fixedNs + Nanoseconds(syncs) * profile.syncAfterKernelNs + Nanoseconds(launches) * profile.launchOverheadNs
-            + Nanoseconds(copyCalls) * profile.copyCallNs
+        let (sync, launch, copyCall) = framework.flatMap { profile.frameworkCosts[$0] }.map { ($0.syncNs, $0.launchNs, $0.copyCallNs) }
+            ?? (profile.syncAfterKernelNs, profile.launchOverheadNs, profile.copyCallNs)
+        return fixedNs + Nanoseconds(syncs) * sync + Nanoseconds(launches) * launch + Nanoseconds(copyCalls) * copyCall
     }
 
     /// Reads a sum of terms joined by `+`, each an integer (ns) or `[N ×] sync | launch |

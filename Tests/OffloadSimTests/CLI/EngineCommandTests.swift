@@ -12,6 +12,15 @@ struct EngineCommandTests {
         try CLI.synthesize(model: "qwen3-30b-a3b", tokens: 40, prefill: 4, decode: 6, seed: 1)
     }
 
+    /// The RTX A6000 preset's file with each of `edits` made, written as `name` in a temporary folder.
+    static func a6000(_ name: String, editing edits: [(String, String)]) throws -> String {
+        let path = Repository.temporaryFolder() + "/" + name
+        try edits.reduce(try String(contentsOfFile: Repository.root + "/hardware/rtx-a6000.toml", encoding: .utf8)) {
+            $0.replacingOccurrences(of: $1.0, with: $1.1)
+        }.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     static func json(_ result: CLI.Result) throws -> [String: Any] {
         #expect(result.status == 0, "\(result.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -223,11 +232,8 @@ struct EngineCommandTests {
     @Test("a profile that gives no GPU memory is refused by name, with the fix")
     func profileWithoutMemory() throws {
         let trace = try Self.qwenTrace()
-        let hardware = Repository.temporaryFolder() + "/no-memory.toml"
-        try String(contentsOfFile: Repository.root + "/hardware/rtx-a6000.toml", encoding: .utf8)
-            .replacingOccurrences(of: "name = \"rtx-a6000\"", with: "name = \"calibrated-gpu\"")
-            .replacingOccurrences(of: "memory_gib = 48.0", with: "memory_gib = 0.0")
-            .write(toFile: hardware, atomically: true, encoding: .utf8)
+        let hardware = try Self.a6000("no-memory.toml", editing: [("name = \"rtx-a6000\"", "name = \"calibrated-gpu\""),
+                                                                  ("memory_gib = 48.0", "memory_gib = 0.0")])
         let result = try CLI.run(["simulate", "--trace", trace, "--hardware", hardware])
         #expect(result.status == 2)
         #expect(result.stderr.contains("the hardware profile 'calibrated-gpu' gives no GPU memory (gpu.memory_gib = 0)"), "\(result.stderr)")
@@ -240,10 +246,7 @@ struct EngineCommandTests {
         let trace = try Self.qwenTrace()
         // 58 GiB: Qwen3-30B-A3B's 54 GiB of experts and 2.87 GiB of other weights fit, but not
         // with YALIS's two buffer sets of a whole layer's experts (2.25 GiB) beside them.
-        let hardware = Repository.temporaryFolder() + "/a6000-58.toml"
-        try String(contentsOfFile: Repository.root + "/hardware/rtx-a6000.toml", encoding: .utf8)
-            .replacingOccurrences(of: "memory_gib = 48.0", with: "memory_gib = 58.0")
-            .write(toFile: hardware, atomically: true, encoding: .utf8)
+        let hardware = try Self.a6000("a6000-58.toml", editing: [("memory_gib = 48.0", "memory_gib = 58.0")])
         let resident = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--hardware", hardware, "--policy", "all-resident"])
         #expect(resident.status == 0, "\(resident.stderr)")
         let cached = try CLI.run(["simulate", "--trace", trace, "--engine", "yalis", "--hardware", hardware, "--cache-mib", "55296"])
