@@ -115,11 +115,13 @@ extension Reproduction {
 extension ReproductionResult {
     /// The rows as a table: figure, published (with its band), simulated, difference.
     public var table: String {
-        var lines = ["figure".rightPadded(44) + "unit".rightPadded(6) + "published".leftPadded(12) + "simulated".leftPadded(11) + "difference".leftPadded(12)]
+        // Wide enough for the longest figure, and never narrower than the tables printed before.
+        let width = max(44, (rows.map(\.figure.count).max() ?? 0) + 2)
+        var lines = ["figure".rightPadded(width) + "unit".rightPadded(6) + "published".leftPadded(12) + "simulated".leftPadded(11) + "difference".leftPadded(12)]
         for row in rows {
             let published = row.publishedLow.map { low in "\(Format.fixed(low, 1))–\(Format.fixed(row.publishedHigh!, 1))" } ?? Format.fixed(row.published, 1)
             let points = row.unit == "%" ? " (\(row.simulated - row.published >= 0 ? "+" : "")\(Format.fixed(row.simulated - row.published, 1)) pt)" : ""
-            lines.append(row.figure.rightPadded(44) + row.unit.rightPadded(6) + published.leftPadded(12) + Format.fixed(row.simulated, 2).leftPadded(11)
+            lines.append(row.figure.rightPadded(width) + row.unit.rightPadded(6) + published.leftPadded(12) + Format.fixed(row.simulated, 2).leftPadded(11)
                          + ((row.differencePct >= 0 ? "+" : "") + Format.fixed(row.differencePct, 1) + "%").leftPadded(12) + points)
         }
         return lines.joined(separator: "\n")

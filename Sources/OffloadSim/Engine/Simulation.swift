@@ -172,6 +172,13 @@ public struct Simulation {
             var none: [Int] = []
             for key in hotSet where cache.reserve(key, evicted: &none) { cache.fill(key) }
         }
+        var residentExperts = (0..<model.layers).map { options.engine.keepsExpertsOnGPU(layer: $0) ? model.experts : 0 }
+        if cache.bytesInUse > 0 {
+            for key in 0..<keys where cache.residency(of: key) == .resident && !options.engine.keepsExpertsOnGPU(layer: key / model.experts) {
+                residentExperts[key / model.experts] += 1
+            }
+        }
+        metrics.modelLoadNs = ModelLoad(model: model, profile: profile, residentExperts: residentExperts).nanoseconds
         let compute = self.compute
         expertTimes = (0..<model.layers).flatMap { layer in
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }

@@ -18,6 +18,9 @@
 ///   time at least one kernel runs, which is what NVML's `utilization.gpu` reports and what
 ///   arXiv 2605.11537's artifact samples as GPU utilisation (moe-mpmc
 ///   `src/utils/manager.py`, `GPUMon`: GPUtil's `load` every 0.1 s).
+/// - **GPU busy share with the model's load**: the same busy time over the time to move to the
+///   GPU what it holds at the start (``ModelLoad``, no kernel running) plus the makespan: what
+///   that artifact's block measures, which moves the model to the GPU before its forwards.
 /// - **bytes moved**: demand + prefetch bytes submitted to the bus; **wasted**: prefetched
 ///   bytes of experts evicted or cancelled before their first use.
 /// - **hit rate**: one lookup per distinct expert per layer per step; a hit finds the
@@ -61,6 +64,9 @@ public struct SimulationMetrics: Sendable {
     public internal(set) var hostWaitNs: Nanoseconds = 0
     /// Time at least one copy engine was occupied, ns.
     public internal(set) var busBusyNs: Nanoseconds = 0
+    /// Time to move to the GPU, before the first step, the weights it holds when the run
+    /// starts (``ModelLoad``), ns; outside the makespan.
+    public internal(set) var modelLoadNs: Nanoseconds = 0
     /// Bytes copied on demand.
     public internal(set) var demandBytes = 0
     /// Bytes prefetched.
@@ -105,6 +111,10 @@ public struct SimulationMetrics: Sendable {
     /// Compute-stream busy time less its launch gaps, over makespan: the share of time at
     /// least one kernel runs.
     public var gpuBusyShare: Double { ratio(computeNs - launchGapNs, makespanNs) }
+    /// The GPU busy share over the model's load and the makespan together: GPU utilisation as
+    /// a measurement counts it that times moving the model to the GPU with the run, as arXiv
+    /// 2605.11537's artifact does (``ModelLoad``).
+    public var gpuBusyShareWithLoad: Double { ratio(computeNs - launchGapNs, makespanNs + modelLoadNs) }
     /// Bus busy time over makespan.
     public var busBusyShare: Double { ratio(busBusyNs, makespanNs) }
     /// In-flight lookups over lookups.

@@ -75,7 +75,8 @@ public struct SimulationReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case run, tpotMs = "tpot_ms", tpotP50Ms = "tpot_p50_ms", tpotP99Ms = "tpot_p99_ms", ttftMs = "ttft_ms"
         case ttftP99Ms = "ttft_p99_ms", tokensPerS = "tokens_per_s", stallShare = "stall_share"
-        case decodeStallShare = "decode_stall_share", hostWaitShare = "host_wait_share", busBusyShare = "bus_busy_share", gpuBusyShare = "gpu_busy_share", hitRate = "hit_rate"
+        case decodeStallShare = "decode_stall_share", hostWaitShare = "host_wait_share", busBusyShare = "bus_busy_share", gpuBusyShare = "gpu_busy_share"
+        case modelLoadMs = "model_load_ms", gpuBusyShareWithLoad = "gpu_busy_share_with_load", hitRate = "hit_rate"
         case decodeHitRate = "decode_hit_rate", bytesMoved = "bytes_moved", bytesDemand = "bytes_demand"
         case bytesPrefetch = "bytes_prefetch", bytesWasted = "bytes_wasted", decisions, steps
         case prefillSteps = "prefill_steps", decodeSteps = "decode_steps", outputTokens = "output_tokens"
@@ -100,6 +101,8 @@ public struct SimulationReport: Sendable, Encodable {
         try c.encode(m.busBusyShare, forKey: .busBusyShare)
         // One GPU's figure; an expert-parallel run has several, each in `expert_parallel`.
         try c.encode(parallel == nil ? m.gpuBusyShare : nil, forKey: .gpuBusyShare)
+        try c.encode(parallel == nil ? Units.milliseconds(m.modelLoadNs) : nil, forKey: .modelLoadMs)
+        try c.encode(parallel == nil ? m.gpuBusyShareWithLoad : nil, forKey: .gpuBusyShareWithLoad)
         try c.encode(m.hitRate, forKey: .hitRate)
         try c.encode(m.decodeHitRate, forKey: .decodeHitRate)
         try c.encode(m.bytesMoved, forKey: .bytesMoved)

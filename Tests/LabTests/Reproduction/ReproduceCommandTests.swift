@@ -70,6 +70,13 @@ struct ReproduceCommandTests {
             try #require(rows.first { $0["figure"] as? String == figure }?["simulated"] as? Double)
         }
         #expect(try simulated("GPU utilisation, HF baseline, batch 128") == 100 * (try figure("baseline-b128", "gpu_busy_share")))
+        // As the artifact counts it, the model's load is in the block: lower than the forwards alone.
+        for (run, system) in [("baseline-b128", "HF baseline"), ("replication-b128", "replication")] {
+            let withLoad = try simulated("GPU utilisation with the model's load, \(system), batch 128")
+            #expect(withLoad == 100 * (try figure(run, "gpu_busy_share_with_load")))
+            let (busy, load) = (try figure(run, "gpu_busy_share"), try figure(run, "model_load_ms"))
+            #expect(withLoad < 100 * busy && load > 0)
+        }
         for batch in [1, 4, 16] {
             let expected = try figure("baseline-b\(batch)", "ttft_ms") / (try figure("replication-b\(batch)", "ttft_ms"))
             #expect(abs(try simulated("latency speed-up over HF, batch \(batch)") - expected) < 1e-12)

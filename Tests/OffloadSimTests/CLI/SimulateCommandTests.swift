@@ -31,7 +31,7 @@ struct SimulateCommandTests {
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        for key in ["tpot_ms", "tpot_p99_ms", "ttft_ms", "stall_share", "bus_busy_share", "gpu_busy_share", "hit_rate", "decode_hit_rate", "bytes_moved", "decisions", "run", "layers"] {
+        for key in ["tpot_ms", "tpot_p99_ms", "ttft_ms", "stall_share", "bus_busy_share", "gpu_busy_share", "model_load_ms", "gpu_busy_share_with_load", "hit_rate", "decode_hit_rate", "bytes_moved", "decisions", "run", "layers"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         let run = try #require(object["run"] as? [String: Any])
@@ -45,7 +45,7 @@ struct SimulateCommandTests {
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "expert-parallel", "--json"])
         #expect(result.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(object["gpu_busy_share"] is NSNull)
+        #expect(object["gpu_busy_share"] is NSNull && object["gpu_busy_share_with_load"] is NSNull && object["model_load_ms"] is NSNull)
         let parallel = try #require(object["expert_parallel"] as? [String: Any])
         #expect((parallel["per_gpu_utilisation"] as? [Double])?.count == 4)
         let text = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "expert-parallel"])
