@@ -4,23 +4,43 @@ extension Simulation {
     mutating func beginLayer(_ index: Int) {
         layer = index
         let (ns, launches) = compute.attention(tokens: step.tokens, kvTokens: step.kvTokens, scorePairs: step.scorePairs)
-        startCompute(.attention, ns, launchGaps: launches)
+        startCompute(.attention, ns, launchGaps: launches, kernels: compute.profile.kernelsPerAttention)
     }
 
     /// Starts `op` on the compute stream: now, or, under an engine with host costs, once
     /// the host has launched it (after its syncs and copy calls so far). `launchGaps` is the
     /// part of `duration` in which its kernels are being launched (not busy for the GPU).
-    mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds, launchGaps: Nanoseconds) {
+    ///
+    /// Under an engine that dispatches each of the op's `kernels` from the host as a framework
+    /// operation (``ServingEngine/dispatchesEagerly``, at the profile's framework launch cost,
+    /// ``dispatchNs``), the host issues them one after another from where it stands — ahead of
+    /// the GPU if it got there first — and the op's last kernel starts no earlier than it is
+    /// issued: when the host falls behind, the op lasts until the host's issue of its last
+    /// kernel plus that kernel's share of the op's work, the extra time idle (a launch gap)
+    /// and spent waiting on the host.
+    mutating func startCompute(_ op: ComputeOp, _ duration: Nanoseconds, launchGaps: Nanoseconds, kernels: Int = 0) {
         var ns = duration
+        var gaps = launchGaps
         if copyContention > 1 && op != .draft && bus.isCopying() {
             ns = Units.roundUp(Double(ns) * copyContention)
         }
         let begin = max(now, hostFree)
         metrics.hostWaitNs += begin - now
+        if dispatchNs > 0 && kernels > 0 {
+            let issued = hostFree + Nanoseconds(kernels) * dispatchNs
+            let lastKernel = max(0, ns - gaps) / Nanoseconds(kernels)
+            let hostBound = issued + lastKernel - begin
+            if hostBound > ns {
+                gaps += hostBound - ns
+                metrics.hostWaitNs += hostBound - ns
+                ns = hostBound
+            }
+            hostFree = issued
+        }
         computeOp = op
         computeStart = begin
         metrics.computeNs += ns
-        metrics.launchGapNs += launchGaps
+        metrics.launchGapNs += gaps
         if op != .draft { metrics.layers[layer].computeNs += ns }
         precondition(computeDue < 0, "the compute stream runs one operation at a time")
         computeDue = begin + ns
@@ -175,7 +195,7 @@ extension Simulation {
             let tokens = Int(layerTokens[position])
             let onCPU = planned[position].onCPU
             startCompute(.expert(position), onCPU ? 0 : expertNanoseconds(tokens: tokens),
-                         launchGaps: onCPU ? 0 : compute.expertLaunchNanoseconds)
+                         launchGaps: onCPU ? 0 : compute.expertLaunchNanoseconds, kernels: onCPU ? 0 : compute.profile.kernelsPerExpert)
         } else {
             computeOp = .idle
             waitingOn = position
@@ -210,7 +230,7 @@ extension Simulation {
             let launches = engine.groupedKernelLaunches
             startCompute(.grouped, compute.groupedExpertsNanoseconds(layer: layer, shards: engine.runsEveryExpert ? capacityShards() : routedShards(),
                                                                      launches: launches),
-                         launchGaps: compute.groupedLaunchNanoseconds(launches: launches))
+                         launchGaps: compute.groupedLaunchNanoseconds(launches: launches), kernels: launches)
         }
     }
 
@@ -246,7 +266,7 @@ extension Simulation {
         issueStagingCopies()
         // Shared experts after the routed ones: their end ends the layer (startGroupedExperts finds the cursor at the end).
         let shared = engine.sharedExpertsAfterRouted ? compute.sharedExpertsNanoseconds(tokens: step.tokens) : 0
-        if shared > 0 { return startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds) }
+        if shared > 0 { return startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds, kernels: compute.profile.kernelsPerExpert) }
         layerFinished()
     }
 

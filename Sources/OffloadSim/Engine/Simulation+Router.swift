@@ -31,7 +31,7 @@ extension Simulation {
         policy.routed(layer: layer, in: &self)
         let shared = compute.sharedExpertsNanoseconds(tokens: step.tokens)
         if shared > 0 && !engine.sharedExpertsAfterRouted {
-            startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds)
+            startCompute(.shared, shared, launchGaps: compute.sharedExpertsLaunchNanoseconds, kernels: compute.profile.kernelsPerExpert)
         } else {
             startNextExpert()
         }

@@ -105,6 +105,10 @@ public struct Simulation {
     static var tabulatedTokens: Int { 16 }
     // Engines with host costs: when the host can next launch a kernel or issue a copy.
     var hostFree: Nanoseconds = 0
+    /// Host time to dispatch one kernel under an engine that issues each as a framework
+    /// operation (``ServingEngine/dispatchesEagerly``) on a profile with that framework's costs,
+    /// ns; 0: kernels are queued ahead of the GPU and only the profile's launch gap applies.
+    let dispatchNs: Nanoseconds
     // Per-expert-sync engines: the cursor position whose sync has been paid (the copies
     // waiting for the host loop are marked `deferred` in `planned`).
     var syncedCursor = -1
@@ -134,7 +138,6 @@ public struct Simulation {
         compute = GPUCompute(model: model, profile: profile)
         copyContention = compute.copyContention
         engine = options.engine
-        paysHostCosts = engine.hasHostCosts
         routerSyncNs = engine.routerSync.nanoseconds(on: profile, framework: engine.framework)
         expertSyncNs = engine.expertSync.nanoseconds(on: profile, framework: engine.framework)
         splitSyncNs = engine.splitSync.nanoseconds(on: profile, framework: engine.framework)
@@ -142,6 +145,8 @@ public struct Simulation {
         copyPieces = options.engine.copiesPerExpert ?? model.matricesPerExpert
         cpuLayerNs = engine.cpuLayer?.nanoseconds(on: profile, framework: engine.framework)
         hostLaunchNs = HostCost(launches: 1).nanoseconds(on: profile, framework: engine.framework)
+        dispatchNs = engine.dispatchesEagerly ? engine.framework.flatMap { profile.frameworkCosts[$0]?.launchNs } ?? 0 : 0
+        paysHostCosts = engine.hasHostCosts || dispatchNs > 0
         self.policy = policy
         self.options = options
         bus = PCIeBus(links: [profile.copyLink(pageable: engine.copiesFromPageableMemory)], prioritisesDemand: options.engine.prioritisesDemand)
@@ -206,6 +211,9 @@ public struct Simulation {
     mutating func simulateStep() {
         stepStart = now
         stepDone = false
+        // An engine dispatching from the host learns the step's tokens at its end: it issues
+        // nothing of the next step before then.
+        if dispatchNs > 0 { hostFree = max(hostFree, now) }
         latencies.begin(step, at: now)
         replay.stepStarted(index: step.index, decode: step.phase == .decode, tokens: step.tokens, at: now)
         let policy = self.policy

@@ -7,10 +7,11 @@
 /// ``HardwareProfile/launchOverheadNs`` and ``HardwareProfile/copyCallNs``, and its
 /// concurrent-streams layers' host issue of their kernels
 /// (``GPUCompute/concurrentExperts(layer:shards:streams:hostLaunchNs:)``) costs ``launchNs`` a
-/// launch; on a profile without the table it keeps the driver-level figures. Elsewhere kernel
-/// launches keep the profile's launch time as the compute stream's gap between kernels: that a
-/// framework's dispatch can outlast a short kernel, and so bound a serial stream of them as
-/// well, is not modelled.
+/// launch; on a profile without the table it keeps the driver-level figures. An engine that
+/// dispatches its kernels eagerly (``ServingEngine/dispatchesEagerly``) also issues every kernel
+/// of its serial stream at ``launchNs``, none starting before it is issued, so a stream of
+/// kernels shorter than their dispatch is bound by the host; an engine whose kernels are queued
+/// ahead (CUDA graphs) keeps the profile's launch time as the gap between kernels.
 public struct FrameworkHostCosts: Sendable, Equatable {
     /// Host time to issue one small eager operation, ns (PyTorch: `x.add_(1)` back to back).
     public var launchNs: Nanoseconds

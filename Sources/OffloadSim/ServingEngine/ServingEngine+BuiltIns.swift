@@ -35,6 +35,7 @@ extension ServingEngine {
         groupedKernelLaunches: 5, prioritisesDemand: false, framework: "pytorch",
         sources: [
             "framework": "YALIS is PyTorch: manager.py reads the ids with row_indices.cpu(), buffer_manager.py copies with tensor.copy_(non_blocking=True)",
+            "kernel_dispatch": "queued: engine.py compiles generate with torch.compile(mode=\"reduce-overhead\"), which replays decode as CUDA graphs (engine.py YALIS_DECODE_MODE, branch offload_prefetch), so its kernels are not dispatched one eager op at a time; its host reads of the routed ids break the graphs (priced as router_sync_ns)",
             "experts": "model.py LLaMAMoE.forward calls offload_manager.fetch_layer (or layer_context, which waits for the prefetched layer) and then self.experts(...) once; manager.py fetch_layer ends with current_stream.wait_stream(transfer_stream), so the compute stream waits for every copy of the layer; TPMoE.forward runs fused_moe.py fused_experts over the layer's experts",
             "grouped_kernel_launches": "fused_moe.py fused_experts: moe_align_block_size, fused_moe_kernel (w1), silu_and_mul, fused_moe_kernel (w2), torch.sum — 5 launches",
             "buffer_sets": "manager.py prepare_for_offloading: num_buffer_sets = num_prefetch_layers + 1, with num_prefetch_layers = 1 (examples/infer_cpu_offload.py); buffer_manager.py get_buffer_idx_for_layer: layer N uses set N % num_buffer_sets; each set holds a whole layer's expert tensors",
@@ -51,9 +52,10 @@ extension ServingEngine {
         name: "hf-transformers", displayName: "Hugging Face transformers, eager MoE loop with CPU offload",
         source: "github.com/huggingface/transformers: models/switch_transformers/modeling_switch_transformers.py SwitchTransformersSparseMLP.forward and models/qwen3_moe/modeling_qwen3_moe.py (per-expert loop); github.com/huggingface/accelerate hooks.py AlignDevicesHook (offloaded weights moved to the GPU when a module runs)",
         expertExecution: .perExpertSync, routerSync: syncAndOp, expertSync: HostCost(syncs: 2, launches: 2), copyIssue: copyCall, copiesPerExpert: nil, bufferSets: 1,
-        groupedKernelLaunches: 1, prioritisesDemand: false, framework: "pytorch",
+        groupedKernelLaunches: 1, prioritisesDemand: false, framework: "pytorch", dispatchesEagerly: true,
         sources: [
             "framework": "transformers' modeling code and accelerate's hooks are PyTorch",
+            "kernel_dispatch": "eager: the modeling code runs as eager PyTorch, one operation (and its kernel) at a time (arXiv 2605.11537's artifact, src/latency.py, neither compiles the model nor captures graphs)",
             "experts": "SwitchTransformersSparseMLP.forward: `for idx in idx_mask: next_states[router_mask[:, :, idx]] = expert(hidden_states[router_mask[:, :, idx]])`, one expert at a time; Qwen3MoeSparseMoeBlock: `for expert_idx in expert_hit: ... torch.where(expert_mask[expert_idx])`",
             "buffer_sets": "accelerate AlignDevicesHook.pre_forward copies a module's offloaded weights when it runs and post_forward drops them: nothing is loaded ahead",
             "copy_queue": "the copies run on the current stream, in program order",
@@ -82,6 +84,7 @@ extension ServingEngine {
             "expert_sync_ns": "the wrapped loop's two boolean-mask indexings per expert (SwitchTransformersSparseMLP.forward: read and write of the expert's tokens), each sizing its result on the host (2 × sync + 2 × launch), " + pricedByProfile,
             "copy_issue_ns": "one all-gather call per parameter (a single GPU's all-gather is a copy from the pinned partition; copy_call), " + pricedByProfile,
             "framework": "DeepSpeed and the model it wraps are PyTorch",
+            "kernel_dispatch": "eager: the wrapped model runs as eager PyTorch, one operation at a time, with DeepSpeed's hooks around each submodule",
             "copies_per_expert": "each nn.Linear of an expert is its own submodule with its own fetch (iter_params over z3 leaf modules): one copy per weight matrix; the second matrix's fetch fires when the first has run, where moesim issues both before the expert runs (one matrix's compute per expert of overlap that DeepSpeed does not have)",
         ]
         return engine
@@ -94,9 +97,10 @@ extension ServingEngine {
         name: "tutel", displayName: "Tutel MoE layer, all experts resident",
         source: "github.com/microsoft/tutel (commit 82af7aa): tutel/impls/moe_layer.py (forward: fast_encode, expert_local, fast_decode), tutel/impls/fast_dispatch.py (extract_critical: the capacity), tutel/experts/ffn.py (FusedExpertsNetwork.forward: batched matmuls over the local experts)",
         expertExecution: .layerBarrier,  copiesPerExpert: 1, bufferSets: 1,
-        groupedKernelLaunches: 7, capacityFactor: 1.0, prioritisesDemand: false, framework: "pytorch",
+        groupedKernelLaunches: 7, capacityFactor: 1.0, prioritisesDemand: false, framework: "pytorch", dispatchesEagerly: true,
         sources: [
             "framework": "Tutel is a PyTorch extension (moe_layer.py)",
+            "kernel_dispatch": "eager: moe_layer.py's forward issues its encode, matmuls, activation and decode as eager PyTorch operations",
             "experts": "moe_layer.py forward: fast_encode scatters the tokens into an [experts × capacity, model] buffer, expert_local runs FusedExpertsNetwork over all local experts at once, fast_decode gathers back: the layer waits for its whole batch of experts",
             "grouped_kernel_launches": "fast_encode, matmul (fc1), add (fc1 bias), activation, matmul (fc2), add (fc2 bias), fast_decode — 7 launches (ffn.py FusedExpertsNetwork.forward without megablocks; the gate's kernels belong to the router)",
             "capacity_factor": "fast_dispatch.py extract_critical: capacity = top_k × int(capacity_factor × ceil(tokens / experts)); moe_layer.py reads the gate's capacity_factor, default 1.0 (CAP_FACTOR)",
@@ -115,9 +119,10 @@ extension ServingEngine {
         name: "replica-streams", displayName: "concurrent expert streams with replicas (arXiv 2605.11537, as its abstract describes)",
         source: "arXiv 2605.11537 abstract (\"the replicated experts process batch tokens concurrently\"); github.com/vvkkvv23812025/moe-mpmc src/utils/manager.py (SODAManager: the predicted experts moved with .to(\"cuda\") before the batch, the hash table built by a thread); the replication and stream code is not in that repository",
         expertExecution: .concurrentStreams, copyIssue: copyCall, copiesPerExpert: nil, bufferSets: nil,
-        groupedKernelLaunches: 1, expertStreams: 4, prioritisesDemand: false, framework: "pytorch",
+        groupedKernelLaunches: 1, expertStreams: 4, prioritisesDemand: false, framework: "pytorch", dispatchesEagerly: true,
         sources: [
             "framework": "moe-mpmc is PyTorch (src/utils/manager.py: module.to(\"cuda\"))",
+            "kernel_dispatch": "eager: moe-mpmc runs transformers' Switch model as eager PyTorch (src/latency_with_hash.py compiles nothing); a concurrent layer's host issue of its streams' kernels is priced in the concurrency model itself",
             "experts": "abstract: replicas process the batch's tokens concurrently; each expert copy is moesim's per-expert kernel on one of the streams",
             "streams": "ASSUMED: 4 (the paper's stream count is not in its public artifact); sweep `engine` over edited copies to see its effect",
             "buffer_sets": "none: SODAManager.move_experts keeps the predicted experts on the GPU (a cache), nothing is staged per layer",

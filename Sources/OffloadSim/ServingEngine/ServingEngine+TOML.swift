@@ -7,7 +7,7 @@ extension ServingEngine {
         "execution.experts", "execution.grouped_kernel_launches", "execution.capacity_factor", "execution.streams", "execution.buffer_sets", "execution.copy_queue",
         "execution.shared_experts", "execution.prefill_chunk_tokens", "execution.cpu_experts_below_tokens", "execution.host_expert_layers",
         "host.router_sync_ns", "host.expert_sync_ns", "host.split_sync_ns", "host.copy_issue_ns", "host.copies_per_expert", "host.copy_grouping", "host.copy_source", "host.cpu_layer_ns",
-        "host.framework",
+        "host.framework", "host.kernel_dispatch",
     ]
 
     /// Every key an engine file may hold.
@@ -65,6 +65,7 @@ extension ServingEngine {
         }
         let copySource = try choice("host.copy_source", ["pinned", "pageable"])
         let shared = try choice("execution.shared_experts", ["with-router", "after-routed"])
+        let dispatch = try choice("host.kernel_dispatch", ["queued", "eager"])
         if shared == "after-routed" && execution != .layerBarrier {
             throw fail(doc.line(of: "execution.shared_experts"),
                        "'execution.shared_experts' \"after-routed\" needs experts = \"layer-barrier\", not \(execution.rawValue)")
@@ -96,6 +97,9 @@ extension ServingEngine {
         guard !framework.isEmpty, framework.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
             throw fail(doc.line(of: "host.framework"), "'host.framework' is '\(framework)'; valid: \"none\" or a framework's name in lower case (\"pytorch\")")
         }
+        if dispatch == "eager" && framework == "none" {
+            throw fail(doc.line(of: "host.kernel_dispatch"), "'host.kernel_dispatch' \"eager\" needs the framework that dispatches the kernels (host.framework, e.g. \"pytorch\"), whose launch_ns prices each")
+        }
         var cpuLayer: HostCost?
         if let entry = doc["host.cpu_layer_ns"], entry.value != .string("per-expert") { cpuLayer = try hostCost("host.cpu_layer_ns") }
         self.init(
@@ -112,7 +116,8 @@ extension ServingEngine {
             prefillChunkTokens: try countOrWord("execution.prefill_chunk_tokens", word: "whole", default: nil, in: ValidRange.prefillChunkTokens),
             sharedExpertsAfterRouted: shared == "after-routed",
             copiesIDRuns: grouping == "id-run", copiesFromPageableMemory: copySource == "pageable",
-            prioritisesDemand: queue == "priority", framework: framework == "none" ? nil : framework, sources: sources)
+            prioritisesDemand: queue == "priority", framework: framework == "none" ? nil : framework,
+            dispatchesEagerly: dispatch == "eager", sources: sources)
     }
 
     /// The engine as a TOML file a user can edit and load with `--engine FILE`.
@@ -145,6 +150,7 @@ extension ServingEngine {
             "copy_source = \(TOMLValue.quoted(copiesFromPageableMemory ? "pageable" : "pinned"))   # host memory copies come from: pinned | pageable (at the profile's pageable_h2d_gbps where it has one)",
             "cpu_layer_ns = \(cpuLayer.map(Self.tomlValue) ?? "\"per-expert\"")   # host cost per layer computed on the CPU, or \"per-expert\": the profile's host.expert_overhead_ns per CPU expert",
             "framework = \(TOMLValue.quoted(framework ?? "none"))   # the host code's framework: a profile's [framework.NAME] prices the sync, launch and copy_call above (\"none\": bare driver calls)",
+            "kernel_dispatch = \(TOMLValue.quoted(dispatchesEagerly ? "eager" : "queued"))   # queued: kernels queued ahead of the GPU | eager: each issued by the host as a framework op (its launch_ns), none starting before it is issued",
         ]
         let described = Self.termKeys.map { String($0.split(separator: ".")[1]) }.filter { sources[$0] != nil }
         if !described.isEmpty {

@@ -91,6 +91,13 @@ public struct ServingEngine: Sendable, Equatable {
     /// (``HostCost/nanoseconds(on:framework:)``); nil: bare driver calls, at the profile's own
     /// sync, launch and copy call.
     public var framework: String?
+    /// Whether the host issues each kernel as its own framework operation, in program order
+    /// (eager PyTorch), so that a kernel cannot start before the host has dispatched it and a
+    /// stream of kernels shorter than their dispatch is bound by the host; false: kernels are
+    /// queued ahead of the GPU (CUDA graphs, a compiled model, bare driver calls) and only the
+    /// profile's launch gap separates them. Priced only on a profile with the ``framework``'s
+    /// costs (its `launch_ns` a kernel); elsewhere the profile's launch gap stands for it.
+    public var dispatchesEagerly: Bool
     /// Per TOML key, where its value comes from.
     public var sources: [String: String]
 
@@ -101,7 +108,7 @@ public struct ServingEngine: Sendable, Equatable {
                 expertStreams: Int = 1, cpuExpertsBelowTokens: Int = 0, cpuLayer: HostCost? = nil, hostExpertLayers: Int? = nil,
                 prefillChunkTokens: Int? = nil, sharedExpertsAfterRouted: Bool = false, copiesIDRuns: Bool = false,
                 copiesFromPageableMemory: Bool = false, prioritisesDemand: Bool = true, framework: String? = nil,
-                sources: [String: String] = [:]) {
+                dispatchesEagerly: Bool = false, sources: [String: String] = [:]) {
         self.name = name
         self.displayName = displayName
         self.source = source
@@ -124,6 +131,7 @@ public struct ServingEngine: Sendable, Equatable {
         self.copiesFromPageableMemory = copiesFromPageableMemory
         self.prioritisesDemand = prioritisesDemand
         self.framework = framework
+        self.dispatchesEagerly = dispatchesEagerly
         self.sources = sources
     }
 
