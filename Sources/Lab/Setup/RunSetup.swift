@@ -104,9 +104,10 @@ public struct RunSetup {
                          ?? "the engine copies from pageable host memory, but the profile has no pageable_h2d_gbps (no datasheet gives it; "
                             + "`moesim gpu calibrate` measures it): its copies move at the pinned \(Format.fixed(profile.link.gbps, 2)) GB/s, an upper bound")
         }
-        if let framework = servingEngine.framework, let costs = profile.frameworkCosts[framework], servingEngine.hasHostCosts {
+        if let framework = servingEngine.framework, let costs = profile.frameworkCosts[framework], servingEngine.hasHostCosts || servingEngine.dispatchesEagerly {
             notes.append(Self.frameworkNote(framework) + " (measured on \(costs.measuredOn)): sync \(Format.fixed(Double(costs.syncNs) / 1_000, 1)) µs, "
-                         + "launch \(Format.fixed(Double(costs.launchNs) / 1_000, 1)) µs, copy call \(Format.fixed(Double(costs.copyCallNs) / 1_000, 1)) µs")
+                         + "launch \(Format.fixed(Double(costs.launchNs) / 1_000, 1)) µs, copy call \(Format.fixed(Double(costs.copyCallNs) / 1_000, 1)) µs"
+                         + (servingEngine.dispatchesEagerly ? "; every kernel dispatched eagerly at that launch, none starting before the host issues it" : ""))
         }
         if options.admission != .hardCap { notes.append("admission \(options.admission.rawValue): a layer batch's misses are all admitted, then the cache is trimmed to its budget") }
         if options.lookupOrder != .id { notes.append("lookup order \(options.lookupOrder.rawValue): a layer's experts are looked up, fetched and run in the tokens' rank order") }

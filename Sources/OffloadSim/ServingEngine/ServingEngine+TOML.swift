@@ -97,9 +97,6 @@ extension ServingEngine {
         guard !framework.isEmpty, framework.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else {
             throw fail(doc.line(of: "host.framework"), "'host.framework' is '\(framework)'; valid: \"none\" or a framework's name in lower case (\"pytorch\")")
         }
-        if dispatch == "eager" && framework == "none" {
-            throw fail(doc.line(of: "host.kernel_dispatch"), "'host.kernel_dispatch' \"eager\" needs the framework that dispatches the kernels (host.framework, e.g. \"pytorch\"), whose launch_ns prices each")
-        }
         var cpuLayer: HostCost?
         if let entry = doc["host.cpu_layer_ns"], entry.value != .string("per-expert") { cpuLayer = try hostCost("host.cpu_layer_ns") }
         self.init(

@@ -193,9 +193,9 @@ import TraceStore
         profile.frameworkCosts["pytorch"] = FrameworkHostCosts(launchNs: 10_000, syncNs: 40_000, copyCallNs: 15_000, measuredOn: "a test")
         let file = Repository.temporaryFolder() + "/pytorch.toml"
         try profile.tomlText.write(toFile: file, atomically: true, encoding: .utf8)
-        func validate(_ extra: [String]) throws -> (tpot: Double, notes: [String]) {
-            let run = try CLI.run(["gpu", "validate", "--trace", Repository.root + "/traces/demo.sqlite", "--profile", file,
-                                   "--engine", "yalis", "--steps", "4", "--json"] + extra, environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
+        func validate(_ extra: [String], engine: String = "yalis", trace: String = Repository.root + "/traces/demo.sqlite") throws -> (tpot: Double, notes: [String]) {
+            let run = try CLI.run(["gpu", "validate", "--trace", trace, "--profile", file,
+                                   "--engine", engine, "--steps", "4", "--json"] + extra, environment: ["MOESIM_LIBCUDA": FakeDriver.library()])
             #expect(run.status == 0, "\(run.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
             let figures = try #require((object["validation"] as? [String: Any])?["figures"] as? [[String: Any]])
@@ -207,6 +207,12 @@ import TraceStore
         #expect(validated.notes.contains { $0.hasPrefix("the replay issues moesim's driver calls") })
         let simulated = try CLI.run(["simulate", "--trace", Repository.root + "/traces/demo.sqlite", "--hardware", file, "--engine", "yalis"])
         #expect(simulated.stdout.contains("priced by the profile's [framework.pytorch] (measured on a test): sync 40.0 µs, launch 10.0 µs, copy call 15.0 µs"))
+        // An eagerly dispatching engine's kernels are issued at the driver's launch in the replay too.
+        let short = try CLI.synthesize(model: "qwen3-30b-a3b", tokens: 48, prefill: 8, decode: 4, seed: 3, level: 1)
+        let eager = try validate([], engine: "hf-transformers", trace: short)
+        #expect(eager.tpot == (try validate(["--engine-set", "framework=none"], engine: "hf-transformers", trace: short)).tpot)
+        let eagerSimulated = try CLI.run(["simulate", "--trace", short, "--hardware", file, "--engine", "hf-transformers"])
+        #expect(eagerSimulated.stdout.contains("every kernel dispatched eagerly at that launch"))
     }
 
     @Test func validateReplaysAConcurrentStreamsEngine() throws {

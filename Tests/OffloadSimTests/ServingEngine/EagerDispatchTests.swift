@@ -54,17 +54,17 @@ struct EagerDispatchTests {
         #expect(ServingEngine.builtIns.filter(\.dispatchesEagerly).map(\.name) == ["hf-transformers", "deepspeed-zero3", "tutel", "replica-streams"])
     }
 
-    @Test("kernel_dispatch reads back, and \"eager\" without a framework is refused with its line")
+    @Test("kernel_dispatch reads back, and a word other than queued or eager is refused with its line")
     func kernelDispatchKey() throws {
         let eager = try ServingEngine(toml: "name = \"e\"\n[host]\nframework = \"pytorch\"\nkernel_dispatch = \"eager\"\n", file: "e.toml")
         let reread = try ServingEngine(toml: eager.tomlText, file: "e.toml")
         let plain = try ServingEngine(toml: "name = \"e\"\n", file: "e.toml")
         #expect(eager.dispatchesEagerly && reread.dispatchesEagerly && !plain.dispatchesEagerly)
         #expect {
-            _ = try ServingEngine(toml: "name = \"e\"\n[host]\nkernel_dispatch = \"eager\"\n", file: "e.toml")
+            _ = try ServingEngine(toml: "name = \"e\"\n[host]\nkernel_dispatch = \"graphs\"\n", file: "e.toml")
         } throws: { error in
             let failure = error as? TOMLFileError
-            return failure?.line == 3 && failure!.problem.contains("needs the framework")
+            return failure?.line == 3 && failure!.problem.contains("valid: queued, eager")
         }
     }
 }
