@@ -26,7 +26,8 @@ public struct Simulation {
     /// The serving engine simulated (``SimulationOptions/engine``).
     public let engine: ServingEngine
     /// The engine's host costs priced by the hardware profile (``HostCost``), ns, and whether it
-    /// has any (``ServingEngine/hasHostCosts``: copies are then issued on the host's clock).
+    /// has any (``ServingEngine/hasHostCosts``, or kernels dispatched eagerly at a cost:
+    /// ``dispatchNs``; copies are then issued on the host's clock).
     let paysHostCosts: Bool
     let routerSyncNs: Nanoseconds
     let expertSyncNs: Nanoseconds
