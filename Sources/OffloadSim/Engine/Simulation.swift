@@ -184,7 +184,8 @@ public struct Simulation {
                 residentExperts[key / model.experts] += 1
             }
         }
-        metrics.modelLoadNs = ModelLoad(model: model, profile: profile, residentExperts: residentExperts).nanoseconds
+        let load = ModelLoad(model: model, profile: profile, residentExperts: residentExperts)
+        (metrics.modelLoadNs, metrics.modelLoadAtPageableRate) = (load.nanoseconds, load.pageable)
         let compute = self.compute
         expertTimes = (0..<model.layers).flatMap { layer in
             (1...Self.tabulatedTokens).map { compute.expertNanoseconds(layer: layer, tokens: $0) }

@@ -67,6 +67,9 @@ public struct SimulationMetrics: Sendable {
     /// Time to move to the GPU, before the first step, the weights it holds when the run
     /// starts (``ModelLoad``), ns; outside the makespan.
     public internal(set) var modelLoadNs: Nanoseconds = 0
+    /// Whether ``modelLoadNs`` is priced at the profile's pageable rate; false: at its pinned
+    /// rate, the profile having no pageable figure (a lower bound on the load).
+    public internal(set) var modelLoadAtPageableRate = false
     /// Bytes copied on demand.
     public internal(set) var demandBytes = 0
     /// Bytes prefetched.

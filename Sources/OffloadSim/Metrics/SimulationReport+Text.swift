@@ -29,7 +29,8 @@ extension SimulationReport {
                 + (m.hostWaitNs > 0 ? "; \(pct(m.hostWaitShare)) on the host (syncs, copy calls)" : ""),
             // One GPU's share; an expert-parallel run prints each GPU's on its GPUs line.
             parallel == nil ? "gpu        busy \(pct(m.gpuBusyShare)) (at least one kernel running, as NVML's utilization.gpu counts; \(ms(Double(m.launchGapNs))) of launch gaps idle); "
-                + "\(pct(m.gpuBusyShareWithLoad)) counting the model's load before the run (\(ms(Double(m.modelLoadNs))))" : nil,
+                + "\(pct(m.gpuBusyShareWithLoad)) counting the model's load before the run (\(ms(Double(m.modelLoadNs))) "
+                + (m.modelLoadAtPageableRate ? "from pageable memory)" : "at the pinned rate, a lower bound: the profile has no pageable one)") : nil,
             "bus        busy \(pct(m.busBusyShare)); moved \(Format.bytes(m.bytesMoved)) (demand \(Format.bytes(m.demandBytes)), prefetch \(Format.bytes(m.prefetchBytes)), wasted \(Format.bytes(m.wastedBytes)))",
             "cache      hit rate \(pct(m.hitRate)) (decode \(pct(m.decodeHitRate))) over \(m.lookups) lookups, \(pct(m.inFlightRate)) found their copy under way; \(m.evictions) evictions; \(m.stagedExperts) experts streamed through staging",
         ].compactMap { $0 }

@@ -40,6 +40,14 @@ struct SimulateCommandTests {
         #expect(object["decisions"] as? Int == 958_464)
     }
 
+    @Test("the gpu line says at which rate the model's load before the run is priced")
+    func modelLoadRate() throws {
+        let preset = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "all-resident"])
+        #expect(preset.status == 0 && preset.stdout.contains("at the pinned rate, a lower bound: the profile has no pageable one)"))
+        let measured = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "all-resident", "--hardware", Repository.root + "/profiles/h200.toml"])
+        #expect(measured.status == 0 && measured.stdout.contains("from pageable memory)"))
+    }
+
     @Test("an expert-parallel run leaves the one-GPU busy share out and gives each GPU's utilisation")
     func expertParallelBusyShare() throws {
         let result = try CLI.run(["simulate", "--trace", Self.demo, "--policy", "expert-parallel", "--json"])
