@@ -133,7 +133,8 @@ public final class GPUCompute: Sendable {
     ///   which a roofline does not see.
     /// - Each stream runs its own experts one after another, each after its launches, at best
     ///   at its own roofline, or at its measured time alone where the profile has an expert
-    ///   table (``expertNanoseconds(layer:tokens:)``: launch gaps inside it).
+    ///   table (``expertNanoseconds(layer:tokens:)``: launch gaps inside it). The third bound's
+    ///   schedule runs each stream in that order too, so it holds this one.
     /// - One host thread issues every launch, one after another, each in `hostLaunchNs` (by
     ///   default the profile's launch time — `gpu calibrate` times empty kernels launched back to back: the
     ///   host's issue rate, or the GPU's per-kernel time where that is slower — or a
@@ -199,9 +200,9 @@ public final class GPUCompute: Sendable {
         let launches = expertTable == nil ? Double(Nanoseconds(profile.kernelsPerExpert) * profile.launchOverheadNs) : 0
         var bytes = 0.0, flops = 0.0
         let width = max(1, min(streams, shards.count))
-        // Each stream's launches and kernels, and the same with no kernel before the host issued
-        // it; the kernels' spans in the latter.
-        var chains = Array(repeating: 0.0, count: width), hostBound = chains
+        // When each stream's last kernel ends, none starting before the host issued it (which
+        // also bounds the stream's own chain of launches and kernels), and the kernels' spans.
+        var hostBound = Array(repeating: 0.0, count: width)
         var spans: [(start: Double, end: Double)] = []
         spans.reserveCapacity(shards.count)
         for (index, tokens) in shards.enumerated() {
@@ -209,7 +210,6 @@ public final class GPUCompute: Sendable {
             let work = expertTable.map { $0.time(tokens: tokens) } ?? max(expertBytes / bytesPerNs, expertFlops / flopsPerNs)
             bytes += expertBytes
             flops += expertFlops
-            chains[index % width] += launches + work
             // The kernels start once the host has issued their launches; a measured time, which
             // holds the launches, once the host starts issuing them, and it ends no earlier
             // than they are all issued.
@@ -218,7 +218,7 @@ public final class GPUCompute: Sendable {
             spans.append((start, start + work))
         }
         let sharedWork = max(bytes / bytesPerNs, flops / flopsPerNs)
-        let ns = max(Units.roundUp(max(launches + sharedWork, chains.max()!)), Units.roundUp(max(hostBound.max()!, joined)))
+        let ns = max(Units.roundUp(launches + sharedWork), Units.roundUp(max(hostBound.max()!, joined)))
         // No kernel runs outside the spans' union; under the first bound the kernels run slower
         // for sharing, so they fill at least the summed work.
         var busy = 0.0, reach = 0.0
